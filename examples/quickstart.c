@@ -1,0 +1,2 @@
+#include "rhei.h"
+int main(void) { return 0; }

@@ -1,0 +1,383 @@
+/*
+ * rhei.h — the whole public C API of Rhei, an embeddable HTAP engine: SQLite serves writes
+ * and point reads, DuckDB serves analytics, and change capture keeps DuckDB equal to SQLite.
+ * This header is both the contract and the manual; anything not declared here is internal.
+ *
+ * Conventions (they hold for every function unless its comment says otherwise):
+ *  - Every call returns an int result code; RHEI_OK (0) is success.
+ *  - rhei_errmsg(db) gives the message of the last failed call this thread made on db
+ *    ("what failed: cause"), including the SQLite or DuckDB cause.
+ *  - Arguments are borrowed for the duration of the call.
+ *  - Returned `const` pointers are borrowed from the object they came from and stay valid
+ *    until that object is freed. Returned non-const pointers belong to the caller.
+ *  - Constructors set *out to NULL on failure and leave nothing to free. Destructors accept NULL.
+ *  - Threads: rhei_db is thread-safe (any thread, concurrently). rhei_config and rhei_result
+ *    are owned by one thread at a time. Rhei runs no user callbacks.
+ */
+#ifndef RHEI_H
+#define RHEI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RHEI_API __attribute__((visibility("default")))
+#else
+#define RHEI_API
+#endif
+
+#define RHEI_VERSION "0.1.0"
+#define RHEI_VERSION_NUMBER 1000 /* major*1000000 + minor*1000 + patch */
+
+/* ------------------------------------------------------------------------------------------
+ * Result codes. The list is append-only: a code never changes its number.
+ * ---------------------------------------------------------------------------------------- */
+#define RHEI_ERROR_CODES(X)                                                                  \
+    X(RHEI_OK, 0, "ok")                                                                      \
+    X(RHEI_ERROR, 1, "error")                                                                \
+    X(RHEI_NOMEM, 2, "out of memory")                                                        \
+    X(RHEI_MISUSE, 3, "misuse of the api")                                                   \
+    X(RHEI_CONFIG, 4, "invalid configuration")                                               \
+    X(RHEI_SQL, 5, "sql error")                                                              \
+    X(RHEI_NOTFOUND, 6, "not found")                                                         \
+    X(RHEI_TYPE, 7, "type mismatch")                                                         \
+    X(RHEI_CONSTRAINT, 8, "constraint violation")                                            \
+    X(RHEI_OLTP, 9, "oltp (sqlite) error")                                                   \
+    X(RHEI_OLAP, 10, "olap (duckdb) error")                                                  \
+    X(RHEI_IO, 11, "i/o error")                                                              \
+    X(RHEI_FULL, 12, "disk full")                                                            \
+    X(RHEI_BUSY, 13, "database busy")                                                        \
+    X(RHEI_READONLY, 14, "read-only")                                                        \
+    X(RHEI_VERSION_MISMATCH, 15, "incompatible library version")                             \
+    X(RHEI_RANGE, 16, "out of range")                                                        \
+    X(RHEI_INTERRUPTED, 17, "interrupted")                                                   \
+    X(RHEI_EXISTS, 18, "already exists")                                                     \
+    X(RHEI_SOURCE, 19, "source database error")                                              \
+    X(RHEI_CORRUPT, 20, "inconsistent state")
+
+enum rhei_code {
+#define RHEI__CODE_ENUM(name, num, text) name = num,
+    RHEI_ERROR_CODES(RHEI__CODE_ENUM)
+#undef RHEI__CODE_ENUM
+};
+
+/* Static English text for a code ("type mismatch"); never NULL. */
+RHEI_API const char *rhei_errstr(int code);
+
+/* ------------------------------------------------------------------------------------------
+ * Values: the parameters of statements and the type map.
+ *
+ * Type map (SQLite declared type -> rhei type -> DuckDB type), applied by register_table:
+ *   INT, INTEGER, BIGINT, ...           -> RHEI_TYPE_INTEGER   -> BIGINT
+ *   REAL, DOUBLE, FLOAT                 -> RHEI_TYPE_REAL      -> DOUBLE
+ *   TEXT, VARCHAR(n), CHAR, CLOB        -> RHEI_TYPE_TEXT      -> VARCHAR
+ *   BLOB, or no declared type           -> RHEI_TYPE_BLOB      -> BLOB
+ *   BOOLEAN, BOOL                       -> RHEI_TYPE_BOOLEAN   -> BOOLEAN
+ *   DECIMAL(p,s), NUMERIC(p,s)          -> RHEI_TYPE_DECIMAL   -> DECIMAL(p,s)  (never DOUBLE)
+ *   DATE                                -> RHEI_TYPE_DATE      -> DATE
+ *   TIMESTAMP, DATETIME                 -> RHEI_TYPE_TIMESTAMP -> TIMESTAMP
+ *   anything else                       -> by SQLite affinity rules (section 3.1 of
+ *                                          https://sqlite.org/datatype3.html)
+ * ---------------------------------------------------------------------------------------- */
+typedef enum rhei_type {
+    RHEI_TYPE_NULL = 0,
+    RHEI_TYPE_INTEGER = 1,   /* int64 */
+    RHEI_TYPE_REAL = 2,      /* double */
+    RHEI_TYPE_TEXT = 3,      /* UTF-8, length-counted */
+    RHEI_TYPE_BLOB = 4,
+    RHEI_TYPE_BOOLEAN = 5,   /* .i is 0 or 1 */
+    RHEI_TYPE_DECIMAL = 6,   /* exact, carried as text ("-12.50") */
+    RHEI_TYPE_DATE = 7,      /* .i = days since 1970-01-01 */
+    RHEI_TYPE_TIMESTAMP = 8  /* .i = microseconds since the Unix epoch, UTC */
+} rhei_type;
+
+/* A plain value. For TEXT, BLOB and DECIMAL, .s/.n point to bytes the caller owns. */
+typedef struct rhei_value {
+    rhei_type type;
+    int64_t i;
+    double f;
+    const char *s;
+    size_t n;
+} rhei_value;
+
+/* Short-hand constructors for parameters. */
+RHEI_API rhei_value rhei_null(void);
+RHEI_API rhei_value rhei_int(int64_t v);
+RHEI_API rhei_value rhei_real(double v);
+RHEI_API rhei_value rhei_text(const char *nul_terminated);
+RHEI_API rhei_value rhei_blob(const void *p, size_t n);
+
+/* Static name of a type ("INTEGER"); never NULL. */
+RHEI_API const char *rhei_type_name(rhei_type t);
+
+/* ------------------------------------------------------------------------------------------
+ * Configuration: key/value pairs with validation. Keys (defaults in brackets):
+ *   oltp_path         SQLite file                                       [required]
+ *   olap_path         ":memory:" or a DuckDB file (durable, resumes)    [:memory:]
+ *   sync_mode         "mirror" or "history" (SCD Type 2)                [mirror]
+ *   sync_interval_ms  background sync period; 0 = no background sync    [0]
+ *   batch_size        most change events applied per sync cycle         [100000]
+ *   read_pool_size    SQLite reader connections                         [4]
+ *   synchronous       "normal" or "full" (SQLite durability)            [normal]
+ *   olap_threads      DuckDB worker threads; 0 = DuckDB's default       [0]
+ *   olap_memory_limit DuckDB memory limit, e.g. "2GB"; "" = default     [""]
+ *   busy_timeout_ms   how long a write waits for another process' lock  [5000]
+ * rhei_config is single-threaded; rhei_open copies what it needs.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct rhei_config rhei_config;
+
+RHEI_API int rhei_config_new(rhei_config **out);
+RHEI_API void rhei_config_free(rhei_config *cfg);
+/* Sets one key from its text form. RHEI_CONFIG names the key and the reason in
+ * rhei_config_errmsg(cfg) for unknown keys and malformed values. */
+RHEI_API int rhei_config_set(rhei_config *cfg, const char *key, const char *value);
+/* Current text form of a key, borrowed until the next set; NULL for an unknown key. */
+RHEI_API const char *rhei_config_get(const rhei_config *cfg, const char *key);
+RHEI_API const char *rhei_config_errmsg(const rhei_config *cfg);
+/* Iterates the known keys: returns the i-th key name or NULL past the end. */
+RHEI_API const char *rhei_config_key(size_t i);
+
+/* ------------------------------------------------------------------------------------------
+ * The engine handle. Thread-safe.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct rhei_db rhei_db;
+
+/* Opens (creating if needed) the SQLite file and the OLAP side. A durable OLAP resumes from
+ * its stored position; an in-memory OLAP is rebuilt from SQLite for every registered table.
+ * Starts background sync when sync_interval_ms > 0. On failure *out is NULL and
+ * rhei_errmsg(NULL) gives the reason. */
+RHEI_API int rhei_open(const rhei_config *cfg, rhei_db **out);
+/* Shorthand: default config with oltp_path = path. */
+RHEI_API int rhei_open_path(const char *oltp_path, rhei_db **out);
+/* Stops background sync, runs one final sync cycle, closes both sides. Accepts NULL.
+ * Returns the final cycle's error if any (the handle is freed regardless). */
+RHEI_API int rhei_close(rhei_db *db);
+
+/* Message of the last failed call this thread made on db (or on rhei_open when db is NULL).
+ * Borrowed until this thread's next call on db; "" if none. */
+RHEI_API const char *rhei_errmsg(const rhei_db *db);
+/* Code of that same failure (RHEI_OK if none). */
+RHEI_API int rhei_errcode(const rhei_db *db);
+
+/* --- writes (always SQLite) -------------------------------------------------------------- */
+
+/* Runs one statement on SQLite with bound parameters (?1.., or ?), any kind: DML, DDL,
+ * SELECT (rows discarded). *out_changes (may be NULL) gets sqlite3_changes().
+ * Fails with RHEI_READONLY in pure sidecar mode. */
+RHEI_API int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params,
+                          size_t nparams, int64_t *out_changes);
+
+typedef struct rhei_statement {
+    const char *sql;
+    const rhei_value *params;
+    size_t nparams;
+} rhei_statement;
+
+/* Runs statements in one SQLite transaction: all apply or none. */
+RHEI_API int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n,
+                                int64_t *out_changes);
+
+/* --- reads (routed) ---------------------------------------------------------------------- */
+
+typedef enum rhei_side {
+    RHEI_SIDE_AUTO = 0, /* as a hint: let the router decide */
+    RHEI_SIDE_OLTP = 1, /* SQLite */
+    RHEI_SIDE_OLAP = 2  /* DuckDB */
+} rhei_side;
+
+typedef enum rhei_consistency {
+    RHEI_EVENTUAL = 0, /* OLAP reads see what the last sync cycle applied */
+    RHEI_STRONG = 1    /* OLAP reads first wait until every commit made before the call is
+                          applied (read-your-writes) */
+} rhei_consistency;
+
+typedef struct rhei_query_opts {
+    rhei_side hint;               /* RHEI_SIDE_AUTO: routed */
+    rhei_consistency consistency; /* RHEI_EVENTUAL by default */
+} rhei_query_opts;
+
+/* Why the router chose a side. reason is a static string; table the first table that
+ * decided (may be ""). */
+typedef struct rhei_route_info {
+    rhei_side side;
+    const char *reason;
+    char table[64];
+} rhei_route_info;
+
+typedef struct rhei_result rhei_result;
+
+/* Routed read-only query. Writes are refused with RHEI_MISUSE (use rhei_execute). */
+RHEI_API int rhei_query(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                        rhei_result **out);
+RHEI_API int rhei_query_with_hint(rhei_db *db, const char *sql, rhei_side hint,
+                                  rhei_result **out);
+RHEI_API int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params,
+                           size_t nparams, const rhei_query_opts *opts, rhei_result **out);
+/* What rhei_query would do with sql, and why, without running it. */
+RHEI_API int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out);
+
+/* --- results: columnar, owned by the caller, single-threaded ---------------------------- */
+
+RHEI_API void rhei_result_free(rhei_result *r);
+RHEI_API size_t rhei_result_column_count(const rhei_result *r);
+RHEI_API size_t rhei_result_row_count(const rhei_result *r);
+RHEI_API const char *rhei_result_column_name(const rhei_result *r, size_t col);
+RHEI_API rhei_type rhei_result_column_type(const rhei_result *r, size_t col);
+/* Declared type text as the serving side reported it, e.g. "DECIMAL(10,2)". */
+RHEI_API const char *rhei_result_column_decl(const rhei_result *r, size_t col);
+RHEI_API rhei_side rhei_result_side(const rhei_result *r);
+/* Route reason of the query that produced r (static string). */
+RHEI_API const char *rhei_result_reason(const rhei_result *r);
+RHEI_API int rhei_result_is_null(const rhei_result *r, size_t row, size_t col);
+/* Typed access. Out-of-range row/col returns 0 / NULL. int64 of a REAL truncates, double of
+ * an INTEGER converts; text of any non-NULL cell gives its text form (borrowed from r). */
+RHEI_API int64_t rhei_result_int64(const rhei_result *r, size_t row, size_t col);
+RHEI_API double rhei_result_double(const rhei_result *r, size_t row, size_t col);
+RHEI_API const char *rhei_result_text(const rhei_result *r, size_t row, size_t col,
+                                      size_t *out_len);
+RHEI_API const void *rhei_result_blob(const rhei_result *r, size_t row, size_t col,
+                                      size_t *out_len);
+/* The cell as a value; s/n borrowed from r. */
+RHEI_API rhei_value rhei_result_value(const rhei_result *r, size_t row, size_t col);
+
+/* Arrow C Data Interface (https://arrow.apache.org/docs/format/CDataInterface.html). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+struct ArrowSchema {
+    const char *format;
+    const char *name;
+    const char *metadata;
+    int64_t flags;
+    int64_t n_children;
+    struct ArrowSchema **children;
+    struct ArrowSchema *dictionary;
+    void (*release)(struct ArrowSchema *);
+    void *private_data;
+};
+struct ArrowArray {
+    int64_t length;
+    int64_t null_count;
+    int64_t offset;
+    int64_t n_buffers;
+    int64_t n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+    void (*release)(struct ArrowArray *);
+    void *private_data;
+};
+#endif
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+struct ArrowArrayStream {
+    int (*get_schema)(struct ArrowArrayStream *, struct ArrowSchema *out);
+    int (*get_next)(struct ArrowArrayStream *, struct ArrowArray *out);
+    const char *(*get_last_error)(struct ArrowArrayStream *);
+    void (*release)(struct ArrowArrayStream *);
+    void *private_data;
+};
+#endif
+
+/* Moves the result's data into an Arrow stream (one record batch; INTEGER -> int64,
+ * REAL -> float64, TEXT -> utf8, BLOB -> binary, BOOLEAN -> bool, DECIMAL -> decimal128(p,s),
+ * DATE -> date32, TIMESTAMP -> timestamp[us, UTC]). r is consumed (freed) whether or not this
+ * succeeds; the stream owns the data and is released by its release callback. */
+RHEI_API int rhei_result_to_arrow(rhei_result *r, struct ArrowArrayStream *out);
+
+/* --- replication ------------------------------------------------------------------------- */
+
+/* A column of an explicit schema. decl is a SQLite/DuckDB type text ("INTEGER",
+ * "DECIMAL(12,2)", "TIMESTAMP"); see the type map above. */
+typedef struct rhei_column {
+    const char *name;
+    const char *decl;
+} rhei_column;
+
+/* Registers an existing SQLite table for replication: installs capture triggers (which also
+ * capture writes made by other processes), creates the OLAP table and copies the current
+ * rows. cols == NULL infers the schema from SQLite; pk == NULL uses the table's declared
+ * primary key (RHEI_MISUSE if it has none). Registering again with the same schema is a
+ * no-op; a different one is RHEI_EXISTS. */
+RHEI_API int rhei_register_table(rhei_db *db, const char *table, const rhei_column *cols,
+                                 size_t ncols, const char *const *pk, size_t npk);
+/* Stops replicating a table: removes triggers and the OLAP copy. */
+RHEI_API int rhei_unregister_table(rhei_db *db, const char *table);
+/* Number of registered tables and the i-th name (copied into buf, NUL-terminated). */
+RHEI_API int rhei_table_count(rhei_db *db, size_t *out_count);
+RHEI_API int rhei_table_name(rhei_db *db, size_t i, char *buf, size_t bufsize);
+
+typedef struct rhei_sync_stats {
+    int64_t events;   /* change events applied */
+    int64_t inserted; /* rows inserted into OLAP (history: versions opened) */
+    int64_t updated;  /* rows updated (history: versions closed and reopened) */
+    int64_t deleted;  /* rows deleted (history: versions closed) */
+    int64_t last_position; /* change-log position applied, 0 if none yet */
+    int64_t elapsed_us;
+} rhei_sync_stats;
+
+/* Runs sync cycles until everything committed before the call is applied. out may be NULL. */
+RHEI_API int rhei_sync_now(rhei_db *db, rhei_sync_stats *out);
+/* Starts (or re-times) the background sync thread. */
+RHEI_API int rhei_start_sync(rhei_db *db, int64_t interval_ms);
+/* Stops it; returns after the running cycle ends. */
+RHEI_API int rhei_stop_sync(rhei_db *db);
+/* Replaces the OLAP copy of one table (or all) with SQLite's current rows, atomically with
+ * the sync position. */
+RHEI_API int rhei_initial_sync(rhei_db *db, const char *table, int64_t *out_rows);
+RHEI_API int rhei_initial_sync_all(rhei_db *db, int64_t *out_rows);
+
+/* Schema evolution, safe while writes and background sync run: the SQLite ALTER, the new
+ * capture triggers and a schema event in the change log commit together, and the OLAP ALTER
+ * is applied in log order. */
+RHEI_API int rhei_add_column(rhei_db *db, const char *table, const char *column,
+                             const char *decl);
+RHEI_API int rhei_drop_column(rhei_db *db, const char *table, const char *column);
+
+typedef struct rhei_sync_status {
+    int64_t head_position;    /* last position committed to the change log */
+    int64_t applied_position; /* last position applied to OLAP */
+    int64_t lag_events;       /* change events committed but not applied */
+    double lag_ms;            /* age of the oldest unapplied change, 0 if none */
+    int running;              /* background sync active */
+    int64_t cycles;           /* cycles run since open */
+    int64_t events_total;     /* events applied since open */
+    int64_t last_cycle_us;    /* duration of the last cycle */
+    int last_error_code;      /* last cycle's error, RHEI_OK if it succeeded */
+    char last_error[256];
+} rhei_sync_status;
+
+RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
+
+/* Point-in-time read in history mode: the rows of table as they were at ts_us (microseconds
+ * since the epoch, UTC). RHEI_RANGE if ts_us is later than what sync has applied;
+ * RHEI_MISUSE in mirror mode. In DuckDB SQL the same is `SELECT * FROM rhei_as_of('t', ts)`. */
+RHEI_API int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us,
+                              rhei_result **out);
+
+/* --- escape hatches ---------------------------------------------------------------------- */
+
+/* The raw handles: sqlite3* (the writer connection) and duckdb_database*. Borrowed for the
+ * life of db; the caller must not close them and must not use the sqlite3* while another
+ * thread calls rhei_execute. */
+RHEI_API void *rhei_oltp_handle(rhei_db *db);
+RHEI_API void *rhei_olap_handle(rhei_db *db);
+
+/* Library versions: Rhei's, the linked SQLite's and DuckDB's (static strings). */
+RHEI_API const char *rhei_version(void);
+RHEI_API const char *rhei_sqlite_version(void);
+RHEI_API const char *rhei_duckdb_version(void);
+
+/* Frees memory Rhei returned to the caller (none today beyond the typed destructors). */
+RHEI_API void rhei_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RHEI_H */

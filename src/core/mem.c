@@ -1,0 +1,60 @@
+/* mem.c — allocation wrapper with an optional failure injector for out-of-memory tests. */
+#include "mem.h"
+#include "rhei.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long fail_countdown; /* 0 = off; test-only, see rhei__mem_fail_after */
+
+static int should_fail(void)
+{
+    if (fail_countdown <= 0)
+        return 0;
+    return --fail_countdown == 0;
+}
+
+void rhei__mem_fail_after(long n) { fail_countdown = n; }
+
+void *rhei__malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
+
+void *rhei__calloc(size_t count, size_t size)
+{
+    return should_fail() ? NULL : calloc(count ? count : 1, size ? size : 1);
+}
+
+void *rhei__realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
+
+void rhei__free(void *p) { free(p); }
+
+void rhei_free(void *p) { free(p); }
+
+char *rhei__strndup(const char *s, size_t n)
+{
+    char *d = rhei__malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+char *rhei__strdup(const char *s) { return s ? rhei__strndup(s, strlen(s)) : NULL; }
+
+int rhei__grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 8;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2 / elem)
+            return -1;
+        ncap *= 2;
+    }
+    void *np = rhei__realloc(*p, ncap * elem);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}

@@ -1,0 +1,255 @@
+/* result.c — the columnar result set: building it, typed cell access, text forms. */
+#include "result.h"
+#include "mem.h"
+#include "value.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESULT_DEFAULT_MAX ((size_t)8 << 30) /* 8 GiB: a runaway query fails, not the host */
+
+int rhei__result_new(size_t ncols, rhei_result **out, rhei__err *e)
+{
+    *out = NULL;
+    rhei_result *r = rhei__calloc(1, sizeof *r);
+    if (!r || !(r->cols = rhei__calloc(ncols ? ncols : 1, sizeof *r->cols))) {
+        rhei__free(r);
+        return rhei__err_nomem(e);
+    }
+    r->ncols = ncols;
+    r->max_bytes = RESULT_DEFAULT_MAX;
+    *out = r;
+    return RHEI_OK;
+}
+
+int rhei__result_set_column(rhei_result *r, size_t col, const char *name, const char *decl,
+                            rhei_type type, int precision, int scale, rhei__err *e)
+{
+    rhei__rcol *c = &r->cols[col];
+    rhei__free(c->name);
+    rhei__free(c->decl);
+    c->name = rhei__strdup(name ? name : "");
+    c->decl = rhei__strdup(decl ? decl : "");
+    if (!c->name || !c->decl)
+        return rhei__err_nomem(e);
+    c->type = type;
+    c->precision = precision;
+    c->scale = scale;
+    return RHEI_OK;
+}
+
+int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err *e)
+{
+    rhei__rcol *c = &r->cols[col];
+    size_t row = r->nrows;
+    if (rhei__grow((void **)&c->cells, &c->cap, row + 1, sizeof *c->cells))
+        return rhei__err_nomem(e);
+    rhei__cell *cell = &c->cells[row];
+    cell->type = (uint8_t)v->type;
+    cell->len = 0;
+    cell->v = 0;
+    switch (v->type) {
+    case RHEI_TYPE_REAL:
+        memcpy(&cell->v, &v->f, sizeof v->f);
+        break;
+    case RHEI_TYPE_TEXT:
+    case RHEI_TYPE_BLOB:
+    case RHEI_TYPE_DECIMAL: {
+        if (v->n > UINT32_MAX || r->heap_len + v->n + 1 > r->max_bytes)
+            return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit",
+                                 r->max_bytes);
+        if (rhei__grow((void **)&r->heap, &r->heap_cap, r->heap_len + v->n + 1, 1))
+            return rhei__err_nomem(e);
+        if (v->n)
+            memcpy(r->heap + r->heap_len, v->s, v->n);
+        r->heap[r->heap_len + v->n] = '\0'; /* text cells are NUL-terminated in place */
+        cell->v = (int64_t)r->heap_len;
+        cell->len = (uint32_t)v->n;
+        r->heap_len += v->n + 1;
+        break;
+    }
+    default:
+        cell->v = v->i;
+        break;
+    }
+    return RHEI_OK;
+}
+
+void rhei__result_end_row(rhei_result *r) { r->nrows++; }
+
+void rhei__result_finish(rhei_result *r)
+{
+    for (size_t c = 0; c < r->ncols; c++) {
+        rhei__rcol *col = &r->cols[c];
+        if (col->type != RHEI_TYPE_NULL)
+            continue;
+        rhei_type t = RHEI_TYPE_NULL;
+        for (size_t i = 0; i < r->nrows; i++) {
+            rhei_type ct = col->cells[i].type;
+            if (ct == RHEI_TYPE_NULL || ct == t)
+                continue;
+            if (t == RHEI_TYPE_NULL)
+                t = ct;
+            else if ((t == RHEI_TYPE_INTEGER && ct == RHEI_TYPE_REAL) ||
+                     (t == RHEI_TYPE_REAL && ct == RHEI_TYPE_INTEGER))
+                t = RHEI_TYPE_REAL;
+            else
+                t = RHEI_TYPE_TEXT;
+        }
+        col->type = t == RHEI_TYPE_NULL ? RHEI_TYPE_TEXT : t;
+    }
+}
+
+void rhei_result_free(rhei_result *r)
+{
+    if (!r)
+        return;
+    for (size_t c = 0; c < r->ncols; c++) {
+        rhei__free(r->cols[c].name);
+        rhei__free(r->cols[c].decl);
+        rhei__free(r->cols[c].cells);
+    }
+    rhei__free(r->cols);
+    rhei__free(r->heap);
+    rhei__free(r);
+}
+
+size_t rhei_result_column_count(const rhei_result *r) { return r ? r->ncols : 0; }
+size_t rhei_result_row_count(const rhei_result *r) { return r ? r->nrows : 0; }
+rhei_side rhei_result_side(const rhei_result *r) { return r ? r->side : RHEI_SIDE_AUTO; }
+const char *rhei_result_reason(const rhei_result *r) { return r && r->reason ? r->reason : ""; }
+
+const char *rhei_result_column_name(const rhei_result *r, size_t col)
+{
+    return r && col < r->ncols ? r->cols[col].name : NULL;
+}
+
+const char *rhei_result_column_decl(const rhei_result *r, size_t col)
+{
+    return r && col < r->ncols ? r->cols[col].decl : NULL;
+}
+
+rhei_type rhei_result_column_type(const rhei_result *r, size_t col)
+{
+    return r && col < r->ncols ? r->cols[col].type : RHEI_TYPE_NULL;
+}
+
+static const rhei__cell *cell_at(const rhei_result *r, size_t row, size_t col)
+{
+    if (!r || col >= r->ncols || row >= r->nrows)
+        return NULL;
+    return &r->cols[col].cells[row];
+}
+
+int rhei_result_is_null(const rhei_result *r, size_t row, size_t col)
+{
+    const rhei__cell *c = cell_at(r, row, col);
+    return !c || c->type == RHEI_TYPE_NULL;
+}
+
+rhei_value rhei_result_value(const rhei_result *r, size_t row, size_t col)
+{
+    rhei_value v = {RHEI_TYPE_NULL, 0, 0, NULL, 0};
+    const rhei__cell *c = cell_at(r, row, col);
+    if (!c)
+        return v;
+    v.type = (rhei_type)c->type;
+    switch (v.type) {
+    case RHEI_TYPE_REAL:
+        memcpy(&v.f, &c->v, sizeof v.f);
+        break;
+    case RHEI_TYPE_TEXT:
+    case RHEI_TYPE_BLOB:
+    case RHEI_TYPE_DECIMAL:
+        v.s = r->heap + c->v;
+        v.n = c->len;
+        break;
+    default:
+        v.i = c->v;
+        break;
+    }
+    return v;
+}
+
+int64_t rhei_result_int64(const rhei_result *r, size_t row, size_t col)
+{
+    rhei_value v = rhei_result_value(r, row, col);
+    switch (v.type) {
+    case RHEI_TYPE_REAL:
+        return (int64_t)v.f;
+    case RHEI_TYPE_TEXT:
+    case RHEI_TYPE_DECIMAL:
+        return strtoll(v.s, NULL, 10);
+    case RHEI_TYPE_BLOB:
+    case RHEI_TYPE_NULL:
+        return 0;
+    default:
+        return v.i;
+    }
+}
+
+double rhei_result_double(const rhei_result *r, size_t row, size_t col)
+{
+    rhei_value v = rhei_result_value(r, row, col);
+    switch (v.type) {
+    case RHEI_TYPE_REAL:
+        return v.f;
+    case RHEI_TYPE_TEXT:
+    case RHEI_TYPE_DECIMAL:
+        return strtod(v.s, NULL);
+    case RHEI_TYPE_BLOB:
+    case RHEI_TYPE_NULL:
+        return 0;
+    default:
+        return (double)v.i;
+    }
+}
+
+const char *rhei_result_text(const rhei_result *r, size_t row, size_t col, size_t *out_len)
+{
+    rhei_value v = rhei_result_value(r, row, col);
+    char *buf = r ? ((rhei_result *)r)->scratch : NULL;
+    size_t n = 0;
+    const char *s = NULL;
+    switch (v.type) {
+    case RHEI_TYPE_NULL:
+        break;
+    case RHEI_TYPE_TEXT:
+    case RHEI_TYPE_BLOB:
+    case RHEI_TYPE_DECIMAL:
+        s = v.s;
+        n = v.n;
+        break;
+    case RHEI_TYPE_REAL:
+        n = (size_t)snprintf(buf, 64, "%.17g", v.f);
+        s = buf;
+        break;
+    case RHEI_TYPE_BOOLEAN:
+        n = (size_t)snprintf(buf, 64, "%s", v.i ? "true" : "false");
+        s = buf;
+        break;
+    case RHEI_TYPE_DATE:
+        rhei__format_date((int32_t)v.i, buf, 64);
+        n = strlen(buf);
+        s = buf;
+        break;
+    case RHEI_TYPE_TIMESTAMP:
+        rhei__format_timestamp(v.i, buf, 64);
+        n = strlen(buf);
+        s = buf;
+        break;
+    default:
+        n = (size_t)snprintf(buf, 64, "%" PRId64, v.i);
+        s = buf;
+        break;
+    }
+    if (out_len)
+        *out_len = n;
+    return s;
+}
+
+const void *rhei_result_blob(const rhei_result *r, size_t row, size_t col, size_t *out_len)
+{
+    return rhei_result_text(r, row, col, out_len);
+}

@@ -1,0 +1,46 @@
+/* result.h — building a rhei_result: both sides push cells row by row; each cell keeps its
+ * own type (SQLite columns may mix types) and the column type is settled at finish. */
+#ifndef RHEI_CORE_RESULT_H
+#define RHEI_CORE_RESULT_H
+#include "err.h"
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rhei__cell {
+    int64_t v;     /* INTEGER/BOOLEAN/DATE/TIMESTAMP value, REAL bits, or heap offset */
+    uint32_t len;  /* TEXT/BLOB/DECIMAL length */
+    uint8_t type;  /* rhei_type */
+} rhei__cell;
+
+typedef struct rhei__rcol {
+    char *name;
+    char *decl;
+    rhei_type type;      /* declared (or settled) column type */
+    int precision, scale;
+    rhei__cell *cells;
+    size_t cap;
+} rhei__rcol;
+
+struct rhei_result {
+    size_t ncols, nrows;
+    rhei__rcol *cols;
+    char *heap;          /* bytes of TEXT/BLOB/DECIMAL cells */
+    size_t heap_len, heap_cap;
+    size_t max_bytes;    /* ceiling on the heap and cells together */
+    rhei_side side;
+    const char *reason;
+    char scratch[64];    /* text form of the last non-text cell asked for */
+};
+
+/* A result with ncols columns, nameless until set_column. */
+int rhei__result_new(size_t ncols, rhei_result **out, rhei__err *e);
+int rhei__result_set_column(rhei_result *r, size_t col, const char *name, const char *decl,
+                            rhei_type type, int precision, int scale, rhei__err *e);
+/* Appends one cell to column col; rows complete when every column has nrows+1 cells, which
+ * rhei__result_end_row records. Bytes are copied. */
+int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err *e);
+void rhei__result_end_row(rhei_result *r);
+/* Settles each column's type from its cells when the column was declared NULL (unknown):
+ * one type -> that type, INTEGER+REAL -> REAL, anything else mixed -> TEXT. */
+void rhei__result_finish(rhei_result *r);
+#endif

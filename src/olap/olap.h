@@ -1,0 +1,91 @@
+/* olap.h — the OLAP backend interface. The sync and the engine talk to an analytical store
+ * only through this table of functions; each backend lives in its own file and includes
+ * only its own library (src/olap/duckdb.c includes duckdb.h, nothing else does).
+ *
+ * Threads: write-side calls (begin .. commit, create/alter/drop/apply/state) come from one
+ * thread at a time (the engine's sync lock serialises them). query() may be called from any
+ * number of threads at once; the backend keeps its own pool of read connections. */
+#ifndef RHEI_OLAP_H
+#define RHEI_OLAP_H
+#include "batch.h"
+#include "err.h"
+#include "schema.h"
+#include <stdint.h>
+
+typedef struct rhei__olap rhei__olap; /* backend instance; layout private to the backend */
+
+typedef struct rhei__olap_opts {
+    const char *path;        /* ":memory:" or a file */
+    int threads;             /* 0 = backend default */
+    const char *memory_limit;/* "" = backend default */
+    int read_pool_size;      /* read connections kept open */
+} rhei__olap_opts;
+
+/* Counts of what apply() did (mirror: rows; history: versions). */
+typedef struct rhei__apply_stats {
+    int64_t inserted, updated, deleted;
+} rhei__apply_stats;
+
+/* Durable state stored in the OLAP side, written in the same transaction as the data. */
+typedef struct rhei__olap_state {
+    int64_t position;  /* last change-log position applied, 0 if none */
+    int64_t last_ts;   /* largest event timestamp applied (keeps history monotonic) */
+} rhei__olap_state;
+
+/* Visits one (table name, catalog tid) pair recorded by set_table_version. */
+typedef int (*rhei__olap_table_cb)(void *ud, const char *name, int64_t tid);
+
+typedef struct rhei__olap_vtab {
+    const char *name; /* "duckdb" */
+    int (*open)(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e);
+    void (*close)(rhei__olap *o);
+    const char *(*version)(void);
+    void *(*raw_handle)(rhei__olap *o);
+
+    /* One write transaction at a time. rollback is safe to call after any failure. */
+    int (*begin)(rhei__olap *o, rhei__err *e);
+    int (*commit)(rhei__olap *o, rhei__err *e);
+    void (*rollback)(rhei__olap *o);
+
+    /* State: get may run outside a transaction; set only inside one. A fresh store gives
+     * {0,0} and no tables. */
+    int (*get_state)(rhei__olap *o, rhei__olap_state *out, rhei__err *e);
+    int (*set_state)(rhei__olap *o, const rhei__olap_state *st, rhei__err *e);
+    int (*list_tables)(rhei__olap *o, rhei__olap_table_cb cb, void *ud, rhei__err *e);
+
+    /* DDL inside the write transaction. history != 0 selects SCD Type 2 storage:
+     * table "<name>_history" with the columns plus _rhei_valid_from BIGINT NOT NULL and
+     * _rhei_valid_to BIGINT (NULL = current), and a view "<name>" of the current rows.
+     * Mirror storage is a plain table "<name>" (no key constraint: keys are maintained by
+     * apply). create_table replaces whatever existed and records the table's tid. */
+    int (*create_table)(rhei__olap *o, const rhei__table *t, int history, rhei__err *e);
+    int (*drop_table)(rhei__olap *o, const char *name, int history, rhei__err *e);
+    /* Moves the table from version `from` to `to` (columns added or dropped by name) and
+     * records to->tid. */
+    int (*alter_table)(rhei__olap *o, const rhei__table *from, const rhei__table *to,
+                       int history, rhei__err *e);
+
+    /* Applies events in order, inside the write transaction.
+     * mirror: afterwards each touched key holds its last event's row, or is absent if that
+     *   event is a DELETE. Insert-only batches may be appended directly.
+     * history: each INSERT/UPDATE opens a version [ts, next event's ts of that key); the
+     *   key's previously open version is closed at the key's first ts in the batch; a DELETE
+     *   only closes. */
+    int (*apply)(rhei__olap *o, const rhei__batch *b, int history, rhei__apply_stats *st,
+                 rhei__err *e);
+
+    /* Bulk load, inside the write transaction: appends rows of t (values canonical as in a
+     * batch, op ignored) as current rows valid from ts_us in history mode. */
+    int (*load)(rhei__olap *o, const rhei__batch *b, int history, int64_t ts_us, rhei__err *e);
+
+    /* Read-only query on a pooled connection; params bound positionally. */
+    int (*query)(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
+                 rhei_result **out, rhei__err *e);
+    /* Cancels queries running in query() (Ctrl-C in the shell). */
+    void (*interrupt)(rhei__olap *o);
+    /* Housekeeping when the sync is idle (checkpoint a file-backed store). */
+    int (*maintain)(rhei__olap *o, rhei__err *e);
+} rhei__olap_vtab;
+
+extern const rhei__olap_vtab rhei__olap_duckdb;
+#endif
