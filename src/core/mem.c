@@ -58,3 +58,15 @@ int rhei__grow(void **p, size_t *cap, size_t need, size_t elem)
     *cap = ncap;
     return 0;
 }
+
+char *rhei__strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (size == 0)
+        return dst;
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return dst;
+}

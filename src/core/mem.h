@@ -13,6 +13,9 @@ char *rhei__strndup(const char *s, size_t n);
 /* Grows *p (an array of *cap elements of size elem) to hold at least need; 0 or -1. */
 int rhei__grow(void **p, size_t *cap, size_t need, size_t elem);
 
+/* Copies at most size-1 bytes and NUL-terminates (truncating quietly); returns dst. */
+char *rhei__strlcpy(char *dst, const char *src, size_t size);
+
 /* Test hook: the n-th allocation from now fails (0 disables). Not thread-aware. */
 void rhei__mem_fail_after(long n);
 #endif

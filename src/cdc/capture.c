@@ -1,0 +1,531 @@
+/* capture.c — installing capture triggers and versioning registered tables. Every function
+ * here runs in one IMMEDIATE transaction on the writer: the catalog row, the triggers and
+ * the schema event commit together or not at all. */
+#include "buf.h"
+#include "cdc.h"
+#include "mem.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define TS_EXPR "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
+
+static const char *const trigger_kinds[] = {"i", "r", "u", "k", "d"};
+
+static void drop_triggers(rhei__buf *b, const char *table)
+{
+    for (size_t i = 0; i < sizeof trigger_kinds / sizeof trigger_kinds[0]; i++) {
+        char name[300];
+        snprintf(name, sizeof name, "_rhei_%s_%s", trigger_kinds[i], table);
+        rhei__buf_puts(b, "DROP TRIGGER IF EXISTS ");
+        rhei__buf_ident(b, name);
+        rhei__buf_puts(b, ";\n");
+    }
+}
+
+static void trigger_head(rhei__buf *b, const char *kind, const char *table, const char *when)
+{
+    char name[300];
+    snprintf(name, sizeof name, "_rhei_%s_%s", kind, table);
+    rhei__buf_puts(b, "CREATE TRIGGER ");
+    rhei__buf_ident(b, name);
+    rhei__buf_printf(b, " %s ON ", when);
+    rhei__buf_ident(b, table);
+}
+
+/* "OLD."a" IS NEW."a" AND ..." over the key columns. */
+static void key_same(rhei__buf *b, const rhei__table *t)
+{
+    for (size_t k = 0; k < t->npk; k++) {
+        const char *c = t->cols[t->pk_idx[k]].name;
+        rhei__buf_puts(b, k ? " AND OLD." : "OLD.");
+        rhei__buf_ident(b, c);
+        rhei__buf_puts(b, " IS NEW.");
+        rhei__buf_ident(b, c);
+    }
+}
+
+/* INSERT INTO _rhei_log of all columns (from `ref`, NEW or OLD) or only key columns. */
+static void log_insert(rhei__buf *b, const rhei__table *t, int op, const char *ref, int keys_only)
+{
+    rhei__buf_puts(b, "INSERT INTO _rhei_log(tid, op, ts");
+    for (size_t i = 0; i < t->ncols; i++)
+        if (!keys_only || t->cols[i].pk)
+            rhei__buf_printf(b, ", c%zu", i);
+    rhei__buf_printf(b, ") VALUES (%lld, %d, " TS_EXPR, (long long)t->tid, op);
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (keys_only && !t->cols[i].pk)
+            continue;
+        rhei__buf_printf(b, ", %s.", ref);
+        rhei__buf_ident(b, t->cols[i].name);
+    }
+    rhei__buf_puts(b, ");\n");
+}
+
+/* A condition true when NEW.c cannot be replicated as its declared type, or NULL. */
+static int guard_cond(rhei__buf *b, const rhei__colspec *c)
+{
+    const char *n = c->name;
+    rhei__buf nb = RHEI__BUF_INIT;
+    rhei__buf_puts(&nb, "NEW.");
+    rhei__buf_ident(&nb, n);
+    const char *v = rhei__buf_str(&nb);
+    int any = 1;
+    switch (c->type) {
+    case RHEI_TYPE_INTEGER:
+    case RHEI_TYPE_BOOLEAN:
+        rhei__buf_printf(b, "typeof(%s) NOT IN ('integer','null')", v);
+        break;
+    case RHEI_TYPE_REAL:
+        rhei__buf_printf(b, "typeof(%s) NOT IN ('real','integer','null')", v);
+        break;
+    case RHEI_TYPE_DECIMAL:
+        rhei__buf_printf(b, "(typeof(%s) = 'blob' OR (typeof(%s) = 'text' AND (%s NOT GLOB"
+                            " '*[0-9]*' OR %s GLOB '*[^0-9.+-]*')) OR abs(%s) >= 1e%d)",
+                         v, v, v, v, v, c->precision - c->scale);
+        break;
+    case RHEI_TYPE_DATE:
+        rhei__buf_printf(b, "(%s IS NOT NULL AND date(%s) IS NOT %s)", v, v, v);
+        break;
+    case RHEI_TYPE_TIMESTAMP:
+        rhei__buf_printf(b, "(typeof(%s) IN ('blob') OR (typeof(%s) = 'text' AND (%s NOT GLOB"
+                            " '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR datetime(%s)"
+                            " IS NULL)))", v, v, v, v);
+        break;
+    default:
+        any = 0;
+        break;
+    }
+    rhei__buf_free(&nb);
+    return any;
+}
+
+/* SELECT CASE WHEN <bad a> THEN RAISE(ABORT, '...') ... END; for typed columns. */
+static void guards(rhei__buf *b, const rhei__table *t)
+{
+    int n = 0;
+    for (size_t i = 0; i < t->ncols; i++) {
+        const rhei__colspec *c = &t->cols[i];
+        /* An INTEGER PRIMARY KEY is the rowid: SQLite already refuses non-integers. */
+        if (c->pk && t->npk == 1 && c->type == RHEI_TYPE_INTEGER)
+            continue;
+        rhei__buf cond = RHEI__BUF_INIT;
+        if (!guard_cond(&cond, c)) {
+            rhei__buf_free(&cond);
+            continue;
+        }
+        rhei__buf_puts(b, n++ ? " WHEN " : "SELECT CASE WHEN ");
+        rhei__buf_puts(b, rhei__buf_str(&cond));
+        rhei__buf msg = RHEI__BUF_INIT;
+        rhei__buf_printf(&msg, "rhei: type mismatch: column '%s' of table '%s' is %s",
+                         c->name, t->name, c->decl[0] ? c->decl : rhei_type_name(c->type));
+        rhei__buf_puts(b, " THEN RAISE(ABORT, ");
+        rhei__buf_literal(b, rhei__buf_str(&msg));
+        rhei__buf_puts(b, ")");
+        rhei__buf_free(&msg);
+        rhei__buf_free(&cond);
+    }
+    if (n)
+        rhei__buf_puts(b, " END;\n");
+}
+
+static void create_triggers(rhei__buf *b, const rhei__table *t)
+{
+    trigger_head(b, "i", t->name, "AFTER INSERT");
+    rhei__buf_puts(b, " BEGIN\n");
+    guards(b, t);
+    log_insert(b, t, RHEI__EV_INSERT, "NEW", 0);
+    rhei__buf_puts(b, "END;\n");
+
+    /* REPLACE deletes the old row without a DELETE trigger unless the writing connection
+     * enabled recursive_triggers; log that deletion here so other processes are covered. */
+    trigger_head(b, "r", t->name, "BEFORE INSERT");
+    rhei__buf_puts(b, " WHEN EXISTS (SELECT 1 FROM ");
+    rhei__buf_ident(b, t->name);
+    rhei__buf_puts(b, " WHERE ");
+    for (size_t k = 0; k < t->npk; k++) {
+        const char *c = t->cols[t->pk_idx[k]].name;
+        rhei__buf_puts(b, k ? " AND " : "");
+        rhei__buf_ident(b, c);
+        rhei__buf_puts(b, " = NEW.");
+        rhei__buf_ident(b, c);
+    }
+    rhei__buf_puts(b, ") BEGIN\n");
+    log_insert(b, t, RHEI__EV_DELETE, "NEW", 1);
+    rhei__buf_puts(b, "END;\n");
+
+    trigger_head(b, "u", t->name, "AFTER UPDATE");
+    rhei__buf_puts(b, " WHEN ");
+    key_same(b, t);
+    rhei__buf_puts(b, " BEGIN\n");
+    guards(b, t);
+    log_insert(b, t, RHEI__EV_UPDATE, "NEW", 0);
+    rhei__buf_puts(b, "END;\n");
+
+    /* A changed key is a delete of the old key and an insert of the new one. */
+    trigger_head(b, "k", t->name, "AFTER UPDATE");
+    rhei__buf_puts(b, " WHEN NOT (");
+    key_same(b, t);
+    rhei__buf_puts(b, ") BEGIN\n");
+    guards(b, t);
+    log_insert(b, t, RHEI__EV_DELETE, "OLD", 1);
+    log_insert(b, t, RHEI__EV_INSERT, "NEW", 0);
+    rhei__buf_puts(b, "END;\n");
+
+    trigger_head(b, "d", t->name, "AFTER DELETE");
+    rhei__buf_puts(b, " BEGIN\n");
+    log_insert(b, t, RHEI__EV_DELETE, "OLD", 1);
+    rhei__buf_puts(b, "END;\n");
+}
+
+/* SQLite's own description of the table: columns, declared types, key positions. */
+static int sqlite_columns(rhei__conn *w, const char *table, rhei__colspec **out, size_t *n,
+                          rhei__err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = rhei__conn_prepare(w, "SELECT name, type, pk FROM pragma_table_info(?1)", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
+    size_t cap = 0;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (rhei__grow((void **)out, &cap, *n + 1, sizeof **out)) {
+            rc = rhei__err_nomem(e);
+            break;
+        }
+        rhei__colspec *c = &(*out)[*n];
+        memset(c, 0, sizeof *c);
+        c->name = rhei__strdup((const char *)sqlite3_column_text(st, 0));
+        c->decl = rhei__strdup((const char *)sqlite3_column_text(st, 1));
+        c->pk = sqlite3_column_int(st, 2);
+        (*n)++;
+        if (!c->name || !c->decl) {
+            rc = rhei__err_nomem(e);
+            break;
+        }
+        rhei__type_from_decl(c->decl, &c->type, &c->precision, &c->scale);
+    }
+    if (rc == RHEI_OK && src != SQLITE_DONE)
+        rc = rhei__oltp_error(rhei__conn_db(w), src, e);
+    sqlite3_reset(st);
+    if (rc == RHEI_OK && *n == 0)
+        rc = rhei__err_set(e, RHEI_NOTFOUND, "no such table: '%s'", table);
+    return rc;
+}
+
+static void free_colspecs(rhei__colspec *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rhei__free(c[i].name);
+        rhei__free(c[i].decl);
+    }
+    rhei__free(c);
+}
+
+/* The version to register: SQLite's columns, narrowed and re-typed by an explicit schema,
+ * keyed by an explicit key when given. */
+static int build_version(rhei__conn *w, const char *table, const rhei_column *cols, size_t ncols,
+                         const char *const *pk, size_t npk, rhei__colspec **out, size_t *n,
+                         rhei__err *e)
+{
+    rhei__colspec *all = NULL, *sel = NULL;
+    size_t nall = 0, nsel = 0;
+    int rc = sqlite_columns(w, table, &all, &nall, e);
+    if (rc)
+        goto fail;
+    if (cols) {
+        if (!(sel = rhei__calloc(ncols ? ncols : 1, sizeof *sel))) {
+            rc = rhei__err_nomem(e);
+            goto fail;
+        }
+        for (size_t i = 0; i < ncols; i++, nsel++) {
+            size_t j = 0;
+            while (j < nall && strcasecmp(all[j].name, cols[i].name) != 0)
+                j++;
+            if (j == nall) {
+                rc = rhei__err_set(e, RHEI_NOTFOUND, "no such column: '%s' in table '%s'",
+                                   cols[i].name, table);
+                goto fail;
+            }
+            sel[i] = all[j];
+            sel[i].name = rhei__strdup(all[j].name);
+            sel[i].decl = rhei__strdup(cols[i].decl && *cols[i].decl ? cols[i].decl
+                                                                     : all[j].decl);
+            if (!sel[i].name || !sel[i].decl) {
+                nsel++;
+                rc = rhei__err_nomem(e);
+                goto fail;
+            }
+            rhei__type_from_decl(sel[i].decl, &sel[i].type, &sel[i].precision, &sel[i].scale);
+        }
+        free_colspecs(all, nall);
+        all = sel;
+        nall = nsel;
+        sel = NULL;
+    }
+    if (pk) {
+        for (size_t i = 0; i < nall; i++)
+            all[i].pk = 0;
+        for (size_t k = 0; k < npk; k++) {
+            size_t j = 0;
+            while (j < nall && strcasecmp(all[j].name, pk[k]) != 0)
+                j++;
+            if (j == nall) {
+                rc = rhei__err_set(e, RHEI_NOTFOUND, "primary key column '%s' is not a"
+                                   " replicated column of table '%s'", pk[k], table);
+                goto fail;
+            }
+            all[j].pk = (int)k + 1;
+        }
+    }
+    size_t haskey = 0;
+    for (size_t i = 0; i < nall; i++)
+        haskey += all[i].pk != 0;
+    if (!haskey) {
+        rc = rhei__err_set(e, RHEI_MISUSE, "table '%s' has no primary key: declare one or"
+                           " name the key columns when registering it", table);
+        goto fail;
+    }
+    *out = all;
+    *n = nall;
+    return RHEI_OK;
+fail:
+    free_colspecs(all, nall);
+    free_colspecs(sel, nsel);
+    return rc;
+}
+
+static int store_version(rhei__conn *w, const char *name, const rhei__colspec *cols, size_t n,
+                         rhei__table **out, rhei__err *e)
+{
+    rhei_value p[5] = {rhei_text(name)};
+    int rc = rhei__conn_exec(w, "INSERT INTO _rhei_tables(name) VALUES (?1)", p, 1, NULL, e);
+    if (rc)
+        return rc;
+    int64_t tid = sqlite3_last_insert_rowid(rhei__conn_db(w));
+    for (size_t i = 0; i < n && rc == RHEI_OK; i++) {
+        p[0] = rhei_int(tid);
+        p[1] = rhei_int((int64_t)i);
+        p[2] = rhei_text(cols[i].name);
+        p[3] = rhei_text(cols[i].decl);
+        p[4] = rhei_int(cols[i].pk);
+        rc = rhei__conn_exec(w, "INSERT INTO _rhei_columns VALUES (?1, ?2, ?3, ?4, ?5)", p, 5,
+                             NULL, e);
+    }
+    return rc ? rc : rhei__table_new(name, tid, cols, n, out, e);
+}
+
+/* The log holds one generic column per column of the widest registered table. */
+static int ensure_log_width(rhei__conn *w, size_t ncols, rhei__err *e)
+{
+    rhei_result *r = NULL;
+    int rc = rhei__conn_query(w, "SELECT count(*) - 4 FROM pragma_table_info('_rhei_log')",
+                              NULL, 0, &r, e);
+    if (rc)
+        return rc;
+    int64_t have = rhei_result_int64(r, 0, 0);
+    rhei_result_free(r);
+    for (int64_t i = have; i < (int64_t)ncols && rc == RHEI_OK; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "ALTER TABLE _rhei_log ADD COLUMN c%lld", (long long)i);
+        rc = rhei__conn_exec(w, sql, NULL, 0, NULL, e);
+    }
+    return rc;
+}
+
+static int log_event(rhei__conn *w, int64_t tid, int op, rhei__err *e)
+{
+    rhei_value p[2] = {rhei_int(tid), rhei_int(op)};
+    return rhei__conn_exec(w, "INSERT INTO _rhei_log(tid, op, ts) VALUES (?1, ?2, " TS_EXPR ")",
+                           p, 2, NULL, e);
+}
+
+static int exec_buf(rhei__conn *w, rhei__buf *b, rhei__err *e)
+{
+    int rc = rhei__buf_check(b, e);
+    return rc ? rc : rhei__conn_exec(w, rhei__buf_str(b), NULL, 0, NULL, e);
+}
+
+/* Makes version t the captured one: width, triggers, catalog flag and schema event. */
+static int activate(rhei__conn *w, const rhei__table *t, int event, rhei__err *e)
+{
+    rhei__buf b = RHEI__BUF_INIT;
+    int rc = ensure_log_width(w, t->ncols, e);
+    if (rc == RHEI_OK) {
+        drop_triggers(&b, t->name);
+        create_triggers(&b, t);
+        rc = exec_buf(w, &b, e);
+    }
+    rhei__buf_free(&b);
+    return rc ? rc : log_event(w, t->tid, event, e);
+}
+
+static int begin(rhei__conn *w, rhei__err *e)
+{
+    return rhei__conn_exec(w, "BEGIN IMMEDIATE", NULL, 0, NULL, e);
+}
+
+static int finish(rhei__conn *w, int rc, rhei__err *e)
+{
+    if (rc == RHEI_OK)
+        rc = rhei__conn_exec(w, "COMMIT", NULL, 0, NULL, e);
+    if (rc) {
+        rhei__err ignored;
+        rhei__conn_exec(w, "ROLLBACK", NULL, 0, NULL, &ignored);
+    }
+    return rc;
+}
+
+int rhei__cdc_register(rhei__conn *w, const char *table, const rhei_column *cols, size_t ncols,
+                       const char *const *pk, size_t npk, rhei__err *e)
+{
+    rhei__catalog cat = {0};
+    rhei__colspec *specs = NULL;
+    size_t n = 0;
+    rhei__table *t = NULL, *probe = NULL;
+    int rc = begin(w, e);
+    if (rc)
+        return rhei__err_wrap(e, "cannot register table '%s'", table);
+    if ((rc = rhei__catalog_load(w, &cat, e)) != RHEI_OK)
+        goto done;
+    if ((rc = build_version(w, table, cols, ncols, pk, npk, &specs, &n, e)) != RHEI_OK)
+        goto done;
+    const rhei__table *cur = rhei__catalog_active(&cat, table);
+    if (cur) {
+        if ((rc = rhei__table_new(table, 0, specs, n, &probe, e)) == RHEI_OK &&
+            !rhei__table_same_shape(cur, probe))
+            rc = rhei__err_set(e, RHEI_EXISTS, "already registered with another schema");
+        goto done; /* same shape: registering again changes nothing */
+    }
+    if ((rc = store_version(w, table, specs, n, &t, e)) == RHEI_OK)
+        rc = activate(w, t, RHEI__EV_REGISTER, e);
+done:
+    rc = finish(w, rc, e);
+    rhei__table_free(t);
+    rhei__table_free(probe);
+    free_colspecs(specs, n);
+    rhei__catalog_free(&cat);
+    return rc ? rhei__err_wrap(e, "cannot register table '%s'", table) : RHEI_OK;
+}
+
+int rhei__cdc_unregister(rhei__conn *w, const char *table, rhei__err *e)
+{
+    rhei__catalog cat = {0};
+    rhei__buf b = RHEI__BUF_INIT;
+    int rc = begin(w, e);
+    if (rc == RHEI_OK && (rc = rhei__catalog_load(w, &cat, e)) == RHEI_OK) {
+        const rhei__table *cur = rhei__catalog_active(&cat, table);
+        if (!cur) {
+            rc = rhei__err_set(e, RHEI_NOTFOUND, "table is not registered");
+        } else {
+            rhei_value p = rhei_text(cur->name);
+            drop_triggers(&b, cur->name);
+            rc = exec_buf(w, &b, e);
+            if (rc == RHEI_OK)
+                rc = rhei__conn_exec(w, "UPDATE _rhei_tables SET active = 0 WHERE name = ?1",
+                                     &p, 1, NULL, e);
+            if (rc == RHEI_OK)
+                rc = log_event(w, cur->tid, RHEI__EV_DROP, e);
+        }
+    }
+    rc = finish(w, rc, e);
+    rhei__buf_free(&b);
+    rhei__catalog_free(&cat);
+    return rc ? rhei__err_wrap(e, "cannot unregister table '%s'", table) : RHEI_OK;
+}
+
+/* Shared by add/drop column: ALTER in SQLite between dropping and re-creating triggers
+ * (SQLite refuses to drop a column a trigger mentions), then a new version. */
+static int alter(rhei__conn *w, const char *table, const char *column, const char *decl,
+                 int drop, rhei__err *e)
+{
+    rhei__catalog cat = {0};
+    rhei__buf b = RHEI__BUF_INIT;
+    rhei__table *t = NULL;
+    rhei__colspec *specs = NULL;
+    size_t n = 0;
+    int rc = begin(w, e);
+    if (rc || (rc = rhei__catalog_load(w, &cat, e)) != RHEI_OK)
+        goto done;
+    const rhei__table *cur = rhei__catalog_active(&cat, table);
+    if (!cur) {
+        rc = rhei__err_set(e, RHEI_NOTFOUND, "table is not registered");
+        goto done;
+    }
+    long idx = rhei__table_col(cur, column);
+    if (drop && (idx < 0 || cur->cols[idx].pk)) {
+        rc = rhei__err_set(e, idx < 0 ? RHEI_NOTFOUND : RHEI_MISUSE, idx < 0
+                           ? "no such replicated column" : "cannot drop a primary key column");
+        goto done;
+    }
+    if (!drop && idx >= 0) {
+        rc = rhei__err_set(e, RHEI_EXISTS, "column already exists");
+        goto done;
+    }
+    drop_triggers(&b, cur->name);
+    rhei__buf_puts(&b, "ALTER TABLE ");
+    rhei__buf_ident(&b, cur->name);
+    rhei__buf_puts(&b, drop ? " DROP COLUMN " : " ADD COLUMN ");
+    rhei__buf_ident(&b, column);
+    if (!drop)
+        rhei__buf_printf(&b, " %s", decl ? decl : "");
+    if ((rc = exec_buf(w, &b, e)) != RHEI_OK)
+        goto done;
+    /* New version: the old columns minus/plus one, types as registered. */
+    specs = rhei__calloc(cur->ncols + 1, sizeof *specs);
+    if (!specs) {
+        rc = rhei__err_nomem(e);
+        goto done;
+    }
+    for (size_t i = 0; i < cur->ncols; i++)
+        if (!drop || (long)i != idx)
+            specs[n++] = cur->cols[i]; /* shallow: names stay owned by cat */
+    if (!drop) {
+        specs[n].name = (char *)column;
+        specs[n].decl = (char *)(decl ? decl : "");
+        specs[n].pk = 0;
+        rhei__type_from_decl(specs[n].decl, &specs[n].type, &specs[n].precision,
+                             &specs[n].scale);
+        n++;
+    }
+    if ((rc = store_version(w, cur->name, specs, n, &t, e)) == RHEI_OK)
+        rc = activate(w, t, RHEI__EV_ALTER, e);
+done:
+    rc = finish(w, rc, e);
+    rhei__free(specs);
+    rhei__table_free(t);
+    rhei__buf_free(&b);
+    rhei__catalog_free(&cat);
+    if (rc)
+        rhei__err_wrap(e, "cannot %s column '%s' %s table '%s'", drop ? "drop" : "add", column,
+                       drop ? "from" : "to", table);
+    return rc;
+}
+
+int rhei__cdc_add_column(rhei__conn *w, const char *table, const char *column,
+                         const char *decl, rhei__err *e)
+{
+    return alter(w, table, column, decl, 0, e);
+}
+
+int rhei__cdc_drop_column(rhei__conn *w, const char *table, const char *column, rhei__err *e)
+{
+    return alter(w, table, column, NULL, 1, e);
+}
+
+int rhei__cdc_resync(rhei__conn *w, const char *table, rhei__err *e)
+{
+    rhei__catalog cat = {0};
+    int rc = begin(w, e);
+    if (rc == RHEI_OK && (rc = rhei__catalog_load(w, &cat, e)) == RHEI_OK) {
+        const rhei__table *cur = rhei__catalog_active(&cat, table);
+        rc = cur ? log_event(w, cur->tid, RHEI__EV_RESYNC, e)
+                 : rhei__err_set(e, RHEI_NOTFOUND, "table is not registered");
+    }
+    rc = finish(w, rc, e);
+    rhei__catalog_free(&cat);
+    return rc ? rhei__err_wrap(e, "cannot resync table '%s'", table) : RHEI_OK;
+}

@@ -1,0 +1,33 @@
+/* config.h — the engine configuration behind the opaque rhei_config: parsed, validated
+ * fields the engine reads directly. Text forms are kept for rhei_config_get. */
+#ifndef RHEI_CORE_CONFIG_H
+#define RHEI_CORE_CONFIG_H
+#include "err.h"
+#include <stdint.h>
+
+enum { RHEI__SYNC_MIRROR = 0, RHEI__SYNC_HISTORY = 1 };
+
+#define RHEI__CONFIG_NKEYS 12
+
+struct rhei_config {
+    char *oltp_path;
+    char *olap_path;
+    int sync_mode;            /* RHEI__SYNC_* */
+    int64_t sync_interval_ms;
+    int64_t batch_size;
+    int64_t read_pool_size;
+    int synchronous_full;
+    int64_t olap_threads;
+    char *olap_memory_limit;
+    int64_t busy_timeout_ms;
+    int64_t flight_port;
+    int64_t metrics_port;
+    char *text[RHEI__CONFIG_NKEYS]; /* text form of each key, for rhei_config_get */
+    char errmsg[RHEI__ERRMSG_MAX];
+};
+
+/* Replaces the config's error message (used by the file loader to add file:line:col). */
+void rhei__config_set_error(rhei_config *cfg, const char *fmt, ...) RHEI__PRINTF(2, 3);
+/* Deep copy for the engine to keep. */
+int rhei__config_copy(const rhei_config *src, rhei_config **out);
+#endif

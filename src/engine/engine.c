@@ -1,0 +1,231 @@
+/* engine.c — the facade behind rhei.h: opening and closing, writes, replication control and
+ * status. Reads and routing live in query.c. Every public entry point turns an internal
+ * rhei__err into this thread's last error on the handle. */
+#include "engine_int.h"
+#include "mem.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static _Thread_local struct {
+    const rhei_db *db;
+    int code;
+    char msg[RHEI__ERRMSG_MAX];
+} tl_err;
+
+int rhei__engine_fail(const rhei_db *db, rhei__err *e)
+{
+    tl_err.db = db;
+    tl_err.code = e->code ? e->code : RHEI_ERROR;
+    memcpy(tl_err.msg, e->msg, sizeof tl_err.msg);
+    return tl_err.code;
+}
+
+const char *rhei_errmsg(const rhei_db *db) { return tl_err.db == db ? tl_err.msg : ""; }
+int rhei_errcode(const rhei_db *db) { return tl_err.db == db ? tl_err.code : RHEI_OK; }
+
+static int misuse(const rhei_db *db, const char *what)
+{
+    rhei__err e;
+    rhei__err_set(&e, RHEI_MISUSE, "%s", what);
+    return rhei__engine_fail(db, &e);
+}
+
+static void free_names(rhei_db *db)
+{
+    for (size_t i = 0; i < db->nnames; i++)
+        rhei__free(db->names[i]);
+    rhei__free(db->names);
+    db->names = NULL;
+    db->nnames = 0;
+}
+
+int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
+{
+    rhei__catalog cat;
+    rhei__conn *r = rhei__oltp_reader(db->oltp);
+    int rc = rhei__catalog_load(r, &cat, e);
+    rhei__oltp_reader_release(db->oltp, r);
+    if (rc)
+        return rc;
+    const rhei__table **list = NULL;
+    size_t n = 0;
+    char **names = NULL;
+    rc = rhei__catalog_active_list(&cat, &list, &n, e);
+    if (rc == RHEI_OK && !(names = rhei__calloc(n ? n : 1, sizeof *names)))
+        rc = rhei__err_nomem(e);
+    for (size_t i = 0; rc == RHEI_OK && i < n; i++)
+        if (!(names[i] = rhei__strdup(list[i]->name)))
+            rc = rhei__err_nomem(e);
+    rhei__free(list);
+    rhei__catalog_free(&cat);
+    if (rc) {
+        for (size_t i = 0; names && i < n; i++)
+            rhei__free(names[i]);
+        rhei__free(names);
+        return rc;
+    }
+    pthread_mutex_lock(&db->names_mu);
+    free_names(db);
+    db->names = names;
+    db->nnames = n;
+    db->names_at_us = rhei__now_us();
+    pthread_mutex_unlock(&db->names_mu);
+    return RHEI_OK;
+}
+
+static int open_sides(rhei_db *db, rhei__err *e)
+{
+    const rhei_config *c = db->cfg;
+    rhei__oltp_opts oo = {c->oltp_path, c->synchronous_full, (int)c->read_pool_size,
+                          (int)c->busy_timeout_ms};
+    int rc = rhei__oltp_open(&oo, &db->oltp, e);
+    if (rc)
+        return rc;
+    rhei__conn *w = rhei__oltp_writer(db->oltp);
+    rc = rhei__cdc_install(w, e);
+    rhei__oltp_writer_release(db->oltp);
+    if (rc)
+        return rc;
+    db->vt = &rhei__olap_duckdb;
+    rhei__olap_opts ao = {c->olap_path, (int)c->olap_threads, c->olap_memory_limit,
+                          (int)c->read_pool_size};
+    if ((rc = db->vt->open(&ao, &db->olap, e)) != RHEI_OK)
+        return rhei__err_wrap(e, "cannot open olap store '%s'", c->olap_path);
+    rhei__sync_opts so = {db->history, (size_t)c->batch_size,
+                          strcmp(c->olap_path, ":memory:") == 0};
+    if ((rc = rhei__sync_new(db->oltp, db->vt, db->olap, &so, &db->sync, e)) != RHEI_OK)
+        return rc;
+    if ((rc = rhei__sync_recover(db->sync, e)) != RHEI_OK)
+        return rc;
+    if ((rc = rhei__engine_refresh_names(db, e)) != RHEI_OK)
+        return rc;
+    if (c->sync_interval_ms > 0)
+        rc = rhei__sync_start(db->sync, c->sync_interval_ms, e);
+    return rc;
+}
+
+static void destroy(rhei_db *db)
+{
+    rhei__sync_free(db->sync);
+    if (db->olap)
+        db->vt->close(db->olap);
+    rhei__oltp_close(db->oltp);
+    free_names(db);
+    rhei_config_free(db->cfg);
+    pthread_mutex_destroy(&db->names_mu);
+    pthread_mutex_destroy(&db->count_mu);
+    rhei__free(db);
+}
+
+int rhei_open(const rhei_config *cfg, rhei_db **out)
+{
+    rhei__err e;
+    rhei__err_clear(&e);
+    if (!out)
+        return RHEI_MISUSE;
+    *out = NULL;
+    if (!cfg || !cfg->oltp_path) {
+        rhei__err_set(&e, RHEI_CONFIG, "config key 'oltp_path' is required");
+        return rhei__engine_fail(NULL, &e);
+    }
+    rhei_db *db = rhei__calloc(1, sizeof *db);
+    if (!db) {
+        rhei__err_nomem(&e);
+        return rhei__engine_fail(NULL, &e);
+    }
+    pthread_mutex_init(&db->names_mu, NULL);
+    pthread_mutex_init(&db->count_mu, NULL);
+    int rc = rhei__config_copy(cfg, &db->cfg);
+    if (rc) {
+        rhei__err_set(&e, rc, "%s", rc == RHEI_NOMEM ? "out of memory" : "invalid config");
+    } else {
+        db->history = db->cfg->sync_mode == RHEI__SYNC_HISTORY;
+        rc = open_sides(db, &e);
+    }
+    if (rc) {
+        destroy(db);
+        return rhei__engine_fail(NULL, &e);
+    }
+    *out = db;
+    return RHEI_OK;
+}
+
+int rhei_open_path(const char *oltp_path, rhei_db **out)
+{
+    rhei_config *cfg = NULL;
+    int rc = rhei_config_new(&cfg);
+    if (rc == RHEI_OK)
+        rc = rhei_config_set(cfg, "oltp_path", oltp_path ? oltp_path : "");
+    if (rc == RHEI_OK) {
+        rc = rhei_open(cfg, out);
+    } else {
+        rhei__err e;
+        rhei__err_set(&e, rc, "%s", cfg ? rhei_config_errmsg(cfg) : "out of memory");
+        rhei__engine_fail(NULL, &e);
+        if (out)
+            *out = NULL;
+    }
+    rhei_config_free(cfg);
+    return rc;
+}
+
+int rhei_close(rhei_db *db)
+{
+    if (!db)
+        return RHEI_OK;
+    rhei__err e;
+    rhei__sync_stop(db->sync);
+    int64_t head = 0;
+    rhei__conn *r = rhei__oltp_reader(db->oltp);
+    int rc = rhei__cdc_head(r, &head, &e);
+    rhei__oltp_reader_release(db->oltp, r);
+    if (rc == RHEI_OK) /* a durable store then resumes with nothing pending */
+        rc = rhei__sync_until(db->sync, head, NULL, &e);
+    if (rc == RHEI_OK)
+        rc = db->vt->maintain(db->olap, &e);
+    if (rc)
+        rhei__engine_fail(NULL, &e);
+    destroy(db);
+    return rc;
+}
+
+/* --- writes ------------------------------------------------------------------------------ */
+
+int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                 int64_t *out_changes)
+{
+    if (!db || !sql)
+        return misuse(db, "rhei_execute needs a handle and SQL text");
+    rhei__err e;
+    rhei__conn *w = rhei__oltp_writer(db->oltp);
+    int rc = rhei__conn_exec(w, sql, params, nparams, out_changes, &e);
+    rhei__oltp_writer_release(db->oltp);
+    return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
+}
+
+int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n, int64_t *out_changes)
+{
+    if (!db || (!stmts && n))
+        return misuse(db, "rhei_execute_batch needs a handle and statements");
+    rhei__err e, ignored;
+    int64_t total = 0, one = 0;
+    rhei__conn *w = rhei__oltp_writer(db->oltp);
+    int rc = rhei__conn_exec(w, "BEGIN IMMEDIATE", NULL, 0, NULL, &e);
+    for (size_t i = 0; rc == RHEI_OK && i < n; i++) {
+        rc = rhei__conn_exec(w, stmts[i].sql, stmts[i].params, stmts[i].nparams, &one, &e);
+        if (rc)
+            rhei__err_wrap(&e, "statement %zu of the batch failed, nothing was applied", i + 1);
+        total += one;
+    }
+    if (rc == RHEI_OK)
+        rc = rhei__conn_exec(w, "COMMIT", NULL, 0, NULL, &e);
+    if (rc)
+        rhei__conn_exec(w, "ROLLBACK", NULL, 0, NULL, &ignored);
+    rhei__oltp_writer_release(db->oltp);
+    if (rc)
+        return rhei__engine_fail(db, &e);
+    if (out_changes)
+        *out_changes = total;
+    return RHEI_OK;
+}

@@ -1,0 +1,35 @@
+/* engine_int.h — the facade's state behind rhei_db, shared by the files of src/engine/.
+ * Thread-safety: every field is either set once at open, owned by a module with its own
+ * locks (oltp, olap, sync), or guarded by names_mu. */
+#ifndef RHEI_ENGINE_INT_H
+#define RHEI_ENGINE_INT_H
+#include "clock.h"
+#include "config.h"
+#include "olap.h"
+#include "oltp.h"
+#include "route.h"
+#include "sync.h"
+#include <pthread.h>
+
+struct rhei_db {
+    rhei_config *cfg;
+    rhei__oltp *oltp;
+    const rhei__olap_vtab *vt;
+    rhei__olap *olap;
+    rhei__sync *sync;
+    int history;
+
+    pthread_mutex_t names_mu;  /* guards the replicated-table list the router reads */
+    char **names;
+    size_t nnames;
+    int64_t names_at_us;       /* when the list was read; refreshed at most once a second */
+
+    pthread_mutex_t count_mu;
+    int64_t routed_oltp, routed_olap, fallbacks;
+};
+
+/* Records e as this thread's last error on db and returns its code. */
+int rhei__engine_fail(const rhei_db *db, rhei__err *e);
+/* Re-reads the replicated-table list now. */
+int rhei__engine_refresh_names(rhei_db *db, rhei__err *e);
+#endif

@@ -1,0 +1,195 @@
+/* query.c — routed reads: the router picks a side (or a hint does), `strong` reads first
+ * apply every commit made before the call, and an auto-routed query DuckDB cannot run
+ * (SQLite-only syntax or functions) is served by SQLite instead, saying so. */
+#include "engine_int.h"
+#include "buf.h"
+#include "mem.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define NAMES_TTL_US 1000000 /* other processes may register tables: re-read this often */
+
+typedef struct route_ud {
+    rhei_db *db;
+    int olap_only; /* saw a table that exists only in OLAP (history storage) */
+} route_ud;
+
+static int is_replicated(void *ud, const char *table, size_t len)
+{
+    route_ud *u = ud;
+    rhei_db *db = u->db;
+    int hit = 0;
+    pthread_mutex_lock(&db->names_mu);
+    for (size_t i = 0; i < db->nnames && !hit; i++) {
+        const char *n = db->names[i];
+        size_t nl = strlen(n);
+        if (nl == len && strncasecmp(n, table, len) == 0)
+            hit = 1;
+        else if (db->history && len == nl + 8 && strncasecmp(n, table, nl) == 0 &&
+                 strncasecmp(table + nl, "_history", 8) == 0)
+            hit = u->olap_only = 1;
+    }
+    pthread_mutex_unlock(&db->names_mu);
+    return hit;
+}
+
+static void route(rhei_db *db, const char *sql, rhei_route_info *out)
+{
+    pthread_mutex_lock(&db->names_mu);
+    int stale = rhei__now_us() - db->names_at_us > NAMES_TTL_US;
+    pthread_mutex_unlock(&db->names_mu);
+    if (stale) {
+        rhei__err ignored; /* routing on the old list is still safe: SQLite serves it */
+        rhei__engine_refresh_names(db, &ignored);
+    }
+    route_ud ud = {db, 0};
+    rhei__route_ctx ctx = {is_replicated, &ud};
+    rhei__route_classify(sql, &ctx, out);
+    if (ud.olap_only && out->side == RHEI_SIDE_OLTP &&
+        strcmp(out->reason, "table not replicated") != 0 && !rhei__route_is_write(sql)) {
+        out->side = RHEI_SIDE_OLAP;
+        out->reason = "history table (olap only)";
+    }
+}
+
+int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out)
+{
+    if (!db || !sql || !out) {
+        rhei__err e;
+        rhei__err_set(&e, RHEI_MISUSE, "rhei_explain_route needs a handle, SQL and an output");
+        return rhei__engine_fail(db, &e);
+    }
+    route(db, sql, out);
+    return RHEI_OK;
+}
+
+static int strong_wait(rhei_db *db, rhei__err *e)
+{
+    int64_t head = 0;
+    rhei__conn *r = rhei__oltp_reader(db->oltp);
+    int rc = rhei__cdc_head(r, &head, e);
+    rhei__oltp_reader_release(db->oltp, r);
+    return rc ? rc : rhei__sync_until(db->sync, head, NULL, e);
+}
+
+static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
+                    rhei_result **out, rhei__err *e)
+{
+    rhei__conn *c = rhei__oltp_reader(db->oltp);
+    int rc = rhei__conn_query(c, sql, p, n, out, e);
+    rhei__oltp_reader_release(db->oltp, c);
+    return rc;
+}
+
+static void count(rhei_db *db, rhei_side side, int fallback)
+{
+    pthread_mutex_lock(&db->count_mu);
+    if (side == RHEI_SIDE_OLAP)
+        db->routed_olap++;
+    else
+        db->routed_oltp++;
+    db->fallbacks += fallback;
+    pthread_mutex_unlock(&db->count_mu);
+}
+
+int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                  const rhei_query_opts *opts, rhei_result **out)
+{
+    rhei__err e;
+    rhei__err_clear(&e);
+    if (!out)
+        return RHEI_MISUSE;
+    *out = NULL;
+    if (!db || !sql) {
+        rhei__err_set(&e, RHEI_MISUSE, "rhei_query needs a handle and SQL text");
+        return rhei__engine_fail(db, &e);
+    }
+    if (rhei__route_is_write(sql)) {
+        rhei__err_set(&e, RHEI_MISUSE, "rhei_query is read-only; run writes and DDL with"
+                      " rhei_execute");
+        return rhei__engine_fail(db, &e);
+    }
+    rhei_query_opts o = opts ? *opts : (rhei_query_opts){RHEI_SIDE_AUTO, RHEI_EVENTUAL};
+    rhei_route_info ri = {RHEI_SIDE_OLTP, "hint", ""};
+    if (o.hint == RHEI_SIDE_AUTO)
+        route(db, sql, &ri);
+    else
+        ri.side = o.hint;
+    int rc = RHEI_OK, fallback = 0;
+    if (ri.side == RHEI_SIDE_OLAP) {
+        if (o.consistency == RHEI_STRONG)
+            rc = strong_wait(db, &e);
+        if (rc == RHEI_OK)
+            rc = db->vt->query(db->olap, sql, params, nparams, out, &e);
+        if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND) && o.hint == RHEI_SIDE_AUTO &&
+            strcmp(ri.reason, "history table (olap only)") != 0) {
+            fallback = 1; /* SQLite dialect DuckDB rejects: SQLite can always answer */
+            ri.side = RHEI_SIDE_OLTP;
+            ri.reason = "olap could not run it (sqlite dialect)";
+        }
+    }
+    if (ri.side == RHEI_SIDE_OLTP)
+        rc = run_oltp(db, sql, params, nparams, out, &e);
+    if (rc)
+        return rhei__engine_fail(db, &e);
+    (*out)->side = ri.side;
+    (*out)->reason = ri.reason;
+    count(db, ri.side, fallback);
+    return RHEI_OK;
+}
+
+int rhei_query(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+               rhei_result **out)
+{
+    return rhei_query_ex(db, sql, params, nparams, NULL, out);
+}
+
+int rhei_query_with_hint(rhei_db *db, const char *sql, rhei_side hint, rhei_result **out)
+{
+    rhei_query_opts o = {hint, RHEI_EVENTUAL};
+    return rhei_query_ex(db, sql, NULL, 0, &o, out);
+}
+
+int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us, rhei_result **out)
+{
+    rhei__err e;
+    rhei__buf sql = RHEI__BUF_INIT;
+    char hist[300];
+    if (!out)
+        return RHEI_MISUSE;
+    *out = NULL;
+    if (!db || !table)
+        return rhei__err_set(&e, RHEI_MISUSE, "rhei_query_as_of needs a handle and a table"),
+               rhei__engine_fail(db, &e);
+    if (!db->history)
+        return rhei__err_set(&e, RHEI_MISUSE, "point-in-time reads need sync_mode = history"),
+               rhei__engine_fail(db, &e);
+    if (ts_us > rhei__now_us()) {
+        rhei__err_set(&e, RHEI_RANGE, "cannot read table '%s' as of a future moment", table);
+        return rhei__engine_fail(db, &e);
+    }
+    /* Everything committed before now is applied first, so the answer is never stale. */
+    int rc = strong_wait(db, &e);
+    snprintf(hist, sizeof hist, "%s_history", table);
+    rhei__buf_puts(&sql, "SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to) FROM ");
+    rhei__buf_ident(&sql, hist);
+    rhei__buf_printf(&sql, " WHERE _rhei_valid_from <= %lld AND (_rhei_valid_to IS NULL OR"
+                           " _rhei_valid_to > %lld)", (long long)ts_us, (long long)ts_us);
+    if (rc == RHEI_OK)
+        rc = rhei__buf_check(&sql, &e);
+    if (rc == RHEI_OK)
+        rc = db->vt->query(db->olap, rhei__buf_str(&sql), NULL, 0, out, &e);
+    rhei__buf_free(&sql);
+    if (rc)
+        return rhei__engine_fail(db, &e);
+    (*out)->side = RHEI_SIDE_OLAP;
+    (*out)->reason = "point-in-time";
+    return RHEI_OK;
+}
+
+void *rhei_oltp_handle(rhei_db *db) { return db ? rhei__oltp_raw(db->oltp) : NULL; }
+void *rhei_olap_handle(rhei_db *db) { return db ? db->vt->raw_handle(db->olap) : NULL; }
+const char *rhei_version(void) { return RHEI_VERSION; }
+const char *rhei_sqlite_version(void) { return rhei__oltp_version(); }
+const char *rhei_duckdb_version(void) { return rhei__olap_duckdb.version(); }

@@ -1,0 +1,242 @@
+/* replicate.c — replication control behind rhei.h: registering tables, schema evolution,
+ * sync on demand and in the background, status. Changes to what is replicated are applied
+ * to OLAP before the call returns, so callers can query the new shape at once. */
+#include "engine_int.h"
+#include "buf.h"
+#include "mem.h"
+#include <stdio.h>
+#include <string.h>
+
+static int head_of(rhei_db *db, int64_t *out, rhei__err *e)
+{
+    rhei__conn *r = rhei__oltp_reader(db->oltp);
+    int rc = rhei__cdc_head(r, out, e);
+    rhei__oltp_reader_release(db->oltp, r);
+    return rc;
+}
+
+/* Applies everything committed so far (used after each replication change). */
+static int catch_up(rhei_db *db, rhei_sync_stats *out, rhei__err *e)
+{
+    int64_t head = 0;
+    int rc = head_of(db, &head, e);
+    return rc ? rc : rhei__sync_until(db->sync, head, out, e);
+}
+
+/* Runs one capture-side change on the writer, then applies it and refreshes routing. */
+typedef int (*change_fn)(rhei__conn *w, const void *arg, rhei__err *e);
+
+static int change(rhei_db *db, change_fn fn, const void *arg)
+{
+    rhei__err e;
+    rhei__conn *w = rhei__oltp_writer(db->oltp);
+    int rc = fn(w, arg, &e);
+    rhei__oltp_writer_release(db->oltp);
+    if (rc == RHEI_OK)
+        rc = catch_up(db, NULL, &e);
+    if (rc == RHEI_OK)
+        rc = rhei__engine_refresh_names(db, &e);
+    return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
+}
+
+typedef struct reg_args {
+    const char *table;
+    const rhei_column *cols;
+    size_t ncols;
+    const char *const *pk;
+    size_t npk;
+    const char *column, *decl;
+} reg_args;
+
+static int do_register(rhei__conn *w, const void *arg, rhei__err *e)
+{
+    const reg_args *a = arg;
+    return rhei__cdc_register(w, a->table, a->cols, a->ncols, a->pk, a->npk, e);
+}
+
+static int do_unregister(rhei__conn *w, const void *arg, rhei__err *e)
+{
+    return rhei__cdc_unregister(w, ((const reg_args *)arg)->table, e);
+}
+
+static int do_add(rhei__conn *w, const void *arg, rhei__err *e)
+{
+    const reg_args *a = arg;
+    return rhei__cdc_add_column(w, a->table, a->column, a->decl, e);
+}
+
+static int do_drop(rhei__conn *w, const void *arg, rhei__err *e)
+{
+    const reg_args *a = arg;
+    return rhei__cdc_drop_column(w, a->table, a->column, e);
+}
+
+static int do_resync(rhei__conn *w, const void *arg, rhei__err *e)
+{
+    return rhei__cdc_resync(w, ((const reg_args *)arg)->table, e);
+}
+
+static int bad_args(rhei_db *db, const char *what)
+{
+    rhei__err e;
+    rhei__err_set(&e, RHEI_MISUSE, "%s", what);
+    return rhei__engine_fail(db, &e);
+}
+
+int rhei_register_table(rhei_db *db, const char *table, const rhei_column *cols, size_t ncols,
+                        const char *const *pk, size_t npk)
+{
+    if (!db || !table || (cols && !ncols) || (pk && !npk))
+        return bad_args(db, "rhei_register_table needs a table name; cols/pk need counts");
+    reg_args a = {table, cols, ncols, pk, npk, NULL, NULL};
+    return change(db, do_register, &a);
+}
+
+int rhei_unregister_table(rhei_db *db, const char *table)
+{
+    if (!db || !table)
+        return bad_args(db, "rhei_unregister_table needs a table name");
+    reg_args a = {.table = table};
+    return change(db, do_unregister, &a);
+}
+
+int rhei_add_column(rhei_db *db, const char *table, const char *column, const char *decl)
+{
+    if (!db || !table || !column || !decl)
+        return bad_args(db, "rhei_add_column needs table, column and declared type");
+    reg_args a = {.table = table, .column = column, .decl = decl};
+    return change(db, do_add, &a);
+}
+
+int rhei_drop_column(rhei_db *db, const char *table, const char *column)
+{
+    if (!db || !table || !column)
+        return bad_args(db, "rhei_drop_column needs table and column");
+    reg_args a = {.table = table, .column = column};
+    return change(db, do_drop, &a);
+}
+
+static int count_rows(rhei_db *db, const char *table, int64_t *out, rhei__err *e)
+{
+    rhei__buf b = RHEI__BUF_INIT;
+    rhei__buf_puts(&b, "SELECT count(*) FROM ");
+    rhei__buf_ident(&b, table);
+    rhei_result *r = NULL;
+    int rc = rhei__buf_check(&b, e);
+    if (rc) {
+        rhei__buf_free(&b);
+        return rc;
+    }
+    rhei__conn *c = rhei__oltp_reader(db->oltp);
+    rc = rhei__conn_query(c, rhei__buf_str(&b), NULL, 0, &r, e);
+    rhei__buf_free(&b);
+    rhei__oltp_reader_release(db->oltp, c);
+    if (rc == RHEI_OK)
+        *out += rhei_result_int64(r, 0, 0);
+    rhei_result_free(r);
+    return rc;
+}
+
+int rhei_initial_sync(rhei_db *db, const char *table, int64_t *out_rows)
+{
+    if (!db || !table)
+        return bad_args(db, "rhei_initial_sync needs a table name");
+    reg_args a = {.table = table};
+    int rc = change(db, do_resync, &a);
+    if (rc == RHEI_OK && out_rows) {
+        rhei__err e;
+        *out_rows = 0;
+        if ((rc = count_rows(db, table, out_rows, &e)) != RHEI_OK)
+            return rhei__engine_fail(db, &e);
+    }
+    return rc;
+}
+
+int rhei_initial_sync_all(rhei_db *db, int64_t *out_rows)
+{
+    size_t n = 0;
+    int rc = rhei_table_count(db, &n);
+    int64_t total = 0;
+    for (size_t i = 0; rc == RHEI_OK && i < n; i++) {
+        char name[256];
+        int64_t rows = 0;
+        rc = rhei_table_name(db, i, name, sizeof name);
+        if (rc == RHEI_OK)
+            rc = rhei_initial_sync(db, name, &rows);
+        total += rows;
+    }
+    if (rc == RHEI_OK && out_rows)
+        *out_rows = total;
+    return rc;
+}
+
+int rhei_table_count(rhei_db *db, size_t *out_count)
+{
+    if (!db || !out_count)
+        return bad_args(db, "rhei_table_count needs a handle and an output");
+    rhei__err e;
+    int rc = rhei__engine_refresh_names(db, &e);
+    if (rc)
+        return rhei__engine_fail(db, &e);
+    pthread_mutex_lock(&db->names_mu);
+    *out_count = db->nnames;
+    pthread_mutex_unlock(&db->names_mu);
+    return RHEI_OK;
+}
+
+int rhei_table_name(rhei_db *db, size_t i, char *buf, size_t bufsize)
+{
+    if (!db || !buf || !bufsize)
+        return bad_args(db, "rhei_table_name needs a handle and a buffer");
+    rhei__err e;
+    pthread_mutex_lock(&db->names_mu);
+    int rc = i < db->nnames ? RHEI_OK : RHEI_RANGE;
+    if (rc == RHEI_OK)
+        rhei__strlcpy(buf, db->names[i], bufsize);
+    pthread_mutex_unlock(&db->names_mu);
+    if (rc) {
+        rhei__err_set(&e, rc, "table index %zu is past the %zu registered tables", i,
+                      db->nnames);
+        return rhei__engine_fail(db, &e);
+    }
+    return RHEI_OK;
+}
+
+int rhei_sync_now(rhei_db *db, rhei_sync_stats *out)
+{
+    if (!db)
+        return bad_args(db, "rhei_sync_now needs a handle");
+    rhei__err e;
+    rhei_sync_stats st;
+    int rc = catch_up(db, &st, &e);
+    if (rc)
+        return rhei__engine_fail(db, &e);
+    if (out)
+        *out = st;
+    return RHEI_OK;
+}
+
+int rhei_start_sync(rhei_db *db, int64_t interval_ms)
+{
+    if (!db)
+        return bad_args(db, "rhei_start_sync needs a handle");
+    rhei__err e;
+    int rc = rhei__sync_start(db->sync, interval_ms, &e);
+    return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
+}
+
+int rhei_stop_sync(rhei_db *db)
+{
+    if (!db)
+        return bad_args(db, "rhei_stop_sync needs a handle");
+    rhei__sync_stop(db->sync);
+    return RHEI_OK;
+}
+
+int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out)
+{
+    if (!db || !out)
+        return bad_args(db, "rhei_sync_status_get needs a handle and an output");
+    rhei__sync_status(db->sync, out);
+    return RHEI_OK;
+}

@@ -1,0 +1,338 @@
+/* oltp.c — SQLite connection management: WAL mode, one writer behind a mutex, a reader
+ * pool behind a condition variable, and a small per-connection statement cache.
+ * Invariant: a connection is used by at most one thread at a time. */
+#include "oltp.h"
+#include "mem.h"
+#include "value.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CACHE_SLOTS 32
+
+typedef struct cache_entry {
+    char *sql;
+    uint64_t hash;
+    sqlite3_stmt *st;
+    uint64_t used;
+} cache_entry;
+
+struct rhei__conn {
+    sqlite3 *db;
+    cache_entry cache[CACHE_SLOTS];
+    uint64_t tick;
+    int busy;
+};
+
+struct rhei__oltp {
+    rhei__conn writer;
+    pthread_mutex_t writer_mu;
+    rhei__conn *readers;
+    int nreaders;
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+};
+
+int rhei__oltp_error(sqlite3 *db, int rc, rhei__err *e)
+{
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    int code;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: code = RHEI_NOMEM; break;
+    case SQLITE_FULL: code = RHEI_FULL; break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: code = RHEI_BUSY; break;
+    case SQLITE_READONLY: code = RHEI_READONLY; break;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: code = RHEI_IO; break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: code = RHEI_CORRUPT; break;
+    case SQLITE_MISMATCH: code = RHEI_TYPE; break;
+    case SQLITE_INTERRUPT: code = RHEI_INTERRUPTED; break;
+    case SQLITE_CONSTRAINT:
+        code = strstr(msg, "rhei: type mismatch") ? RHEI_TYPE : RHEI_CONSTRAINT;
+        break;
+    case SQLITE_ERROR:
+        code = strstr(msg, "no such table") ? RHEI_NOTFOUND : RHEI_SQL;
+        break;
+    default: code = RHEI_OLTP; break;
+    }
+    return rhei__err_set(e, code, "sqlite: %s", msg);
+}
+
+static int conn_open(rhei__conn *c, const rhei__oltp_opts *o, int reader, rhei__err *e)
+{
+    memset(c, 0, sizeof *c);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(o->path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        rhei__oltp_error(c->db, rc, e);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return rhei__err_wrap(e, "cannot open sqlite database '%s'", o->path);
+    }
+    sqlite3_busy_timeout(c->db, o->busy_timeout_ms);
+    sqlite3_extended_result_codes(c->db, 0);
+    /* recursive_triggers makes REPLACE conflict deletions fire the capture triggers. */
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA recursive_triggers=ON;"
+             "PRAGMA foreign_keys=ON;%s",
+             o->synchronous_full ? "FULL" : "NORMAL", reader ? " PRAGMA query_only=ON;" : "");
+    char *err = NULL;
+    rc = sqlite3_exec(c->db, pragmas, NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        rhei__err_set(e, rc == SQLITE_NOTADB ? RHEI_CORRUPT : RHEI_OLTP,
+                      "cannot open sqlite database '%s': sqlite: %s", o->path,
+                      err ? err : sqlite3_errstr(rc));
+        sqlite3_free(err);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return e->code;
+    }
+    return RHEI_OK;
+}
+
+static void conn_close(rhei__conn *c)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        rhei__free(c->cache[i].sql);
+    }
+    sqlite3_close(c->db);
+    memset(c, 0, sizeof *c);
+}
+
+void rhei__oltp_close(rhei__oltp *o)
+{
+    if (!o)
+        return;
+    for (int i = 0; i < o->nreaders; i++)
+        conn_close(&o->readers[i]);
+    rhei__free(o->readers);
+    conn_close(&o->writer);
+    pthread_mutex_destroy(&o->writer_mu);
+    pthread_mutex_destroy(&o->pool_mu);
+    pthread_cond_destroy(&o->pool_cv);
+    rhei__free(o);
+}
+
+int rhei__oltp_open(const rhei__oltp_opts *opts, rhei__oltp **out, rhei__err *e)
+{
+    *out = NULL;
+    rhei__oltp *o = rhei__calloc(1, sizeof *o);
+    if (!o)
+        return rhei__err_nomem(e);
+    pthread_mutex_init(&o->writer_mu, NULL);
+    pthread_mutex_init(&o->pool_mu, NULL);
+    pthread_cond_init(&o->pool_cv, NULL);
+    int n = opts->read_pool_size > 0 ? opts->read_pool_size : 1;
+    int rc = conn_open(&o->writer, opts, 0, e);
+    if (rc == RHEI_OK && !(o->readers = rhei__calloc((size_t)n, sizeof *o->readers)))
+        rc = rhei__err_nomem(e);
+    for (int i = 0; rc == RHEI_OK && i < n; i++) {
+        rc = conn_open(&o->readers[i], opts, 1, e);
+        if (rc == RHEI_OK)
+            o->nreaders = i + 1;
+    }
+    if (rc) {
+        rhei__oltp_close(o);
+        return rc;
+    }
+    *out = o;
+    return RHEI_OK;
+}
+
+rhei__conn *rhei__oltp_writer(rhei__oltp *o)
+{
+    pthread_mutex_lock(&o->writer_mu);
+    return &o->writer;
+}
+
+void rhei__oltp_writer_release(rhei__oltp *o) { pthread_mutex_unlock(&o->writer_mu); }
+
+rhei__conn *rhei__oltp_reader(rhei__oltp *o)
+{
+    pthread_mutex_lock(&o->pool_mu);
+    for (;;) {
+        for (int i = 0; i < o->nreaders; i++) {
+            if (!o->readers[i].busy) {
+                o->readers[i].busy = 1;
+                pthread_mutex_unlock(&o->pool_mu);
+                return &o->readers[i];
+            }
+        }
+        pthread_cond_wait(&o->pool_cv, &o->pool_mu);
+    }
+}
+
+void rhei__oltp_reader_release(rhei__oltp *o, rhei__conn *c)
+{
+    pthread_mutex_lock(&o->pool_mu);
+    c->busy = 0;
+    pthread_cond_signal(&o->pool_cv);
+    pthread_mutex_unlock(&o->pool_mu);
+}
+
+sqlite3 *rhei__oltp_raw(rhei__oltp *o) { return o->writer.db; }
+sqlite3 *rhei__conn_db(rhei__conn *c) { return c->db; }
+
+const char *rhei__oltp_version(void) { return sqlite3_libversion(); }
+
+void rhei__oltp_interrupt(rhei__oltp *o)
+{
+    for (int i = 0; i < o->nreaders; i++)
+        sqlite3_interrupt(o->readers[i].db);
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+int rhei__conn_prepare(rhei__conn *c, const char *sql, sqlite3_stmt **out, rhei__err *e)
+{
+    size_t n = strlen(sql);
+    uint64_t h = fnv1a(sql, n);
+    cache_entry *victim = &c->cache[0];
+    c->tick++;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        cache_entry *ce = &c->cache[i];
+        if (ce->st && ce->hash == h && strcmp(ce->sql, sql) == 0) {
+            ce->used = c->tick;
+            sqlite3_reset(ce->st);
+            sqlite3_clear_bindings(ce->st);
+            *out = ce->st;
+            return RHEI_OK;
+        }
+        if (!ce->st || ce->used < victim->used)
+            victim = ce;
+    }
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, (int)n, SQLITE_PREPARE_PERSISTENT, &st, &tail);
+    if (rc != SQLITE_OK)
+        return rhei__oltp_error(c->db, rc, e);
+    while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';' ||
+                    *tail == '\r'))
+        tail++;
+    if (!st || (tail && *tail)) {
+        sqlite3_finalize(st);
+        return rhei__err_set(e, RHEI_MISUSE, st ? "expected one statement, got several"
+                                                : "empty statement");
+    }
+    char *copy = rhei__strndup(sql, n);
+    if (!copy) {
+        sqlite3_finalize(st);
+        return rhei__err_nomem(e);
+    }
+    sqlite3_finalize(victim->st);
+    rhei__free(victim->sql);
+    victim->sql = copy;
+    victim->hash = h;
+    victim->st = st;
+    victim->used = c->tick;
+    *out = st;
+    return RHEI_OK;
+}
+
+int rhei__conn_bind(rhei__conn *c, sqlite3_stmt *st, const rhei_value *params, size_t n,
+                    rhei__err *e)
+{
+    int want = sqlite3_bind_parameter_count(st);
+    if ((size_t)want != n)
+        return rhei__err_set(e, RHEI_MISUSE, "statement takes %d parameters, %zu given", want,
+                             n);
+    for (size_t i = 0; i < n; i++) {
+        const rhei_value *v = &params[i];
+        int rc, k = (int)i + 1;
+        switch (v->type) {
+        case RHEI_TYPE_NULL: rc = sqlite3_bind_null(st, k); break;
+        case RHEI_TYPE_REAL: rc = sqlite3_bind_double(st, k, v->f); break;
+        case RHEI_TYPE_TEXT:
+        case RHEI_TYPE_DECIMAL:
+            rc = sqlite3_bind_text64(st, k, v->s ? v->s : "", v->n, SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
+            break;
+        case RHEI_TYPE_BLOB:
+            rc = sqlite3_bind_blob64(st, k, v->s ? v->s : "", v->n, SQLITE_TRANSIENT);
+            break;
+        case RHEI_TYPE_DATE: {
+            char buf[16];
+            rhei__format_date((int32_t)v->i, buf, sizeof buf);
+            rc = sqlite3_bind_text(st, k, buf, -1, SQLITE_TRANSIENT);
+            break;
+        }
+        case RHEI_TYPE_TIMESTAMP: {
+            char buf[40];
+            rhei__format_timestamp(v->i, buf, sizeof buf);
+            rc = sqlite3_bind_text(st, k, buf, -1, SQLITE_TRANSIENT);
+            break;
+        }
+        default: rc = sqlite3_bind_int64(st, k, v->i); break;
+        }
+        if (rc != SQLITE_OK)
+            return rhei__oltp_error(c->db, rc, e);
+    }
+    return RHEI_OK;
+}
+
+static int step_all(rhei__conn *c, sqlite3_stmt *st, rhei__err *e)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (rc != SQLITE_DONE) {
+        rhei__oltp_error(c->db, rc, e);
+        sqlite3_reset(st);
+        return e->code;
+    }
+    sqlite3_reset(st);
+    return RHEI_OK;
+}
+
+/* Several statements in one text: each prepared once, run in order, never cached. */
+static int exec_script(rhei__conn *c, const char *sql, int64_t *changes, rhei__err *e)
+{
+    const char *p = sql;
+    int64_t total = 0;
+    while (p && *p) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v2(c->db, p, -1, &st, &tail);
+        if (rc != SQLITE_OK)
+            return rhei__oltp_error(c->db, rc, e);
+        if (st) {
+            rc = step_all(c, st, e);
+            total += sqlite3_changes64(c->db);
+            sqlite3_finalize(st);
+            if (rc)
+                return rc;
+        }
+        p = tail;
+    }
+    if (changes)
+        *changes = total;
+    return RHEI_OK;
+}
+
+int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
+                    int64_t *out_changes, rhei__err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = rhei__conn_prepare(c, sql, &st, e);
+    if (rc == RHEI_MISUSE && n == 0 && strstr(e->msg, "several"))
+        return exec_script(c, sql, out_changes, e);
+    if (rc)
+        return rc;
+    if ((rc = rhei__conn_bind(c, st, params, n, e)) != RHEI_OK)
+        return rc;
+    if ((rc = step_all(c, st, e)) != RHEI_OK)
+        return rc;
+    if (out_changes)
+        *out_changes = sqlite3_changes64(c->db);
+    return RHEI_OK;
+}

@@ -1,0 +1,53 @@
+/* oltp.h — SQLite connections: one writer (serialised by a mutex), a pool of readers, and
+ * a prepared-statement cache per connection. The only module besides cdc that speaks
+ * SQLite; everything above sees rhei__conn and rhei_result. */
+#ifndef RHEI_OLTP_H
+#define RHEI_OLTP_H
+#include "err.h"
+#include "result.h"
+#include <sqlite3.h>
+#include <stdint.h>
+
+typedef struct rhei__oltp rhei__oltp;
+
+typedef struct rhei__oltp_opts {
+    const char *path;
+    int synchronous_full;
+    int read_pool_size;
+    int busy_timeout_ms;
+} rhei__oltp_opts;
+
+/* A connection with its statement cache. Used by one thread at a time. */
+typedef struct rhei__conn rhei__conn;
+
+int rhei__oltp_open(const rhei__oltp_opts *opts, rhei__oltp **out, rhei__err *e);
+void rhei__oltp_close(rhei__oltp *o);
+
+/* The writer: blocks until this thread holds it. Always pair with writer_release. */
+rhei__conn *rhei__oltp_writer(rhei__oltp *o);
+void rhei__oltp_writer_release(rhei__oltp *o);
+/* A reader from the pool (blocks while all are busy). */
+rhei__conn *rhei__oltp_reader(rhei__oltp *o);
+void rhei__oltp_reader_release(rhei__oltp *o, rhei__conn *c);
+/* Unguarded raw writer handle, for rhei_oltp_handle. */
+sqlite3 *rhei__oltp_raw(rhei__oltp *o);
+sqlite3 *rhei__conn_db(rhei__conn *c);
+
+/* Cached prepare: the statement is reset and its bindings cleared; it stays owned by the
+ * cache (do not finalize). Statements with more than one SQL statement are refused. */
+int rhei__conn_prepare(rhei__conn *c, const char *sql, sqlite3_stmt **out, rhei__err *e);
+int rhei__conn_bind(rhei__conn *c, sqlite3_stmt *st, const rhei_value *params, size_t n,
+                    rhei__err *e);
+/* Runs SQL (one or more statements; params only with one) to completion. */
+int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
+                    int64_t *out_changes, rhei__err *e);
+/* Runs one read statement and collects its rows. */
+int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
+                     rhei_result **out, rhei__err *e);
+/* Turns a SQLite failure into an error record: "sqlite: <message>" with a mapped code. */
+int rhei__oltp_error(sqlite3 *db, int sqlite_rc, rhei__err *e);
+/* The linked SQLite's version (static). */
+const char *rhei__oltp_version(void);
+/* Interrupts whatever the readers run (Ctrl-C). */
+void rhei__oltp_interrupt(rhei__oltp *o);
+#endif

@@ -1,0 +1,95 @@
+/* query.c — running a read statement on a SQLite connection and collecting its rows into
+ * a rhei_result. Cells keep SQLite's storage class; column types settle from the values. */
+#include "mem.h"
+#include "oltp.h"
+#include "schema.h"
+
+static int push_cell(rhei_result *r, sqlite3_stmt *st, int i, rhei__err *e)
+{
+    rhei_value v = {RHEI_TYPE_NULL, 0, 0, NULL, 0};
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        v.type = RHEI_TYPE_INTEGER;
+        v.i = sqlite3_column_int64(st, i);
+        break;
+    case SQLITE_FLOAT:
+        v.type = RHEI_TYPE_REAL;
+        v.f = sqlite3_column_double(st, i);
+        break;
+    case SQLITE_TEXT:
+        v.type = RHEI_TYPE_TEXT;
+        v.s = (const char *)sqlite3_column_text(st, i);
+        v.n = (size_t)sqlite3_column_bytes(st, i);
+        break;
+    case SQLITE_BLOB:
+        v.type = RHEI_TYPE_BLOB;
+        v.s = sqlite3_column_blob(st, i);
+        v.n = (size_t)sqlite3_column_bytes(st, i);
+        break;
+    default:
+        break;
+    }
+    return rhei__result_push(r, (size_t)i, &v, e);
+}
+
+/* Columns with no non-NULL cell take their declared type's storage class. */
+static void settle_empty_columns(rhei_result *r)
+{
+    for (size_t c = 0; c < r->ncols; c++) {
+        int any = 0;
+        for (size_t i = 0; i < r->nrows && !any; i++)
+            any = r->cols[c].cells[i].type != RHEI_TYPE_NULL;
+        if (any)
+            continue;
+        rhei_type t;
+        int p, s;
+        rhei__type_from_decl(r->cols[c].decl, &t, &p, &s);
+        r->cols[c].type = t == RHEI_TYPE_REAL || t == RHEI_TYPE_INTEGER || t == RHEI_TYPE_BLOB
+                              ? t
+                              : RHEI_TYPE_TEXT;
+    }
+}
+
+int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
+                     rhei_result **out, rhei__err *e)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    rhei_result *r = NULL;
+    int rc = rhei__conn_prepare(c, sql, &st, e);
+    if (rc == RHEI_OK)
+        rc = rhei__conn_bind(c, st, params, n, e);
+    if (rc)
+        return rc;
+    int ncols = sqlite3_column_count(st);
+    if ((rc = rhei__result_new((size_t)ncols, &r, e)) != RHEI_OK)
+        goto fail;
+    for (int i = 0; i < ncols; i++) {
+        const char *decl = sqlite3_column_decltype(st, i);
+        rc = rhei__result_set_column(r, (size_t)i, sqlite3_column_name(st, i), decl,
+                                     RHEI_TYPE_NULL, 0, 0, e);
+        if (rc)
+            goto fail;
+    }
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < ncols; i++)
+            if ((rc = push_cell(r, st, i, e)) != RHEI_OK)
+                goto fail;
+        rhei__result_end_row(r);
+    }
+    if (src != SQLITE_DONE) {
+        rc = rhei__oltp_error(rhei__conn_db(c), src, e);
+        goto fail;
+    }
+    sqlite3_reset(st);
+    settle_empty_columns(r);
+    rhei__result_finish(r);
+    r->side = RHEI_SIDE_OLTP;
+    *out = r;
+    return RHEI_OK;
+fail:
+    sqlite3_reset(st);
+    rhei_result_free(r);
+    return rc;
+}

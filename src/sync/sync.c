@@ -1,0 +1,406 @@
+/* sync.c — the sync cycle and recovery. Invariants: a cycle applies whole transactions
+ * (everything visible in one SQLite snapshot), in log order, in one OLAP transaction that
+ * also stores the position; on any failure both sides roll back and the position stays. */
+#include "sync_int.h"
+#include "mem.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static tstate *find_state(rhei__sync *s, const char *name)
+{
+    for (size_t i = 0; i < s->ntables; i++)
+        if (strcasecmp(s->tables[i].name, name) == 0)
+            return &s->tables[i];
+    return NULL;
+}
+
+static tstate *add_state(rhei__sync *s, const char *name, int64_t tid, rhei__err *e)
+{
+    tstate *t = find_state(s, name);
+    if (t) {
+        t->tid = tid;
+        return t;
+    }
+    if (rhei__grow((void **)&s->tables, &s->tcap, s->ntables + 1, sizeof *s->tables)) {
+        rhei__err_nomem(e);
+        return NULL;
+    }
+    t = &s->tables[s->ntables];
+    memset(t, 0, sizeof *t);
+    if (!(t->name = rhei__strdup(name))) {
+        rhei__err_nomem(e);
+        return NULL;
+    }
+    t->tid = tid;
+    s->ntables++;
+    return t;
+}
+
+static void remove_state(rhei__sync *s, const char *name)
+{
+    tstate *t = find_state(s, name);
+    if (!t)
+        return;
+    rhei__free(t->name);
+    rhei__batch_free(&t->batch);
+    *t = s->tables[--s->ntables];
+}
+
+int rhei__sync_load_table_cb(void *ud, const char *name, int64_t tid)
+{
+    rhei__err e;
+    return add_state(ud, name, tid, &e) ? RHEI_OK : RHEI_NOMEM;
+}
+
+int rhei__sync_new(rhei__oltp *oltp, const rhei__olap_vtab *vt, rhei__olap *olap,
+                   const rhei__sync_opts *opts, rhei__sync **out, rhei__err *e)
+{
+    *out = NULL;
+    rhei__sync *s = rhei__calloc(1, sizeof *s);
+    if (!s)
+        return rhei__err_nomem(e);
+    s->oltp = oltp;
+    s->vt = vt;
+    s->olap = olap;
+    s->opts = *opts;
+    if (s->opts.batch_size == 0)
+        s->opts.batch_size = 100000;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->stat_mu, NULL);
+    pthread_mutex_init(&s->loop_mu, NULL);
+    pthread_cond_init(&s->loop_cv, NULL);
+    *out = s;
+    return RHEI_OK;
+}
+
+void rhei__sync_clear_states(rhei__sync *s)
+{
+    for (size_t i = 0; i < s->ntables; i++) {
+        rhei__free(s->tables[i].name);
+        rhei__batch_free(&s->tables[i].batch);
+    }
+    s->ntables = 0;
+}
+
+void rhei__sync_free(rhei__sync *s)
+{
+    if (!s)
+        return;
+    rhei__sync_stop(s);
+    rhei__sync_clear_states(s);
+    rhei__free(s->tables);
+    rhei__catalog_free(&s->cat);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->stat_mu);
+    pthread_mutex_destroy(&s->loop_mu);
+    pthread_cond_destroy(&s->loop_cv);
+    rhei__free(s);
+}
+
+/* --- applying ---------------------------------------------------------------------------- */
+
+typedef struct cycle {
+    rhei__sync *s;
+    rhei__conn *reader;
+    int64_t head;
+    int64_t last_ts;
+    size_t pending;
+    rhei_sync_stats stats;
+} cycle;
+
+static int flush_all(cycle *c, rhei__err *e)
+{
+    rhei__sync *s = c->s;
+    for (size_t i = 0; i < s->ntables; i++) {
+        rhei__batch *b = &s->tables[i].batch;
+        if (b->nrows == 0)
+            continue;
+        rhei__apply_stats st = {0, 0, 0};
+        int rc = s->vt->apply(s->olap, b, s->opts.history, &st, e);
+        if (rc)
+            return rhei__err_wrap(e, "cannot apply changes to table '%s'", s->tables[i].name);
+        c->stats.inserted += st.inserted;
+        c->stats.updated += st.updated;
+        c->stats.deleted += st.deleted;
+        rhei__batch_reset(b, NULL);
+    }
+    c->pending = 0;
+    return RHEI_OK;
+}
+
+typedef struct load_ctx {
+    rhei__sync *s;
+    int64_t ts;
+} load_ctx;
+
+static int load_chunk(void *ud, rhei__batch *b, rhei__err *e)
+{
+    load_ctx *l = ud;
+    return l->s->vt->load(l->s->olap, b, l->s->opts.history, l->ts, e);
+}
+
+/* Creates the OLAP table for version t and fills it from the reader's snapshot. Later log
+ * events of the table up to `covered` are already in that snapshot and must be skipped. */
+int rhei__sync_copy_table(rhei__sync *s, rhei__conn *reader, const rhei__table *t,
+                          int64_t ts, int64_t covered, rhei__err *e)
+{
+    int rc = s->vt->create_table(s->olap, t, s->opts.history, e);
+    if (rc == RHEI_OK) {
+        load_ctx l = {s, ts};
+        rc = rhei__cdc_copy_table(reader, t, s->opts.batch_size, load_chunk, &l, e);
+    }
+    if (rc)
+        return rhei__err_wrap(e, "cannot copy table '%s' to olap", t->name);
+    tstate *st = add_state(s, t->name, t->tid, e);
+    if (!st)
+        return e->code;
+    rhei__batch_reset(&st->batch, t);
+    st->skip_upto = covered;
+    return RHEI_OK;
+}
+
+static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e)
+{
+    rhei__sync *s = c->s;
+    const rhei__table *v = rhei__catalog_find(&s->cat, ev->tid);
+    if (!v)
+        return rhei__err_set(e, RHEI_CORRUPT, "change %lld names unknown table version %lld",
+                             (long long)ev->seq, (long long)ev->tid);
+    int rc = flush_all(c, e);
+    if (rc)
+        return rc;
+    tstate *st = find_state(s, v->name);
+    const rhei__table *latest = rhei__catalog_active(&s->cat, v->name);
+    switch (ev->op) {
+    case RHEI__EV_REGISTER:
+    case RHEI__EV_RESYNC:
+        if (st && ev->seq <= st->skip_upto)
+            return RHEI_OK;
+        if (!latest) /* unregistered later in this snapshot; its DROP event follows */
+            return RHEI_OK;
+        return rhei__sync_copy_table(s, c->reader, latest, ev->ts, c->head, e);
+    case RHEI__EV_ALTER: {
+        if (!st || ev->seq <= st->skip_upto)
+            return RHEI_OK;
+        const rhei__table *from = rhei__catalog_find(&s->cat, st->tid);
+        if (!from)
+            return rhei__err_set(e, RHEI_CORRUPT, "olap holds unknown version %lld of '%s'",
+                                 (long long)st->tid, v->name);
+        rc = s->vt->alter_table(s->olap, from, v, s->opts.history, e);
+        if (rc)
+            return rhei__err_wrap(e, "cannot alter olap table '%s'", v->name);
+        st->tid = v->tid;
+        rhei__batch_reset(&st->batch, v);
+        return RHEI_OK;
+    }
+    case RHEI__EV_DROP:
+        if (st && ev->seq <= st->skip_upto)
+            return RHEI_OK;
+        if ((rc = s->vt->drop_table(s->olap, v->name, s->opts.history, e)) != RHEI_OK)
+            return rhei__err_wrap(e, "cannot drop olap table '%s'", v->name);
+        remove_state(s, v->name);
+        return RHEI_OK;
+    default:
+        return rhei__err_set(e, RHEI_CORRUPT, "change %lld has unknown kind %d",
+                             (long long)ev->seq, ev->op);
+    }
+}
+
+static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_row *ev,
+                         rhei__err *e)
+{
+    rhei__sync *s = c->s;
+    const rhei__table *v = rhei__catalog_find(&s->cat, ev->tid);
+    if (!v)
+        return rhei__err_set(e, RHEI_CORRUPT, "change %lld names unknown table version %lld",
+                             (long long)ev->seq, (long long)ev->tid);
+    tstate *st = find_state(s, v->name);
+    if (!st || ev->seq <= st->skip_upto)
+        return RHEI_OK; /* not replicated yet (REGISTER follows) or inside a copy */
+    if (st->tid != v->tid)
+        return rhei__err_set(e, RHEI_CORRUPT, "change %lld is for version %lld of '%s' but olap"
+                             " holds version %lld", (long long)ev->seq, (long long)ev->tid,
+                             v->name, (long long)st->tid);
+    if (st->batch.table != v)
+        rhei__batch_reset(&st->batch, v);
+    int64_t ts = ev->ts > c->last_ts ? ev->ts : c->last_ts; /* history stays monotonic */
+    c->last_ts = ts;
+    rhei_value *row = rhei__batch_add(&st->batch, ev->seq, ts, (rhei__op)ev->op);
+    if (!row)
+        return rhei__err_nomem(e);
+    int rc = rhei__cdc_cursor_values(cur, v, &st->batch, row, e);
+    if (rc)
+        return rc;
+    c->stats.events++;
+    if (++c->pending >= s->opts.batch_size)
+        return flush_all(c, e);
+    return RHEI_OK;
+}
+
+/* --- the cycle --------------------------------------------------------------------------- */
+
+static int refresh_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e)
+{
+    int64_t max_tid = 0;
+    int rc = rhei__catalog_max_tid(reader, &max_tid, e);
+    if (rc || (max_tid == s->cat.max_tid && s->cat.n))
+        return rc;
+    return rhei__sync_reload_catalog(s, reader, e);
+}
+
+int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e)
+{
+    int rc;
+    rhei__catalog fresh;
+    if ((rc = rhei__catalog_load(reader, &fresh, e)) != RHEI_OK)
+        return rc;
+    /* Batches borrow table versions: they are empty between cycles, so re-point them. */
+    for (size_t i = 0; i < s->ntables; i++)
+        rhei__batch_reset(&s->tables[i].batch, NULL), s->tables[i].batch.table = NULL;
+    rhei__catalog_free(&s->cat);
+    s->cat = fresh;
+    return RHEI_OK;
+}
+
+static int apply_events(cycle *c, rhei__err *e)
+{
+    rhei__cdc_cursor *cur = NULL;
+    rhei__cdc_event_row ev;
+    int rc = rhei__cdc_cursor_open(c->reader, c->s->applied, c->head, &cur, e);
+    while (rc == RHEI_OK) {
+        int got = rhei__cdc_cursor_next(cur, &ev, e);
+        if (got <= 0) {
+            rc = -got;
+            break;
+        }
+        if (ev.op >= RHEI__EV_REGISTER)
+            rc = on_schema_event(c, &ev, e);
+        else
+            rc = on_data_event(c, cur, &ev, e);
+    }
+    rhei__cdc_cursor_close(cur);
+    return rc ? rc : flush_all(c, e);
+}
+
+static void discard_batches(rhei__sync *s)
+{
+    for (size_t i = 0; i < s->ntables; i++)
+        rhei__batch_reset(&s->tables[i].batch, NULL);
+}
+
+static void record(rhei__sync *s, const rhei_sync_stats *st, int rc, const rhei__err *e)
+{
+    pthread_mutex_lock(&s->stat_mu);
+    s->cycles++;
+    s->events_total += st->events;
+    s->last_cycle_us = st->elapsed_us;
+    s->last_error_code = rc;
+    s->applied_pub = s->applied;
+    rhei__strlcpy(s->last_error, rc ? e->msg : "", sizeof s->last_error);
+    pthread_mutex_unlock(&s->stat_mu);
+}
+
+/* Prunes in batches: each prune takes the writer, so not after every tiny cycle. */
+static void maybe_prune(rhei__sync *s)
+{
+    int64_t now = rhei__now_us();
+    if (s->applied <= s->pruned ||
+        (s->applied - s->pruned < 4096 && now - s->last_prune_us < 1000000))
+        return;
+    rhei__err e;
+    rhei__conn *w = rhei__oltp_writer(s->oltp);
+    int rc = rhei__cdc_prune(w, s->applied, &e);
+    rhei__oltp_writer_release(s->oltp);
+    if (rc == RHEI_OK) { /* a failed prune is retried next time; nothing is lost */
+        s->pruned = s->applied;
+        s->last_prune_us = now;
+    }
+}
+
+static int cycle_locked(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
+{
+    cycle c = {.s = s, .last_ts = s->last_ts};
+    int64_t t0 = rhei__now_us();
+    int olap_open = 0;
+    rhei__err ignored;
+    c.reader = rhei__oltp_reader(s->oltp);
+    int rc = rhei__conn_exec(c.reader, "BEGIN", NULL, 0, NULL, e);
+    if (rc == RHEI_OK)
+        rc = rhei__cdc_head(c.reader, &c.head, e); /* first read fixes the snapshot */
+    if (rc == RHEI_OK && c.head > s->applied) {
+        rc = refresh_catalog(s, c.reader, e);
+        if (rc == RHEI_OK && (rc = s->vt->begin(s->olap, e)) == RHEI_OK)
+            olap_open = 1;
+        if (rc == RHEI_OK)
+            rc = apply_events(&c, e);
+        rhei__olap_state st = {c.head, c.last_ts};
+        if (rc == RHEI_OK)
+            rc = s->vt->set_state(s->olap, &st, e);
+        if (rc == RHEI_OK)
+            rc = s->vt->commit(s->olap, e);
+        if (rc && olap_open)
+            s->vt->rollback(s->olap);
+    }
+    rhei__conn_exec(c.reader, rc ? "ROLLBACK" : "COMMIT", NULL, 0, NULL, &ignored);
+    rhei__oltp_reader_release(s->oltp, c.reader);
+    if (rc) {
+        discard_batches(s);
+        /* Copies made in the failed cycle are gone with its transaction. */
+        rhei__sync_clear_states(s);
+        if (s->vt->list_tables(s->olap, rhei__sync_load_table_cb, s, &ignored) != RHEI_OK)
+            rhei__err_wrap(e, "and the olap table list could not be reloaded");
+        c.stats = (rhei_sync_stats){0};
+    } else if (c.head > s->applied) {
+        s->applied = c.head;
+        s->last_ts = c.last_ts;
+        s->dirty = 1;
+        maybe_prune(s);
+    }
+    c.stats.last_position = s->applied;
+    c.stats.elapsed_us = rhei__now_us() - t0;
+    record(s, &c.stats, rc, e);
+    if (out)
+        *out = c.stats;
+    return rc;
+}
+
+int rhei__sync_cycle(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = cycle_locked(s, out, e);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int rhei__sync_until(rhei__sync *s, int64_t target, rhei_sync_stats *out, rhei__err *e)
+{
+    rhei_sync_stats total = {0}, one;
+    int rc = RHEI_OK;
+    pthread_mutex_lock(&s->mu);
+    while (rc == RHEI_OK && s->applied < target) {
+        int64_t before = s->applied;
+        rc = cycle_locked(s, &one, e);
+        total.events += one.events;
+        total.inserted += one.inserted;
+        total.updated += one.updated;
+        total.deleted += one.deleted;
+        total.elapsed_us += one.elapsed_us;
+        if (rc == RHEI_OK && s->applied == before)
+            break; /* target not committed (yet): nothing more to apply now */
+    }
+    total.last_position = s->applied;
+    pthread_mutex_unlock(&s->mu);
+    if (out)
+        *out = total;
+    return rc;
+}
+
+int64_t rhei__sync_applied(rhei__sync *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int64_t a = s->applied;
+    pthread_mutex_unlock(&s->mu);
+    return a;
+}

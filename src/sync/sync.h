@@ -1,0 +1,38 @@
+/* sync.h — turning the change log into OLAP writes. A cycle reads, in one SQLite snapshot,
+ * every event committed after the applied position, applies them in log order inside one
+ * OLAP transaction and stores the new position in that same transaction (exactly once).
+ * Thread-safe: cycles are serialised by the sync's own lock; the background loop is one
+ * thread owned by the sync. */
+#ifndef RHEI_SYNC_H
+#define RHEI_SYNC_H
+#include "cdc.h"
+#include "olap.h"
+#include "oltp.h"
+
+typedef struct rhei__sync rhei__sync;
+
+typedef struct rhei__sync_opts {
+    int history;       /* SCD Type 2 instead of mirror */
+    size_t batch_size; /* events buffered before they are handed to the backend */
+    int olap_volatile; /* in-memory OLAP: always rebuilt from SQLite on open */
+} rhei__sync_opts;
+
+int rhei__sync_new(rhei__oltp *oltp, const rhei__olap_vtab *vt, rhei__olap *olap,
+                   const rhei__sync_opts *opts, rhei__sync **out, rhei__err *e);
+/* Stops the background loop if running, then frees. */
+void rhei__sync_free(rhei__sync *s);
+
+/* Brings OLAP to a consistent start: resumes a durable store from its position, or
+ * rebuilds every table from SQLite (volatile store, pruned-away gap, or a store that is
+ * ahead of this SQLite file). */
+int rhei__sync_recover(rhei__sync *s, rhei__err *e);
+/* One cycle; out may be NULL. */
+int rhei__sync_cycle(rhei__sync *s, rhei_sync_stats *out, rhei__err *e);
+/* Cycles until the applied position reaches target (read-your-writes). */
+int rhei__sync_until(rhei__sync *s, int64_t target, rhei_sync_stats *out, rhei__err *e);
+int64_t rhei__sync_applied(rhei__sync *s);
+void rhei__sync_status(rhei__sync *s, rhei_sync_status *out);
+
+int rhei__sync_start(rhei__sync *s, int64_t interval_ms, rhei__err *e);
+void rhei__sync_stop(rhei__sync *s);
+#endif

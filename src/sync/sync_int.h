@@ -1,0 +1,52 @@
+/* sync_int.h — the sync's private state, shared by its cycle (sync.c) and its background
+ * loop (loop.c). Locks: mu serialises cycles and guards everything below it; stat_mu
+ * guards the counters read by status; loop_mu/loop_cv drive the background thread. */
+#ifndef RHEI_SYNC_INT_H
+#define RHEI_SYNC_INT_H
+#include "clock.h"
+#include "sync.h"
+#include <pthread.h>
+
+typedef struct tstate {
+    char *name;        /* table name as registered */
+    int64_t tid;       /* version the OLAP side holds */
+    int64_t skip_upto; /* events up to here were covered by a snapshot copy */
+    rhei__batch batch; /* pending events of this cycle */
+} tstate;
+
+struct rhei__sync {
+    rhei__oltp *oltp;
+    const rhei__olap_vtab *vt;
+    rhei__olap *olap;
+    rhei__sync_opts opts;
+
+    pthread_mutex_t mu;
+    rhei__catalog cat;
+    tstate *tables;
+    size_t ntables, tcap;
+    int64_t applied;  /* position applied and committed in OLAP */
+    int64_t last_ts;  /* largest event time applied */
+    int64_t pruned;   /* position the log was last pruned to */
+    int64_t last_prune_us;
+    int dirty;        /* OLAP written since the last maintain() */
+
+    pthread_mutex_t stat_mu;
+    int64_t cycles, events_total, last_cycle_us;
+    int64_t applied_pub;   /* copy of applied, readable without waiting for a cycle */
+    int64_t last_maintain_us;
+    int last_error_code;
+    char last_error[256];
+
+    pthread_mutex_t loop_mu;
+    pthread_cond_t loop_cv;
+    pthread_t thread;
+    int running, stopping;
+    int64_t interval_ms;
+};
+
+void rhei__sync_clear_states(rhei__sync *s);
+int rhei__sync_load_table_cb(void *ud, const char *name, int64_t tid);
+int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e);
+int rhei__sync_copy_table(rhei__sync *s, rhei__conn *reader, const rhei__table *t,
+                          int64_t ts, int64_t covered, rhei__err *e);
+#endif
