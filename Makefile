@@ -10,7 +10,7 @@ ifdef CI
 CMAKE_FLAGS += -DRHEI_WERROR=ON
 endif
 
-.PHONY: all deps build test sanitize demo bench clean
+.PHONY: all deps build test sanitize fuzz demo bench clean
 
 all: build
 
@@ -32,6 +32,19 @@ sanitize: deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) $(if $(SANITIZE_LABEL),-L $(SANITIZE_LABEL),)
 
+# Fuzz targets built standalone with gcc + sanitizers (no clang needed), each run for a bound.
+FUZZ_SECONDS ?= 30
+FUZZ_CC = gcc -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-DRHEI_FUZZ_STANDALONE -Iinclude
+fuzz:
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) -Isrc/route src/route/lex.c src/route/route.c tests/route/fuzz_route.c \
+	  -o build-fuzz/fuzz_route
+	$(FUZZ_CC) -Isrc/core tests/core/fuzz_toml.c src/core/toml.c src/core/mem.c src/core/buf.c \
+	  src/core/err.c -o build-fuzz/fuzz_toml
+	./build-fuzz/fuzz_route -t $(FUZZ_SECONDS) -s 1
+	./build-fuzz/fuzz_toml $(FUZZ_SECONDS) 1
+
 demo: build
 	@./build/examples/quickstart
 
@@ -39,4 +52,4 @@ bench: build
 	@./build/bench/rhei_bench $(if $(QUICK),--quick,)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -324,7 +324,8 @@ int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, si
 {
     sqlite3_stmt *st = NULL;
     int rc = rhei__conn_prepare(c, sql, &st, e);
-    if (rc == RHEI_MISUSE && n == 0 && strstr(e->msg, "several"))
+    /* Not one statement (a script, or only comments): run it uncached, like sqlite3_exec. */
+    if (rc == RHEI_MISUSE && n == 0 && (strstr(e->msg, "several") || strstr(e->msg, "empty")))
         return exec_script(c, sql, out_changes, e);
     if (rc)
         return rc;
