@@ -140,6 +140,11 @@ RHEI_API const char *rhei_config_get(const rhei_config *cfg, const char *key);
 RHEI_API const char *rhei_config_errmsg(const rhei_config *cfg);
 /* Iterates the known keys: returns the i-th key name or NULL past the end. */
 RHEI_API const char *rhei_config_key(size_t i);
+/* Loads a TOML config file ([engine] keys as in rhei_config_set; see config/htap.toml).
+ * All or nothing: on failure cfg is unchanged. RHEI_CONFIG with "file:line:col: reason" in
+ * rhei_config_errmsg for syntax errors, unknown keys and bad values; RHEI_CONFIG with
+ * "cannot open '<path>': reason" for an unreadable file; RHEI_NOMEM. */
+RHEI_API int rhei_config_load_file(rhei_config *cfg, const char *path);
 
 /* ------------------------------------------------------------------------------------------
  * The engine handle. Thread-safe.

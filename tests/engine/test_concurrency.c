@@ -52,7 +52,7 @@ TEST(writers_readers_sync_and_schema_change)
     CHECK_OK(db, rhei_register_table(db, "a", NULL, 0, NULL, 0));
     pthread_t w[WRITERS], r[2];
     for (long i = 0; i < 2; i++)
-        pthread_create(&r[i], NULL, reader, (void *)(i ? RHEI_SIDE_OLAP : RHEI_SIDE_OLTP));
+        pthread_create(&r[i], NULL, reader, (void *)(long)(i ? RHEI_SIDE_OLAP : RHEI_SIDE_OLTP));
     for (long i = 0; i < WRITERS; i++)
         pthread_create(&w[i], NULL, writer, (void *)i);
     CHECK_OK(db, rhei_add_column(db, "a", "extra", "INTEGER DEFAULT 7"));
