@@ -74,7 +74,7 @@ int main(void)
                                     " VALUES (?, ?, ?, ?, '2026-11-02')", params[i], 4};
     }
     check(rhei_execute_batch(db, stmts, 200, NULL), "batch insert");
-    check(rhei_execute(db, "UPDATE orders SET total = total * 1.1 WHERE category = 'games'",
+    check(rhei_execute(db, "UPDATE orders SET total = round(total * 1.1, 2) WHERE category = 'games'",
                        NULL, 0, NULL), "update");
     check(rhei_execute(db, "DELETE FROM orders WHERE id % 10 = 0", NULL, 0, NULL), "delete");
 

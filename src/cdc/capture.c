@@ -80,17 +80,22 @@ static int guard_cond(rhei__buf *b, const rhei__colspec *c)
         rhei__buf_printf(b, "typeof(%s) NOT IN ('real','integer','null')", v);
         break;
     case RHEI_TYPE_DECIMAL:
+        /* Too many integer digits, or more decimals than the scale keeps (DuckDB would
+         * round them away silently). */
         rhei__buf_printf(b, "(typeof(%s) = 'blob' OR (typeof(%s) = 'text' AND (%s NOT GLOB"
-                            " '*[0-9]*' OR %s GLOB '*[^0-9.+-]*')) OR abs(%s) >= 1e%d)",
-                         v, v, v, v, v, c->precision - c->scale);
+                            " '*[0-9]*' OR %s GLOB '*[^0-9.+-]*')) OR abs(%s) >= 1e%d OR"
+                            " (typeof(%s) = 'real' AND round(%s, %d) <> %s))",
+                         v, v, v, v, v, c->precision - c->scale, v, v, c->scale, v);
         break;
     case RHEI_TYPE_DATE:
-        rhei__buf_printf(b, "(%s IS NOT NULL AND date(%s) IS NOT %s)", v, v, v);
+        /* '+0 days' makes SQLite normalise (2026-02-30 becomes 2026-03-02): a real date
+         * is its own normal form. */
+        rhei__buf_printf(b, "(%s IS NOT NULL AND date(%s, '+0 days') IS NOT %s)", v, v, v);
         break;
     case RHEI_TYPE_TIMESTAMP:
         rhei__buf_printf(b, "(typeof(%s) IN ('blob') OR (typeof(%s) = 'text' AND (%s NOT GLOB"
-                            " '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR datetime(%s)"
-                            " IS NULL)))", v, v, v, v);
+                            " '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR date(%s, '+0 days')"
+                            " IS NOT substr(%s, 1, 10))))", v, v, v, v, v);
         break;
     default:
         any = 0;
@@ -138,7 +143,9 @@ static void create_triggers(rhei__buf *b, const rhei__table *t)
     rhei__buf_puts(b, "END;\n");
 
     /* REPLACE deletes the old row without a DELETE trigger unless the writing connection
-     * enabled recursive_triggers; log that deletion here so other processes are covered. */
+     * enabled recursive_triggers. A BEFORE trigger cannot tell REPLACE from IGNORE or an
+     * upsert, so it logs a pre-insert mark; the sync turns it into a deletion only when the
+     * INSERT of that key follows. */
     trigger_head(b, "r", t->name, "BEFORE INSERT");
     rhei__buf_puts(b, " WHEN EXISTS (SELECT 1 FROM ");
     rhei__buf_ident(b, t->name);
@@ -151,7 +158,7 @@ static void create_triggers(rhei__buf *b, const rhei__table *t)
         rhei__buf_ident(b, c);
     }
     rhei__buf_puts(b, ") BEGIN\n");
-    log_insert(b, t, RHEI__EV_DELETE, "NEW", 1);
+    log_insert(b, t, RHEI__EV_PREINSERT, "NEW", 1);
     rhei__buf_puts(b, "END;\n");
 
     trigger_head(b, "u", t->name, "AFTER UPDATE");

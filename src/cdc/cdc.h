@@ -19,6 +19,8 @@ enum rhei__cdc_event {
     RHEI__EV_INSERT = 1,
     RHEI__EV_UPDATE = 2,
     RHEI__EV_DELETE = 3,
+    RHEI__EV_PREINSERT = 4, /* key about to be inserted already exists (REPLACE, IGNORE or
+                               upsert follow): a deletion only if an INSERT of it follows */
     RHEI__EV_REGISTER = 10, /* table version tid became replicated: copy it */
     RHEI__EV_DROP = 11,     /* table unregistered */
     RHEI__EV_ALTER = 12,    /* table moved to version tid */

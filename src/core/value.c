@@ -168,8 +168,14 @@ void rhei__format_timestamp(int64_t us, char *buf, size_t size)
     civil_from_days(days, &y, &m, &d);
     int n = snprintf(buf, size, "%04lld-%02u-%02u %02d:%02d:%02d", (long long)y, m, d,
                      (int)(rem / 3600), (int)(rem % 3600 / 60), (int)(rem % 60));
-    if (frac && n > 0 && (size_t)n < size)
-        snprintf(buf + n, size - (size_t)n, ".%06lld", (long long)frac);
+    if (frac && n > 0 && (size_t)n < size) {
+        int digits = 6; /* trailing zeros dropped, as DuckDB prints them */
+        while (frac % 10 == 0) {
+            frac /= 10;
+            digits--;
+        }
+        snprintf(buf + n, size - (size_t)n, ".%0*lld", digits, (long long)frac);
+    }
 }
 
 int rhei__decimal_parse(const char *s, size_t n, int scale, __int128 *out)

@@ -13,7 +13,7 @@ int rhei__parse_date(const char *s, size_t n, int32_t *out_days);
 int rhei__parse_timestamp(const char *s, size_t n, int64_t *out_us);
 /* Writes "YYYY-MM-DD"; buf needs 16 bytes. */
 void rhei__format_date(int32_t days, char *buf, size_t size);
-/* Writes "YYYY-MM-DD HH:MM:SS[.ffffff]"; buf needs 40 bytes. */
+/* Writes "YYYY-MM-DD HH:MM:SS[.f...]" (fraction without trailing zeros); 40 bytes. */
 void rhei__format_timestamp(int64_t us, char *buf, size_t size);
 /* days from civil date (proleptic Gregorian). */
 int64_t rhei__days_from_civil(int64_t y, unsigned m, unsigned d);

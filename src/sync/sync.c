@@ -45,6 +45,7 @@ static void remove_state(rhei__sync *s, const char *name)
         return;
     rhei__free(t->name);
     rhei__batch_free(&t->batch);
+    rhei__batch_free(&t->pre);
     *t = s->tables[--s->ntables];
 }
 
@@ -80,6 +81,7 @@ void rhei__sync_clear_states(rhei__sync *s)
     for (size_t i = 0; i < s->ntables; i++) {
         rhei__free(s->tables[i].name);
         rhei__batch_free(&s->tables[i].batch);
+        rhei__batch_free(&s->tables[i].pre);
     }
     s->ntables = 0;
 }
@@ -208,6 +210,57 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
     }
 }
 
+static int keys_equal(const rhei__table *t, const rhei_value *a, const rhei_value *b)
+{
+    for (size_t k = 0; k < t->npk; k++) {
+        const rhei_value *x = &a[t->pk_idx[k]], *y = &b[t->pk_idx[k]];
+        if (x->type != y->type || x->i != y->i || x->n != y->n ||
+            memcmp(&x->f, &y->f, sizeof x->f) != 0 || (x->n && memcmp(x->s, y->s, x->n) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* Swaps the last two events of a batch, so a deletion can go before the insert after it. */
+static void swap_last_two(rhei__batch *b)
+{
+    size_t i = b->nrows - 2, j = b->nrows - 1, n = b->table->ncols;
+    int64_t s = b->seq[i], t = b->ts[i];
+    uint8_t op = b->op[i];
+    b->seq[i] = b->seq[j], b->ts[i] = b->ts[j], b->op[i] = b->op[j];
+    b->seq[j] = s, b->ts[j] = t, b->op[j] = op;
+    for (size_t c = 0; c < n; c++) {
+        rhei_value v = b->vals[i * n + c];
+        b->vals[i * n + c] = b->vals[j * n + c];
+        b->vals[j * n + c] = v;
+    }
+}
+
+/* A pre-insert mark followed by the INSERT of the same key means the insert replaced a row:
+ * log the deletion the writing connection's triggers could not see. Any other follower
+ * (IGNORE, an upsert's UPDATE, a DELETE already logged) means there is nothing to add. */
+static int resolve_pre(tstate *st, const rhei__table *v, rhei__err *e)
+{
+    rhei__batch *b = &st->batch, *p = &st->pre;
+    size_t last = b->nrows - 1;
+    int replaced = p->nrows && b->op[last] == RHEI__OP_INSERT && p->table == v &&
+                   keys_equal(v, rhei__batch_row(p, 0), rhei__batch_row(b, last));
+    if (replaced) {
+        rhei_value *row = rhei__batch_add(b, p->seq[0], p->ts[0], RHEI__OP_DELETE);
+        if (!row)
+            return rhei__err_nomem(e);
+        for (size_t k = 0; k < v->npk; k++) {
+            rhei_value kv = rhei__batch_row(p, 0)[v->pk_idx[k]];
+            if (kv.n && !(kv.s = rhei__batch_copy(b, kv.s, kv.n)))
+                return rhei__err_nomem(e);
+            row[v->pk_idx[k]] = kv;
+        }
+        swap_last_two(b);
+    }
+    rhei__batch_reset(p, NULL);
+    return RHEI_OK;
+}
+
 static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_row *ev,
                          rhei__err *e)
 {
@@ -223,15 +276,19 @@ static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld is for version %lld of '%s' but olap"
                              " holds version %lld", (long long)ev->seq, (long long)ev->tid,
                              v->name, (long long)st->tid);
-    if (st->batch.table != v)
-        rhei__batch_reset(&st->batch, v);
     int64_t ts = ev->ts > c->last_ts ? ev->ts : c->last_ts; /* history stays monotonic */
     c->last_ts = ts;
-    rhei_value *row = rhei__batch_add(&st->batch, ev->seq, ts, (rhei__op)ev->op);
+    int pre = ev->op == RHEI__EV_PREINSERT;
+    rhei__batch *b = pre ? &st->pre : &st->batch;
+    if (b->table != v || pre)
+        rhei__batch_reset(b, v);
+    rhei_value *row = rhei__batch_add(b, ev->seq, ts, pre ? RHEI__OP_DELETE : (rhei__op)ev->op);
     if (!row)
         return rhei__err_nomem(e);
-    int rc = rhei__cdc_cursor_values(cur, v, &st->batch, row, e);
-    if (rc)
+    int rc = rhei__cdc_cursor_values(cur, v, b, row, e);
+    if (rc || pre)
+        return rc;
+    if (st->pre.nrows && (rc = resolve_pre(st, v, e)) != RHEI_OK)
         return rc;
     c->stats.events++;
     if (++c->pending >= s->opts.batch_size)
@@ -258,7 +315,11 @@ int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e)
         return rc;
     /* Batches borrow table versions: they are empty between cycles, so re-point them. */
     for (size_t i = 0; i < s->ntables; i++)
-        rhei__batch_reset(&s->tables[i].batch, NULL), s->tables[i].batch.table = NULL;
+        {
+        rhei__batch_reset(&s->tables[i].batch, NULL);
+        rhei__batch_reset(&s->tables[i].pre, NULL);
+        s->tables[i].batch.table = s->tables[i].pre.table = NULL;
+    }
     rhei__catalog_free(&s->cat);
     s->cat = fresh;
     return RHEI_OK;
@@ -281,13 +342,18 @@ static int apply_events(cycle *c, rhei__err *e)
             rc = on_data_event(c, cur, &ev, e);
     }
     rhei__cdc_cursor_close(cur);
+    /* A mark nothing followed belonged to an ignored insert: statements end in the cycle. */
+    for (size_t i = 0; i < c->s->ntables; i++)
+        rhei__batch_reset(&c->s->tables[i].pre, NULL);
     return rc ? rc : flush_all(c, e);
 }
 
 static void discard_batches(rhei__sync *s)
 {
-    for (size_t i = 0; i < s->ntables; i++)
+    for (size_t i = 0; i < s->ntables; i++) {
         rhei__batch_reset(&s->tables[i].batch, NULL);
+        rhei__batch_reset(&s->tables[i].pre, NULL);
+    }
 }
 
 static void record(rhei__sync *s, const rhei_sync_stats *st, int rc, const rhei__err *e)

@@ -12,6 +12,7 @@ typedef struct tstate {
     int64_t tid;       /* version the OLAP side holds */
     int64_t skip_upto; /* events up to here were covered by a snapshot copy */
     rhei__batch batch; /* pending events of this cycle */
+    rhei__batch pre;   /* a pre-insert mark waiting for the event after it (0 or 1 row) */
 } tstate;
 
 struct rhei__sync {

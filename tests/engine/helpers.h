@@ -61,20 +61,21 @@ static inline int th_cell_eq(const rhei_result *a, const rhei_result *b, size_t 
     if (na || nb)
         return na && nb;
     rhei_value va = rhei_result_value(a, i, c), vb = rhei_result_value(b, i, c);
+    /* SQLite has no BOOLEAN: its 0/1 equal DuckDB's false/true. */
     int numa = va.type == RHEI_TYPE_INTEGER || va.type == RHEI_TYPE_REAL ||
-               va.type == RHEI_TYPE_DECIMAL;
+               va.type == RHEI_TYPE_DECIMAL || va.type == RHEI_TYPE_BOOLEAN;
     int numb = vb.type == RHEI_TYPE_INTEGER || vb.type == RHEI_TYPE_REAL ||
-               vb.type == RHEI_TYPE_DECIMAL;
+               vb.type == RHEI_TYPE_DECIMAL || vb.type == RHEI_TYPE_BOOLEAN;
     if (numa && numb) {
         double x = rhei_result_double(a, i, c), y = rhei_result_double(b, i, c);
         return fabs(x - y) <= 1e-9 * (fabs(x) + fabs(y) + 1);
     }
     size_t la, lb;
     const char *ta = rhei_result_text(a, i, c, &la);
-    char copy[256];
-    snprintf(copy, sizeof copy, "%.*s", (int)(la < 255 ? la : 255), ta);
+    char copy[256]; /* text forms of non-text cells share one buffer per result */
+    memcpy(copy, ta, la < sizeof copy ? la : sizeof copy);
     const char *tb = rhei_result_text(b, i, c, &lb);
-    return la == lb && memcmp(copy, tb, la < 255 ? la : 255) == 0;
+    return la == lb && memcmp(copy, tb, la < sizeof copy ? la : sizeof copy) == 0;
 }
 
 /* FAILs unless `sql` (which must ORDER BY a key) gives the same rows on both sides. */

@@ -34,6 +34,8 @@ static inline void wl_statement(uint64_t *s, char *out, size_t n)
     snprintf(v1, sizeof v1, "'n%u'", (unsigned)(th_rand(s) % 1000));
     snprintf(v2, sizeof v2, "%d", (int)(th_rand(s) % 2001) - 1000);
     snprintf(v3, sizeof v3, "%.3f", (double)(th_rand(s) % 100000) / 7.0);
+    char v4[64]; /* DECIMAL(12,2) takes two decimals: more would be refused, not rounded */
+    snprintf(v4, sizeof v4, "%.2f", (double)(th_rand(s) % 100000) / 7.0);
     if (tbl == 0) {
         if (op < 35)
             snprintf(out, n, "INSERT OR REPLACE INTO a VALUES (%u, %s, %s, %s, %s)", k,
@@ -56,7 +58,7 @@ static inline void wl_statement(uint64_t *s, char *out, size_t n)
             snprintf(out, n, "INSERT OR REPLACE INTO b VALUES (%u, 'k%u', %s, %s)", k % 50, k2 % 20,
                      wl_maybe_null(s, v2), wl_maybe_null(s, op % 2 ? "1" : "0"));
         else if (op < 70)
-            snprintf(out, n, "UPDATE b SET val = %s WHERE k1 = %u", wl_maybe_null(s, v3),
+            snprintf(out, n, "UPDATE b SET val = %s WHERE k1 = %u", wl_maybe_null(s, v4),
                      k % 50);
         else if (op < 85)
             snprintf(out, n, "UPDATE OR IGNORE b SET k2 = 'k%u' WHERE k1 = %u AND k2 = 'k%u'",

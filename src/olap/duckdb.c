@@ -1,0 +1,724 @@
+/* duckdb.c — the DuckDB OLAP backend: lifecycle, transactions, durable state, DDL and the
+ * shared SQL-text helpers. Applying batches is in duckdb_apply.c, reads in duckdb_query.c.
+ * Invariants: data, _rhei_meta and _rhei_tables change only inside the write transaction, so
+ * one DuckDB commit makes a cycle durable; staging tables are empty outside apply(). */
+#include "duckdb_int.h"
+#include "mem.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+static int code_of_type(duckdb_error_type t, int user)
+{
+    switch (t) {
+    case DUCKDB_ERROR_PARSER:
+    case DUCKDB_ERROR_SYNTAX:
+    case DUCKDB_ERROR_BINDER:
+    case DUCKDB_ERROR_CATALOG:
+    case DUCKDB_ERROR_PARAMETER_NOT_RESOLVED:
+    case DUCKDB_ERROR_PARAMETER_NOT_ALLOWED:
+    case DUCKDB_ERROR_NOT_IMPLEMENTED:
+        return user ? RHEI_SQL : RHEI_OLAP;
+    case DUCKDB_ERROR_CONVERSION:
+    case DUCKDB_ERROR_MISMATCH_TYPE:
+    case DUCKDB_ERROR_INVALID_TYPE:
+    case DUCKDB_ERROR_DECIMAL:
+        return RHEI_TYPE;
+    case DUCKDB_ERROR_OUT_OF_RANGE:
+        return RHEI_RANGE;
+    case DUCKDB_ERROR_INTERRUPT:
+        return RHEI_INTERRUPTED;
+    case DUCKDB_ERROR_CONSTRAINT:
+        return RHEI_CONSTRAINT;
+    case DUCKDB_ERROR_IO:
+    case DUCKDB_ERROR_PERMISSION:
+        return RHEI_IO;
+    case DUCKDB_ERROR_OUT_OF_MEMORY:
+        return RHEI_NOMEM;
+    default:
+        return RHEI_OLAP;
+    }
+}
+
+/* Prepare and pending errors come as text only; DuckDB prefixes the class ("Binder Error:"). */
+static duckdb_error_type type_of_msg(const char *m)
+{
+    static const struct { const char *prefix; duckdb_error_type t; } map[] = {
+        {"Parser Error", DUCKDB_ERROR_PARSER},
+        {"Syntax Error", DUCKDB_ERROR_SYNTAX},
+        {"Binder Error", DUCKDB_ERROR_BINDER},
+        {"Catalog Error", DUCKDB_ERROR_CATALOG},
+        {"Conversion Error", DUCKDB_ERROR_CONVERSION},
+        {"Mismatch Type Error", DUCKDB_ERROR_MISMATCH_TYPE},
+        {"Out of Range Error", DUCKDB_ERROR_OUT_OF_RANGE},
+        {"INTERRUPT Error", DUCKDB_ERROR_INTERRUPT},
+        {"Constraint Error", DUCKDB_ERROR_CONSTRAINT},
+        {"IO Error", DUCKDB_ERROR_IO},
+        {"Out of Memory Error", DUCKDB_ERROR_OUT_OF_MEMORY},
+        {"Invalid Input Error", DUCKDB_ERROR_PARSER}, /* e.g. several statements at once */
+        {"Parameter Not Resolved Error", DUCKDB_ERROR_PARAMETER_NOT_RESOLVED},
+    };
+    for (size_t i = 0; m && i < sizeof map / sizeof map[0]; i++)
+        if (strncmp(m, map[i].prefix, strlen(map[i].prefix)) == 0)
+            return map[i].t;
+    return DUCKDB_ERROR_INVALID;
+}
+
+/* Records "duckdb: <msg>". user != 0: the SQL came from the caller, so parser/binder errors
+ * are RHEI_SQL; a missing table is RHEI_NOTFOUND either way. */
+int rhei__duck_err(rhei__err *e, int user, duckdb_error_type t, const char *msg)
+{
+    if (!msg)
+        msg = "unknown error";
+    if (t == DUCKDB_ERROR_INVALID)
+        t = type_of_msg(msg);
+    int code = code_of_type(t, user);
+    if (t == DUCKDB_ERROR_CATALOG && strstr(msg, "does not exist"))
+        code = RHEI_NOTFOUND;
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        n--;
+    return rhei__err_set(e, code, "duckdb: %.*s", (int)n, msg);
+}
+
+int rhei__duck_result_err(rhei__err *e, int user, duckdb_result *r)
+{
+    return rhei__duck_err(e, user, duckdb_result_error_type(r), duckdb_result_error(r));
+}
+
+/* Runs one internal statement on the write connection. */
+int rhei__duck_exec(rhei__olap *o, const char *sql, rhei__err *e)
+{
+    duckdb_result r;
+    int rc = RHEI_OK;
+    if (duckdb_query(o->w, sql, &r) != DuckDBSuccess)
+        rc = rhei__duck_result_err(e, 0, &r);
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+int rhei__duck_exec_buf(rhei__olap *o, rhei__err *e)
+{
+    int rc = rhei__buf_check(&o->sql, e);
+    return rc ? rc : rhei__duck_exec(o, rhei__buf_str(&o->sql), e);
+}
+
+/* Runs a query returning one row of n BIGINT-compatible columns (NULL reads as 0). */
+int rhei__duck_query_row(rhei__olap *o, const char *sql, int64_t *out, size_t n, rhei__err *e)
+{
+    duckdb_result r;
+    int rc = RHEI_OK;
+    memset(out, 0, n * sizeof *out);
+    if (duckdb_query(o->w, sql, &r) != DuckDBSuccess) {
+        rc = rhei__duck_result_err(e, 0, &r);
+        duckdb_destroy_result(&r);
+        return rc;
+    }
+    duckdb_data_chunk ch = duckdb_fetch_chunk(r);
+    if (ch && duckdb_data_chunk_get_size(ch) > 0) {
+        for (size_t c = 0; c < n && c < duckdb_data_chunk_get_column_count(ch); c++) {
+            duckdb_vector v = duckdb_data_chunk_get_vector(ch, c);
+            uint64_t *valid = duckdb_vector_get_validity(v);
+            if (!valid || (valid[0] & 1))
+                out[c] = ((int64_t *)duckdb_vector_get_data(v))[0];
+        }
+    }
+    duckdb_destroy_data_chunk(&ch);
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+/* ---- names and types --------------------------------------------------------------------- */
+
+void rhei__duck_dec_ps(const rhei__colspec *c, int *p, int *s)
+{
+    *p = c->precision;
+    *s = c->scale;
+    if (*p < 1) { /* no precision given: the type map's default */
+        *p = 18;
+        *s = 3;
+    }
+    if (*p > 38)
+        *p = 38; /* DuckDB's widest DECIMAL */
+    if (*s < 0)
+        *s = 0;
+    if (*s > *p)
+        *s = *p;
+}
+
+void rhei__duck_put_type(rhei__buf *b, const rhei__colspec *c)
+{
+    int p, s;
+    switch (c->type) {
+    case RHEI_TYPE_INTEGER: rhei__buf_puts(b, "BIGINT"); break;
+    case RHEI_TYPE_REAL: rhei__buf_puts(b, "DOUBLE"); break;
+    case RHEI_TYPE_TEXT: rhei__buf_puts(b, "VARCHAR"); break;
+    case RHEI_TYPE_BOOLEAN: rhei__buf_puts(b, "BOOLEAN"); break;
+    case RHEI_TYPE_DATE: rhei__buf_puts(b, "DATE"); break;
+    case RHEI_TYPE_TIMESTAMP: rhei__buf_puts(b, "TIMESTAMP"); break;
+    case RHEI_TYPE_DECIMAL:
+        rhei__duck_dec_ps(c, &p, &s);
+        rhei__buf_printf(b, "DECIMAL(%d,%d)", p, s);
+        break;
+    default: rhei__buf_puts(b, "BLOB"); break;
+    }
+}
+
+/* Raw name of a table's storage object: "<name>" (mirror) or "<name>_history"; NULL on OOM. */
+char *rhei__duck_target_dup(const char *name, int history)
+{
+    size_t n = strlen(name);
+    char *s = rhei__malloc(n + sizeof "_history");
+    if (s) {
+        memcpy(s, name, n);
+        strcpy(s + n, history ? "_history" : "");
+    }
+    return s;
+}
+
+void rhei__duck_put_target(rhei__buf *b, const char *name, int history)
+{
+    char *t = rhei__duck_target_dup(name, history);
+    if (t)
+        rhei__buf_ident(b, t);
+    else
+        b->failed = RHEI_NOMEM;
+    rhei__free(t);
+}
+
+/* "c1" T1, "c2" T2 ... [, history columns] */
+void rhei__duck_put_coldefs(rhei__buf *b, const rhei__table *t, int history)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (i)
+            rhei__buf_puts(b, ", ");
+        rhei__buf_ident(b, t->cols[i].name);
+        rhei__buf_puts(b, " ");
+        rhei__duck_put_type(b, &t->cols[i]);
+    }
+    if (history)
+        rhei__buf_puts(b, ", _rhei_valid_from BIGINT NOT NULL, _rhei_valid_to BIGINT");
+}
+
+/* "p1"."c1", "p1"."c2" ... (prefix may be NULL) */
+void rhei__duck_put_cols(rhei__buf *b, const rhei__table *t, const char *prefix, int keys_only)
+{
+    size_t n = keys_only ? t->npk : t->ncols;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = t->cols[keys_only ? t->pk_idx[i] : i].name;
+        if (i)
+            rhei__buf_puts(b, ", ");
+        if (prefix)
+            rhei__buf_printf(b, "%s.", prefix);
+        rhei__buf_ident(b, name);
+    }
+}
+
+/* Key match with NULL-safe equality: SQLite lets non-INTEGER primary keys hold NULL. */
+void rhei__duck_put_keymatch(rhei__buf *b, const rhei__table *t, const char *l, const char *r)
+{
+    for (size_t i = 0; i < t->npk; i++) {
+        const char *name = t->cols[t->pk_idx[i]].name;
+        rhei__buf_printf(b, "%s%s.", i ? " AND " : "", l);
+        rhei__buf_ident(b, name);
+        rhei__buf_printf(b, " IS NOT DISTINCT FROM %s.", r);
+        rhei__buf_ident(b, name);
+    }
+}
+
+/* ---- open / close ------------------------------------------------------------------------ */
+
+static const char *const catalog_sql[] = {
+    "CREATE TABLE IF NOT EXISTS _rhei_meta(key VARCHAR PRIMARY KEY, value BIGINT)",
+    "CREATE TABLE IF NOT EXISTS _rhei_tables(name VARCHAR PRIMARY KEY, tid BIGINT)",
+    "INSERT INTO _rhei_meta VALUES ('position', 0), ('last_ts', 0) ON CONFLICT DO NOTHING",
+};
+
+/* Point-in-time reads: rhei_as_of('t', ts) with ts in microseconds (BIGINT, also what an
+ * untyped parameter binds as) or a TIMESTAMP (UTC). A TEMP macro, made on every connection:
+ * a typed overload cannot be stored in a file of DuckDB's default storage version, and a
+ * TIMESTAMPTZ overload would make untyped parameters ambiguous. */
+static const char as_of_macro[] =
+    "CREATE OR REPLACE TEMP MACRO rhei_as_of"
+    " (tbl, ts_us) AS TABLE (SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to)"
+    " FROM query_table('\"' || tbl || '_history\"') WHERE _rhei_valid_from <= ts_us"
+    " AND (_rhei_valid_to IS NULL OR _rhei_valid_to > ts_us)),"
+    " (tbl, ts_us TIMESTAMP) AS TABLE (SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to)"
+    " FROM query_table('\"' || tbl || '_history\"') WHERE _rhei_valid_from <= epoch_us(ts_us)"
+    " AND (_rhei_valid_to IS NULL OR _rhei_valid_to > epoch_us(ts_us)))";
+
+int rhei__duck_connect(rhei__olap *o, duckdb_connection *out, rhei__err *e)
+{
+    duckdb_result r;
+    if (duckdb_connect(o->db, out) != DuckDBSuccess) {
+        *out = NULL;
+        return rhei__err_set(e, RHEI_OLAP, "duckdb: cannot connect");
+    }
+    int rc = RHEI_OK;
+    if (duckdb_query(*out, as_of_macro, &r) != DuckDBSuccess) {
+        rc = rhei__duck_result_err(e, 0, &r);
+        duckdb_disconnect(out);
+        *out = NULL;
+    }
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+static void olap_close(rhei__olap *o);
+
+static int check_version(rhei__err *e)
+{
+    const char *v = duckdb_library_version();
+    int major = -1, minor = -1;
+    if (v && sscanf(v + (v[0] == 'v'), "%d.%d", &major, &minor) == 2 && major == 1 && minor == 4)
+        return RHEI_OK;
+    return rhei__err_set(e, RHEI_VERSION_MISMATCH,
+                         "duckdb library version '%s' is not supported: rhei needs 1.4.x",
+                         v ? v : "?");
+}
+
+static int open_db(rhei__olap *o, const rhei__olap_opts *opts, const char *path, rhei__err *e)
+{
+    duckdb_config cfg = NULL;
+    char *err = NULL;
+    char num[32];
+    int rc = RHEI_OK;
+    if (duckdb_create_config(&cfg) != DuckDBSuccess)
+        return rhei__err_nomem(e);
+    if (opts->threads > 0) {
+        snprintf(num, sizeof num, "%d", opts->threads);
+        duckdb_set_config(cfg, "threads", num);
+    }
+    if (opts->memory_limit && opts->memory_limit[0] &&
+        duckdb_set_config(cfg, "memory_limit", opts->memory_limit) != DuckDBSuccess) {
+        rc = rhei__err_set(e, RHEI_CONFIG, "invalid olap_memory_limit '%s'", opts->memory_limit);
+        goto done;
+    }
+    /* The default 16 MB threshold runs a full checkpoint inside some commits; maintain()
+     * checkpoints when the sync is idle instead. */
+    if (o->file)
+        duckdb_set_config(cfg, "checkpoint_threshold", "1GB");
+    if (duckdb_open_ext(path, &o->db, cfg, &err) != DuckDBSuccess) {
+        rc = rhei__duck_err(e, 0, DUCKDB_ERROR_INVALID, err);
+        o->db = NULL;
+    }
+done:
+    if (err)
+        duckdb_free(err);
+    duckdb_destroy_config(&cfg);
+    return rc;
+}
+
+static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e)
+{
+    *out = NULL;
+    int rc = check_version(e);
+    if (rc)
+        return rc;
+    rhei__olap *o = rhei__calloc(1, sizeof *o);
+    if (!o)
+        return rhei__err_nomem(e);
+    pthread_mutex_init(&o->mu, NULL);
+    pthread_cond_init(&o->cv, NULL);
+    size_t nslots = opts->read_pool_size > 0 ? (size_t)opts->read_pool_size : 4;
+    if (!(o->slots = rhei__calloc(nslots, sizeof *o->slots))) {
+        rc = rhei__err_nomem(e);
+        goto fail;
+    }
+    o->nslots = nslots;
+    const char *path = opts->path && opts->path[0] ? opts->path : ":memory:";
+    o->file = strcmp(path, ":memory:") != 0;
+    if ((rc = open_db(o, opts, path, e)))
+        goto fail;
+    if ((rc = rhei__duck_connect(o, &o->w, e)))
+        goto fail;
+    for (size_t i = 0; i < sizeof catalog_sql / sizeof catalog_sql[0]; i++)
+        if ((rc = rhei__duck_exec(o, catalog_sql[i], e)))
+            goto fail;
+    *out = o;
+    return RHEI_OK;
+fail:
+    olap_close(o);
+    return rc;
+}
+
+static void forget_touched(rhei__olap *o)
+{
+    for (size_t i = 0; i < o->ntouched; i++)
+        rhei__free(o->touched[i]);
+    o->ntouched = 0;
+}
+
+static void olap_close(rhei__olap *o)
+{
+    if (!o)
+        return;
+    for (size_t i = 0; i < o->nslots; i++)
+        if (o->slots[i].conn)
+            duckdb_disconnect(&o->slots[i].conn);
+    if (o->w)
+        duckdb_disconnect(&o->w);
+    if (o->db)
+        duckdb_close(&o->db);
+    for (size_t i = 0; i < o->nstages; i++)
+        rhei__free(o->stages[i].table);
+    forget_touched(o);
+    rhei__free(o->touched);
+    rhei__free(o->stages);
+    rhei__free(o->slots);
+    rhei__buf_free(&o->sql);
+    pthread_cond_destroy(&o->cv);
+    pthread_mutex_destroy(&o->mu);
+    rhei__free(o);
+}
+
+static const char *olap_version(void) { return duckdb_library_version(); }
+static void *olap_raw_handle(rhei__olap *o) { return &o->db; }
+
+/* ---- transactions and state -------------------------------------------------------------- */
+
+int rhei__duck_need_txn(rhei__olap *o, rhei__err *e)
+{
+    if (o->in_txn)
+        return RHEI_OK;
+    return rhei__err_set(e, RHEI_MISUSE, "olap write outside a transaction");
+}
+
+/* Drops what the ended transaction created (rolled back) or keeps it (committed). */
+static void end_txn(rhei__olap *o, int committed)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < o->nstages; i++) {
+        if (o->stages[i].pending && !committed) {
+            rhei__free(o->stages[i].table);
+            continue;
+        }
+        o->stages[i].pending = 0;
+        o->stages[k++] = o->stages[i];
+    }
+    o->nstages = k;
+    forget_touched(o);
+    if (committed && o->wrote)
+        o->dirty = 1;
+    o->in_txn = 0;
+    o->wrote = 0;
+}
+
+static int olap_begin(rhei__olap *o, rhei__err *e)
+{
+    if (o->in_txn)
+        return rhei__err_set(e, RHEI_MISUSE, "olap transaction already open");
+    int rc = rhei__duck_exec(o, "BEGIN TRANSACTION", e);
+    if (rc == RHEI_OK)
+        o->in_txn = 1;
+    return rc;
+}
+
+static int olap_commit(rhei__olap *o, rhei__err *e)
+{
+    int rc = rhei__duck_need_txn(o, e);
+    if (rc)
+        return rc;
+    rc = rhei__duck_exec(o, "COMMIT", e);
+    end_txn(o, rc == RHEI_OK); /* a failed COMMIT has rolled back in DuckDB */
+    return rc;
+}
+
+static void olap_rollback(rhei__olap *o)
+{
+    if (!o || !o->in_txn)
+        return;
+    rhei__err ignored;
+    rhei__duck_exec(o, "ROLLBACK", &ignored);
+    end_txn(o, 0);
+}
+
+static int olap_get_state(rhei__olap *o, rhei__olap_state *out, rhei__err *e)
+{
+    int64_t v[2];
+    int rc = rhei__duck_query_row(o,
+                       "SELECT max(value) FILTER (WHERE key = 'position'), "
+                       "max(value) FILTER (WHERE key = 'last_ts') FROM _rhei_meta",
+                       v, 2, e);
+    out->position = rc ? 0 : v[0];
+    out->last_ts = rc ? 0 : v[1];
+    return rc;
+}
+
+static int olap_set_state(rhei__olap *o, const rhei__olap_state *st, rhei__err *e)
+{
+    int rc = rhei__duck_need_txn(o, e);
+    if (rc)
+        return rc;
+    o->wrote = 1;
+    rhei__buf_reset(&o->sql);
+    /* Updates the value column only: the key index is untouched, so this never conflicts. */
+    rhei__buf_printf(&o->sql,
+                     "UPDATE _rhei_meta SET value = CASE key WHEN 'position' THEN %lld "
+                     "ELSE %lld END WHERE key IN ('position', 'last_ts')",
+                     (long long)st->position, (long long)st->last_ts);
+    return rhei__duck_exec_buf(o, e);
+}
+
+/* Visits every recorded table; a non-zero return from cb stops the walk and is returned. */
+static int olap_list_tables(rhei__olap *o, rhei__olap_table_cb cb, void *ud, rhei__err *e)
+{
+    duckdb_result r;
+    int rc = RHEI_OK;
+    if (duckdb_query(o->w, "SELECT name, tid FROM _rhei_tables ORDER BY name", &r)) {
+        rc = rhei__duck_result_err(e, 0, &r);
+        duckdb_destroy_result(&r);
+        return rc;
+    }
+    duckdb_data_chunk ch;
+    while (rc == RHEI_OK && (ch = duckdb_fetch_chunk(r)) != NULL) {
+        duckdb_string_t *names = duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 0));
+        int64_t *tids = duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 1));
+        for (idx_t i = 0; rc == RHEI_OK && i < duckdb_data_chunk_get_size(ch); i++) {
+            char *name = rhei__strndup(duckdb_string_t_data(&names[i]),
+                                       duckdb_string_t_length(names[i]));
+            rc = name ? cb(ud, name, tids[i]) : rhei__err_nomem(e);
+            rhei__free(name);
+        }
+        duckdb_destroy_data_chunk(&ch);
+    }
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+/* ---- DDL --------------------------------------------------------------------------------- */
+
+static int record_tid(rhei__olap *o, const char *name, int64_t tid, rhei__err *e)
+{
+    rhei__buf_reset(&o->sql);
+    rhei__buf_puts(&o->sql, "INSERT INTO _rhei_tables VALUES (");
+    rhei__buf_literal(&o->sql, name);
+    rhei__buf_printf(&o->sql, ", %lld) ON CONFLICT (name) DO UPDATE SET tid = excluded.tid",
+                     (long long)tid);
+    return rhei__duck_exec_buf(o, e);
+}
+
+/* Drops the view/table "<name>" and the table "<name>_history", whichever exist (the store
+ * may hold the other mode's objects). Names match case-insensitively, as DuckDB does. */
+static int drop_objects(rhei__olap *o, const char *name, rhei__err *e)
+{
+    static const char *const kinds[] = {"VIEW", "TABLE"};
+    for (int h = 0; h < 2; h++) {
+        for (int k = 0; k < 2; k++) {
+            int64_t n;
+            rhei__buf_reset(&o->sql);
+            rhei__buf_printf(&o->sql, "SELECT count(*) FROM duckdb_%ss() WHERE database_name = "
+                             "current_database() AND schema_name = 'main' AND NOT temporary AND "
+                             "lower(%s_name) = lower(", k ? "table" : "view", k ? "table" : "view");
+            rhei__buf_literal(&o->sql, name);
+            rhei__buf_puts(&o->sql, h ? " || '_history')" : ")");
+            int rc = rhei__buf_check(&o->sql, e);
+            if (rc || (rc = rhei__duck_query_row(o, rhei__buf_str(&o->sql), &n, 1, e)))
+                return rc;
+            if (n == 0)
+                continue;
+            rhei__buf_reset(&o->sql);
+            rhei__buf_printf(&o->sql, "DROP %s ", kinds[k]);
+            rhei__duck_put_target(&o->sql, name, h);
+            if ((rc = rhei__duck_exec_buf(o, e)))
+                return rc;
+        }
+    }
+    return RHEI_OK;
+}
+
+/* The view of current rows, with only the user columns. */
+static int create_view(rhei__olap *o, const rhei__table *t, rhei__err *e)
+{
+    rhei__buf_reset(&o->sql);
+    rhei__buf_puts(&o->sql, "CREATE OR REPLACE VIEW ");
+    rhei__buf_ident(&o->sql, t->name);
+    rhei__buf_puts(&o->sql, " AS SELECT ");
+    rhei__duck_put_cols(&o->sql, t, NULL, 0);
+    rhei__buf_puts(&o->sql, " FROM ");
+    rhei__duck_put_target(&o->sql, t->name, 1);
+    rhei__buf_puts(&o->sql, " WHERE _rhei_valid_to IS NULL");
+    return rhei__duck_exec_buf(o, e);
+}
+
+static int olap_create_table(rhei__olap *o, const rhei__table *t, int history, rhei__err *e)
+{
+    int rc = rhei__duck_need_txn(o, e);
+    if (rc || (rc = drop_objects(o, t->name, e)))
+        return rc;
+    o->wrote = 1;
+    rhei__buf_reset(&o->sql);
+    rhei__buf_puts(&o->sql, "CREATE TABLE ");
+    rhei__duck_put_target(&o->sql, t->name, history);
+    rhei__buf_puts(&o->sql, " (");
+    rhei__duck_put_coldefs(&o->sql, t, history);
+    rhei__buf_puts(&o->sql, ")");
+    if ((rc = rhei__duck_exec_buf(o, e)))
+        return rc;
+    if (history && (rc = create_view(o, t, e)))
+        return rc;
+    return record_tid(o, t->name, t->tid, e);
+}
+
+static int olap_drop_table(rhei__olap *o, const char *name, int history, rhei__err *e)
+{
+    (void)history; /* both modes' objects are dropped */
+    int rc = rhei__duck_need_txn(o, e);
+    if (rc || (rc = drop_objects(o, name, e)))
+        return rc;
+    o->wrote = 1;
+    rhei__buf_reset(&o->sql);
+    rhei__buf_puts(&o->sql, "DELETE FROM _rhei_tables WHERE name = ");
+    rhei__buf_literal(&o->sql, name);
+    return rhei__duck_exec_buf(o, e);
+}
+
+static int is_touched(const rhei__olap *o, const char *name, int history)
+{
+    for (size_t i = 0; i < o->ntouched; i++) {
+        size_t n = strlen(name);
+        const char *t = o->touched[i];
+        if (strncasecmp(t, name, n) == 0 && strcmp(t + n, history ? "_history" : "") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int rhei__duck_touch(rhei__olap *o, const char *name, int history, rhei__err *e)
+{
+    if (is_touched(o, name, history))
+        return RHEI_OK;
+    if (rhei__grow((void **)&o->touched, &o->touchedcap, o->ntouched + 1, sizeof *o->touched) ||
+        !(o->touched[o->ntouched] = rhei__duck_target_dup(name, history)))
+        return rhei__err_nomem(e);
+    o->ntouched++;
+    return RHEI_OK;
+}
+
+/* 1 if ALTER ADD/DROP COLUMN can do it: every kept column keeps its type. (Column order
+ * does not matter: appends and inserts always name their columns.) */
+static int alter_in_place(const rhei__table *from, const rhei__table *to)
+{
+    for (size_t i = 0; i < from->ncols; i++) {
+        long j = rhei__table_col(to, from->cols[i].name);
+        if (j < 0)
+            continue;
+        const rhei__colspec *a = &from->cols[i], *b = &to->cols[j];
+        if (a->type != b->type || (a->type == RHEI_TYPE_DECIMAL &&
+                                   (a->precision != b->precision || a->scale != b->scale)))
+            return 0;
+    }
+    return 1;
+}
+
+static int alter_columns(rhei__olap *o, const rhei__table *from, const rhei__table *to,
+                         int history, rhei__err *e)
+{
+    int rc = RHEI_OK;
+    for (size_t i = 0; rc == RHEI_OK && i < from->ncols; i++) {
+        if (rhei__table_col(to, from->cols[i].name) >= 0)
+            continue;
+        rhei__buf_reset(&o->sql);
+        rhei__buf_puts(&o->sql, "ALTER TABLE ");
+        rhei__duck_put_target(&o->sql, to->name, history);
+        rhei__buf_puts(&o->sql, " DROP COLUMN ");
+        rhei__buf_ident(&o->sql, from->cols[i].name);
+        rc = rhei__duck_exec_buf(o, e);
+    }
+    for (size_t i = 0; rc == RHEI_OK && i < to->ncols; i++) {
+        if (rhei__table_col(from, to->cols[i].name) >= 0)
+            continue;
+        rhei__buf_reset(&o->sql);
+        rhei__buf_puts(&o->sql, "ALTER TABLE ");
+        rhei__duck_put_target(&o->sql, to->name, history);
+        rhei__buf_puts(&o->sql, " ADD COLUMN ");
+        rhei__buf_ident(&o->sql, to->cols[i].name);
+        rhei__buf_puts(&o->sql, " ");
+        rhei__duck_put_type(&o->sql, &to->cols[i]);
+        rc = rhei__duck_exec_buf(o, e);
+    }
+    return rc;
+}
+
+/* Copies the table into a new one in to's shape (casting kept columns, NULL for new ones),
+ * then swaps it in. Used when ALTER cannot express the change or cannot commit. */
+static int rebuild(rhei__olap *o, const rhei__table *from, const rhei__table *to, int history,
+                   rhei__err *e)
+{
+    static const char tmp[] = "\"_rhei_rebuild\"";
+    rhei__buf_reset(&o->sql);
+    rhei__buf_printf(&o->sql, "CREATE TABLE %s (", tmp);
+    rhei__duck_put_coldefs(&o->sql, to, history);
+    rhei__buf_printf(&o->sql, "); INSERT INTO %s SELECT ", tmp);
+    for (size_t i = 0; i < to->ncols; i++) {
+        rhei__buf_puts(&o->sql, i ? ", CAST(" : "CAST(");
+        if (rhei__table_col(from, to->cols[i].name) >= 0)
+            rhei__buf_ident(&o->sql, to->cols[i].name);
+        else
+            rhei__buf_puts(&o->sql, "NULL");
+        rhei__buf_puts(&o->sql, " AS ");
+        rhei__duck_put_type(&o->sql, &to->cols[i]);
+        rhei__buf_puts(&o->sql, ")");
+    }
+    rhei__buf_puts(&o->sql, history ? ", _rhei_valid_from, _rhei_valid_to FROM " : " FROM ");
+    rhei__duck_put_target(&o->sql, from->name, history);
+    rhei__buf_puts(&o->sql, "; DROP TABLE ");
+    rhei__duck_put_target(&o->sql, from->name, history);
+    rhei__buf_printf(&o->sql, "; ALTER TABLE %s RENAME TO ", tmp);
+    rhei__duck_put_target(&o->sql, to->name, history);
+    return rhei__duck_exec_buf(o, e);
+}
+
+static int olap_alter_table(rhei__olap *o, const rhei__table *from, const rhei__table *to,
+                            int history, rhei__err *e)
+{
+    int rc = rhei__duck_need_txn(o, e);
+    if (rc)
+        return rc;
+    o->wrote = 1;
+    if (is_touched(o, from->name, history) || !alter_in_place(from, to))
+        rc = rebuild(o, from, to, history, e);
+    else
+        rc = alter_columns(o, from, to, history, e);
+    if (rc == RHEI_OK && history)
+        rc = create_view(o, to, e);
+    return rc ? rc : record_tid(o, to->name, to->tid, e);
+}
+
+/* ---- housekeeping ------------------------------------------------------------------------ */
+
+/* Checkpoints a file-backed store when committed writes are pending. DuckDB's CHECKPOINT
+ * waits for running read queries to finish. */
+static int olap_maintain(rhei__olap *o, rhei__err *e)
+{
+    if (!o->file || !o->dirty || o->in_txn)
+        return RHEI_OK;
+    int rc = rhei__duck_exec(o, "CHECKPOINT", e);
+    if (rc == RHEI_OK)
+        o->dirty = 0;
+    return rc;
+}
+
+const rhei__olap_vtab rhei__olap_duckdb = {
+    .name = "duckdb",
+    .open = olap_open,
+    .close = olap_close,
+    .version = olap_version,
+    .raw_handle = olap_raw_handle,
+    .begin = olap_begin,
+    .commit = olap_commit,
+    .rollback = olap_rollback,
+    .get_state = olap_get_state,
+    .set_state = olap_set_state,
+    .list_tables = olap_list_tables,
+    .create_table = olap_create_table,
+    .drop_table = olap_drop_table,
+    .alter_table = olap_alter_table,
+    .apply = rhei__duck_apply,
+    .load = rhei__duck_load,
+    .query = rhei__duck_query,
+    .interrupt = rhei__duck_interrupt,
+    .maintain = olap_maintain,
+};

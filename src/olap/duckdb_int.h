@@ -1,0 +1,88 @@
+/* duckdb_int.h — private to the DuckDB backend (duckdb.c, duckdb_apply.c, duckdb_query.c):
+ * the backend instance, shared SQL-text helpers and the error mapping. Nothing outside
+ * src/olap/duckdb*.c includes this or duckdb.h. */
+#ifndef RHEI_OLAP_DUCKDB_INT_H
+#define RHEI_OLAP_DUCKDB_INT_H
+#include "buf.h"
+#include "olap.h"
+/* duckdb.h declares some functions as f() instead of f(void). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <duckdb.h>
+#pragma GCC diagnostic pop
+#include <pthread.h>
+
+enum { SLOT_EMPTY, SLOT_CONNECTING, SLOT_IDLE, SLOT_BUSY };
+
+typedef struct rhei__duck_slot {
+    duckdb_connection conn;
+    int state;
+} rhei__duck_slot;
+
+/* A TEMP staging table "_rhei_stage_<id>" on the write connection for one table version. */
+typedef struct rhei__duck_stage {
+    char *table;
+    int64_t tid;
+    int id;
+    int pending; /* created in the open transaction: forgotten if it rolls back */
+} rhei__duck_stage;
+
+/* Write-side fields belong to the one thread inside begin..commit (olap.h); the read pool
+ * (slots) is guarded by mu, with cv signalled when a slot turns idle. */
+struct rhei__olap {
+    duckdb_database db;
+    duckdb_connection w; /* the write connection */
+    int file;            /* file-backed: maintain() checkpoints */
+    int in_txn;
+    int wrote;           /* the open transaction wrote something */
+    int dirty;           /* committed writes since the last checkpoint */
+    rhei__duck_stage *stages;
+    size_t nstages, stagecap;
+    int next_stage;
+    /* Targets that saw DELETE/UPDATE in the open transaction: DuckDB 1.4 cannot commit an
+     * ALTER of such a table (the commit fails), so alter_table rebuilds it instead. */
+    char **touched;
+    size_t ntouched, touchedcap;
+    rhei__buf sql;       /* statement text of the write side, reused */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    rhei__duck_slot *slots;
+    size_t nslots;
+};
+
+/* Errors: "duckdb: <message>" with a code from the DuckDB error class. user != 0 when the
+ * SQL came from the caller (parser/binder errors are then RHEI_SQL, else RHEI_OLAP). */
+int rhei__duck_err(rhei__err *e, int user, duckdb_error_type t, const char *msg);
+int rhei__duck_result_err(rhei__err *e, int user, duckdb_result *r);
+
+/* Statements on the write connection. exec_buf runs o->sql. query_row reads one row of n
+ * integer columns (NULL as 0). */
+int rhei__duck_exec(rhei__olap *o, const char *sql, rhei__err *e);
+int rhei__duck_exec_buf(rhei__olap *o, rhei__err *e);
+int rhei__duck_query_row(rhei__olap *o, const char *sql, int64_t *out, size_t n, rhei__err *e);
+int rhei__duck_need_txn(rhei__olap *o, rhei__err *e);
+/* A new connection with the session objects rhei provides (the rhei_as_of macro). */
+int rhei__duck_connect(rhei__olap *o, duckdb_connection *out, rhei__err *e);
+/* Records that a target (table + mode) had rows deleted or updated in this transaction. */
+int rhei__duck_touch(rhei__olap *o, const char *name, int history, rhei__err *e);
+
+/* SQL text. Identifiers are always quoted. */
+void rhei__duck_dec_ps(const rhei__colspec *c, int *p, int *s);
+void rhei__duck_put_type(rhei__buf *b, const rhei__colspec *c);
+char *rhei__duck_target_dup(const char *name, int history); /* "<name>[_history]", malloc'd */
+void rhei__duck_put_target(rhei__buf *b, const char *name, int history);
+void rhei__duck_put_coldefs(rhei__buf *b, const rhei__table *t, int history);
+void rhei__duck_put_cols(rhei__buf *b, const rhei__table *t, const char *prefix, int keys_only);
+void rhei__duck_put_keymatch(rhei__buf *b, const rhei__table *t, const char *l, const char *r);
+
+/* duckdb_apply.c */
+int rhei__duck_apply(rhei__olap *o, const rhei__batch *b, int history, rhei__apply_stats *st,
+                     rhei__err *e);
+int rhei__duck_load(rhei__olap *o, const rhei__batch *b, int history, int64_t ts_us,
+                    rhei__err *e);
+
+/* duckdb_query.c */
+int rhei__duck_query(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
+                     rhei_result **out, rhei__err *e);
+void rhei__duck_interrupt(rhei__olap *o);
+#endif
