@@ -136,6 +136,12 @@ int rhei_config_set(rhei_config *cfg, const char *key, const char *value)
 {
     if (!cfg || !key || !value)
         return RHEI_MISUSE;
+    if (strncmp(key, "sidecar.", 8) == 0) {
+        int rc = rhei__config_set_sidecar(cfg, key, value);
+        if (rc == RHEI_NOMEM)
+            rhei__config_set_error(cfg, "out of memory");
+        return rc;
+    }
     for (size_t i = 0; i < RHEI__CONFIG_NKEYS; i++) {
         if (strcmp(keys[i].key, key) != 0)
             continue;
@@ -158,6 +164,10 @@ const char *rhei_config_get(const rhei_config *cfg, const char *key)
     for (size_t i = 0; cfg && key && i < RHEI__CONFIG_NKEYS; i++)
         if (strcmp(keys[i].key, key) == 0)
             return cfg->text[i] ? cfg->text[i] : "";
+    if (cfg && key && strncmp(key, "sidecar.", 8) == 0) {
+        const char *v = rhei__config_kv(cfg, key);
+        return v ? v : ""; /* a valid key not set reads as "" (unknown keys fail to set) */
+    }
     return NULL;
 }
 
@@ -172,6 +182,7 @@ void rhei_config_free(rhei_config *cfg)
     rhei__free(cfg->olap_memory_limit);
     for (size_t i = 0; i < RHEI__CONFIG_NKEYS; i++)
         rhei__free(cfg->text[i]);
+    rhei__config_kv_free(cfg);
     rhei__free(cfg);
 }
 
@@ -201,6 +212,8 @@ int rhei__config_copy(const rhei_config *src, rhei_config **out)
     for (size_t i = 0; rc == RHEI_OK && i < RHEI__CONFIG_NKEYS; i++)
         if (src->text[i])
             rc = rhei_config_set(c, keys[i].key, src->text[i]);
+    for (size_t i = 0; rc == RHEI_OK && i < src->nkv; i++)
+        rc = rhei__config_set_sidecar(c, src->kv[i].key, src->kv[i].value);
     if (rc) {
         rhei_config_free(c);
         c = NULL;

@@ -23,11 +23,18 @@ struct rhei_config {
     int64_t flight_port;
     int64_t metrics_port;
     char *text[RHEI__CONFIG_NKEYS]; /* text form of each key, for rhei_config_get */
+    struct rhei__config_kv { char *key, *value; } *kv; /* "sidecar.*" keys, validated */
+    size_t nkv, kvcap;
     char errmsg[RHEI__ERRMSG_MAX];
 };
 
 /* Replaces the config's error message (used by the file loader to add file:line:col). */
 void rhei__config_set_error(rhei_config *cfg, const char *fmt, ...) RHEI__PRINTF(2, 3);
+/* "sidecar.*" keys: validated set, lookup (NULL if unset), release. */
+int rhei__config_set_sidecar(rhei_config *c, const char *key, const char *value);
+const char *rhei__config_kv(const rhei_config *c, const char *key);
+void rhei__config_kv_free(rhei_config *c);
+
 /* Deep copy for the engine to keep. */
 int rhei__config_copy(const rhei_config *src, rhei_config **out);
 #endif

@@ -85,6 +85,16 @@ typedef struct rhei__olap_vtab {
     void (*interrupt)(rhei__olap *o);
     /* Housekeeping when the sync is idle (checkpoint a file-backed store). */
     int (*maintain)(rhei__olap *o, rhei__err *e);
+
+    /* Small named text values kept with the data (the sidecar's watermarks): set only inside
+     * the write transaction, so a value commits with the rows it describes. get copies into
+     * buf; RHEI_NOTFOUND when the key was never set. */
+    int (*set_kv)(rhei__olap *o, const char *key, const char *value, rhei__err *e);
+    int (*get_kv)(rhei__olap *o, const char *key, char *buf, size_t size, rhei__err *e);
+    /* Inside the write transaction: sets `column` of every current row of t to v (a column
+     * added with a default; history: current versions only, past versions keep NULL). */
+    int (*fill_column)(rhei__olap *o, const rhei__table *t, const char *column,
+                       const rhei_value *v, int history, rhei__err *e);
 } rhei__olap_vtab;
 
 extern const rhei__olap_vtab rhei__olap_duckdb;

@@ -470,3 +470,6 @@ int64_t rhei__sync_applied(rhei__sync *s)
     pthread_mutex_unlock(&s->mu);
     return a;
 }
+
+void rhei__sync_lock(rhei__sync *s) { pthread_mutex_lock(&s->mu); }
+void rhei__sync_unlock(rhei__sync *s) { pthread_mutex_unlock(&s->mu); }

@@ -33,6 +33,11 @@ int rhei__sync_until(rhei__sync *s, int64_t target, rhei_sync_stats *out, rhei__
 int64_t rhei__sync_applied(rhei__sync *s);
 void rhei__sync_status(rhei__sync *s, rhei_sync_status *out);
 
+/* The lock every OLAP write transaction is taken under (sync cycles hold it); other
+ * writers of the same OLAP store, such as the sidecar, take it around theirs. */
+void rhei__sync_lock(rhei__sync *s);
+void rhei__sync_unlock(rhei__sync *s);
+
 int rhei__sync_start(rhei__sync *s, int64_t interval_ms, rhei__err *e);
 void rhei__sync_stop(rhei__sync *s);
 #endif
