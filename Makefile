@@ -10,7 +10,7 @@ ifdef CI
 CMAKE_FLAGS += -DRHEI_WERROR=ON
 endif
 
-.PHONY: all deps build test sanitize fuzz demo bench clean
+.PHONY: all deps build test sanitize tsan fuzz demo bench clean
 
 all: build
 
@@ -32,6 +32,17 @@ sanitize: deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) $(if $(SANITIZE_LABEL),-L $(SANITIZE_LABEL),)
 
+# ThreadSanitizer over the threaded parts (sync loop, pools, concurrent API use). DuckDB is
+# not instrumented, so races reported inside it are suppressed (tests/tsan.supp).
+tsan: deps
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-fsanitize=thread \
+	  -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread \
+	  $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target engine_test_concurrency engine_test_basic
+	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0 \
+	  suppressions=$(CURDIR)/tests/tsan.supp" ctest --output-on-failure \
+	  -R "engine.test_(concurrency|basic)\."
+
 # Fuzz targets built standalone with gcc + sanitizers (no clang needed), each run for a bound.
 FUZZ_SECONDS ?= 30
 FUZZ_CC = gcc -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -52,4 +63,4 @@ bench: build
 	@./build/bench/rhei_bench $(if $(QUICK),--quick,)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz

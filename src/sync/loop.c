@@ -14,13 +14,15 @@
 static void maintain_if_idle(rhei__sync *s, const rhei_sync_stats *st)
 {
     int64_t now = rhei__now_us();
-    if (st->events || !s->dirty || now - s->last_maintain_us < MAINTAIN_EVERY_US)
+    if (st->events)
         return;
     rhei__err e;
-    pthread_mutex_lock(&s->mu);
-    if (s->vt->maintain(s->olap, &e) == RHEI_OK)
-        s->dirty = 0;
-    s->last_maintain_us = now;
+    pthread_mutex_lock(&s->mu); /* dirty and the store belong to the cycle lock */
+    if (s->dirty && now - s->last_maintain_us >= MAINTAIN_EVERY_US) {
+        if (s->vt->maintain(s->olap, &e) == RHEI_OK)
+            s->dirty = 0;
+        s->last_maintain_us = now;
+    }
     pthread_mutex_unlock(&s->mu);
 }
 

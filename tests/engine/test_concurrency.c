@@ -7,7 +7,7 @@
 #define OPS 1500
 
 static rhei_db *db;
-static volatile int writers_done;
+static _Atomic int writers_done;
 
 static void *writer(void *arg)
 {
