@@ -1,0 +1,115 @@
+/* ddl.c — runs one write statement, keeping replication in step with the schema: CREATE
+ * TABLE registers the new table, DROP TABLE of a replicated table unregisters it first,
+ * ALTER TABLE ADD/DROP COLUMN on one goes through rhei_add_column / rhei_drop_column (a plain
+ * ALTER would leave the capture triggers on the old columns), and renames of one are refused
+ * (rhei.h has no call for them). A guest refuses all of these before running anything:
+ * each is a sync cycle, which only the owner may run (see session.c). */
+#define _GNU_SOURCE /* strcasestr */
+#include "rh.h"
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum ddl_kind { DDL_PLAIN, DDL_CREATE, DDL_DROP, DDL_ADD, DDL_DROPCOL, DDL_RENAME } ddl_kind;
+
+static int refuse_as_guest(const rh_session *s, const char *table, const char *verb)
+{
+    rh_err("cannot %s table '%s' for replication: sync of '%s' is owned by %s, and doing it"
+           " from a second process could prune changes it has not applied yet; stop it first,"
+           " or pass --no-register", verb, table, s->oltp_path, s->owner);
+    return RH_EXIT_ERR;
+}
+
+int rh_register_one(rh_session *s, const char *table, int created)
+{
+    if (s->guest)
+        return refuse_as_guest(s, table, "register");
+    int rc = rhei_register_table(s->db, table, NULL, 0, NULL, 0);
+    if (rc == RHEI_OK)
+        return RH_EXIT_OK;
+    if (created)
+        rh_err("table '%s' was created but not registered for replication: %s (--no-register"
+               " keeps a table in SQLite only)", table, rhei_errmsg(s->db));
+    else
+        rh_err("cannot register table '%s': %s", table, rhei_errmsg(s->db));
+    return RH_EXIT_ERR;
+}
+
+static int is_replicated(rh_session *s, const char *table)
+{
+    char (*names)[RH_NAME_MAX] = NULL;
+    size_t n = 0;
+    int hit = 0;
+    if (rh_list_tables(s, &names, &n) != RHEI_OK)
+        return 0;
+    for (size_t i = 0; i < n && !hit; i++)
+        hit = strcasecmp(names[i], table) == 0; /* SQLite names are case-insensitive */
+    free(names);
+    return hit;
+}
+
+static ddl_kind classify(rh_session *s, const char *sql, size_t len, char *table, rh_alter *a)
+{
+    if (rh_sql_created_table(sql, len, table, RH_NAME_MAX))
+        return DDL_CREATE;
+    if (rh_sql_dropped_table(sql, len, table, RH_NAME_MAX))
+        return is_replicated(s, table) ? DDL_DROP : DDL_PLAIN;
+    if (!rh_sql_alter(sql, len, a) || !is_replicated(s, a->table))
+        return DDL_PLAIN;
+    snprintf(table, RH_NAME_MAX, "%s", a->table);
+    return a->kind == RH_ALTER_ADD ? DDL_ADD : a->kind == RH_ALTER_DROP ? DDL_DROPCOL
+                                                                        : DDL_RENAME;
+}
+
+static int exec_plain(rh_session *s, const char *sql, int64_t *changes)
+{
+    int rc = rhei_execute(s->db, sql, NULL, 0, changes);
+    return rc == RHEI_OK ? RH_EXIT_OK : rh_db_err(s->db, rc, "statement failed");
+}
+
+static int alter_column(rh_session *s, ddl_kind kind, const rh_alter *a)
+{
+    char *decl = kind == DDL_ADD ? strndup(a->decl, a->decl_len) : NULL;
+    int rc = kind == DDL_ADD ? (decl ? rhei_add_column(s->db, a->table, a->column, decl)
+                                     : RHEI_NOMEM)
+                             : rhei_drop_column(s->db, a->table, a->column);
+    /* Workaround: rhei_add_column gives existing rows the DEFAULT in SQLite but NULL in
+     * OLAP; a resync of the table copies SQLite's values over. */
+    if (rc == RHEI_OK && decl && strcasestr(decl, "DEFAULT"))
+        rc = rhei_initial_sync(s->db, a->table, NULL);
+    free(decl);
+    return rc == RHEI_OK ? RH_EXIT_OK : rh_db_err(s->db, rc, "statement failed");
+}
+
+int rh_run_write_stmt(rh_session *s, const char *sql, size_t len, int no_register,
+                      int64_t *changes)
+{
+    char table[RH_NAME_MAX];
+    rh_alter a;
+    ddl_kind kind = no_register ? DDL_PLAIN : classify(s, sql, len, table, &a);
+    int code;
+    *changes = 0;
+    if (kind != DDL_PLAIN && s->guest)
+        return refuse_as_guest(s, table, kind == DDL_CREATE ? "create" : "change");
+    switch (kind) {
+    case DDL_CREATE:
+        code = exec_plain(s, sql, changes);
+        return code ? code : rh_register_one(s, table, 1);
+    case DDL_DROP:
+        /* unregistered first: should the DROP fail, a plain SQLite table is left, which
+         * `rh register` takes back, rather than a registration without its table */
+        if (rhei_unregister_table(s->db, table) != RHEI_OK)
+            return rh_db_err(s->db, rhei_errcode(s->db), "cannot unregister table");
+        return exec_plain(s, sql, changes);
+    case DDL_ADD:
+    case DDL_DROPCOL:
+        return alter_column(s, kind, &a);
+    case DDL_RENAME:
+        rh_err("cannot alter replicated table '%s' that way: only ADD and DROP COLUMN keep"
+               " replication in step (rhei.h has no rename); --no-register runs it as is",
+               table);
+        return RH_EXIT_ERR;
+    default:
+        return exec_plain(s, sql, changes);
+    }
+}

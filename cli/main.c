@@ -1,0 +1,224 @@
+/* main.c — rh's entry point: parses the command line (options may appear anywhere, before or
+ * after the command; `--` ends them), checks each option applies to the command, and
+ * dispatches. Exit codes: 0 ok, 1 SQL or runtime error, 2 usage error. */
+#include "rh.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+    O_DB = 1 << 0, O_CONFIG = 1 << 1, O_OLAP = 1 << 2, O_HINT = 1 << 3, O_CONS = 1 << 4,
+    O_FORMAT = 1 << 5, O_TIMER = 1 << 6, O_EXPLAIN = 1 << 7, O_NOREG = 1 << 8,
+    O_HEADLESS = 1 << 9, O_PIDFILE = 1 << 10, O_LOG = 1 << 11, O_REFRESH = 1 << 12
+};
+#define O_ENGINE (O_DB | O_CONFIG | O_OLAP)
+
+typedef struct opt_def {
+    const char *name;
+    unsigned bit;
+    int has_arg;
+} opt_def;
+
+static const opt_def opt_defs[] = {
+    {"db", O_DB, 1},           {"config", O_CONFIG, 1},   {"olap", O_OLAP, 1},
+    {"hint", O_HINT, 1},       {"consistency", O_CONS, 1}, {"format", O_FORMAT, 1},
+    {"timer", O_TIMER, 0},     {"explain", O_EXPLAIN, 0}, {"no-register", O_NOREG, 0},
+    {"headless", O_HEADLESS, 0}, {"pidfile", O_PIDFILE, 1}, {"log", O_LOG, 1},
+    {"refresh", O_REFRESH, 1},
+};
+
+typedef struct cmd_def {
+    const char *name;
+    int (*run)(const rh_opts *o);
+    unsigned allowed;
+    const char *synopsis;
+} cmd_def;
+
+static const cmd_def cmd_defs[] = {
+    {"exec", rh_cmd_exec, O_ENGINE | O_NOREG,
+     "exec --db FILE [--no-register] \"SQL\"   writes and DDL on SQLite (SQL or stdin)"},
+    {"query", rh_cmd_query, O_ENGINE | O_HINT | O_CONS | O_FORMAT | O_TIMER | O_EXPLAIN,
+     "query --db FILE [--hint auto|oltp|olap] [--consistency eventual|strong]\n"
+     "        [--format table|csv|json] [--timer] [--explain] \"SQL\"   routed read"},
+    {"repl", rh_cmd_repl, O_ENGINE | O_HINT | O_CONS | O_FORMAT | O_TIMER | O_NOREG,
+     "repl --db FILE                       interactive shell (.help inside)"},
+    {"dashboard", rh_cmd_dashboard, O_ENGINE | O_REFRESH,
+     "dashboard --db FILE | --config FILE [--refresh MS]   live terminal dashboard"},
+    {"serve", rh_cmd_serve, O_ENGINE | O_HEADLESS | O_PIDFILE | O_LOG | O_REFRESH,
+     "serve --config FILE [--headless] [--pidfile F] [--log F]   background sync service"},
+    {"info", rh_cmd_info, O_ENGINE, "info [--config FILE]                 versions, features"},
+    {"route", rh_cmd_route, O_ENGINE, "route [--db FILE] \"SQL\"              side and reason"},
+    {"status", rh_cmd_status, O_ENGINE, "status --db FILE                     lag, row counts"},
+    {"register", rh_cmd_register, O_ENGINE,
+     "register --db FILE TABLE...          replicate existing tables"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: rh COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmd_defs / sizeof *cmd_defs; i++)
+        fprintf(out, "  rh %s\n", cmd_defs[i].synopsis);
+    fprintf(out, "\nevery command: --config FILE (TOML, [engine] keys), --db FILE (oltp_path),\n"
+                 "  --olap FILE|:memory: (default FILE.duckdb next to --db)\n"
+                 "exit codes: 0 ok, 1 SQL or runtime error, 2 usage error\n");
+}
+
+static int usage_error(const char *fmt, ...) RH_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("rh: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nrun 'rh --help' for usage\n", stderr);
+    return RH_EXIT_USAGE;
+}
+
+static int set_value(rh_opts *o, unsigned bit, const char *v)
+{
+    switch (bit) {
+    case O_DB: o->db = v; return 0;
+    case O_CONFIG: o->config = v; return 0;
+    case O_OLAP: o->olap = v; return 0;
+    case O_PIDFILE: o->pidfile = v; return 0;
+    case O_LOG: o->log = v; return 0;
+    case O_FORMAT: o->format_set = 1; return rh_parse_format(v, &o->format);
+    case O_HINT:
+        o->hint = !strcmp(v, "oltp") ? RHEI_SIDE_OLTP : !strcmp(v, "olap") ? RHEI_SIDE_OLAP
+                                                                          : RHEI_SIDE_AUTO;
+        return strcmp(v, "oltp") && strcmp(v, "olap") && strcmp(v, "auto") ? -1 : 0;
+    case O_CONS:
+        o->consistency = !strcmp(v, "strong") ? RHEI_STRONG : RHEI_EVENTUAL;
+        return strcmp(v, "strong") && strcmp(v, "eventual") ? -1 : 0;
+    case O_REFRESH: {
+        char *end = NULL;
+        o->refresh_ms = strtol(v, &end, 10);
+        return *v && !*end && o->refresh_ms >= 20 && o->refresh_ms <= 60000 ? 0 : -1;
+    }
+    default: return -1;
+    }
+}
+
+static void set_flag(rh_opts *o, unsigned bit)
+{
+    o->timer |= bit == O_TIMER;
+    o->explain |= bit == O_EXPLAIN;
+    o->no_register |= bit == O_NOREG;
+    o->headless |= bit == O_HEADLESS;
+}
+
+/* Parses one "--name[=value]" at argv[*i]; sets *seen. Returns 0 or an exit code. */
+static int parse_long(rh_opts *o, int argc, char **argv, int *i, unsigned *seen)
+{
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+    for (size_t k = 0; k < sizeof opt_defs / sizeof *opt_defs; k++) {
+        const opt_def *d = &opt_defs[k];
+        if (strlen(d->name) != n || strncmp(d->name, arg, n) != 0)
+            continue;
+        *seen |= d->bit;
+        if (!d->has_arg) {
+            if (eq)
+                return usage_error("option '--%s' takes no value", d->name);
+            set_flag(o, d->bit);
+            return 0;
+        }
+        const char *v = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
+        if (!v)
+            return usage_error("option '--%s' needs a value", d->name);
+        if (set_value(o, d->bit, v) != 0)
+            return usage_error("invalid value '%s' for option '--%s'", v, d->name);
+        return 0;
+    }
+    return usage_error("unknown option '%s'", argv[*i]);
+}
+
+static int parse(rh_opts *o, int argc, char **argv, unsigned *seen)
+{
+    int rest = 0, rc;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!rest && strcmp(a, "--") == 0) {
+            rest = 1;
+        } else if (!rest && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)) {
+            usage(stdout);
+            exit(RH_EXIT_OK);
+        } else if (!rest && (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)) {
+            printf("rh %s (rhei %s)\n", RH_VERSION, rhei_version());
+            exit(RH_EXIT_OK);
+        } else if (!rest && a[0] == '-' && a[1] == '-') {
+            if ((rc = parse_long(o, argc, argv, &i, seen)) != 0)
+                return rc;
+        } else if (!rest && a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", a);
+        } else if (!o->cmd) {
+            o->cmd = a;
+        } else {
+            o->args[o->nargs++] = argv[i];
+        }
+    }
+    return 0;
+}
+
+static const cmd_def *find_cmd(const char *name)
+{
+    for (size_t i = 0; i < sizeof cmd_defs / sizeof *cmd_defs; i++)
+        if (strcmp(cmd_defs[i].name, name) == 0)
+            return &cmd_defs[i];
+    return NULL;
+}
+
+static int check_allowed(const cmd_def *c, unsigned seen)
+{
+    for (size_t k = 0; k < sizeof opt_defs / sizeof *opt_defs; k++)
+        if ((seen & opt_defs[k].bit) && !(c->allowed & opt_defs[k].bit)) {
+            fprintf(stderr, "rh: option '--%s' does not apply to 'rh %s'\n", opt_defs[k].name,
+                    c->name);
+            return RH_EXIT_USAGE;
+        }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    rh_opts o = {0};
+    unsigned seen = 0;
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args)
+        return RH_EXIT_ERR;
+    o.args = args;
+    o.refresh_ms = 250;
+    int code = parse(&o, argc, argv, &seen);
+    if (code == 0 && !o.cmd) {
+        usage(stderr);
+        code = RH_EXIT_USAGE;
+    }
+    if (code == 0 && strcmp(o.cmd, "help") == 0) {
+        usage(stdout);
+        free(args);
+        return RH_EXIT_OK;
+    }
+    const cmd_def *c = code == 0 ? find_cmd(o.cmd) : NULL;
+    if (code == 0 && !c)
+        code = usage_error("unknown command '%s'", o.cmd);
+    if (code == 0)
+        code = check_allowed(c, seen);
+    if (code == 0) {
+        if (!o.format_set)
+            o.format = isatty(STDOUT_FILENO) ? RH_FMT_TABLE : RH_FMT_CSV;
+        code = c->run(&o);
+    }
+    free(args);
+    if (fflush(stdout) != 0 && code == RH_EXIT_OK)
+        code = RH_EXIT_ERR;
+    if (rh_session_guest_open()) {
+        /* A guest's engine stays open on purpose (see session.c); leave without running
+         * destructors that could touch it. */
+        fflush(stderr);
+        _exit(code);
+    }
+    return code;
+}

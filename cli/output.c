@@ -1,0 +1,313 @@
+/* output.c — prints results as an aligned table (for people), CSV (RFC 4180, for pipes) or
+ * JSON (an array of objects, one per line). Every format writes NULL distinctly: "NULL" in a
+ * table, an empty unquoted field in CSV (an empty string is ""), null in JSON. Blobs are
+ * written as \x hex digits. */
+#include "rh.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CELL_MAX_CHARS 60 /* table mode cuts longer cells with "..." so rows stay readable */
+#define CELL_BUF (CELL_MAX_CHARS * 4 + 16)
+
+/* --- the grid of a rhei_result ---------------------------------------------------------- */
+
+static const char *res_name(rh_grid *g, size_t col)
+{
+    return rhei_result_column_name(g->src, col);
+}
+
+static const char *res_text(rh_grid *g, size_t row, size_t col, size_t *len)
+{
+    const rhei_result *r = g->src;
+    *len = 0;
+    if (rhei_result_is_null(r, row, col))
+        return NULL;
+    rhei_value v = rhei_result_value(r, row, col);
+    if (v.type == RHEI_TYPE_REAL) {
+        /* shortest of %.15g / %.17g that reads back exactly: 0.1, not 0.10000000000000001 */
+        int n = snprintf(g->scratch, sizeof g->scratch, "%.15g", v.f);
+        if (strtod(g->scratch, NULL) != v.f)
+            n = snprintf(g->scratch, sizeof g->scratch, "%.17g", v.f);
+        *len = (size_t)n;
+        return g->scratch;
+    }
+    return rhei_result_text(r, row, col, len);
+}
+
+static rh_kind res_kind(rh_grid *g, size_t row, size_t col)
+{
+    switch (rhei_result_value(g->src, row, col).type) {
+    case RHEI_TYPE_INTEGER:
+    case RHEI_TYPE_REAL:
+    case RHEI_TYPE_DECIMAL: return RH_K_NUMBER;
+    case RHEI_TYPE_BOOLEAN: return RH_K_BOOL;
+    case RHEI_TYPE_BLOB: return RH_K_BLOB;
+    default: return RH_K_TEXT;
+    }
+}
+
+void rh_grid_of_result(rh_grid *g, const rhei_result *r)
+{
+    memset(g, 0, sizeof *g);
+    g->ncols = rhei_result_column_count(r);
+    g->nrows = rhei_result_row_count(r);
+    g->src = r;
+    g->name = res_name;
+    g->text = res_text;
+    g->kind = res_kind;
+}
+
+int rh_parse_format(const char *s, rh_format *out)
+{
+    static const char *const names[] = {"table", "csv", "json"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (rh_format)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *rh_format_name(rh_format f)
+{
+    return f == RH_FMT_CSV ? "csv" : f == RH_FMT_JSON ? "json" : "table";
+}
+
+static void put_hex(FILE *out, const char *p, size_t n)
+{
+    fputs("\\x", out);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%02x", (unsigned char)p[i]);
+}
+
+/* --- table ------------------------------------------------------------------------------ */
+
+/* Appends one display character (bytes of one UTF-8 sequence) if it fits; returns 0 if not. */
+static int put_char(char *buf, size_t *j, const char *s, size_t n)
+{
+    if (*j + n + 4 >= CELL_BUF)
+        return 0;
+    memcpy(buf + *j, s, n);
+    *j += n;
+    return 1;
+}
+
+/* Renders a cell for table mode into buf (CELL_BUF bytes); returns its display width. */
+static size_t render(rh_grid *g, size_t row, size_t col, char *buf)
+{
+    size_t len = 0, j = 0, width = 0;
+    const char *s = row == (size_t)-1 ? g->name(g, col) : g->text(g, row, col, &len);
+    if (row == (size_t)-1)
+        len = strlen(s);
+    if (!s)
+        return (size_t)snprintf(buf, CELL_BUF, "NULL");
+    int blob = row != (size_t)-1 && g->kind(g, row, col) == RH_K_BLOB;
+    if (blob)
+        put_char(buf, &j, "\\x", 2), width = 2;
+    for (size_t i = 0; i < len && width < CELL_MAX_CHARS; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char hex[3];
+        int ok;
+        if (blob) {
+            snprintf(hex, sizeof hex, "%02x", c);
+            ok = put_char(buf, &j, hex, 2), width += 2;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            ok = put_char(buf, &j, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2), width += 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            ok = put_char(buf, &j, "?", 1), width++;
+        } else {
+            ok = put_char(buf, &j, s + i, 1);
+            width += (c & 0xc0) != 0x80; /* continuation bytes take no column */
+        }
+        if (!ok || (width >= CELL_MAX_CHARS && i + 1 < len)) {
+            memcpy(buf + j, "...", 3), j += 3, width += 3;
+            break;
+        }
+    }
+    buf[j] = '\0';
+    return width;
+}
+
+static void pad(FILE *out, size_t n)
+{
+    while (n--)
+        fputc(' ', out);
+}
+
+static void table_row(FILE *out, rh_grid *g, size_t row, const size_t *w)
+{
+    char buf[CELL_BUF];
+    for (size_t c = 0; c < g->ncols; c++) {
+        size_t width = render(g, row, c, buf);
+        int right = row != (size_t)-1 && g->kind(g, row, c) == RH_K_NUMBER &&
+                    g->text(g, row, c, &(size_t){0}) != NULL;
+        fputs(c ? " | " : " ", out);
+        if (right)
+            pad(out, w[c] - width);
+        fputs(buf, out);
+        if (!right && c + 1 < g->ncols)
+            pad(out, w[c] - width);
+    }
+    fputc('\n', out);
+}
+
+static void print_table(FILE *out, rh_grid *g, const rh_print_opts *po)
+{
+    char buf[CELL_BUF];
+    size_t *w = calloc(g->ncols ? g->ncols : 1, sizeof *w);
+    if (!w)
+        return;
+    for (size_t c = 0; c < g->ncols; c++) {
+        w[c] = render(g, (size_t)-1, c, buf);
+        for (size_t r = 0; r < g->nrows; r++) {
+            size_t n = render(g, r, c, buf);
+            w[c] = n > w[c] ? n : w[c];
+        }
+    }
+    if (g->ncols) {
+        table_row(out, g, (size_t)-1, w);
+        for (size_t c = 0; c < g->ncols; c++) {
+            fputs(c ? "-+-" : "-", out);
+            for (size_t i = 0; i < w[c]; i++)
+                fputc('-', out);
+        }
+        fputs("-\n", out);
+    }
+    for (size_t r = 0; r < g->nrows; r++)
+        table_row(out, g, r, w);
+    free(w);
+    fprintf(out, "(%zu row%s", g->nrows, g->nrows == 1 ? "" : "s");
+    if (po->side)
+        fprintf(out, "; served by %s: %s", po->side, po->reason ? po->reason : "");
+    if (po->timer)
+        fprintf(out, "; %.3f ms", po->elapsed_ms);
+    fputs(")\n", out);
+}
+
+/* --- csv and json ------------------------------------------------------------------------ */
+
+static void csv_field(FILE *out, const char *s, size_t n)
+{
+    int quote = n == 0 || s[0] == ' ' || s[n - 1] == ' ';
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        fwrite(s, 1, n, out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            fputc('"', out);
+        fputc(s[i], out);
+    }
+    fputc('"', out);
+}
+
+static void print_csv(FILE *out, rh_grid *g)
+{
+    for (size_t c = 0; c < g->ncols; c++) {
+        const char *name = g->name(g, c);
+        if (c)
+            fputc(',', out);
+        csv_field(out, name, strlen(name));
+    }
+    fputc('\n', out);
+    for (size_t r = 0; r < g->nrows; r++) {
+        for (size_t c = 0; c < g->ncols; c++) {
+            size_t n = 0;
+            const char *s = g->text(g, r, c, &n);
+            if (c)
+                fputc(',', out);
+            if (s && g->kind(g, r, c) == RH_K_BLOB)
+                put_hex(out, s, n);
+            else if (s)
+                csv_field(out, s, n);
+        }
+        fputc('\n', out);
+    }
+}
+
+static void json_string(FILE *out, const char *s, size_t n)
+{
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\t')
+            fputs("\\t", out);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_value(FILE *out, rh_grid *g, size_t r, size_t c)
+{
+    size_t n = 0;
+    const char *s = g->text(g, r, c, &n);
+    rh_kind k = s ? g->kind(g, r, c) : RH_K_TEXT;
+    if (!s) {
+        fputs("null", out);
+    } else if (k == RH_K_NUMBER || k == RH_K_BOOL) {
+        double d = k == RH_K_NUMBER ? strtod(s, NULL) : 0;
+        if (!isfinite(d)) /* JSON has no inf or nan */
+            fputs("null", out);
+        else
+            fwrite(s, 1, n, out);
+    } else if (k == RH_K_BLOB) {
+        fputs("\"\\", out); /* the \x prefix, its backslash escaped for JSON */
+        put_hex(out, s, n);
+        fputs("\"", out);
+    } else {
+        json_string(out, s, n);
+    }
+}
+
+static void print_json(FILE *out, rh_grid *g)
+{
+    fputs("[", out);
+    for (size_t r = 0; r < g->nrows; r++) {
+        fputs(r ? ",\n{" : "\n{", out);
+        for (size_t c = 0; c < g->ncols; c++) {
+            const char *name = g->name(g, c);
+            if (c)
+                fputc(',', out);
+            json_string(out, name, strlen(name));
+            fputc(':', out);
+            json_value(out, g, r, c);
+        }
+        fputc('}', out);
+    }
+    fputs(g->nrows ? "\n]\n" : "]\n", out);
+}
+
+void rh_print_grid(FILE *out, rh_grid *g, const rh_print_opts *po)
+{
+    if (po->format == RH_FMT_TABLE) {
+        print_table(out, g, po);
+        return;
+    }
+    if (po->format == RH_FMT_CSV)
+        print_csv(out, g);
+    else
+        print_json(out, g);
+    /* machine formats keep stdout pure data: the side and the timing go to stderr */
+    if (po->explain && po->side)
+        fprintf(stderr, "served by %s: %s\n", po->side, po->reason ? po->reason : "");
+    if (po->timer)
+        fprintf(stderr, "time: %.3f ms\n", po->elapsed_ms);
+}
+
+void rh_print_result(FILE *out, const rhei_result *r, const rh_print_opts *po)
+{
+    rh_grid g;
+    rh_grid_of_result(&g, r);
+    rh_print_grid(out, &g, po);
+}

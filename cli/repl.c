@@ -1,0 +1,273 @@
+/* repl.c — `rh repl`: an interactive shell on GNU readline (persistent history, statements
+ * spanning lines until ';', Ctrl-C clears the line) that also runs scripts from a pipe (no
+ * prompts; exit code 1 if any statement failed). Signals: in a terminal SIGINT (and SIGTERM,
+ * SIGHUP, SIGWINCH) are blocked on every thread and let through only while waiting for input
+ * (pselect), so a Ctrl-C during a statement stays pending and is noticed when it returns. */
+#include "repl.h"
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#define HISTORY_MAX 2000
+
+static volatile sig_atomic_t got_sigint, got_sigwinch, got_stop;
+static rh_repl *the_repl; /* readline's line callback takes no user data */
+
+static void on_signal(int sig)
+{
+    if (sig == SIGINT)
+        got_sigint = 1;
+    else if (sig == SIGWINCH)
+        got_sigwinch = 1;
+    else
+        got_stop = 1; /* SIGTERM, SIGHUP: leave through the normal exit (history, close) */
+}
+
+/* --- running input ------------------------------------------------------------------------ */
+
+static int run_one(void *ud, const char *stmt, size_t len)
+{
+    rh_repl *r = ud;
+    int erc = RHEI_OK, code;
+    char *sql = strndup(stmt, len);
+    if (!sql) {
+        rh_err("out of memory");
+        return r->failed = 1;
+    }
+    /* A read is tried first; the engine refuses a write with RHEI_MISUSE (its router knows
+     * writes exactly), and then it runs on SQLite. */
+    code = rh_run_read(&r->s, sql, &r->o, &erc);
+    if (code != RH_EXIT_OK && erc == RHEI_MISUSE)
+        code = rh_run_write(&r->s, sql, r->o.no_register, NULL);
+    free(sql);
+    if (code != RH_EXIT_OK)
+        r->failed = 1;
+    /* after a Ctrl-C the rest of the input is dropped; other failures let it go on */
+    return rh_sigint_seen();
+}
+
+void rh_repl_run_sql(rh_repl *r, const char *sql)
+{
+    rh_sql_each(sql, run_one, r);
+}
+
+static int buf_append(rh_repl *r, const char *line)
+{
+    size_t n = strlen(line);
+    if (r->len + n + 2 > RH_SQL_MAX) {
+        rh_err("statement is longer than %u bytes; discarded", RH_SQL_MAX);
+        r->len = 0;
+        r->failed = 1;
+        return -1;
+    }
+    if (r->len + n + 2 > r->cap) {
+        size_t cap = r->cap ? r->cap : 1024;
+        while (cap < r->len + n + 2)
+            cap *= 2;
+        char *p = realloc(r->buf, cap);
+        if (!p) {
+            rh_err("out of memory");
+            r->failed = 1;
+            return -1;
+        }
+        r->buf = p;
+        r->cap = cap;
+    }
+    memcpy(r->buf + r->len, line, n);
+    r->len += n;
+    r->buf[r->len++] = '\n';
+    r->buf[r->len] = '\0';
+    return 0;
+}
+
+/* One line of input: a dot command (only at the start of a statement) or more SQL. */
+static void on_line(rh_repl *r, const char *line)
+{
+    const char *p = line + strspn(line, " \t");
+    if (r->len == 0 && *p == '.') {
+        if (r->interactive)
+            add_history(p);
+        rh_repl_meta(r, p);
+        return;
+    }
+    if (buf_append(r, line) != 0)
+        return;
+    if (rh_sql_blank(r->buf)) {
+        r->len = 0;
+        return;
+    }
+    if (!rh_sql_complete(r->buf))
+        return;
+    if (r->interactive) {
+        r->buf[r->len - 1] = '\0'; /* history without the final newline */
+        add_history(r->buf);
+    }
+    rh_repl_run_sql(r, r->buf);
+    r->len = 0;
+}
+
+static const char *prompt(const rh_repl *r) { return r->len ? "..> " : "rh> "; }
+
+/* --- pipe mode ---------------------------------------------------------------------------- */
+
+static void run_pipe(rh_repl *r)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while (!r->quit && (n = getline(&line, &cap, stdin)) >= 0) {
+        if (n > 0 && line[n - 1] == '\n')
+            line[--n] = '\0';
+        on_line(r, line);
+    }
+    free(line);
+    /* a last statement without its ';' still runs, as the author plainly meant it */
+    if (!r->quit && r->len && !rh_sql_blank(r->buf))
+        rh_repl_run_sql(r, r->buf);
+}
+
+/* --- terminal mode ------------------------------------------------------------------------ */
+
+static void line_cb(char *line)
+{
+    rh_repl *r = the_repl;
+    if (!line) { /* Ctrl-D */
+        printf("\n");
+        r->quit = 1;
+        return;
+    }
+    on_line(r, line);
+    free(line);
+    rl_set_prompt(prompt(r));
+}
+
+static void cancel_line(rh_repl *r)
+{
+    r->len = 0; /* Ctrl-C also drops the lines of an unfinished statement */
+    rl_callback_sigcleanup();
+    rl_replace_line("", 0);
+    using_history(); /* back to the newest entry, as after an accepted line */
+    rl_crlf();
+    rl_set_prompt(prompt(r));
+    rl_on_new_line();
+    rl_redisplay();
+}
+
+static void history_file(char *path, size_t cap)
+{
+    const char *env = getenv("RH_HISTORY"), *home = getenv("HOME");
+    path[0] = '\0';
+    if (env && *env)
+        snprintf(path, cap, "%s", env);
+    else if (home && *home)
+        snprintf(path, cap, "%s/.rh_history", home);
+}
+
+static void run_terminal(rh_repl *r, const sigset_t *waitmask)
+{
+    the_repl = r;
+    rl_catch_signals = 0; /* our own handlers: readline's would re-raise SIGINT */
+    rl_catch_sigwinch = 0;
+    rl_readline_name = "rh";
+    /* an edited history entry left with Ctrl-C is restored, not saved to the file edited */
+    rl_variable_bind("revert-all-at-newline", "on");
+    rl_callback_handler_install(prompt(r), line_cb);
+    while (!r->quit) {
+        fd_set fds;
+        struct timespec tick = {0, 200 * 1000 * 1000}; /* a signal to another thread is seen */
+        FD_ZERO(&fds);
+        FD_SET(STDIN_FILENO, &fds);
+        int n = pselect(STDIN_FILENO + 1, &fds, NULL, NULL, &tick, waitmask);
+        if (got_stop)
+            break;
+        if (got_sigwinch) {
+            got_sigwinch = 0;
+            rl_resize_terminal();
+        }
+        if (got_sigint) {
+            got_sigint = 0;
+            cancel_line(r);
+        } else if (n > 0) {
+            rl_callback_read_char();
+        } else if (n < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    rl_callback_handler_remove();
+}
+
+static void banner(const rh_repl *r)
+{
+    printf("rh %s on %s (rhei %s). Enter .help for help.\n", RH_VERSION, r->s.oltp_path,
+           rhei_version());
+    if (r->s.guest)
+        printf("note: sync of this file is owned by %s. This shell reads an OLAP copy taken\n"
+               "now and never syncs it, so reads go to SQLite (.hint oltp); .hint auto routes"
+               " them.\n", r->s.owner);
+    else if (r->s.sync_interval_ms > 0)
+        printf("olap %s, background sync every %lld ms\n", r->s.olap_path,
+               (long long)r->s.sync_interval_ms);
+}
+
+/* Blocks SIGINT, SIGWINCH, SIGTERM and SIGHUP on this thread (engine threads created later
+ * inherit it) and fills waitmask, the mask pselect installs while waiting for input. */
+static void block_signals(sigset_t *waitmask)
+{
+    struct sigaction sa;
+    sigset_t block;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: pselect returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    static const int sigs[] = {SIGINT, SIGWINCH, SIGTERM, SIGHUP};
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        sigaction(sigs[i], &sa, NULL);
+        sigaddset(&block, sigs[i]);
+    }
+    pthread_sigmask(SIG_BLOCK, &block, waitmask);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigdelset(waitmask, sigs[i]);
+}
+
+int rh_cmd_repl(const rh_opts *o)
+{
+    rh_repl r = {.o = *o};
+    sigset_t waitmask;
+    char hist[RH_PATH_MAX];
+    if (o->nargs) {
+        rh_err("repl takes no SQL arguments; pipe a script into it instead");
+        return RH_EXIT_USAGE;
+    }
+    r.interactive = isatty(STDIN_FILENO);
+    if (r.interactive)
+        block_signals(&waitmask);
+    int code = rh_session_open(&r.s, o, "repl", RH_SYNC_BACKGROUND);
+    if (code != RH_EXIT_OK)
+        return code;
+    if (r.s.guest && r.o.hint == RHEI_SIDE_AUTO)
+        r.o.hint = RHEI_SIDE_OLTP; /* the guest's OLAP copy goes stale; SQLite never does */
+    if (r.interactive) {
+        history_file(hist, sizeof hist);
+        using_history();
+        stifle_history(HISTORY_MAX);
+        if (hist[0])
+            read_history(hist);
+        banner(&r);
+        run_terminal(&r, &waitmask);
+        if (hist[0] && write_history(hist) == 0)
+            chmod(hist, 0600); /* statements may hold data: keep history private */
+    } else {
+        run_pipe(&r);
+    }
+    free(r.buf);
+    code = rh_session_close(&r.s);
+    /* a person saw each error as it happened; a script's caller learns it from the code */
+    return !r.interactive && r.failed ? RH_EXIT_ERR : code;
+}

@@ -1,0 +1,81 @@
+# test_serve.sh — `rh serve --headless`: owns sync, fed by writes from other processes;
+# one ISO-timestamped log line per event; --pidfile written and removed; SIGHUP reopens the
+# --log file; SIGTERM/SIGINT stop gracefully with exit 0 and OLAP equal to OLTP afterwards;
+# sync_interval_ms comes from the config (100 ms when 0).
+source "$(dirname "$0")/lib.sh"
+DB="$T/shop.db"
+LOG="$T/serve.log"
+PIDF="$T/serve.pid"
+make_orders "$DB"
+cat >"$T/rhei.toml" <<TOML
+[engine]
+oltp_path = "$DB"
+olap_path = "$DB.duckdb"
+sync_interval_ms = 50
+TOML
+
+"$RH" serve --config "$T/rhei.toml" --headless --pidfile "$PIDF" --log "$LOG" </dev/null &
+SERVE=$!
+BG_PIDS+=("$SERVE")
+wait_for 20 "the pid file" test -s "$PIDF"
+expect_eq "$SERVE" "$(cat "$PIDF")" "pid file content"
+wait_for 20 "the serving log line" grep -q "info serving" "$LOG"
+expect_match "$(cat "$LOG")" "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z info serving db=$DB olap=$DB.duckdb interval_ms=50 pid=$SERVE\$" "serving line"
+ok "serve starts, writes its pid file and logs"
+
+run "$RH" serve --config "$T/rhei.toml" --headless
+expect_rc 1 "a second serve on the same database"
+expect_contains "$ERR" "already owned by pid $SERVE (serve)" "second serve refused"
+
+for i in $(seq 4 23); do
+    "$RH" exec --db "$DB" "INSERT INTO orders VALUES ($i, 'c$i', $i)" </dev/null ||
+        fail "rh exec insert $i while serve runs"
+done
+sqlite3 "$DB" "UPDATE orders SET qty = qty * 2 WHERE id % 3 = 0; DELETE FROM orders WHERE id = 5;" ||
+    fail "sqlite3 write"
+wait_for 20 "a sync cycle log line" grep -q "info sync cycle events=" "$LOG"
+expect_match "$(cat "$LOG")" '^[0-9T:.-]+Z info sync cycle events=[0-9]+ lag_ms=[0-9]+\.[0-9] cycles=[0-9]+ position=[0-9]+ cycle_us=[0-9]+$' "sync cycle line"
+ok "writes from other processes are synced and logged"
+
+mv "$LOG" "$LOG.1"
+kill -HUP "$SERVE"
+wait_for 20 "a new log file after SIGHUP" grep -q "info log reopened" "$LOG"
+kill -0 "$SERVE" || fail "serve died on SIGHUP"
+"$RH" exec --db "$DB" "INSERT INTO orders VALUES (100, 'after-hup', 1)" </dev/null || fail "insert"
+wait_for 20 "sync logged into the new file" grep -q "info sync cycle" "$LOG"
+ok "SIGHUP reopens the log file"
+
+sqlite3 "$DB" "INSERT INTO orders VALUES (101, 'last', 1)" || fail "sqlite3 write"
+kill -TERM "$SERVE"
+wait "$SERVE"
+RC=$?
+BG_PIDS=()
+expect_rc 0 "serve after SIGTERM"
+[ ! -e "$PIDF" ] || fail "pid file left behind"
+expect_contains "$(cat "$LOG")" "info stopping signal=TERM" "stop logged"
+expect_match "$(cat "$LOG")" 'info stopped after a final sync$' "final sync logged"
+! grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z (info|error) ' "$LOG" "$LOG.1" ||
+    fail "a log line without timestamp and level"
+ok "SIGTERM: exit 0, pid file removed"
+
+run "$RH" query --db "$DB" --hint olap "SELECT id, customer, qty FROM orders ORDER BY id"
+expect_rc 0 "olap read"
+olap=$OUT
+run "$RH" query --db "$DB" --hint oltp "SELECT id, customer, qty FROM orders ORDER BY id"
+expect_eq "$OUT" "$olap" "OLAP equals OLTP after serve stopped"
+expect_contains "$olap" "101,last,1" "the last write before SIGTERM reached OLAP"
+expect_not_contains "$olap" "5,c5," "the delete reached OLAP"
+ok "OLAP equals OLTP"
+
+"$RH" serve --db "$DB" --headless </dev/null >"$T/stdout.log" &
+SERVE=$!
+BG_PIDS+=("$SERVE")
+wait_for 20 "serve logging to stdout" grep -q "info serving" "$T/stdout.log"
+expect_contains "$(cat "$T/stdout.log")" "interval_ms=100" "default interval when the config says 0"
+kill -INT "$SERVE"
+wait "$SERVE"
+RC=$?
+BG_PIDS=()
+expect_rc 0 "serve after SIGINT"
+expect_contains "$(cat "$T/stdout.log")" "info stopping signal=INT" "SIGINT logged"
+ok "SIGINT stops with 0; log on stdout by default"
