@@ -3,7 +3,10 @@
 #include "buf.h"
 #include "cdc.h"
 #include "mem.h"
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -18,7 +21,9 @@ int rhei__cdc_install(rhei__conn *w, rhei__err *e)
         " name TEXT NOT NULL, decl TEXT NOT NULL, pk INTEGER NOT NULL,"
         " PRIMARY KEY(tid, pos)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS _rhei_state(key TEXT PRIMARY KEY, value INTEGER)"
-        " WITHOUT ROWID;";
+        " WITHOUT ROWID;"
+        "CREATE TABLE IF NOT EXISTS _rhei_consumers(name TEXT PRIMARY KEY, applied INTEGER"
+        " NOT NULL, pid INTEGER NOT NULL) WITHOUT ROWID;";
     int rc = rhei__conn_exec(w, ddl, NULL, 0, NULL, e);
     return rc ? rhei__err_wrap(e, "cannot create the change log") : RHEI_OK;
 }
@@ -191,10 +196,48 @@ int rhei__cdc_pruned_upto(rhei__conn *c, int64_t *out, rhei__err *e)
     return scalar(c, "SELECT value FROM _rhei_state WHERE key = 'pruned_upto'", 0, out, e);
 }
 
-int rhei__cdc_prune(rhei__conn *w, int64_t upto, rhei__err *e)
+int rhei__cdc_consumer_set(rhei__conn *w, const char *name, int64_t applied, rhei__err *e)
 {
-    rhei_value p = rhei_int(upto);
+    rhei_value p[3] = {rhei_text(name), rhei_int(applied), rhei_int((int64_t)getpid())};
+    return rhei__conn_exec(w, "INSERT INTO _rhei_consumers VALUES (?1, ?2, ?3) ON CONFLICT(name)"
+                              " DO UPDATE SET applied = excluded.applied, pid = excluded.pid",
+                           p, 3, NULL, e);
+}
+
+int rhei__cdc_consumer_drop(rhei__conn *w, const char *name, rhei__err *e)
+{
+    rhei_value p = rhei_text(name);
+    return rhei__conn_exec(w, "DELETE FROM _rhei_consumers WHERE name = ?1", &p, 1, NULL, e);
+}
+
+/* Drops volatile consumers whose process is gone (killed without closing). */
+static int reap_dead(rhei__conn *w, rhei__err *e)
+{
+    rhei_result *r = NULL;
+    int rc = rhei__conn_query(w, "SELECT name, pid FROM _rhei_consumers WHERE name LIKE 'mem:%'",
+                              NULL, 0, &r, e);
+    for (size_t i = 0; rc == RHEI_OK && i < rhei_result_row_count(r); i++) {
+        pid_t pid = (pid_t)rhei_result_int64(r, i, 1);
+        if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+            continue;
+        rc = rhei__cdc_consumer_drop(w, rhei_result_text(r, i, 0, NULL), e);
+    }
+    rhei_result_free(r);
+    return rc;
+}
+
+int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, rhei__err *e)
+{
+    int64_t upto = applied;
+    rhei_value p;
     int rc = rhei__conn_exec(w, "BEGIN IMMEDIATE", NULL, 0, NULL, e);
+    if (rc == RHEI_OK)
+        rc = rhei__cdc_consumer_set(w, name, applied, e);
+    if (rc == RHEI_OK)
+        rc = reap_dead(w, e);
+    if (rc == RHEI_OK)
+        rc = scalar(w, "SELECT min(applied) FROM _rhei_consumers", 0, &upto, e);
+    p = rhei_int(upto < applied ? upto : applied);
     if (rc == RHEI_OK)
         rc = rhei__conn_exec(w, "DELETE FROM _rhei_log WHERE seq <= ?1 AND seq <"
                                 " (SELECT max(seq) FROM _rhei_log)", &p, 1, NULL, e);

@@ -63,8 +63,15 @@ int rhei__cdc_resync(rhei__conn *w, const char *table, rhei__err *e);
 int rhei__cdc_head(rhei__conn *c, int64_t *out, rhei__err *e);
 /* Time (us) of the oldest event after `after`, or 0 if none. */
 int rhei__cdc_oldest_ts(rhei__conn *c, int64_t after, int64_t *out, rhei__err *e);
-/* Deletes events at or below upto (keeping the newest row) and records pruned_upto. */
-int rhei__cdc_prune(rhei__conn *w, int64_t upto, rhei__err *e);
+/* Consumers: every engine syncing from this file records the position it has applied, so
+ * pruning never deletes what another engine still needs. A consumer named after a durable
+ * OLAP store is kept while absent (it resumes later); a volatile one ("mem:...") is dropped
+ * on close, or when its process is gone. */
+int rhei__cdc_consumer_set(rhei__conn *w, const char *name, int64_t applied, rhei__err *e);
+int rhei__cdc_consumer_drop(rhei__conn *w, const char *name, rhei__err *e);
+/* Records `name`'s applied position, then deletes events at or below the smallest position
+ * of all live consumers (keeping the newest row) and records pruned_upto. */
+int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, rhei__err *e);
 int rhei__cdc_pruned_upto(rhei__conn *c, int64_t *out, rhei__err *e);
 
 /* --- reading the log (sync side) --------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static _Thread_local struct {
     const rhei_db *db;
@@ -92,8 +93,14 @@ static int open_sides(rhei_db *db, rhei__err *e)
                           (int)c->read_pool_size};
     if ((rc = db->vt->open(&ao, &db->olap, e)) != RHEI_OK)
         return rhei__err_wrap(e, "cannot open olap store '%s'", c->olap_path);
-    rhei__sync_opts so = {db->history, (size_t)c->batch_size,
-                          strcmp(c->olap_path, ":memory:") == 0};
+    int volatile_olap = strcmp(c->olap_path, ":memory:") == 0;
+    char consumer[600];
+    static _Atomic long seq;
+    if (volatile_olap) /* unique per engine; the pid lets others reap it after a crash */
+        snprintf(consumer, sizeof consumer, "mem:%ld:%ld", (long)getpid(), ++seq);
+    else
+        snprintf(consumer, sizeof consumer, "duckdb:%.580s", c->olap_path);
+    rhei__sync_opts so = {db->history, (size_t)c->batch_size, volatile_olap, consumer};
     if ((rc = rhei__sync_new(db->oltp, db->vt, db->olap, &so, &db->sync, e)) != RHEI_OK)
         return rc;
     if ((rc = rhei__sync_recover(db->sync, e)) != RHEI_OK)
@@ -184,6 +191,12 @@ int rhei_close(rhei_db *db)
         rc = rhei__sync_until(db->sync, head, NULL, &e);
     if (rc == RHEI_OK)
         rc = db->vt->maintain(db->olap, &e);
+    rhei__err e2;
+    int rc2 = rhei__sync_detach(db->sync, &e2);
+    if (rc == RHEI_OK && rc2 != RHEI_OK) {
+        rc = rc2;
+        e = e2;
+    }
     if (rc)
         rhei__engine_fail(NULL, &e);
     destroy(db);

@@ -19,10 +19,12 @@ typedef struct rhei__duck_slot {
     int state;
 } rhei__duck_slot;
 
-/* A TEMP staging table "_rhei_stage_<id>" on the write connection for one table version. */
+/* A TEMP table "_rhei_keys_<id>" on the write connection: the keys a batch touches, for one
+ * table version and mode. */
 typedef struct rhei__duck_stage {
     char *table;
     int64_t tid;
+    int history;
     int id;
     int pending; /* created in the open transaction: forgotten if it rolls back */
 } rhei__duck_stage;
@@ -32,7 +34,6 @@ typedef struct rhei__duck_stage {
 struct rhei__olap {
     duckdb_database db;
     duckdb_connection w; /* the write connection */
-    int file;            /* file-backed: maintain() checkpoints */
     int in_txn;
     int wrote;           /* the open transaction wrote something */
     int dirty;           /* committed writes since the last checkpoint */
@@ -72,8 +73,6 @@ void rhei__duck_put_type(rhei__buf *b, const rhei__colspec *c);
 char *rhei__duck_target_dup(const char *name, int history); /* "<name>[_history]", malloc'd */
 void rhei__duck_put_target(rhei__buf *b, const char *name, int history);
 void rhei__duck_put_coldefs(rhei__buf *b, const rhei__table *t, int history);
-void rhei__duck_put_cols(rhei__buf *b, const rhei__table *t, const char *prefix, int keys_only);
-void rhei__duck_put_keymatch(rhei__buf *b, const rhei__table *t, const char *l, const char *r);
 
 /* duckdb_apply.c */
 int rhei__duck_apply(rhei__olap *o, const rhei__batch *b, int history, rhei__apply_stats *st,

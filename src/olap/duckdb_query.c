@@ -181,7 +181,9 @@ static int bind_params(duckdb_prepared_statement ps, const rhei_value *p, size_t
         case RHEI_TYPE_NULL: s = duckdb_bind_null(ps, k); break;
         case RHEI_TYPE_INTEGER: s = duckdb_bind_int64(ps, k, p[i].i); break;
         case RHEI_TYPE_REAL: s = duckdb_bind_double(ps, k, p[i].f); break;
-        case RHEI_TYPE_TEXT: s = duckdb_bind_varchar_length(ps, k, p[i].s, p[i].n); break;
+        case RHEI_TYPE_TEXT:
+            s = duckdb_bind_varchar_length(ps, k, p[i].s ? p[i].s : "", p[i].n);
+            break;
         case RHEI_TYPE_BLOB: s = duckdb_bind_blob(ps, k, p[i].s ? p[i].s : "", p[i].n); break;
         case RHEI_TYPE_BOOLEAN: s = duckdb_bind_boolean(ps, k, p[i].i != 0); break;
         case RHEI_TYPE_DATE: s = duckdb_bind_date(ps, k, (duckdb_date){(int32_t)p[i].i}); break;
@@ -189,7 +191,7 @@ static int bind_params(duckdb_prepared_statement ps, const rhei_value *p, size_t
             s = duckdb_bind_timestamp(ps, k, (duckdb_timestamp){p[i].i});
             break;
         case RHEI_TYPE_DECIMAL: {
-            const char *dot = memchr(p[i].s, '.', p[i].n);
+            const char *dot = p[i].n ? memchr(p[i].s, '.', p[i].n) : NULL;
             int scale = dot ? (int)(p[i].s + p[i].n - dot - 1) : 0;
             __int128 x;
             if (scale > 37 || rhei__decimal_parse(p[i].s, p[i].n, scale, &x))
@@ -265,7 +267,8 @@ static int describe_all(qrun *x, int from_result, int *known, rhei__err *e)
     for (size_t i = 0; i < n; i++) {
         duckdb_logical_type lt = from_result ? duckdb_column_logical_type(&x->res, i)
                                : duckdb_prepared_statement_column_logical_type(x->orig, i);
-        char *pname = from_result ? NULL : (char *)duckdb_prepared_statement_column_name(x->orig, i);
+        char *pname = from_result ? NULL
+                                  : (char *)duckdb_prepared_statement_column_name(x->orig, i);
         int bad = describe(&x->q[i], from_result ? duckdb_column_name(&x->res, i) : pname, lt);
         duckdb_free(pname);
         duckdb_destroy_logical_type(&lt);

@@ -55,6 +55,11 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e)
     int rc = s->vt->get_state(s->olap, &st, e);
     if (rc == RHEI_OK)
         rc = s->vt->list_tables(s->olap, rhei__sync_load_table_cb, s, e);
+    if (rc == RHEI_OK) { /* from now on nobody prunes what this engine still needs */
+        rhei__conn *w = rhei__oltp_writer(s->oltp);
+        rc = rhei__cdc_consumer_set(w, s->consumer, st.position, e);
+        rhei__oltp_writer_release(s->oltp);
+    }
     rhei__conn *reader = rhei__oltp_reader(s->oltp);
     if (rc == RHEI_OK)
         rc = rhei__conn_exec(reader, "BEGIN", NULL, 0, NULL, e);

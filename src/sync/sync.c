@@ -66,6 +66,11 @@ int rhei__sync_new(rhei__oltp *oltp, const rhei__olap_vtab *vt, rhei__olap *olap
     s->vt = vt;
     s->olap = olap;
     s->opts = *opts;
+    if (!(s->consumer = rhei__strdup(opts->consumer ? opts->consumer : "default"))) {
+        rhei__free(s);
+        return rhei__err_nomem(e);
+    }
+    s->opts.consumer = s->consumer;
     if (s->opts.batch_size == 0)
         s->opts.batch_size = 100000;
     pthread_mutex_init(&s->mu, NULL);
@@ -94,6 +99,7 @@ void rhei__sync_free(rhei__sync *s)
     rhei__sync_clear_states(s);
     rhei__free(s->tables);
     rhei__catalog_free(&s->cat);
+    rhei__free(s->consumer);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->stat_mu);
     pthread_mutex_destroy(&s->loop_mu);
@@ -377,7 +383,7 @@ static void maybe_prune(rhei__sync *s)
         return;
     rhei__err e;
     rhei__conn *w = rhei__oltp_writer(s->oltp);
-    int rc = rhei__cdc_prune(w, s->applied, &e);
+    int rc = rhei__cdc_prune(w, s->consumer, s->applied, &e);
     rhei__oltp_writer_release(s->oltp);
     if (rc == RHEI_OK) { /* a failed prune is retried next time; nothing is lost */
         s->pruned = s->applied;
@@ -473,3 +479,14 @@ int64_t rhei__sync_applied(rhei__sync *s)
 
 void rhei__sync_lock(rhei__sync *s) { pthread_mutex_lock(&s->mu); }
 void rhei__sync_unlock(rhei__sync *s) { pthread_mutex_unlock(&s->mu); }
+
+int rhei__sync_detach(rhei__sync *s, rhei__err *e)
+{
+    pthread_mutex_lock(&s->mu);
+    rhei__conn *w = rhei__oltp_writer(s->oltp);
+    int rc = s->opts.olap_volatile ? rhei__cdc_consumer_drop(w, s->consumer, e)
+                                   : rhei__cdc_consumer_set(w, s->consumer, s->applied, e);
+    rhei__oltp_writer_release(s->oltp);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}

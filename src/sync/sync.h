@@ -15,12 +15,15 @@ typedef struct rhei__sync_opts {
     int history;       /* SCD Type 2 instead of mirror */
     size_t batch_size; /* events buffered before they are handed to the backend */
     int olap_volatile; /* in-memory OLAP: always rebuilt from SQLite on open */
+    const char *consumer; /* this engine's name among the log's consumers (copied) */
 } rhei__sync_opts;
 
 int rhei__sync_new(rhei__oltp *oltp, const rhei__olap_vtab *vt, rhei__olap *olap,
                    const rhei__sync_opts *opts, rhei__sync **out, rhei__err *e);
 /* Stops the background loop if running, then frees. */
 void rhei__sync_free(rhei__sync *s);
+/* Leaves the log's consumers (volatile store) or records the final position (durable). */
+int rhei__sync_detach(rhei__sync *s, rhei__err *e);
 
 /* Brings OLAP to a consistent start: resumes a durable store from its position, or
  * rebuilds every table from SQLite (volatile store, pruned-away gap, or a store that is

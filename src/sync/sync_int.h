@@ -20,6 +20,7 @@ struct rhei__sync {
     const rhei__olap_vtab *vt;
     rhei__olap *olap;
     rhei__sync_opts opts;
+    char *consumer;   /* owned copy of opts.consumer */
 
     pthread_mutex_t mu;
     rhei__catalog cat;

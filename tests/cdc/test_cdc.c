@@ -114,7 +114,7 @@ TEST(prune_keeps_positions_monotonic)
     exec("INSERT INTO t VALUES (1), (2), (3)");
     int64_t h, pruned;
     CHECK_INT(rhei__cdc_head(w, &h, &e), RHEI_OK);
-    CHECK_INT(rhei__cdc_prune(w, h, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_prune(w, "a", h, &e), RHEI_OK);
     CHECK_INT(rhei__cdc_pruned_upto(w, &pruned, &e), RHEI_OK);
     CHECK_INT(pruned, h);
     exec("INSERT INTO t VALUES (4)");
@@ -160,5 +160,28 @@ TEST(decode_is_canonical_or_refused)
     CHECK_INT(v.i, 1);
     rhei__batch_free(&b);
     sqlite3_finalize(st);
+    teardown();
+}
+
+TEST(prune_respects_other_consumers)
+{
+    setup("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, &e), RHEI_OK);
+    int64_t h0, h1, pruned;
+    CHECK_INT(rhei__cdc_head(w, &h0, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_consumer_set(w, "duckdb:/other.duckdb", h0, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_consumer_set(w, "mem:999999999:1", 0, &e), RHEI_OK); /* dead pid */
+    exec("INSERT INTO t VALUES (1), (2), (3)");
+    CHECK_INT(rhei__cdc_head(w, &h1, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_prune(w, "me", h1, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_pruned_upto(w, &pruned, &e), RHEI_OK);
+    CHECK_INT(pruned, h0); /* the durable consumer still needs h0+1.. ; the dead one is gone */
+    char ops[64];
+    ops_after(h0, ops, sizeof ops);
+    CHECK_STR(ops, "I I I");
+    CHECK_INT(rhei__cdc_consumer_drop(w, "duckdb:/other.duckdb", &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_prune(w, "me", h1, &e), RHEI_OK);
+    ops_after(0, ops, sizeof ops);
+    CHECK_STR(ops, "I"); /* only the newest row is kept */
     teardown();
 }

@@ -254,3 +254,22 @@ TEST(strong_consistency_reads_your_writes)
     }
     CHECK_OK(db, rhei_close(db));
 }
+
+TEST(two_engines_on_one_file_lose_nothing)
+{
+    char dir[64];
+    rhei_db *a = fresh(dir, sizeof dir, (th_opts){0});
+    rhei_db *b = th_open(dir, (th_opts){0});
+    for (int i = 0; i < 5000; i++) { /* enough for a's sync to prune */
+        rhei_value p = rhei_int(i);
+        CHECK_OK(a, rhei_execute(a, "INSERT INTO t (id) VALUES (?)", &p, 1, NULL));
+        if (i % 1000 == 0)
+            CHECK_OK(a, rhei_sync_now(a, NULL));
+    }
+    CHECK_OK(a, rhei_sync_now(a, NULL));
+    CHECK_OK(b, rhei_sync_now(b, NULL));
+    CHECK_INT(th_scalar(b, "SELECT count(*) FROM t", RHEI_SIDE_OLAP), 5000);
+    th_same(b, "SELECT id FROM t ORDER BY id");
+    CHECK_OK(a, rhei_close(a));
+    CHECK_OK(b, rhei_close(b));
+}
