@@ -225,6 +225,20 @@ RHEI_API int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *param
 /* What rhei_query would do with sql, and why, without running it. */
 RHEI_API int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out);
 
+/* Queries served since open, per side; fallbacks are auto-routed OLAP queries DuckDB could
+ * not run (SQLite dialect) that SQLite answered instead. */
+typedef struct rhei_route_stats {
+    int64_t oltp;
+    int64_t olap;
+    int64_t fallbacks;
+} rhei_route_stats;
+RHEI_API int rhei_route_stats_get(rhei_db *db, rhei_route_stats *out);
+
+/* Cancels the reads running on db in other threads (Ctrl-C in a shell): they fail with
+ * RHEI_INTERRUPTED. Safe from any thread. Writes are not interrupted; a sync cycle reading
+ * at that moment rolls back and is retried, losing nothing. */
+RHEI_API void rhei_interrupt(rhei_db *db);
+
 /* --- results: columnar, owned by the caller, single-threaded ---------------------------- */
 
 RHEI_API void rhei_result_free(rhei_result *r);

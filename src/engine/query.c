@@ -188,6 +188,26 @@ int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us, rhei_result 
     return RHEI_OK;
 }
 
+int rhei_route_stats_get(rhei_db *db, rhei_route_stats *out)
+{
+    if (!db || !out)
+        return RHEI_MISUSE;
+    pthread_mutex_lock(&db->count_mu);
+    out->oltp = db->routed_oltp;
+    out->olap = db->routed_olap;
+    out->fallbacks = db->fallbacks;
+    pthread_mutex_unlock(&db->count_mu);
+    return RHEI_OK;
+}
+
+void rhei_interrupt(rhei_db *db)
+{
+    if (!db)
+        return;
+    rhei__oltp_interrupt(db->oltp);
+    db->vt->interrupt(db->olap);
+}
+
 void *rhei_oltp_handle(rhei_db *db) { return db ? rhei__oltp_raw(db->oltp) : NULL; }
 void *rhei_olap_handle(rhei_db *db) { return db ? db->vt->raw_handle(db->olap) : NULL; }
 const char *rhei_version(void) { return RHEI_VERSION; }

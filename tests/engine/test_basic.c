@@ -1,6 +1,8 @@
 /* test_basic.c — the engine through rhei.h: quick start, routing, sync counts, capture of
  * every kind of write (REPLACE, key change, other processes), schema evolution, errors. */
 #include "helpers.h"
+#include <pthread.h>
+#include <sched.h>
 
 static rhei_db *fresh(char *dir, size_t n, th_opts o)
 {
@@ -272,4 +274,48 @@ TEST(two_engines_on_one_file_lose_nothing)
     th_same(b, "SELECT id FROM t ORDER BY id");
     CHECK_OK(a, rhei_close(a));
     CHECK_OK(b, rhei_close(b));
+}
+
+typedef struct endless {
+    rhei_db *db;
+    const char *sql;
+    rhei_side side;
+    _Atomic int rc, done;
+} endless;
+
+static void *run_endless(void *arg)
+{
+    endless *q = arg;
+    rhei_result *r = NULL;
+    q->rc = rhei_query_with_hint(q->db, q->sql, q->side, &r);
+    rhei_result_free(r);
+    q->done = 1;
+    return NULL;
+}
+
+TEST(interrupt_cancels_reads_and_counts_routes)
+{
+    char dir[64];
+    rhei_db *db = fresh(dir, sizeof dir, (th_opts){0});
+    endless qs[2] = {
+        {db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)"
+             " SELECT count(*) FROM c", RHEI_SIDE_OLTP, -1, 0},
+        {db, "SELECT count(*) FROM range(1000000000000) a, range(10) b", RHEI_SIDE_OLAP, -1, 0}};
+    for (int i = 0; i < 2; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, run_endless, &qs[i]);
+        while (!qs[i].done) { /* keeps interrupting until the query has seen it */
+            rhei_interrupt(db);
+            sched_yield();
+        }
+        pthread_join(t, NULL);
+        CHECK_INT(qs[i].rc, RHEI_INTERRUPTED);
+    }
+    rhei_result *r = NULL;
+    CHECK_OK(db, rhei_query(db, "SELECT count(*) FROM t", NULL, 0, &r)); /* still usable */
+    rhei_result_free(r);
+    rhei_route_stats rs;
+    CHECK_OK(db, rhei_route_stats_get(db, &rs));
+    CHECK(rs.olap >= 1);
+    CHECK_OK(db, rhei_close(db));
 }
