@@ -101,6 +101,11 @@ typedef int (*rhei__cdc_copy_fn)(void *ud, rhei__batch *b, rhei__err *e);
 int rhei__cdc_copy_table(rhei__conn *c, const rhei__table *t, size_t chunk, rhei__cdc_copy_fn fn,
                          void *ud, rhei__err *e);
 
+/* The value SQLite gives existing rows for a column added with a constant DEFAULT, decoded
+ * for the column (bytes in b); out->type is RHEI_TYPE_NULL when there is no default. */
+int rhei__cdc_column_default(rhei__conn *c, const rhei__table *t, size_t col, rhei__batch *b,
+                             rhei_value *out, rhei__err *e);
+
 /* Converts one SQLite value to the canonical form for column spec col; bytes go to b. */
 int rhei__cdc_decode(sqlite3_stmt *st, int idx, const rhei__colspec *col, rhei__batch *b,
                      rhei_value *out);

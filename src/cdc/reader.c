@@ -262,3 +262,34 @@ int rhei__cdc_copy_table(rhei__conn *c, const rhei__table *t, size_t chunk, rhei
     rhei__buf_free(&sql);
     return rc;
 }
+
+int rhei__cdc_column_default(rhei__conn *c, const rhei__table *t, size_t col, rhei__batch *b,
+                             rhei_value *out, rhei__err *e)
+{
+    sqlite3_stmt *st = NULL, *ev = NULL;
+    rhei__buf sql = RHEI__BUF_INIT;
+    out->type = RHEI_TYPE_NULL;
+    int rc = rhei__conn_prepare(c, "SELECT dflt_value FROM pragma_table_info(?1) WHERE"
+                                   " name = ?2", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, t->cols[col].name, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        /* SQLite only allows constant defaults on ADD COLUMN: evaluating one is safe. */
+        rhei__buf_printf(&sql, "SELECT %s", (const char *)sqlite3_column_text(st, 0));
+        rc = rhei__buf_check(&sql, e);
+        int src = rc ? SQLITE_OK : sqlite3_prepare_v2(rhei__conn_db(c), rhei__buf_str(&sql), -1,
+                                                      &ev, NULL);
+        if (rc == RHEI_OK && src != SQLITE_OK)
+            rc = rhei__oltp_error(rhei__conn_db(c), src, e);
+        if (rc == RHEI_OK && sqlite3_step(ev) == SQLITE_ROW &&
+            rhei__cdc_decode(ev, 0, &t->cols[col], b, out) != RHEI_OK)
+            rc = rhei__err_set(e, RHEI_TYPE, "default of column '%s' does not fit %s",
+                               t->cols[col].name, t->cols[col].decl);
+    }
+    sqlite3_finalize(ev);
+    sqlite3_reset(st);
+    rhei__buf_free(&sql);
+    return rc;
+}

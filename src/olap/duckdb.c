@@ -216,6 +216,7 @@ static void put_cols(rhei__buf *b, const rhei__table *t)
 static const char *const catalog_sql[] = {
     "CREATE TABLE IF NOT EXISTS _rhei_meta(key VARCHAR PRIMARY KEY, value BIGINT)",
     "CREATE TABLE IF NOT EXISTS _rhei_tables(name VARCHAR PRIMARY KEY, tid BIGINT)",
+    "CREATE TABLE IF NOT EXISTS _rhei_kv(key VARCHAR NOT NULL, value VARCHAR)",
     "INSERT INTO _rhei_meta VALUES ('position', 0), ('last_ts', 0) ON CONFLICT DO NOTHING",
 };
 
@@ -702,4 +703,7 @@ const rhei__olap_vtab rhei__olap_duckdb = {
     .query = rhei__duck_query,
     .interrupt = rhei__duck_interrupt,
     .maintain = olap_maintain,
+    .set_kv = rhei__duck_set_kv,
+    .get_kv = rhei__duck_get_kv,
+    .fill_column = rhei__duck_fill_column,
 };

@@ -74,6 +74,12 @@ char *rhei__duck_target_dup(const char *name, int history); /* "<name>[_history]
 void rhei__duck_put_target(rhei__buf *b, const char *name, int history);
 void rhei__duck_put_coldefs(rhei__buf *b, const rhei__table *t, int history);
 
+/* duckdb_kv.c */
+int rhei__duck_set_kv(rhei__olap *o, const char *key, const char *value, rhei__err *e);
+int rhei__duck_get_kv(rhei__olap *o, const char *key, char *buf, size_t size, rhei__err *e);
+int rhei__duck_fill_column(rhei__olap *o, const rhei__table *t, const char *column,
+                           const rhei_value *v, int history, rhei__err *e);
+
 /* duckdb_apply.c */
 int rhei__duck_apply(rhei__olap *o, const rhei__batch *b, int history, rhei__apply_stats *st,
                      rhei__err *e);

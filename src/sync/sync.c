@@ -169,6 +169,26 @@ int rhei__sync_copy_table(rhei__sync *s, rhei__conn *reader, const rhei__table *
     return RHEI_OK;
 }
 
+/* Rows that existed when a column was added read its DEFAULT in SQLite: give them the same
+ * value in OLAP (history: current versions only; past versions did not have the column). */
+static int fill_defaults(cycle *c, const rhei__table *from, const rhei__table *to, rhei__err *e)
+{
+    rhei__sync *s = c->s;
+    int rc = RHEI_OK;
+    for (size_t i = 0; rc == RHEI_OK && i < to->ncols; i++) {
+        if (rhei__table_col(from, to->cols[i].name) >= 0)
+            continue;
+        rhei__batch scratch;
+        rhei_value v;
+        rhei__batch_init(&scratch, to);
+        rc = rhei__cdc_column_default(c->reader, to, i, &scratch, &v, e);
+        if (rc == RHEI_OK && v.type != RHEI_TYPE_NULL)
+            rc = s->vt->fill_column(s->olap, to, to->cols[i].name, &v, s->opts.history, e);
+        rhei__batch_free(&scratch);
+    }
+    return rc;
+}
+
 static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e)
 {
     rhei__sync *s = c->s;
@@ -197,6 +217,8 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
             return rhei__err_set(e, RHEI_CORRUPT, "olap holds unknown version %lld of '%s'",
                                  (long long)st->tid, v->name);
         rc = s->vt->alter_table(s->olap, from, v, s->opts.history, e);
+        if (rc == RHEI_OK)
+            rc = fill_defaults(c, from, v, e);
         if (rc)
             return rhei__err_wrap(e, "cannot alter olap table '%s'", v->name);
         st->tid = v->tid;

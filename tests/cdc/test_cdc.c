@@ -170,7 +170,7 @@ TEST(prune_respects_other_consumers)
     int64_t h0, h1, pruned;
     CHECK_INT(rhei__cdc_head(w, &h0, &e), RHEI_OK);
     CHECK_INT(rhei__cdc_consumer_set(w, "duckdb:/other.duckdb", h0, &e), RHEI_OK);
-    CHECK_INT(rhei__cdc_consumer_set(w, "mem:999999999:1", 0, &e), RHEI_OK); /* dead pid */
+    exec("INSERT INTO _rhei_consumers VALUES ('mem:999999999:1', 0, 999999999)"); /* dead */
     exec("INSERT INTO t VALUES (1), (2), (3)");
     CHECK_INT(rhei__cdc_head(w, &h1, &e), RHEI_OK);
     CHECK_INT(rhei__cdc_prune(w, "me", h1, &e), RHEI_OK);
