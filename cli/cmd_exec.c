@@ -3,6 +3,8 @@
  * REPL. A script runs statement by statement and stops at the first failure; what committed
  * before it stays committed, and an owner syncs it before exiting. */
 #include "rh.h"
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +61,30 @@ int rh_run_write(rh_session *s, const char *sql, int no_register, int64_t *out_c
     return w.code;
 }
 
+/* While a query runs, SIGINT (blocked in every thread so readline and the engine never see
+ * it) is taken here and turned into rhei_interrupt: Ctrl-C cancels the query itself. */
+typedef struct sigint_watch {
+    rhei_db *db;
+    _Atomic int done;
+    _Atomic int fired;
+} sigint_watch;
+
+static void *watch_main(void *arg)
+{
+    sigint_watch *w = arg;
+    sigset_t one;
+    struct timespec tick = {0, 50 * 1000 * 1000}; /* how soon `done` is noticed */
+    sigemptyset(&one);
+    sigaddset(&one, SIGINT);
+    while (!w->done) {
+        if (sigtimedwait(&one, NULL, &tick) == SIGINT) {
+            w->fired = 1;
+            rhei_interrupt(w->db);
+        }
+    }
+    return NULL;
+}
+
 int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc)
 {
     /* A guest's OLAP copy was taken at open, after every earlier command committed: that is
@@ -66,8 +92,22 @@ int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc)
     rhei_query_opts q = {o->hint, s->guest ? RHEI_EVENTUAL : o->consistency};
     rhei_result *r = NULL;
     double t0 = rh_now_ms();
+    sigint_watch watch = {s->db, 0, 0};
+    pthread_t watcher;
+    int watching = pthread_create(&watcher, NULL, watch_main, &watch) == 0;
     int rc = rhei_query_ex(s->db, sql, NULL, 0, &q, &r);
+    watch.done = 1;
+    if (watching)
+        pthread_join(watcher, NULL);
     double elapsed = rh_now_ms() - t0;
+    if (watch.fired || rc == RHEI_INTERRUPTED) {
+        rh_note_sigint(); /* the REPL drops the rest of the line, as for any Ctrl-C */
+        rh_err("interrupted: the query was cancelled");
+        rhei_result_free(r);
+        if (out_rc)
+            *out_rc = RHEI_INTERRUPTED;
+        return RH_EXIT_ERR;
+    }
     if (out_rc)
         *out_rc = rc;
     if (rc == RHEI_MISUSE && out_rc)
@@ -76,14 +116,6 @@ int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc)
         rh_db_err(s->db, rc, "query failed");
         if (rc == RHEI_MISUSE)
             rh_err("use `rh exec` for writes and DDL");
-        return RH_EXIT_ERR;
-    }
-    if (rh_take_sigint()) {
-        /* rhei.h has no way to interrupt a running query: it ran to completion */
-        rh_err("interrupted: the query ran to completion and its result was discarded");
-        rhei_result_free(r);
-        if (out_rc)
-            *out_rc = RHEI_INTERRUPTED;
         return RH_EXIT_ERR;
     }
     rh_print_opts po = {o->format, o->timer, o->explain, elapsed,

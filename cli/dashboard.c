@@ -204,7 +204,10 @@ static void draw(const dash *d)
     attroff(A_BOLD);
     line(y++, "olap       %s%s", d->s->olap_path, d->s->guest ? " (private copy)" : "");
     draw_sync(d, &y);
-    line(y++, "routing    n/a (rhei.h exposes no routing counters)");
+    rhei_route_stats rs = {0, 0, 0};
+    rhei_route_stats_get(d->s->db, &rs); /* this process' queries: other processes have theirs */
+    line(y++, "routing    oltp %lld   olap %lld   fallbacks %lld", (long long)rs.oltp,
+         (long long)rs.olap, (long long)rs.fallbacks);
     line(y++, "%s", "");
     draw_tables(d, y);
     line(LINES - 1, "q quit   refresh %ld ms", d->refresh_ms);

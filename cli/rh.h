@@ -88,6 +88,8 @@ const char *rh_side_name(rhei_side s);
 char *rh_read_all(FILE *f);
 /* 1 if a SIGINT is pending (blocked by the REPL while a statement runs), consuming it. */
 int rh_take_sigint(void);
+/* Records a SIGINT consumed elsewhere (the query watcher), for rh_sigint_seen. */
+void rh_note_sigint(void);
 /* 1 if rh_take_sigint consumed a SIGINT since the last call (then cleared). */
 int rh_sigint_seen(void);
 /* Appends `"name"` (SQL identifier quoting) to dst; 0 if it fit. */

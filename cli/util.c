@@ -101,6 +101,8 @@ int rh_sigint_seen(void)
     return seen;
 }
 
+void rh_note_sigint(void) { sigint_seen = 1; }
+
 int rh_take_sigint(void)
 {
     sigset_t pending, one;

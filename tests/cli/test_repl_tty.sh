@@ -33,17 +33,17 @@ tm_wait "(1 row; served by oltp: no table)"
 expect_match "$(tm_screen)" '^ +42$' "the cleared line did not leak into the next statement"
 ok "Ctrl-C at the prompt clears the line"
 
-LONG="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 15000000) SELECT count(*) AS big FROM c"
+LONG="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000000) SELECT count(*) AS big FROM c"
 tm_line "SELECT 'started' AS s; $LONG; SELECT 'after' AS a;"
 tm_wait_re '^ started$' # the first statement printed its result: the long one is running
 tm send-keys C-c
-tm_wait "interrupted: the query ran to completion and its result was discarded" 60
+tm_wait "interrupted: the query was cancelled" 60
 tm_wait_count "rh> " 6
-screen_matches '^ +15000000$' && fail "the interrupted query's result was printed"
+screen_matches '^ +1000000000000$' && fail "the interrupted query's result was printed"
 screen_matches '^ after$' && fail "statements after an interrupted one ran"
 tm_line "SELECT 7 AS seven;"
 tm_wait " seven"
-ok "Ctrl-C during a long query returns to the prompt"
+ok "Ctrl-C cancels a long query and returns to the prompt"
 
 tm_line ".quit"
 tm_wait "EXIT=0"
