@@ -565,9 +565,12 @@ TEST(config_file_unknown_key_has_position)
     load_err("[engine]\noltp_path = 'x.db'\n\nsync_mod = 'history'\n", RHEI_CONFIG,
              "4:1: unknown key 'engine.sync_mod'");
     load_err("[engine.extra]\nthing = 1\n", RHEI_CONFIG, "2:1: unknown key 'engine.extra.thing'");
-    load_err("[sidecar]\nsource = 'pg'\n", RHEI_CONFIG, "2:1: unknown key 'sidecar.source'");
-    load_err("[[sidecar.tables]]\nname = 'orders'\n", RHEI_CONFIG,
-             "2:1: unknown key 'sidecar.tables.0.name'");
+    load_err("[sidecar]\nsorce = 'sqlite:x'\n", RHEI_CONFIG,
+             "2:1: unknown config key 'sidecar.sorce'");
+    load_err("[sidecar]\nsource = 'pg'\n", RHEI_CONFIG, "2:1: invalid value 'pg' for config key"
+             " 'sidecar.source': expected \"sqlite:PATH\" or \"postgres:CONNINFO\"");
+    load_err("[[sidecar.tables]]\nnme = 'orders'\n", RHEI_CONFIG,
+             "2:1: unknown config key 'sidecar.tables.0.nme'");
     load_err("[log]\nlevels = ['a', 'b']\n", RHEI_CONFIG, "2:11: unknown key 'log.levels.0'");
 }
 
