@@ -51,7 +51,7 @@ fuzz:
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) -Isrc/route src/route/lex.c src/route/route.c tests/route/fuzz_route.c \
 	  -o build-fuzz/fuzz_route
-	$(FUZZ_CC) -Isrc/core tests/core/fuzz_toml.c src/core/toml.c src/core/mem.c src/core/buf.c \
+	$(FUZZ_CC) -Isrc/core tests/core/fuzz_toml.c src/core/toml.c src/core/toml_get.c src/core/mem.c src/core/buf.c \
 	  src/core/err.c -o build-fuzz/fuzz_toml
 	./build-fuzz/fuzz_route -t $(FUZZ_SECONDS) -s 1
 	./build-fuzz/fuzz_toml $(FUZZ_SECONDS) 1

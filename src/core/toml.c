@@ -252,7 +252,7 @@ static int add_table(P *p, rhei__toml *parent, const keypart *key, unsigned flag
     return RHEI_OK;
 }
 
-static rhei__toml *member(const rhei__toml *t, const char *k, size_t n)
+rhei__toml *rhei__toml_member(const rhei__toml *t, const char *k, size_t n)
 {
     for (size_t i = 0; i < t->count; i++)
         if (t->items[i]->key_len == n && memcmp(t->items[i]->key, k, n) == 0)
@@ -491,7 +491,7 @@ static int dotted_target(P *p, rhei__toml *t, keypath *k, rhei__toml **out)
 {
     for (int i = 0; i < k->n - 1; i++) {
         keypart *kp = &k->part[i];
-        rhei__toml *c = member(t, kp->s, kp->n);
+        rhei__toml *c = rhei__toml_member(t, kp->s, kp->n);
         if (!c) {
             int rc = add_table(p, t, kp, T_DOTTED, &c);
             if (rc)
@@ -530,7 +530,7 @@ static int parse_keyval(P *p, rhei__toml *table)
     keypart *last = &k.part[k.n - 1];
     if ((rc = dotted_target(p, table, &k, &t)))
         goto done;
-    if (member(t, last->s, last->n)) {
+    if (rhei__toml_member(t, last->s, last->n)) {
         rc = perr(p, last->at, "duplicate key '%s'", show_path(p, &k, k.n));
         goto done;
     }
@@ -793,7 +793,7 @@ static int header_parent(P *p, keypath *k, rhei__toml **out)
 {
     rhei__toml *t = p->root;
     for (int i = 0; i < k->n - 1; i++) {
-        rhei__toml *c = member(t, k->part[i].s, k->part[i].n);
+        rhei__toml *c = rhei__toml_member(t, k->part[i].s, k->part[i].n);
         int rc = RHEI_OK;
         if (!c)
             rc = add_table(p, t, &k->part[i], T_IMPLICIT, &c);
@@ -816,7 +816,7 @@ static int header_parent(P *p, keypath *k, rhei__toml **out)
 static int define_table(P *p, rhei__toml *parent, keypath *k, tpos at, rhei__toml **cur)
 {
     keypart *last = &k->part[k->n - 1];
-    rhei__toml *c = member(parent, last->s, last->n);
+    rhei__toml *c = rhei__toml_member(parent, last->s, last->n);
     if (!c) {
         int rc = add_table(p, parent, last, T_EXPLICIT, cur);
         if (rc == RHEI_OK) {
@@ -842,7 +842,7 @@ static int define_table(P *p, rhei__toml *parent, keypath *k, tpos at, rhei__tom
 static int append_table(P *p, rhei__toml *parent, keypath *k, tpos at, rhei__toml **cur)
 {
     keypart *last = &k->part[k->n - 1];
-    rhei__toml *a = member(parent, last->s, last->n), *t = NULL;
+    rhei__toml *a = rhei__toml_member(parent, last->s, last->n), *t = NULL;
     int rc = RHEI_OK;
     if (!a) {
         if (!(a = node_new(p, RHEI__TOML_ARRAY, parent->depth + 1, at, last)))
@@ -1014,86 +1014,5 @@ int rhei__toml_parse_file(const char *path, rhei__toml **out, rhei__err *e)
     if (rc == RHEI_OK)
         rc = rhei__toml_parse(b.p, b.len, path, out, e);
     rhei__buf_free(&b);
-    return rc;
-}
-
-/* --- lookups -------------------------------------------------------------------------- */
-
-const rhei__toml *rhei__toml_get(const rhei__toml *t, const char *key)
-{
-    if (!t || !key || t->kind != RHEI__TOML_TABLE)
-        return NULL;
-    return member(t, key, strlen(key));
-}
-
-const rhei__toml *rhei__toml_at(const rhei__toml *t, size_t i)
-{
-    if (!t || (t->kind != RHEI__TOML_TABLE && t->kind != RHEI__TOML_ARRAY) || i >= t->count)
-        return NULL;
-    return t->items[i];
-}
-
-const rhei__toml *rhei__toml_find(const rhei__toml *root, const char *path)
-{
-    const rhei__toml *t = root;
-    const char *s = path;
-    while (t && s && *s) {
-        const char *dot = strchr(s, '.');
-        size_t n = dot ? (size_t)(dot - s) : strlen(s);
-        if (t->kind == RHEI__TOML_TABLE) {
-            t = member(t, s, n);
-        } else if (t->kind == RHEI__TOML_ARRAY && n > 0 && n < 10 &&
-                   strspn(s, "0123456789") >= n) {
-            t = rhei__toml_at(t, (size_t)strtoul(s, NULL, 10));
-        } else {
-            t = NULL;
-        }
-        s = dot ? dot + 1 : NULL;
-    }
-    return path ? t : NULL;
-}
-
-static int typed(const rhei__toml *root, const char *path, rhei__toml_kind k,
-                 const rhei__toml **out)
-{
-    *out = rhei__toml_find(root, path);
-    if (!*out)
-        return RHEI_NOTFOUND;
-    return (*out)->kind == k ? RHEI_OK : RHEI_TYPE;
-}
-
-int rhei__toml_string(const rhei__toml *root, const char *path, const char **out)
-{
-    const rhei__toml *t;
-    int rc = typed(root, path, RHEI__TOML_STRING, &t);
-    if (rc == RHEI_OK)
-        *out = t->str;
-    return rc;
-}
-
-int rhei__toml_int(const rhei__toml *root, const char *path, int64_t *out)
-{
-    const rhei__toml *t;
-    int rc = typed(root, path, RHEI__TOML_INTEGER, &t);
-    if (rc == RHEI_OK)
-        *out = t->i;
-    return rc;
-}
-
-int rhei__toml_float(const rhei__toml *root, const char *path, double *out)
-{
-    const rhei__toml *t;
-    int rc = typed(root, path, RHEI__TOML_FLOAT, &t);
-    if (rc == RHEI_OK)
-        *out = t->f;
-    return rc;
-}
-
-int rhei__toml_bool(const rhei__toml *root, const char *path, int *out)
-{
-    const rhei__toml *t;
-    int rc = typed(root, path, RHEI__TOML_BOOL, &t);
-    if (rc == RHEI_OK)
-        *out = (int)t->i;
     return rc;
 }

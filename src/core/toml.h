@@ -64,6 +64,8 @@ int rhei__toml_string(const rhei__toml *root, const char *path, const char **out
 int rhei__toml_int(const rhei__toml *root, const char *path, int64_t *out);
 int rhei__toml_float(const rhei__toml *root, const char *path, double *out);
 int rhei__toml_bool(const rhei__toml *root, const char *path, int *out);
+/* The member of table t named by k (n bytes; keys may hold NULs), or NULL. */
+rhei__toml *rhei__toml_member(const rhei__toml *t, const char *k, size_t n);
 /* Static name of a kind for messages ("integer"). */
 const char *rhei__toml_kind_name(rhei__toml_kind k);
 
