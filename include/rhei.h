@@ -380,6 +380,30 @@ RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
 RHEI_API int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us,
                               rhei_result **out);
 
+/* --- sidecar mode ------------------------------------------------------------------------
+ * Configured with "sidecar.*" keys (see config/htap.toml): Rhei follows tables of an external
+ * SQLite file or PostgreSQL database by polling their updated_at column, into OLAP (mirror or
+ * history). With sidecar.local_oltp = false (the default when a source is set) the engine is
+ * a pure sidecar: rhei_execute and rhei_execute_batch fail with RHEI_READONLY. Queries on
+ * followed tables are served by OLAP. A background poll runs every sidecar.poll_interval_ms.
+ * ---------------------------------------------------------------------------------------- */
+
+typedef struct rhei_sidecar_table_status {
+    char name[128];
+    int64_t watermark_us;  /* every source change at or before this moment is applied */
+    int64_t rows_applied;  /* since open */
+    int64_t last_cycle_us;
+    int stopped;           /* a schema problem stopped this table until restart */
+    int last_error_code;
+    char last_error[256];
+} rhei_sidecar_table_status;
+
+/* Polls every followed table now, until caught up; *out_rows (may be NULL) gets the rows
+ * applied. RHEI_MISUSE when no sidecar is configured; RHEI_SOURCE when the source fails. */
+RHEI_API int rhei_sidecar_sync_now(rhei_db *db, int64_t *out_rows);
+RHEI_API int rhei_sidecar_table_count(rhei_db *db, size_t *out_count);
+RHEI_API int rhei_sidecar_status_get(rhei_db *db, size_t i, rhei_sidecar_table_status *out);
+
 /* --- escape hatches ---------------------------------------------------------------------- */
 
 /* The raw handles: sqlite3* (the writer connection) and duckdb_database*. Borrowed for the

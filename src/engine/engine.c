@@ -107,6 +107,8 @@ static int open_sides(rhei_db *db, rhei__err *e)
         return rc;
     if ((rc = rhei__engine_refresh_names(db, e)) != RHEI_OK)
         return rc;
+    if ((rc = rhei__engine_sidecar_open(db, e)) != RHEI_OK)
+        return rc;
     if (c->sync_interval_ms > 0)
         rc = rhei__sync_start(db->sync, c->sync_interval_ms, e);
     return rc;
@@ -114,6 +116,7 @@ static int open_sides(rhei_db *db, rhei__err *e)
 
 static void destroy(rhei_db *db)
 {
+    rhei__sidecar_free(db->sidecar); /* first: it writes OLAP under the sync's lock */
     rhei__sync_free(db->sync);
     if (db->olap)
         db->vt->close(db->olap);
@@ -182,6 +185,7 @@ int rhei_close(rhei_db *db)
     if (!db)
         return RHEI_OK;
     rhei__err e;
+    rhei__sidecar_stop(db->sidecar);
     rhei__sync_stop(db->sync);
     int64_t head = 0;
     rhei__conn *r = rhei__oltp_reader(db->oltp);
@@ -210,6 +214,8 @@ int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params, size_t 
 {
     if (!db || !sql)
         return misuse(db, "rhei_execute needs a handle and SQL text");
+    if (db->sidecar_only)
+        return rhei__engine_refuse_pure_sidecar(db, "cannot execute");
     rhei__err e;
     rhei__conn *w = rhei__oltp_writer(db->oltp);
     int rc = rhei__conn_exec(w, sql, params, nparams, out_changes, &e);
@@ -221,6 +227,8 @@ int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n, int64
 {
     if (!db || (!stmts && n))
         return misuse(db, "rhei_execute_batch needs a handle and statements");
+    if (db->sidecar_only)
+        return rhei__engine_refuse_pure_sidecar(db, "cannot execute");
     rhei__err e, ignored;
     int64_t total = 0, one = 0;
     rhei__conn *w = rhei__oltp_writer(db->oltp);

@@ -8,6 +8,7 @@
 #include "olap.h"
 #include "oltp.h"
 #include "route.h"
+#include "sidecar.h"
 #include "sync.h"
 #include <pthread.h>
 
@@ -18,6 +19,8 @@ struct rhei_db {
     rhei__olap *olap;
     rhei__sync *sync;
     int history;
+    rhei__sidecar *sidecar;    /* NULL unless sidecar.source is set */
+    int sidecar_only;          /* pure sidecar: no local writes */
 
     pthread_mutex_t names_mu;  /* guards the replicated-table list the router reads */
     char **names;
@@ -30,6 +33,9 @@ struct rhei_db {
 
 /* Records e as this thread's last error on db and returns its code. */
 int rhei__engine_fail(const rhei_db *db, rhei__err *e);
+/* Sidecar mode (sidecar.c): starts it when configured; refuses local writes when pure. */
+int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e);
+int rhei__engine_refuse_pure_sidecar(const rhei_db *db, const char *what);
 /* Re-reads the replicated-table list now. */
 int rhei__engine_refresh_names(rhei_db *db, rhei__err *e);
 #endif

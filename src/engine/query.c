@@ -31,6 +31,14 @@ static int is_replicated(void *ud, const char *table, size_t len)
             hit = u->olap_only = 1;
     }
     pthread_mutex_unlock(&db->names_mu);
+    if (!hit && db->sidecar) { /* followed tables exist only in OLAP */
+        char name[160];
+        snprintf(name, sizeof name, "%.*s", (int)len, table);
+        size_t n = strlen(name);
+        if (db->history && n > 8 && strcasecmp(name + n - 8, "_history") == 0)
+            name[n - 8] = '\0';
+        hit = u->olap_only = rhei__sidecar_follows(db->sidecar, name);
+    }
     return hit;
 }
 
@@ -169,8 +177,20 @@ int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us, rhei_result 
         rhei__err_set(&e, RHEI_RANGE, "cannot read table '%s' as of a future moment", table);
         return rhei__engine_fail(db, &e);
     }
-    /* Everything committed before now is applied first, so the answer is never stale. */
-    int rc = strong_wait(db, &e);
+    int rc = RHEI_OK;
+    int64_t wm = 0;
+    if (db->sidecar && rhei__sidecar_watermark(db->sidecar, table, &wm) == RHEI_OK) {
+        /* A followed table is complete only up to its watermark: later is unknown yet. */
+        if (ts_us > wm) {
+            rhei__err_set(&e, RHEI_RANGE, "cannot read table '%s' as of %lld: the sidecar has"
+                          " applied its source only up to %lld", table, (long long)ts_us,
+                          (long long)wm);
+            return rhei__engine_fail(db, &e);
+        }
+    } else {
+        /* Everything committed before now is applied first, so the answer is never stale. */
+        rc = strong_wait(db, &e);
+    }
     snprintf(hist, sizeof hist, "%s_history", table);
     rhei__buf_puts(&sql, "SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to) FROM ");
     rhei__buf_ident(&sql, hist);

@@ -37,7 +37,8 @@ typedef struct rhei__sidecar_cfg {
     int64_t poll_interval_ms;      /* background loop period; <= 0: 1000 */
     int64_t safety_delay_ms;       /* rows newer than source clock - this wait; < 0: 0 */
     int64_t page_size;             /* rows per poll query and per OLAP transaction; <= 0: 10000 */
-    int64_t reconcile_interval_ms; /* hard-delete detection by key comparison; 0: off */
+    int64_t reconcile_interval_ms; /* hard-delete detection by key comparison; 0: off;
+                                      < 0: every cycle (tests, benchmarks) */
     int history;                   /* SCD Type 2 (<name>_history + view <name>) */
     const rhei__sidecar_table_cfg *tables;
     size_t ntables;
@@ -56,7 +57,8 @@ typedef struct rhei__sidecar_stats {
     int tables_failed;  /* tables whose step failed in this cycle */
 } rhei__sidecar_stats;
 
-typedef struct rhei__sidecar_table_status {
+/* A struct tag only: the name is also the function that fills it. */
+struct rhei__sidecar_table_status {
     const char *name;        /* borrowed from the sidecar, valid until it is freed */
     int64_t watermark_us;    /* every source change at or before this moment is applied; 0:
                                 nothing yet */
@@ -66,7 +68,7 @@ typedef struct rhei__sidecar_table_status {
     int stopped;             /* a schema problem stopped it until restart */
     int last_error_code;     /* RHEI_OK if the last step succeeded */
     char last_error[512];
-} rhei__sidecar_table_status;
+};
 
 /* Copies cfg; connects to nothing yet (a source that is down is reported by cycles).
  * lock may be NULL (no other writer of this OLAP store). vt/olap are borrowed for the
@@ -89,7 +91,8 @@ void rhei__sidecar_stop(rhei__sidecar *sc);
 
 size_t rhei__sidecar_table_count(const rhei__sidecar *sc);
 /* RHEI_RANGE if i is past the end. */
-int rhei__sidecar_table_status(rhei__sidecar *sc, size_t i, rhei__sidecar_table_status *out);
+int rhei__sidecar_table_status(rhei__sidecar *sc, size_t i,
+                               struct rhei__sidecar_table_status *out);
 /* The moment through which table's history is complete: as-of reads later than this must be
  * refused (RHEI_RANGE). RHEI_NOTFOUND for a table the sidecar does not follow. */
 int rhei__sidecar_watermark(rhei__sidecar *sc, const char *table, int64_t *out_ts_us);

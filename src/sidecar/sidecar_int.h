@@ -105,7 +105,7 @@ typedef struct sc_table {
     int64_t next_try_us, backoff_ms, last_reconcile_us;
 
     /* stat: guarded by stat_mu */
-    int64_t st_through_us, st_rows, st_cycle_us, st_success_us;
+    int64_t st_through, st_rows, st_cycle_us, st_success_us;
     int st_code, st_stopped;
     char st_error[512];
 } sc_table;
@@ -148,16 +148,18 @@ typedef struct sc_cycle {
 
 /* sidecar_table.c: discovery and full copies. */
 int rhei__sc_prepare(sc_cycle *c, sc_table *t, rhei__err *e);
-int rhei__sc_copy(sc_cycle *c, sc_table *t, rhei__err *e);
+int rhei__sc_copy(sc_cycle *c, sc_table *t, rhei__err *e); /* sidecar_poll.c */
 void rhei__sc_table_reset(sc_table *t);
 /* Builds the query skeleton for t (table, columns, timestamp, keys). */
 void rhei__sc_query_init(const sc_table *t, rhei__src_query *q);
 /* After a source error: names a column that disappeared (stopping the table) if any. */
 int rhei__sc_explain_missing(sc_cycle *c, sc_table *t, rhei__err *e);
+/* Stores t->olap_shape (inside the transaction); tmp is scratch. */
+int rhei__sc_schema_store(rhei__sidecar *sc, sc_table *t, rhei__buf *tmp, rhei__err *e);
 
 /* sidecar_poll.c: one table's step (prepare, copy, pages, reconciliation). */
 int rhei__sc_step(sc_cycle *c, sc_table *t, rhei__err *e);
-/* Turns read rows [from, to) of t->page into events; see the file. */
+/* Reads the source clock once per cycle and sets the cutoff (clock - safety delay). */
 int rhei__sc_source_now(sc_cycle *c, rhei__err *e);
 
 /* sidecar_pos.c: OLAP transactions under the engine's lock, and small stored values. */

@@ -131,9 +131,8 @@ static int build_events(feed *f, const rhei__batch *b, rhei__err *e)
     return RHEI_OK;
 }
 
-/* After a commit: the key set learns the applied events (before a commit it must not: a
- * rolled-back INSERT would leave a key marked absent that OLAP may hold... the other way
- * round is harmless, but this order needs no reasoning). */
+/* The key set learns applied events. It may do so before their commit: a key wrongly held
+ * present (or deleted) only turns an INSERT into an UPDATE, which is always correct. */
 static int learn_keys(sc_table *t, rhei__err *e)
 {
     for (size_t i = 0; i < t->events.nrows; i++) {
@@ -274,7 +273,7 @@ static int copy_fn(void *ud, rhei__batch *b, rhei__err *e)
     if (rc == RHEI_OK && t->events.nrows)
         rc = f->c->sc->vt->apply(f->c->sc->olap, &t->events, f->c->sc->history, NULL, e);
     if (rc == RHEI_OK)
-        rc = learn_keys(t, e); /* before the commit, harmlessly: see learn_keys */
+        rc = learn_keys(t, e); /* before the commit: harmless, see learn_keys */
     return rc;
 }
 
@@ -305,8 +304,211 @@ static int copy_rows(sc_cycle *c, sc_table *t, feed *f, rhei__err *e)
                               t->need_copy ? 0 : t->pos.n, e);
     f->np.through_us = c->cutoff_us > t->pos.through_us ? c->cutoff_us : t->pos.through_us;
     f->np.last_ts = f->max_ts > t->pos.last_ts ? f->max_ts : t->pos.last_ts;
-    if (rc == RHEI_OK && (rc = schema_store(sc, t, &text, e)) == RHEI_OK)
+    if (rc == RHEI_OK && (rc = rhei__sc_schema_store(sc, t, &text, e)) == RHEI_OK)
         rc = rhei__sc_pos_store(sc, t, &f->np, e);
     rhei__buf_free(&text);
+    return rc;
+}
+
+int rhei__sc_copy(sc_cycle *c, sc_table *t, rhei__err *e)
+{
+    rhei__sidecar *sc = c->sc;
+    feed f = {.c = c, .t = t, .copy = 1, .last = -1};
+    int rc = rhei__sc_source_now(c, e);
+    if (rc)
+        return rc;
+    if ((rc = rhei__sc_begin(sc, e)) == RHEI_OK) {
+        if (t->need_copy)
+            rhei__keyset_clear(&t->keys);
+        rc = copy_rows(c, t, &f, e);
+        if (rc == RHEI_OK)
+            rc = rhei__sc_commit(sc, e);
+        else
+            rhei__sc_rollback(sc);
+    }
+    if (rc) {
+        if (t->need_copy)
+            rhei__keyset_clear(&t->keys); /* the table was not created after all */
+        rhei__sc_pos_free(&f.np);
+    } else {
+        rhei__sc_pos_free(&t->pos);
+        t->pos = f.np;
+        t->need_copy = t->resync = 0;
+        rhei__table_free(t->resync_from);
+        t->resync_from = NULL;
+        count(&f, &c->st);
+        after_commit(c, t, f.rows);
+    }
+    rhei__sc_pos_free(&f.max);
+    return rc ? rhei__err_wrap(e, "cannot copy table '%s'", t->name) : RHEI_OK;
+}
+
+/* ---- hard deletes ------------------------------------------------------------------------ */
+
+typedef struct keyscan {
+    const rhei__table *shape;
+    rhei__keyset seen;
+} keyscan;
+
+static int keys_fn(void *ud, rhei__batch *b, rhei__err *e)
+{
+    keyscan *k = ud;
+    for (size_t i = 0; i < b->nrows; i++)
+        if (rhei__keyset_set(&k->seen, rhei__sc_key_hash(k->shape, rhei__batch_row(b, i)), 1))
+            return rhei__err_nomem(e);
+    return RHEI_OK;
+}
+
+/* Every key the source holds (soft-deleted rows included), as hashes. */
+static int source_keys(sc_cycle *c, sc_table *t, keyscan *k, rhei__err *e)
+{
+    rhei__colspec cols[RHEI__SC_MAX_PK + 1];
+    rhei__table *kt = NULL;
+    rhei__batch b;
+    rhei__src_query q;
+    for (size_t i = 0; i < t->npk; i++) {
+        cols[i] = t->shape->cols[t->shape->pk_idx[i]];
+        cols[i].pk = 0;
+    }
+    cols[t->npk] = t->read->cols[t->ts_idx];
+    int rc = rhei__table_new(t->name, 0, cols, t->npk + 1, &kt, e);
+    if (rc)
+        return rc;
+    rhei__batch_init(&b, kt);
+    rhei__sc_query_init(t, &q);
+    q.cols = kt;
+    q.ts_index = t->npk;
+    q.key_index = 0;
+    q.chunk = (size_t)c->sc->page_size;
+    rc = c->sc->svt->select(c->sc->src, &q, &b, keys_fn, k, e);
+    rhei__batch_free(&b);
+    rhei__table_free(kt);
+    return rc;
+}
+
+/* DELETE events for the OLAP keys the source no longer has, at the cycle's cutoff. */
+static int delete_missing(sc_cycle *c, sc_table *t, const rhei_result *r, keyscan *k,
+                          rhei__err *e)
+{
+    const rhei__table *s = t->shape;
+    rhei_value key[RHEI__SC_MAX_PK];
+    int64_t ts = c->cutoff_us > t->pos.last_ts ? c->cutoff_us : t->pos.last_ts;
+    rhei__batch_reset(&t->events, s);
+    for (size_t i = 0; i < rhei_result_row_count(r); i++) {
+        for (size_t j = 0; j < s->npk; j++)
+            key[j] = rhei_result_value(r, i, j);
+        if (rhei__keyset_state(&k->seen, rhei__sc_key_hash(s, key)) != RHEI__KEY_ABSENT)
+            continue;
+        rhei_value *ev = rhei__batch_add(&t->events, 0, ts, RHEI__OP_DELETE);
+        if (!ev)
+            return rhei__err_nomem(e);
+        for (size_t j = 0; j < s->npk; j++)
+            ev[s->pk_idx[j]] = key[j];
+    }
+    if (t->events.nrows == 0)
+        return RHEI_OK;
+    rhei__sc_pos np = {RHEI__AFTER_NONE, 0, NULL, NULL, t->pos.through_us, ts};
+    int rc = rhei__sc_pos_set(&np, t->pos.after, t->pos.v, t->pos.n, e);
+    if (rc == RHEI_OK && (rc = commit_events(c, t, &np, e)) == RHEI_OK) {
+        t->pos.last_ts = ts;
+        c->st.deleted += (int64_t)t->events.nrows;
+        rc = learn_keys(t, e);
+        after_commit(c, t, 0);
+    }
+    rhei__sc_pos_free(&np);
+    return rc;
+}
+
+/* Compares OLAP's current keys (read first) with the source's: a key the source no longer
+ * has was deleted there. Reading OLAP first matters: a key the poll adds afterwards is
+ * simply not in the OLAP list, never wrongly deleted. */
+static int reconcile(sc_cycle *c, sc_table *t, rhei__err *e)
+{
+    rhei__sidecar *sc = c->sc;
+    int64_t now = rhei__mono_us();
+    if (sc->reconcile_ms == 0 || now - t->last_reconcile_us < sc->reconcile_ms * 1000)
+        return RHEI_OK;
+    rhei__buf q = RHEI__BUF_INIT;
+    rhei_result *r = NULL;
+    keyscan k = {t->shape, {NULL, 0, 0}};
+    rhei__buf_puts(&q, "SELECT ");
+    for (size_t j = 0; j < t->npk; j++) {
+        rhei__buf_puts(&q, j ? ", " : "");
+        rhei__buf_ident(&q, t->shape->cols[t->shape->pk_idx[j]].name);
+    }
+    rhei__buf_puts(&q, " FROM ");
+    rhei__buf_ident(&q, t->name);
+    int rc = rhei__buf_check(&q, e);
+    if (rc == RHEI_OK)
+        rc = sc->vt->query(sc->olap, rhei__buf_str(&q), NULL, 0, &r, e);
+    if (rc == RHEI_OK)
+        rc = source_keys(c, t, &k, e);
+    if (rc == RHEI_OK)
+        rc = delete_missing(c, t, r, &k, e);
+    if (rc == RHEI_OK)
+        t->last_reconcile_us = now;
+    rhei__batch_reset(&t->events, t->shape); /* its key values pointed into r */
+    rhei_result_free(r);
+    rhei__keyset_free(&k.seen);
+    rhei__buf_free(&q);
+    return rc;
+}
+
+/* ---- the step ---------------------------------------------------------------------------- */
+
+int rhei__sc_source_now(sc_cycle *c, rhei__err *e)
+{
+    if (c->have_now)
+        return RHEI_OK;
+    int rc = c->sc->svt->now_us(c->sc->src, &c->now_us, e);
+    if (rc == RHEI_OK) {
+        c->cutoff_us = c->now_us - c->sc->delay_ms * 1000;
+        c->have_now = 1;
+    }
+    return rc;
+}
+
+static int unreachable(const rhei__err *e)
+{
+    return e->code == RHEI_SOURCE && strncmp(e->msg, "cannot reach source", 19) == 0;
+}
+
+static void record(rhei__sidecar *sc, sc_table *t, int rc, const rhei__err *e, int64_t us)
+{
+    pthread_mutex_lock(&sc->stat_mu);
+    t->st_through = t->pos.through_us;
+    t->st_cycle_us = us;
+    t->st_code = rc;
+    t->st_stopped = t->stopped;
+    if (rc == RHEI_OK)
+        t->st_success_us = rhei__now_us();
+    rhei__strlcpy(t->st_error, rc ? e->msg : "", sizeof t->st_error);
+    pthread_mutex_unlock(&sc->stat_mu);
+}
+
+int rhei__sc_step(sc_cycle *c, sc_table *t, rhei__err *e)
+{
+    if (t->stopped)
+        return RHEI_OK; /* reported when it stopped; the status keeps saying why */
+    if (c->down) {
+        *e = c->down_err;
+        record(c->sc, t, e->code, e, 0);
+        return e->code;
+    }
+    int64_t t0 = rhei__mono_us();
+    int rc = rhei__sc_prepare(c, t, e);
+    if (rc == RHEI_OK && (t->need_copy || t->resync))
+        rc = rhei__sc_copy(c, t, e);
+    if (rc == RHEI_OK && (rc = rhei__sc_source_now(c, e)) == RHEI_OK)
+        rc = poll(c, t, e);
+    if (rc == RHEI_OK)
+        rc = reconcile(c, t, e);
+    if (rc == RHEI_NOTFOUND && t->ready && !t->stopped)
+        rc = rhei__sc_explain_missing(c, t, e);
+    if (rc && unreachable(e)) {
+        c->down = 1;
+        c->down_err = *e;
+    }
+    record(c->sc, t, rc, e, rhei__mono_us() - t0);
     return rc;
 }

@@ -265,6 +265,12 @@ static int merge_shape(sc_table *t, const rhei__table *s, rhei__table **out, rhe
     return rc;
 }
 
+int rhei__sc_schema_store(rhei__sidecar *sc, sc_table *t, rhei__buf *tmp, rhei__err *e)
+{
+    int rc = schema_encode(t->olap_shape, tmp, e);
+    return rc ? rc : rhei__sc_kv_set(sc, t->kv_schema, rhei__buf_str(tmp), e);
+}
+
 typedef struct find_ctx {
     const char *name;
     int found;
@@ -392,6 +398,7 @@ int rhei__sc_prepare(sc_cycle *c, sc_table *t, rhei__err *e)
         return rc;
     rhei__batch_init(&t->page, t->read);
     rhei__batch_init(&t->events, t->shape);
+    t->last_reconcile_us = rhei__mono_us(); /* a fresh start or copy needs none yet */
     t->ready = 1;
     return RHEI_OK;
 }
