@@ -185,7 +185,8 @@ int rhei_close(rhei_db *db)
     if (!db)
         return RHEI_OK;
     rhei__err e;
-    rhei__sidecar_stop(db->sidecar);
+    if (db->sidecar)
+        rhei__sidecar_stop(db->sidecar);
     rhei__sync_stop(db->sync);
     int64_t head = 0;
     rhei__conn *r = rhei__oltp_reader(db->oltp);

@@ -77,7 +77,9 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e)
     }
     rhei__conn_exec(reader, "COMMIT", NULL, 0, NULL, &ignored);
     rhei__oltp_reader_release(s->oltp, reader);
+    pthread_mutex_lock(&s->prune_mu);
     s->pruned = pruned;
+    pthread_mutex_unlock(&s->prune_mu);
     s->applied_pub = s->applied;
     pthread_mutex_unlock(&s->mu);
     return rc;

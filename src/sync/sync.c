@@ -77,6 +77,8 @@ int rhei__sync_new(rhei__oltp *oltp, const rhei__olap_vtab *vt, rhei__olap *olap
     pthread_mutex_init(&s->stat_mu, NULL);
     pthread_mutex_init(&s->loop_mu, NULL);
     pthread_cond_init(&s->loop_cv, NULL);
+    pthread_mutex_init(&s->prune_mu, NULL);
+    pthread_cond_init(&s->prune_cv, NULL);
     *out = s;
     return RHEI_OK;
 }
@@ -96,6 +98,7 @@ void rhei__sync_free(rhei__sync *s)
     if (!s)
         return;
     rhei__sync_stop(s);
+    rhei__sync_pruner_stop(s);
     rhei__sync_clear_states(s);
     rhei__free(s->tables);
     rhei__catalog_free(&s->cat);
@@ -104,6 +107,8 @@ void rhei__sync_free(rhei__sync *s)
     pthread_mutex_destroy(&s->stat_mu);
     pthread_mutex_destroy(&s->loop_mu);
     pthread_cond_destroy(&s->loop_cv);
+    pthread_mutex_destroy(&s->prune_mu);
+    pthread_cond_destroy(&s->prune_cv);
     rhei__free(s);
 }
 
@@ -396,23 +401,6 @@ static void record(rhei__sync *s, const rhei_sync_stats *st, int rc, const rhei_
     pthread_mutex_unlock(&s->stat_mu);
 }
 
-/* Prunes in batches: each prune takes the writer, so not after every tiny cycle. */
-static void maybe_prune(rhei__sync *s)
-{
-    int64_t now = rhei__now_us();
-    if (s->applied <= s->pruned ||
-        (s->applied - s->pruned < 4096 && now - s->last_prune_us < 1000000))
-        return;
-    rhei__err e;
-    rhei__conn *w = rhei__oltp_writer(s->oltp);
-    int rc = rhei__cdc_prune(w, s->consumer, s->applied, &e);
-    rhei__oltp_writer_release(s->oltp);
-    if (rc == RHEI_OK) { /* a failed prune is retried next time; nothing is lost */
-        s->pruned = s->applied;
-        s->last_prune_us = now;
-    }
-}
-
 static int cycle_locked(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
 {
     cycle c = {.s = s, .last_ts = s->last_ts};
@@ -450,7 +438,7 @@ static int cycle_locked(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
         s->applied = c.head;
         s->last_ts = c.last_ts;
         s->dirty = 1;
-        maybe_prune(s);
+        rhei__sync_prune_request(s, s->applied);
     }
     c.stats.last_position = s->applied;
     c.stats.elapsed_us = rhei__now_us() - t0;

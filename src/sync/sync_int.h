@@ -28,8 +28,6 @@ struct rhei__sync {
     size_t ntables, tcap;
     int64_t applied;  /* position applied and committed in OLAP */
     int64_t last_ts;  /* largest event time applied */
-    int64_t pruned;   /* position the log was last pruned to */
-    int64_t last_prune_us;
     int dirty;        /* OLAP written since the last maintain() */
 
     pthread_mutex_t stat_mu;
@@ -38,6 +36,15 @@ struct rhei__sync {
     int64_t last_maintain_us;
     int last_error_code;
     char last_error[256];
+
+    /* The pruner thread deletes applied log rows off the cycle's path (prune.c). */
+    pthread_mutex_t prune_mu;
+    pthread_cond_t prune_cv;
+    pthread_t pruner;
+    int pruner_running, pruner_stop;
+    int64_t prune_target;  /* applied position to prune up to */
+    int64_t pruned;        /* position the log was last pruned to */
+    int64_t last_prune_us;
 
     pthread_mutex_t loop_mu;
     pthread_cond_t loop_cv;
@@ -49,6 +56,9 @@ struct rhei__sync {
 void rhei__sync_clear_states(rhei__sync *s);
 int rhei__sync_load_table_cb(void *ud, const char *name, int64_t tid);
 int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e);
+/* Asks the pruner to delete log rows up to applied (batched: 4,096 events or 1 s). */
+void rhei__sync_prune_request(rhei__sync *s, int64_t applied);
+void rhei__sync_pruner_stop(rhei__sync *s);
 int rhei__sync_copy_table(rhei__sync *s, rhei__conn *reader, const rhei__table *t,
                           int64_t ts, int64_t covered, rhei__err *e);
 #endif

@@ -1,0 +1,60 @@
+/* prune.c — the pruner: a thread that deletes applied change-log rows, so a sync cycle (and
+ * the caller of rhei_sync_now waiting on it) never pays for the deletion. Requests are
+ * batched (at least 4,096 events or one second apart); a failed prune is retried with the
+ * next request and loses nothing, because pruning only ever removes applied events. */
+#include "sync_int.h"
+
+#define PRUNE_MIN_EVENTS 4096
+#define PRUNE_MIN_US 1000000
+
+static void *pruner_main(void *arg)
+{
+    rhei__sync *s = arg;
+    pthread_mutex_lock(&s->prune_mu);
+    for (;;) {
+        while (!s->pruner_stop && s->prune_target <= s->pruned)
+            pthread_cond_wait(&s->prune_cv, &s->prune_mu);
+        if (s->pruner_stop)
+            break;
+        int64_t target = s->prune_target;
+        pthread_mutex_unlock(&s->prune_mu);
+        rhei__err e;
+        rhei__conn *w = rhei__oltp_writer(s->oltp);
+        int rc = rhei__cdc_prune(w, s->consumer, target, &e);
+        rhei__oltp_writer_release(s->oltp);
+        pthread_mutex_lock(&s->prune_mu);
+        s->last_prune_us = rhei__now_us();
+        if (rc == RHEI_OK)
+            s->pruned = target;
+        else
+            s->prune_target = s->pruned; /* wait for the next request before retrying */
+    }
+    pthread_mutex_unlock(&s->prune_mu);
+    return NULL;
+}
+
+void rhei__sync_prune_request(rhei__sync *s, int64_t applied)
+{
+    int64_t now = rhei__now_us();
+    pthread_mutex_lock(&s->prune_mu);
+    if (applied > s->pruned && !s->pruner_stop &&
+        (applied - s->pruned >= PRUNE_MIN_EVENTS || now - s->last_prune_us >= PRUNE_MIN_US)) {
+        s->prune_target = applied;
+        if (!s->pruner_running)
+            s->pruner_running = pthread_create(&s->pruner, NULL, pruner_main, s) == 0;
+        pthread_cond_signal(&s->prune_cv);
+    }
+    pthread_mutex_unlock(&s->prune_mu);
+}
+
+void rhei__sync_pruner_stop(rhei__sync *s)
+{
+    pthread_mutex_lock(&s->prune_mu);
+    int running = s->pruner_running;
+    s->pruner_stop = 1;
+    pthread_cond_signal(&s->prune_cv);
+    pthread_mutex_unlock(&s->prune_mu);
+    if (running)
+        pthread_join(s->pruner, NULL);
+    s->pruner_running = 0;
+}
