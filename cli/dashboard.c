@@ -19,6 +19,7 @@
 typedef struct dash_table {
     char name[RH_NAME_MAX];
     int64_t oltp, olap; /* -1: that side could not answer */
+    int64_t pending;    /* change events not yet applied by this process' engine, -1 unknown */
 } dash_table;
 
 typedef struct dash {
@@ -66,6 +67,8 @@ static void count_tables(dash *d, double now)
         snprintf(t[i].name, sizeof t[i].name, "%s", names[i]);
         t[i].oltp = rh_count_rows(d->s, names[i], RHEI_SIDE_OLTP);
         t[i].olap = d->s->guest ? -1 : rh_count_rows(d->s, names[i], RHEI_SIDE_OLAP);
+        if (rhei_table_pending(d->s->db, names[i], &t[i].pending) != RHEI_OK)
+            t[i].pending = -1;
     }
     free(names);
     if (t) {
@@ -172,17 +175,19 @@ static void draw_tables(const dash *d, int y)
     int w = 24;
     for (size_t i = 0; i < d->ntables; i++)
         w = (int)strlen(d->tables[i].name) > w ? (int)strlen(d->tables[i].name) : w;
-    line(y++, "%-*s %12s %12s %9s", w, "TABLE", "OLTP ROWS", "OLAP ROWS", "DELTA");
+    line(y++, "%-*s %12s %12s %9s %9s", w, "TABLE", "OLTP ROWS", "OLAP ROWS", "DELTA", "PENDING");
     for (size_t i = 0; i < d->ntables && y < LINES - 2; i++) {
         const dash_table *t = &d->tables[i];
-        char a[24] = "-", b[24] = "-", c[24] = "-";
+        char a[24] = "-", b[24] = "-", c[24] = "-", p[24] = "-";
+        if (t->pending >= 0)
+            snprintf(p, sizeof p, "%lld", (long long)t->pending);
         if (t->oltp >= 0)
             snprintf(a, sizeof a, "%lld", (long long)t->oltp);
         if (t->olap >= 0)
             snprintf(b, sizeof b, "%lld", (long long)t->olap);
         if (t->oltp >= 0 && t->olap >= 0)
             snprintf(c, sizeof c, "%lld", (long long)(t->oltp - t->olap));
-        line(y++, "%-*s %12s %12s %9s", w, t->name, a, b, c);
+        line(y++, "%-*s %12s %12s %9s %9s", w, t->name, a, b, c, p);
     }
     if (!d->ntables)
         line(y++, "(no registered tables)");

@@ -373,6 +373,8 @@ typedef struct rhei_sync_status {
 } rhei_sync_status;
 
 RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
+/* Change events of one table committed to the log but not yet applied by this engine. */
+RHEI_API int rhei_table_pending(rhei_db *db, const char *table, int64_t *out_events);
 
 /* Point-in-time read in history mode: the rows of table as they were at ts_us (microseconds
  * since the epoch, UTC). RHEI_RANGE if ts_us is later than what sync has applied;

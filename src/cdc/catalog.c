@@ -185,6 +185,27 @@ int rhei__cdc_head(rhei__conn *c, int64_t *out, rhei__err *e)
     return scalar(c, "SELECT coalesce(max(seq), 0) FROM _rhei_log", 0, out, e);
 }
 
+int rhei__cdc_pending(rhei__conn *c, const char *table, int64_t after, int64_t *out,
+                      rhei__err *e)
+{
+    sqlite3_stmt *st = NULL;
+    /* A range scan of the unapplied tail only: cheap while the lag is small. */
+    int rc = rhei__conn_prepare(c, "SELECT count(*) FROM _rhei_log WHERE seq > ?1 AND op"
+                                   " BETWEEN 1 AND 3 AND tid IN (SELECT tid FROM _rhei_tables"
+                                   " WHERE name = ?2 COLLATE NOCASE)", &st, e);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_text(st, 2, table, -1, SQLITE_TRANSIENT);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        rc = rhei__oltp_error(rhei__conn_db(c), src, e);
+    sqlite3_reset(st);
+    return rc;
+}
+
 int rhei__cdc_oldest_ts(rhei__conn *c, int64_t after, int64_t *out, rhei__err *e)
 {
     return scalar(c, "SELECT ts FROM _rhei_log WHERE seq > ?1 ORDER BY seq LIMIT 1", after,

@@ -61,6 +61,9 @@ int rhei__cdc_resync(rhei__conn *w, const char *table, rhei__err *e);
 
 /* Log positions. head: last committed; 0 if the log was never written. */
 int rhei__cdc_head(rhei__conn *c, int64_t *out, rhei__err *e);
+/* Data events of table (any version) after position `after`. */
+int rhei__cdc_pending(rhei__conn *c, const char *table, int64_t after, int64_t *out,
+                      rhei__err *e);
 /* Time (us) of the oldest event after `after`, or 0 if none. */
 int rhei__cdc_oldest_ts(rhei__conn *c, int64_t after, int64_t *out, rhei__err *e);
 /* Consumers: every engine syncing from this file records the position it has applied, so

@@ -240,3 +240,14 @@ int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out)
     rhei__sync_status(db->sync, out);
     return RHEI_OK;
 }
+
+int rhei_table_pending(rhei_db *db, const char *table, int64_t *out_events)
+{
+    if (!db || !table || !out_events)
+        return bad_args(db, "rhei_table_pending needs a handle, a table and an output");
+    rhei__err e;
+    rhei__conn *r = rhei__oltp_reader(db->oltp);
+    int rc = rhei__cdc_pending(r, table, rhei__sync_applied_now(db->sync), out_events, &e);
+    rhei__oltp_reader_release(db->oltp, r);
+    return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
+}

@@ -91,6 +91,7 @@ typedef struct sc_table {
     long soft_idx;            /* in read, -1 none */
     size_t ts_idx, key_idx;   /* in read */
     long ts_src;              /* updated_at in src */
+    long ts_shape_idx;        /* updated_at in shape */
     char **pk_decl;           /* borrowed from src, per key part */
     int64_t unit_us;          /* resolved unit of a numeric timestamp, 0 unknown / text */
     int need_copy;            /* no watermark: a full copy comes first */

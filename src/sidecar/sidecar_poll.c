@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Rows per chunk of a full copy or key scan: small enough that the batches stay in cache
+ * and their memory is reused chunk after chunk, large enough for DuckDB's appender. */
+#define COPY_CHUNK 8192
+
 /* Turning read rows into events, for pages (ordered) and copies (unordered). */
 typedef struct feed {
     sc_cycle *c;
@@ -87,7 +91,7 @@ static int add_event(feed *f, const rhei_value *r, int64_t ts, int64_t us, rhei_
         return RHEI_OK;
     }
     memcpy(ev, r, s->ncols * sizeof *ev);
-    long u = rhei__table_col(s, t->updated_at);
+    long u = t->ts_shape_idx;
     const rhei_value *nat = &r[t->ts_idx];
     if (s->cols[u].type == RHEI_TYPE_TIMESTAMP && !t->created_at &&
         (nat->type == RHEI_TYPE_INTEGER || nat->type == RHEI_TYPE_REAL)) {
@@ -104,31 +108,36 @@ static int add_event(feed *f, const rhei_value *r, int64_t ts, int64_t us, rhei_
 static int build_events(feed *f, const rhei__batch *b, rhei__err *e)
 {
     sc_table *t = f->t;
+    long max_i = -1; /* copy: the row holding this chunk's largest timestamp */
+    int rc = RHEI_OK;
     for (size_t i = 0; i < b->nrows; i++) {
         const rhei_value *r = rhei__batch_row(b, i);
         int64_t us;
-        if (rhei__sc_ts_us(&r[t->ts_idx], t->unit_us, &us))
-            return malformed(t, b, i, e);
+        if (rhei__sc_ts_us(&r[t->ts_idx], t->unit_us, &us)) {
+            rc = malformed(t, b, i, e);
+            break;
+        }
         if (us > f->c->cutoff_us) {
             if (!f->copy)
-                return RHEI_OK;
+                break;
             continue;
         }
         int64_t ts = event_ts(f, us);
-        int rc = add_event(f, r, ts, us, e);
-        if (rc)
-            return rc;
+        if ((rc = add_event(f, r, ts, us, e)))
+            break;
         f->max_ts = ts > f->max_ts ? ts : f->max_ts;
         f->rows++;
         f->last = (long)i;
         f->last_us = us;
-        if (f->copy && (f->max.n == 0 || us > f->max_us)) {
-            if ((rc = rhei__sc_pos_set(&f->max, RHEI__AFTER_TS, &r[t->ts_idx], 1, e)))
-                return rc;
+        if (f->copy && ((f->max.n == 0 && max_i < 0) || us > f->max_us)) {
+            max_i = (long)i;
             f->max_us = us;
         }
     }
-    return RHEI_OK;
+    if (rc == RHEI_OK && max_i >= 0) /* natives copied once per chunk, not per new maximum */
+        rc = rhei__sc_pos_set(&f->max, RHEI__AFTER_TS, &rhei__batch_row(b, (size_t)max_i)[t->ts_idx],
+                              1, e);
+    return rc;
 }
 
 /* The key set learns applied events. It may do so before their commit: a key wrongly held
@@ -293,7 +302,7 @@ static int copy_rows(sc_cycle *c, sc_table *t, feed *f, rhei__err *e)
         rc = sc->vt->alter_table(sc->olap, t->resync_from, t->olap_shape, sc->history, e);
     rhei__sc_query_init(t, &q);
     q.cutoff = native_cutoff(c, t, &cv, buf, sizeof buf);
-    q.chunk = (size_t)sc->page_size;
+    q.chunk = COPY_CHUNK;
     if (rc == RHEI_OK)
         rc = sc->svt->select(sc->src, &q, &t->page, copy_fn, f, e);
     rhei__batch_reset(&t->page, t->read);
@@ -379,7 +388,7 @@ static int source_keys(sc_cycle *c, sc_table *t, keyscan *k, rhei__err *e)
     q.cols = kt;
     q.ts_index = t->npk;
     q.key_index = 0;
-    q.chunk = (size_t)c->sc->page_size;
+    q.chunk = COPY_CHUNK;
     rc = c->sc->svt->select(c->sc->src, &q, &b, keys_fn, k, e);
     rhei__batch_free(&b);
     rhei__table_free(kt);

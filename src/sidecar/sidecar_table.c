@@ -151,6 +151,8 @@ static int build_shapes(sc_table *t, rhei__err *e)
         rc = check_ts_type(t, e);
     if (rc == RHEI_OK)
         rc = rhei__table_new(t->name, -1, m.v, m.n, &t->shape, e);
+    if (rc == RHEI_OK)
+        t->ts_shape_idx = rhei__table_col(t->shape, t->updated_at);
     if (rc == RHEI_OK) {
         memcpy(r.v, m.v, m.n * sizeof *r.v);
         r.n = m.n;
@@ -364,9 +366,11 @@ static int resolve_unit(rhei__sidecar *sc, sc_table *t, rhei__err *e)
 {
     rhei__src_query q;
     rhei_value v;
+    rhei_type ty = t->src.v[t->ts_src].type;
     t->unit_us = t->unit_cfg;
-    if (t->unit_us)
-        return RHEI_OK;
+    if (t->unit_us || (sc->kind == RHEI__SRC_POSTGRES && ty != RHEI_TYPE_INTEGER &&
+                       ty != RHEI_TYPE_REAL && ty != RHEI_TYPE_DECIMAL))
+        return RHEI_OK; /* PostgreSQL types are strict: only a number column has a unit */
     rhei__sc_query_init(t, &q);
     int rc = sc->svt->max_ts(sc->src, &q, &v, e);
     int64_t us;

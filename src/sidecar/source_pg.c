@@ -36,16 +36,22 @@ static void drop_connection(rhei__src *s)
     s->conn = NULL;
 }
 
-/* The last line of a libpq message, without the trailing newline. */
+/* The first line of a libpq message without its severity ("ERROR:  ", "FATAL:  "): the
+ * cause; the lines after it are hints for a terminal. */
 static void clean_msg(const char *m, char *buf, size_t size)
 {
-    rhei__strlcpy(buf, m && *m ? m : "unknown error", size);
+    static const char *const severities[] = {"ERROR:", "FATAL:", "PANIC:"};
+    if (!m || !*m)
+        m = "unknown error";
+    for (size_t i = 0; i < sizeof severities / sizeof *severities; i++)
+        if (strncmp(m, severities[i], strlen(severities[i])) == 0)
+            for (m += strlen(severities[i]); *m == ' '; m++)
+                ;
+    rhei__strlcpy(buf, m, size);
+    buf[strcspn(buf, "\n")] = '\0';
     size_t n = strlen(buf);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+    while (n && buf[n - 1] == ' ')
         buf[--n] = '\0';
-    for (char *p = buf; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
 }
 
 static int unreachable(rhei__src *s, rhei__err *e)
@@ -78,13 +84,14 @@ static int connect_db(rhei__src *s, rhei__err *e)
  * RHEI_NOTFOUND (the caller names which); anything else RHEI_SOURCE. Clears r. */
 static int pg_error(rhei__src *s, PGresult *r, const char *what, rhei__err *e)
 {
-    char msg[512];
-    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    char msg[512], state[8] = "";
+    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    rhei__strlcpy(state, st ? st : "", sizeof state);
     clean_msg(r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn), msg, sizeof msg);
     PQclear(r);
     if (!s->conn || PQstatus(s->conn) != CONNECTION_OK)
         return unreachable(s, e);
-    if (state && (strcmp(state, "42703") == 0 || strcmp(state, "42P01") == 0))
+    if (strcmp(state, "42703") == 0 || strcmp(state, "42P01") == 0)
         return rhei__err_set(e, RHEI_NOTFOUND, "%s: postgres: %s", what, msg);
     return rhei__err_set(e, RHEI_SOURCE, "%s: postgres: %s", what, msg);
 }
@@ -215,16 +222,24 @@ static int src_describe(rhei__src *s, const char *table, rhei__src_cols *out, rh
 
 /* ---- reading rows ------------------------------------------------------------------------ */
 
+/* A column of the polled table, qualified: the SELECT list repeats names (the timestamp and
+ * key columns are read twice), which would make a bare name in ORDER BY ambiguous. */
+static void put_col(rhei__buf *b, const char *name)
+{
+    rhei__buf_puts(b, "_rhei_t.");
+    rhei__buf_ident(b, name);
+}
+
 static void put_ts(rhei__buf *b, const rhei__src_query *q)
 {
     if (q->ts_alt) {
         rhei__buf_puts(b, "COALESCE(");
-        rhei__buf_ident(b, q->ts_col);
+        put_col(b, q->ts_col);
         rhei__buf_puts(b, ", ");
-        rhei__buf_ident(b, q->ts_alt);
+        put_col(b, q->ts_alt);
         rhei__buf_puts(b, ")");
     } else {
-        rhei__buf_ident(b, q->ts_col);
+        put_col(b, q->ts_col);
     }
 }
 
@@ -244,7 +259,7 @@ static void build_where(rhei__buf *b, const rhei__src_query *q)
         put_ts(b, q);
         for (size_t k = 0; k < q->npk; k++) {
             rhei__buf_puts(b, ", ");
-            rhei__buf_ident(b, q->pk[k]);
+            put_col(b, q->pk[k]);
         }
         rhei__buf_puts(b, ") > (");
         put_param(b, &n, q->ts_decl);
@@ -277,18 +292,19 @@ static void build_select(rhei__buf *b, const rhei__src_query *q)
             put_ts(b, q);
             rhei__buf_puts(b, "::text");
         } else {
-            rhei__buf_ident(b, q->cols->cols[i].name);
+            put_col(b, q->cols->cols[i].name);
         }
     }
     rhei__buf_puts(b, " FROM ");
     rhei__buf_ident(b, q->table);
+    rhei__buf_puts(b, " AS _rhei_t");
     build_where(b, q);
     if (q->ordered) {
         rhei__buf_puts(b, " ORDER BY ");
         put_ts(b, q);
         for (size_t k = 0; k < q->npk; k++) {
             rhei__buf_puts(b, ", ");
-            rhei__buf_ident(b, q->pk[k]);
+            put_col(b, q->pk[k]);
         }
     }
     if (q->limit > 0)
@@ -337,17 +353,18 @@ static int decode_bytea(const char *s, size_t n, rhei__batch *b, rhei_value *v)
 {
     if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2)
         return RHEI_TYPE;
-    char *d = (char *)rhei__batch_copy(b, "", (n - 2) / 2);
-    if (!d && n > 2)
+    /* the hex digits go to the arena and are decoded in place (byte i from digits 2i, 2i+1) */
+    char *d = (char *)rhei__batch_copy(b, s + 2, n - 2);
+    if (!d)
         return RHEI_NOMEM;
     for (size_t i = 0; i < (n - 2) / 2; i++) {
-        int hi = hexval(s[2 + 2 * i]), lo = hexval(s[3 + 2 * i]);
+        int hi = hexval(d[2 * i]), lo = hexval(d[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return RHEI_TYPE;
         d[i] = (char)(hi << 4 | lo);
     }
     v->type = RHEI_TYPE_BLOB;
-    v->s = d ? d : "";
+    v->s = d;
     v->n = (n - 2) / 2;
     return RHEI_OK;
 }
@@ -529,6 +546,7 @@ static int src_max_ts(rhei__src *s, const rhei__src_query *q, rhei_value *out, r
     put_ts(&s->sql, q);
     rhei__buf_puts(&s->sql, ")::text FROM ");
     rhei__buf_ident(&s->sql, q->table);
+    rhei__buf_puts(&s->sql, " AS _rhei_t");
     int rc = rhei__buf_check(&s->sql, e);
     if (rc == RHEI_OK)
         rc = run(s, rhei__buf_str(&s->sql), 0, NULL, &r, "cannot read the source", e);

@@ -74,6 +74,9 @@ static int connect_db(rhei__src *s, rhei__err *e)
         return unreachable(s, why, e);
     }
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* "col" must name a column: as a string literal a dropped column would read as text */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     /* Reading the schema proves it is a database (open alone does not touch the file). */
     rc = sqlite3_exec(s->db, "PRAGMA query_only = 1; SELECT count(*) FROM sqlite_master",
                       NULL, NULL, NULL);
@@ -206,16 +209,24 @@ static int src_describe(rhei__src *s, const char *table, rhei__src_cols *out, rh
 }
 
 /* The timestamp expression: "u" or COALESCE("u", "c"). */
+/* A column of the polled table, qualified: the SELECT list repeats names (the timestamp and
+ * key columns are read twice), which would make a bare name in ORDER BY ambiguous. */
+static void put_col(rhei__buf *b, const char *name)
+{
+    rhei__buf_puts(b, "_rhei_t.");
+    rhei__buf_ident(b, name);
+}
+
 static void put_ts(rhei__buf *b, const rhei__src_query *q)
 {
     if (q->ts_alt) {
         rhei__buf_puts(b, "COALESCE(");
-        rhei__buf_ident(b, q->ts_col);
+        put_col(b, q->ts_col);
         rhei__buf_puts(b, ", ");
-        rhei__buf_ident(b, q->ts_alt);
+        put_col(b, q->ts_alt);
         rhei__buf_puts(b, ")");
     } else {
-        rhei__buf_ident(b, q->ts_col);
+        put_col(b, q->ts_col);
     }
 }
 
@@ -229,10 +240,11 @@ static void build_select(rhei__buf *b, const rhei__src_query *q)
         if (i == q->ts_index)
             put_ts(b, q);
         else
-            rhei__buf_ident(b, q->cols->cols[i].name);
+            put_col(b, q->cols->cols[i].name);
     }
     rhei__buf_puts(b, " FROM ");
     rhei__buf_ident(b, q->table);
+    rhei__buf_puts(b, " AS _rhei_t");
     rhei__buf_puts(b, " WHERE ");
     put_ts(b, q);
     if (q->after == RHEI__AFTER_KEY) {
@@ -240,7 +252,7 @@ static void build_select(rhei__buf *b, const rhei__src_query *q)
         put_ts(b, q);
         for (size_t k = 0; k < q->npk; k++) {
             rhei__buf_puts(b, ", ");
-            rhei__buf_ident(b, q->pk[k]);
+            put_col(b, q->pk[k]);
         }
         rhei__buf_puts(b, ") > (?");
         for (size_t k = 0; k < q->npk; k++)
@@ -259,7 +271,7 @@ static void build_select(rhei__buf *b, const rhei__src_query *q)
         put_ts(b, q);
         for (size_t k = 0; k < q->npk; k++) {
             rhei__buf_puts(b, ", ");
-            rhei__buf_ident(b, q->pk[k]);
+            put_col(b, q->pk[k]);
         }
     }
     if (q->limit > 0)
@@ -382,6 +394,7 @@ static int src_max_ts(rhei__src *s, const rhei__src_query *q, rhei_value *out, r
     put_ts(&sql, q);
     rhei__buf_puts(&sql, ") FROM ");
     rhei__buf_ident(&sql, q->table);
+    rhei__buf_puts(&sql, " AS _rhei_t");
     int rc = rhei__buf_check(&sql, e);
     if (rc == RHEI_OK)
         rc = prepare(s, rhei__buf_str(&sql), &st, e);

@@ -500,3 +500,11 @@ int rhei__sync_detach(rhei__sync *s, rhei__err *e)
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
+
+int64_t rhei__sync_applied_now(rhei__sync *s)
+{
+    pthread_mutex_lock(&s->stat_mu);
+    int64_t a = s->applied_pub;
+    pthread_mutex_unlock(&s->stat_mu);
+    return a;
+}

@@ -34,6 +34,8 @@ int rhei__sync_cycle(rhei__sync *s, rhei_sync_stats *out, rhei__err *e);
 /* Cycles until the applied position reaches target (read-your-writes). */
 int rhei__sync_until(rhei__sync *s, int64_t target, rhei_sync_stats *out, rhei__err *e);
 int64_t rhei__sync_applied(rhei__sync *s);
+/* The last published applied position, without waiting for a running cycle. */
+int64_t rhei__sync_applied_now(rhei__sync *s);
 void rhei__sync_status(rhei__sync *s, rhei_sync_status *out);
 
 /* The lock every OLAP write transaction is taken under (sync cycles hold it); other

@@ -13,7 +13,7 @@ start_dashboard() {
 }
 
 start_dashboard
-tm_wait_re '^orders +3 +3 +0$'
+tm_wait_re '^orders +3 +3 +0 +0$'
 tm_wait "sync       this process, every 100 ms, running"
 tm_wait "events/s"
 tm_wait "cycle us"
@@ -25,12 +25,12 @@ for i in 4 5 6 7 8; do # a second process writes while the dashboard runs
     "$RH" exec --db "$DB" "INSERT INTO orders VALUES ($i, 'w$i', $i)" </dev/null ||
         fail "rh exec insert $i while the dashboard runs"
 done
-tm_wait_re '^orders +8 +8 +0$' 30
+tm_wait_re '^orders +8 +8 +0 +0$' 30
 sqlite3 "$DB" "INSERT INTO orders VALUES (9, 'sqlite3', 1); DELETE FROM orders WHERE id = 1" ||
     fail "sqlite3 write"
-tm_wait_re '^orders +8 +8 +0$' 30
+tm_wait_re '^orders +8 +8 +0 +0$' 30
 sqlite3 "$DB" "INSERT INTO orders VALUES (10, 'sqlite3', 1)" || fail "sqlite3 write"
-tm_wait_re '^orders +9 +9 +0$' 30
+tm_wait_re '^orders +9 +9 +0 +0$' 30
 tm_wait_re 'events applied [1-9][0-9]*' 10
 ok "counts follow writes from other processes (rh exec, sqlite3)"
 
@@ -41,7 +41,7 @@ ok "q leaves with 0 and restores the terminal"
 
 tm send-keys C-l
 tm_line "'$RH' dashboard --db '$DB' --refresh 100; echo EXIT2=\$?"
-tm_wait_re '^orders +9 +9 +0$'
+tm_wait_re '^orders +9 +9 +0 +0$'
 tm send-keys C-c
 tm_wait "EXIT2=0"
 [ "$(alt_screen)" = 0 ] || fail "the terminal was left on the alternate screen after Ctrl-C"
@@ -49,7 +49,7 @@ ok "Ctrl-C leaves with 0 and restores the terminal"
 
 prev=$(owner_pid "$DB")
 tm_line "'$RH' dashboard --db '$DB' --refresh 100; echo EXIT3=\$?"
-tm_wait_re '^orders +9 +9 +0$'
+tm_wait_re '^orders +9 +9 +0 +0$'
 new_owner() { local p; p=$(owner_pid "$DB"); [ -n "$p" ] && [ "$p" != "$prev" ]; }
 wait_for 10 "the new dashboard's pid in the lock file" new_owner
 pid=$(owner_pid "$DB")

@@ -19,10 +19,15 @@ TEST(quick_start_routes_and_syncs)
     char dir[64];
     rhei_db *db = fresh(dir, sizeof dir, (th_opts){0});
     th_exec(db, "INSERT INTO t (id, name, qty) VALUES (1, 'a', 10), (2, 'b', 20)");
+    int64_t pending = -1;
+    CHECK_OK(db, rhei_table_pending(db, "t", &pending));
+    CHECK_INT(pending, 2);
     rhei_sync_stats st;
     CHECK_OK(db, rhei_sync_now(db, &st));
     CHECK_INT(st.events, 2);
     CHECK_INT(st.inserted, 2);
+    CHECK_OK(db, rhei_table_pending(db, "t", &pending));
+    CHECK_INT(pending, 0);
     CHECK(st.last_position > 0);
     rhei_result *r = NULL;
     CHECK_OK(db, rhei_query(db, "SELECT sum(qty) FROM t", NULL, 0, &r));
