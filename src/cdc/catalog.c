@@ -247,10 +247,11 @@ static int reap_dead(rhei__conn *w, rhei__err *e)
     return rc;
 }
 
-int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, rhei__err *e)
+int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, int64_t max_rows,
+                    int *out_more, rhei__err *e)
 {
-    int64_t upto = applied;
-    rhei_value p;
+    int64_t upto = applied, lo = 0;
+    *out_more = 0;
     int rc = rhei__conn_exec(w, "BEGIN IMMEDIATE", NULL, 0, NULL, e);
     if (rc == RHEI_OK)
         rc = rhei__cdc_consumer_set(w, name, applied, e);
@@ -258,7 +259,12 @@ int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, rhei__err 
         rc = reap_dead(w, e);
     if (rc == RHEI_OK)
         rc = scalar(w, "SELECT min(applied) FROM _rhei_consumers", 0, &upto, e);
-    p = rhei_int(upto < applied ? upto : applied);
+    if (rc == RHEI_OK)
+        rc = scalar(w, "SELECT coalesce(min(seq), 0) FROM _rhei_log", 0, &lo, e);
+    if (upto > applied)
+        upto = applied;
+    int64_t hi = lo + max_rows - 1 < upto ? lo + max_rows - 1 : upto;
+    rhei_value p = rhei_int(hi);
     if (rc == RHEI_OK)
         rc = rhei__conn_exec(w, "DELETE FROM _rhei_log WHERE seq <= ?1 AND seq <"
                                 " (SELECT max(seq) FROM _rhei_log)", &p, 1, NULL, e);
@@ -273,5 +279,6 @@ int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, rhei__err 
         rhei__conn_exec(w, "ROLLBACK", NULL, 0, NULL, &tmp);
         return rhei__err_wrap(e, "cannot prune the change log");
     }
+    *out_more = hi < upto;
     return RHEI_OK;
 }

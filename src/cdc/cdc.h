@@ -72,9 +72,12 @@ int rhei__cdc_oldest_ts(rhei__conn *c, int64_t after, int64_t *out, rhei__err *e
  * on close, or when its process is gone. */
 int rhei__cdc_consumer_set(rhei__conn *w, const char *name, int64_t applied, rhei__err *e);
 int rhei__cdc_consumer_drop(rhei__conn *w, const char *name, rhei__err *e);
-/* Records `name`'s applied position, then deletes events at or below the smallest position
- * of all live consumers (keeping the newest row) and records pruned_upto. */
-int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, rhei__err *e);
+/* Records `name`'s applied position, then deletes at most max_rows events at or below the
+ * smallest position of all live consumers (oldest first, keeping the newest row), in one
+ * transaction, and records pruned_upto. *out_more is 1 while more remain to delete: callers
+ * release the writer between calls so writes never wait behind a large prune. */
+int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, int64_t max_rows,
+                    int *out_more, rhei__err *e);
 int rhei__cdc_pruned_upto(rhei__conn *c, int64_t *out, rhei__err *e);
 
 /* --- reading the log (sync side) --------------------------------------------------------- */

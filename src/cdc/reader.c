@@ -238,7 +238,7 @@ int rhei__cdc_copy_table(rhei__conn *c, const rhei__table *t, size_t chunk, rhei
                                                    &st, NULL)) != SQLITE_OK)
         rc = rhei__oltp_error(rhei__conn_db(c), src, e);
     while (rc == RHEI_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        rhei_value *row = rhei__batch_add(&b, 0, 0, RHEI__OP_INSERT);
+        rhei_value *row = rhei__batch_add_raw(&b, 0, 0, RHEI__OP_INSERT); /* all decoded */
         if (!row) {
             rc = rhei__err_nomem(e);
             break;

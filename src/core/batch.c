@@ -63,6 +63,14 @@ void rhei__batch_free(rhei__batch *b)
 
 rhei_value *rhei__batch_add(rhei__batch *b, int64_t seq, int64_t ts, rhei__op op)
 {
+    rhei_value *row = rhei__batch_add_raw(b, seq, ts, op);
+    if (row)
+        memset(row, 0, b->table->ncols * sizeof *row); /* RHEI_TYPE_NULL == 0 */
+    return row;
+}
+
+rhei_value *rhei__batch_add_raw(rhei__batch *b, int64_t seq, int64_t ts, rhei__op op)
+{
     size_t ncols = b->table->ncols;
     if (b->nrows == b->cap) {
         size_t ncap = b->cap ? b->cap * 2 : 1024;
@@ -92,9 +100,7 @@ rhei_value *rhei__batch_add(rhei__batch *b, int64_t seq, int64_t ts, rhei__op op
         b->nupdates++;
     else
         b->ndeletes++;
-    rhei_value *row = b->vals + i * ncols;
-    memset(row, 0, ncols * sizeof *row); /* RHEI_TYPE_NULL == 0 */
-    return row;
+    return b->vals + i * ncols;
 }
 
 const char *rhei__batch_copy(rhei__batch *b, const char *s, size_t n)

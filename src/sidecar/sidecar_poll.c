@@ -103,8 +103,8 @@ static int add_event(feed *f, const rhei_value *r, int64_t ts, int64_t us, rhei_
     return RHEI_OK;
 }
 
-/* Events for the rows of b from f->used on; stops at a bad timestamp (error) and, for a
- * page, at the first row past the cutoff (the rest of an ordered page is newer still). */
+/* Events for the rows of b; stops at a bad timestamp (error) and, for a page, at the first
+ * row past the cutoff (the rest of an ordered page is newer still). */
 static int build_events(feed *f, const rhei__batch *b, rhei__err *e)
 {
     sc_table *t = f->t;
@@ -134,9 +134,10 @@ static int build_events(feed *f, const rhei__batch *b, rhei__err *e)
             f->max_us = us;
         }
     }
-    if (rc == RHEI_OK && max_i >= 0) /* natives copied once per chunk, not per new maximum */
-        rc = rhei__sc_pos_set(&f->max, RHEI__AFTER_TS, &rhei__batch_row(b, (size_t)max_i)[t->ts_idx],
-                              1, e);
+    if (rc == RHEI_OK && max_i >= 0) { /* natives copied once per chunk, not per maximum */
+        const rhei_value *r = rhei__batch_row(b, (size_t)max_i);
+        rc = rhei__sc_pos_set(&f->max, RHEI__AFTER_TS, &r[t->ts_idx], 1, e);
+    }
     return rc;
 }
 

@@ -320,8 +320,9 @@ static const char kv_table_name[] = "_rhei_sidecar_kv";
 
 static int kv_table(rhei__sidecar *sc, rhei__table **out, rhei__err *e)
 {
-    static const rhei__colspec cols[2] = {{(char *)"key", (char *)"TEXT", RHEI_TYPE_TEXT, 0, 0, 1},
-                                          {(char *)"value", (char *)"TEXT", RHEI_TYPE_TEXT, 0, 0, 0}};
+    static const rhei__colspec cols[2] = {
+        {(char *)"key", (char *)"TEXT", RHEI_TYPE_TEXT, 0, 0, 1},
+        {(char *)"value", (char *)"TEXT", RHEI_TYPE_TEXT, 0, 0, 0}};
     (void)sc;
     return rhei__table_new(kv_table_name, -1000000, cols, 2, out, e);
 }

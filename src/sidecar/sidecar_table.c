@@ -188,12 +188,12 @@ static int build_pk_decl(sc_table *t, rhei__err *e)
 
 /* ---- the OLAP side ----------------------------------------------------------------------- */
 
-/* "v1|<tid>" then name|type|precision|scale|pk per column. */
-static int schema_encode(const rhei__table *s, rhei__buf *b, rhei__err *e)
+/* "v1|<tid>|<history|mirror>" then name|type|precision|scale|pk per column. */
+static int schema_encode(const rhei__table *s, int history, rhei__buf *b, rhei__err *e)
 {
     char num[96];
     rhei__buf_reset(b);
-    rhei__buf_printf(b, "v1|%lld", (long long)s->tid);
+    rhei__buf_printf(b, "v1|%lld|%s", (long long)s->tid, history ? "history" : "mirror");
     for (size_t i = 0; i < s->ncols; i++) {
         const rhei__colspec *c = &s->cols[i];
         rhei__sc_put_field(b, c->name);
@@ -204,7 +204,9 @@ static int schema_encode(const rhei__table *s, rhei__buf *b, rhei__err *e)
     return rhei__buf_check(b, e);
 }
 
-static int schema_decode(const char *name, char *text, rhei__table **out, rhei__err *e)
+/* The stored shape; *out_history the storage mode it was made for. */
+static int schema_decode(const char *name, char *text, rhei__table **out, int *out_history,
+                         rhei__err *e)
 {
     size_t max = 2;
     for (const char *p = text; *p; p++)
@@ -214,12 +216,14 @@ static int schema_decode(const char *name, char *text, rhei__table **out, rhei__
     long long tid = 0;
     int rc = (f && cols) ? RHEI_OK : rhei__err_nomem(e);
     long n = rc ? 0 : rhei__sc_split(text, f, max);
-    if (rc == RHEI_OK && (n < 2 || (n - 2) % 5 || strcmp(f[0], "v1") != 0 ||
+    if (rc == RHEI_OK && (n < 3 || (n - 3) % 5 || strcmp(f[0], "v1") != 0 ||
                           sscanf(f[1], "%lld", &tid) != 1))
         rc = rhei__err_set(e, RHEI_CORRUPT, "malformed stored shape of table '%s'", name);
-    size_t ncols = rc ? 0 : (size_t)(n - 2) / 5;
+    if (rc == RHEI_OK)
+        *out_history = strcmp(f[2], "history") == 0;
+    size_t ncols = rc ? 0 : (size_t)(n - 3) / 5;
     for (size_t i = 0; rc == RHEI_OK && i < ncols; i++) {
-        char **c = f + 2 + 5 * i;
+        char **c = f + 3 + 5 * i;
         int type = 0;
         cols[i].name = c[0];
         cols[i].decl = (char *)"";
@@ -269,7 +273,7 @@ static int merge_shape(sc_table *t, const rhei__table *s, rhei__table **out, rhe
 
 int rhei__sc_schema_store(rhei__sidecar *sc, sc_table *t, rhei__buf *tmp, rhei__err *e)
 {
-    int rc = schema_encode(t->olap_shape, tmp, e);
+    int rc = schema_encode(t->olap_shape, sc->history, tmp, e);
     return rc ? rc : rhei__sc_kv_set(sc, t->kv_schema, rhei__buf_str(tmp), e);
 }
 
@@ -309,7 +313,8 @@ static int load_keys(rhei__sidecar *sc, sc_table *t, rhei__err *e)
     for (size_t i = 0; rc == RHEI_OK && i < rhei_result_row_count(r); i++) {
         for (size_t k = 0; k < t->npk; k++)
             key[k] = rhei_result_value(r, i, k);
-        rc = rhei__keyset_set(&t->keys, rhei__sc_key_hash(t->shape, key), 1);
+        if (rhei__keyset_set(&t->keys, rhei__sc_key_hash(t->shape, key), 1))
+            rc = rhei__err_nomem(e);
     }
     rhei_result_free(r);
     rhei__buf_free(&q);
@@ -334,12 +339,19 @@ static int load_state(rhei__sidecar *sc, sc_table *t, rhei__err *e)
     int have = rc == RHEI_OK && f.found;
     if (have && (rc = rhei__sc_kv_get(sc, t->kv_wm, &wm, e)) == RHEI_NOTFOUND)
         have = 0, rc = RHEI_OK;
-    if (have && (rc = rhei__sc_kv_get(sc, t->kv_schema, &shape, e)) == RHEI_NOTFOUND)
+    if (rc == RHEI_OK && have &&
+        (rc = rhei__sc_kv_get(sc, t->kv_schema, &shape, e)) == RHEI_NOTFOUND)
         have = 0, rc = RHEI_OK;
     if (rc == RHEI_OK && have)
         rc = rhei__sc_pos_decode(rhei__buf_str(&wm), t->npk, &t->pos, e);
+    int history = sc->history;
     if (rc == RHEI_OK && have)
-        rc = schema_decode(t->name, shape.p, &stored, e);
+        rc = schema_decode(t->name, shape.p, &stored, &history, e);
+    if (rc == RHEI_OK && have && history != sc->history) { /* the other mode: copy afresh */
+        rhei__table_free(stored);
+        stored = NULL;
+        have = 0;
+    }
     if (rc == RHEI_OK && have && (rc = merge_shape(t, stored, &t->olap_shape, e)) != RHEI_OK)
         stop(t, e);
     if (rc == RHEI_OK && have) {

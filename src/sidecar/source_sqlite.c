@@ -306,9 +306,17 @@ static int read_raw(sqlite3_stmt *st, int i, rhei__batch *b, rhei_value *v)
     const void *p;
     int n;
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: v->type = RHEI_TYPE_NULL; return RHEI_OK;
-    case SQLITE_INTEGER: v->type = RHEI_TYPE_INTEGER; v->i = sqlite3_column_int64(st, i); return RHEI_OK;
-    case SQLITE_FLOAT: v->type = RHEI_TYPE_REAL; v->f = sqlite3_column_double(st, i); return RHEI_OK;
+    case SQLITE_NULL:
+        v->type = RHEI_TYPE_NULL;
+        return RHEI_OK;
+    case SQLITE_INTEGER:
+        v->type = RHEI_TYPE_INTEGER;
+        v->i = sqlite3_column_int64(st, i);
+        return RHEI_OK;
+    case SQLITE_FLOAT:
+        v->type = RHEI_TYPE_REAL;
+        v->f = sqlite3_column_double(st, i);
+        return RHEI_OK;
     case SQLITE_BLOB:
         v->type = RHEI_TYPE_BLOB;
         p = sqlite3_column_blob(st, i);

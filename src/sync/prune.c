@@ -6,6 +6,7 @@
 
 #define PRUNE_MIN_EVENTS 4096
 #define PRUNE_MIN_US 1000000
+#define PRUNE_CHUNK 20000 /* rows per transaction: a write waits at most one chunk */
 
 static void *pruner_main(void *arg)
 {
@@ -19,9 +20,12 @@ static void *pruner_main(void *arg)
         int64_t target = s->prune_target;
         pthread_mutex_unlock(&s->prune_mu);
         rhei__err e;
-        rhei__conn *w = rhei__oltp_writer(s->oltp);
-        int rc = rhei__cdc_prune(w, s->consumer, target, &e);
-        rhei__oltp_writer_release(s->oltp);
+        int rc, more;
+        do {
+            rhei__conn *w = rhei__oltp_writer(s->oltp);
+            rc = rhei__cdc_prune(w, s->consumer, target, PRUNE_CHUNK, &more, &e);
+            rhei__oltp_writer_release(s->oltp);
+        } while (rc == RHEI_OK && more && !s->pruner_stop);
         pthread_mutex_lock(&s->prune_mu);
         s->last_prune_us = rhei__now_us();
         if (rc == RHEI_OK)

@@ -243,14 +243,26 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
     }
 }
 
+/* Key values compare by their type's field only: rows added raw leave the others unset. */
+static int value_eq(const rhei_value *x, const rhei_value *y)
+{
+    if (x->type != y->type)
+        return 0;
+    switch (x->type) {
+    case RHEI_TYPE_NULL: return 1;
+    case RHEI_TYPE_REAL: return x->f == y->f;
+    case RHEI_TYPE_TEXT:
+    case RHEI_TYPE_BLOB:
+    case RHEI_TYPE_DECIMAL: return x->n == y->n && (!x->n || memcmp(x->s, y->s, x->n) == 0);
+    default: return x->i == y->i;
+    }
+}
+
 static int keys_equal(const rhei__table *t, const rhei_value *a, const rhei_value *b)
 {
-    for (size_t k = 0; k < t->npk; k++) {
-        const rhei_value *x = &a[t->pk_idx[k]], *y = &b[t->pk_idx[k]];
-        if (x->type != y->type || x->i != y->i || x->n != y->n ||
-            memcmp(&x->f, &y->f, sizeof x->f) != 0 || (x->n && memcmp(x->s, y->s, x->n) != 0))
+    for (size_t k = 0; k < t->npk; k++)
+        if (!value_eq(&a[t->pk_idx[k]], &b[t->pk_idx[k]]))
             return 0;
-    }
     return 1;
 }
 
@@ -279,7 +291,7 @@ static int resolve_pre(tstate *st, const rhei__table *v, rhei__err *e)
     int replaced = p->nrows && b->op[last] == RHEI__OP_INSERT && p->table == v &&
                    keys_equal(v, rhei__batch_row(p, 0), rhei__batch_row(b, last));
     if (replaced) {
-        rhei_value *row = rhei__batch_add(b, p->seq[0], p->ts[0], RHEI__OP_DELETE);
+        rhei_value *row = rhei__batch_add(b, p->seq[0], p->ts[0], RHEI__OP_DELETE); /* NULLs */
         if (!row)
             return rhei__err_nomem(e);
         for (size_t k = 0; k < v->npk; k++) {
@@ -315,7 +327,8 @@ static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_
     rhei__batch *b = pre ? &st->pre : &st->batch;
     if (b->table != v || pre)
         rhei__batch_reset(b, v);
-    rhei_value *row = rhei__batch_add(b, ev->seq, ts, pre ? RHEI__OP_DELETE : (rhei__op)ev->op);
+    /* Every value is decoded from the log row (NULLs included): no need to clear it. */
+    rhei_value *row = rhei__batch_add_raw(b, ev->seq, ts, pre ? RHEI__OP_DELETE : (rhei__op)ev->op);
     if (!row)
         return rhei__err_nomem(e);
     int rc = rhei__cdc_cursor_values(cur, v, b, row, e);

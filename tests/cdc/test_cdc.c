@@ -114,7 +114,9 @@ TEST(prune_keeps_positions_monotonic)
     exec("INSERT INTO t VALUES (1), (2), (3)");
     int64_t h, pruned;
     CHECK_INT(rhei__cdc_head(w, &h, &e), RHEI_OK);
-    CHECK_INT(rhei__cdc_prune(w, "a", h, &e), RHEI_OK);
+    int more = 1;
+    CHECK_INT(rhei__cdc_prune(w, "a", h, 1000, &more, &e), RHEI_OK);
+    CHECK_INT(more, 0);
     CHECK_INT(rhei__cdc_pruned_upto(w, &pruned, &e), RHEI_OK);
     CHECK_INT(pruned, h);
     exec("INSERT INTO t VALUES (4)");
@@ -173,14 +175,19 @@ TEST(prune_respects_other_consumers)
     exec("INSERT INTO _rhei_consumers VALUES ('mem:999999999:1', 0, 999999999)"); /* dead */
     exec("INSERT INTO t VALUES (1), (2), (3)");
     CHECK_INT(rhei__cdc_head(w, &h1, &e), RHEI_OK);
-    CHECK_INT(rhei__cdc_prune(w, "me", h1, &e), RHEI_OK);
+    int more = 1;
+    CHECK_INT(rhei__cdc_prune(w, "me", h1, 1, &more, &e), RHEI_OK); /* one row at a time */
+    CHECK_INT(more, 0); /* the durable consumer holds the rest: nothing more to delete */
     CHECK_INT(rhei__cdc_pruned_upto(w, &pruned, &e), RHEI_OK);
     CHECK_INT(pruned, h0); /* the durable consumer still needs h0+1.. ; the dead one is gone */
     char ops[64];
     ops_after(h0, ops, sizeof ops);
     CHECK_STR(ops, "I I I");
     CHECK_INT(rhei__cdc_consumer_drop(w, "duckdb:/other.duckdb", &e), RHEI_OK);
-    CHECK_INT(rhei__cdc_prune(w, "me", h1, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_prune(w, "me", h1, 2, &more, &e), RHEI_OK);
+    CHECK_INT(more, 1);
+    CHECK_INT(rhei__cdc_prune(w, "me", h1, 2, &more, &e), RHEI_OK);
+    CHECK_INT(more, 0);
     ops_after(0, ops, sizeof ops);
     CHECK_STR(ops, "I"); /* only the newest row is kept */
     teardown();
