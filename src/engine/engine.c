@@ -71,6 +71,7 @@ int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
     db->names = names;
     db->nnames = n;
     db->names_at_us = rhei__now_us();
+    db->names_gen++;
     pthread_mutex_unlock(&db->names_mu);
     return RHEI_OK;
 }
@@ -123,8 +124,11 @@ static void destroy(rhei_db *db)
     rhei__oltp_close(db->oltp);
     free_names(db);
     rhei_config_free(db->cfg);
+    for (size_t i = 0; i < sizeof db->rcache / sizeof db->rcache[0]; i++)
+        rhei__free(db->rcache[i].sql);
     pthread_mutex_destroy(&db->names_mu);
     pthread_mutex_destroy(&db->count_mu);
+    pthread_mutex_destroy(&db->rcache_mu);
     rhei__free(db);
 }
 
@@ -146,6 +150,7 @@ int rhei_open(const rhei_config *cfg, rhei_db **out)
     }
     pthread_mutex_init(&db->names_mu, NULL);
     pthread_mutex_init(&db->count_mu, NULL);
+    pthread_mutex_init(&db->rcache_mu, NULL);
     int rc = rhei__config_copy(cfg, &db->cfg);
     if (rc) {
         rhei__err_set(&e, rc, "%s", rc == RHEI_NOMEM ? "out of memory" : "invalid config");

@@ -27,6 +27,17 @@ struct rhei_db {
     size_t nnames;
     int64_t names_at_us;       /* when the list was read; refreshed at most once a second */
 
+    /* Routing decisions per SQL text (direct-mapped; invalidated when the table list
+     * changes): a point read's tokenizing costs as much as its SQLite lookup. */
+    pthread_mutex_t rcache_mu;
+    struct rhei__rcache {
+        char *sql;
+        uint64_t hash, gen;
+        int is_write;
+        rhei_route_info info;
+    } rcache[64];
+    uint64_t names_gen;        /* bumped on every refresh of the table list */
+
     pthread_mutex_t count_mu;
     int64_t routed_oltp, routed_olap, fallbacks;
 };

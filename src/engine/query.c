@@ -61,6 +61,53 @@ static void route(rhei_db *db, const char *sql, rhei_route_info *out)
     }
 }
 
+static uint64_t hash_sql(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The route of sql, from the cache when the same text was routed with the same table list. */
+static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route_info *out)
+{
+    uint64_t h = hash_sql(sql);
+    struct rhei__rcache *c = &db->rcache[h % (sizeof db->rcache / sizeof db->rcache[0])];
+    pthread_mutex_lock(&db->names_mu);
+    int stale = rhei__now_us() - db->names_at_us > NAMES_TTL_US;
+    uint64_t gen = db->names_gen;
+    pthread_mutex_unlock(&db->names_mu);
+    if (!stale) {
+        pthread_mutex_lock(&db->rcache_mu);
+        int hit = c->sql && c->hash == h && c->gen == gen && strcmp(c->sql, sql) == 0;
+        if (hit) {
+            *is_write = c->is_write;
+            *out = c->info;
+        }
+        pthread_mutex_unlock(&db->rcache_mu);
+        if (hit)
+            return;
+    }
+    *is_write = rhei__route_is_write(sql);
+    if (!*is_write)
+        route(db, sql, out); /* may refresh the list: then gen no longer matches next time */
+    pthread_mutex_lock(&db->names_mu);
+    gen = db->names_gen;
+    pthread_mutex_unlock(&db->names_mu);
+    char *copy = strlen(sql) < 4096 ? rhei__strdup(sql) : NULL; /* long texts: not cached */
+    pthread_mutex_lock(&db->rcache_mu);
+    if (copy) {
+        rhei__free(c->sql);
+        c->sql = copy;
+        c->hash = h;
+        c->gen = gen;
+        c->is_write = *is_write;
+        c->info = *out;
+    }
+    pthread_mutex_unlock(&db->rcache_mu);
+}
+
 int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out)
 {
     if (!db || !sql || !out) {
@@ -113,15 +160,17 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         rhei__err_set(&e, RHEI_MISUSE, "rhei_query needs a handle and SQL text");
         return rhei__engine_fail(db, &e);
     }
-    if (rhei__route_is_write(sql)) {
+    rhei_query_opts o = opts ? *opts : (rhei_query_opts){RHEI_SIDE_AUTO, RHEI_EVENTUAL};
+    rhei_route_info ri = {RHEI_SIDE_OLTP, "hint", ""}, auto_ri = ri;
+    int is_write = 0;
+    route_cached(db, sql, &is_write, &auto_ri);
+    if (is_write) {
         rhei__err_set(&e, RHEI_MISUSE, "rhei_query is read-only; run writes and DDL with"
                       " rhei_execute");
         return rhei__engine_fail(db, &e);
     }
-    rhei_query_opts o = opts ? *opts : (rhei_query_opts){RHEI_SIDE_AUTO, RHEI_EVENTUAL};
-    rhei_route_info ri = {RHEI_SIDE_OLTP, "hint", ""};
     if (o.hint == RHEI_SIDE_AUTO)
-        route(db, sql, &ri);
+        ri = auto_ri;
     else
         ri.side = o.hint;
     int rc = RHEI_OK, fallback = 0;
