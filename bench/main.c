@@ -2,6 +2,7 @@
  * measured in the same run, prints one plain-text table with the targets' verdicts, and
  * writes the same figures as JSON. Exit status: 0 ok, 1 a figure was not sane, 2 an error. */
 #include "bench_util.h"
+#include "w_htap.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,8 @@ static const workload workloads[] = {
     {"analytics", w_analytics, "group by, filtered scan, top-10, point reads; 1M, 10M rows"},
     /* Later workloads slot in here, each in its own file with its own rows:
      *   {"sidecar", w_sidecar, "sidecar mode: 10-row cycle p50/p99, initial sync 10K/100K"},
-     *   {"htap", w_htap, "TPC-C transactions with analytical queries at once (CH-benCHmark)"},
      */
+    {"htap", w_htap, "TPC-C transactions with analytical queries at once (CH-benCHmark)"},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 
