@@ -86,7 +86,9 @@ int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e)
     if (rc == RHEI_OK) {
         sc.source = rest;
         sc.poll_interval_ms = num(c, "sidecar.poll_interval_ms", 1000);
-        sc.safety_delay_ms = num(c, "sidecar.safety_delay_ms", 0);
+        /* Default 1 s: a row stamped at its transaction's start but committed later must not
+         * fall behind a watermark that already moved past its stamp (README). */
+        sc.safety_delay_ms = num(c, "sidecar.safety_delay_ms", 1000);
         sc.page_size = num(c, "sidecar.page_size", 10000);
         sc.reconcile_interval_ms = num(c, "sidecar.reconcile_interval_ms", 60000);
         sc.history = db->history;

@@ -85,6 +85,16 @@ static int check_table(const rhei__sidecar_cfg *cfg, size_t i, rhei__err *e)
     return RHEI_OK;
 }
 
+/* "sidecar.<table>.<what>", or NULL when out of memory. */
+static char *kv_key(const char *table, const char *what)
+{
+    size_t n = strlen("sidecar.") + strlen(table) + 1 + strlen(what) + 1;
+    char *k = rhei__malloc(n);
+    if (k)
+        snprintf(k, n, "sidecar.%s.%s", table, what);
+    return k;
+}
+
 static int copy_table(sc_table *t, const rhei__sidecar_table_cfg *c, rhei__err *e)
 {
     int nomem = 0;
@@ -100,17 +110,9 @@ static int copy_table(sc_table *t, const rhei__sidecar_table_cfg *c, rhei__err *
     t->soft_idx = -1;
     if (nomem)
         return rhei__err_nomem(e);
-    rhei__buf b = RHEI__BUF_INIT;
-    rhei__buf_printf(&b, "sidecar.%s.wm", c->name);
-    t->kv_wm = rhei__strdup(rhei__buf_str(&b));
-    rhei__buf_reset(&b);
-    rhei__buf_printf(&b, "sidecar.%s.schema", c->name);
-    t->kv_schema = rhei__strdup(rhei__buf_str(&b));
-    int rc = rhei__buf_check(&b, e);
-    rhei__buf_free(&b);
-    if (rc == RHEI_OK && (!t->kv_wm || !t->kv_schema))
-        rc = rhei__err_nomem(e);
-    return rc;
+    t->kv_wm = kv_key(c->name, "wm");
+    t->kv_schema = kv_key(c->name, "schema");
+    return t->kv_wm && t->kv_schema ? RHEI_OK : rhei__err_nomem(e);
 }
 
 static int check_cfg(const rhei__sidecar_cfg *cfg, rhei__err *e)
@@ -283,12 +285,10 @@ static void maintain_if_idle(rhei__sidecar *sc, const rhei__sidecar_stats *st)
     if (st->rows || !sc->dirty || now - sc->last_maintain_us < MAINTAIN_EVERY_US)
         return;
     rhei__err e;
-    if (sc->lock)
-        rhei__sync_lock(sc->lock);
+    rhei__sc_lock(sc);
     if (sc->vt->maintain(sc->olap, &e) == RHEI_OK)
         sc->dirty = 0;
-    if (sc->lock)
-        rhei__sync_unlock(sc->lock);
+    rhei__sc_unlock(sc);
     sc->last_maintain_us = now;
 }
 

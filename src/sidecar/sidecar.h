@@ -11,9 +11,12 @@
 #define RHEI_SIDECAR_H
 #include "err.h"
 #include "olap.h"
-#include "sync.h"
 #include <stddef.h>
 #include <stdint.h>
+
+/* The engine's sync (sync.h), whose lock the sidecar takes around its OLAP writes. Declared
+ * here, not included: sync.h brings sqlite3.h, which only the SQLite adapter may see. */
+typedef struct rhei__sync rhei__sync;
 
 typedef enum { RHEI__SRC_SQLITE = 1, RHEI__SRC_POSTGRES = 2 } rhei__src_kind;
 

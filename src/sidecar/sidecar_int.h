@@ -163,7 +163,10 @@ int rhei__sc_step(sc_cycle *c, sc_table *t, rhei__err *e);
 /* Reads the source clock once per cycle and sets the cutoff (clock - safety delay). */
 int rhei__sc_source_now(sc_cycle *c, rhei__err *e);
 
-/* sidecar_pos.c: OLAP transactions under the engine's lock, and small stored values. */
+/* sidecar_pos.c: the engine's lock (no-ops without one), OLAP transactions under it, and
+ * small stored values. Only sidecar_pos.c includes sync.h. */
+void rhei__sc_lock(rhei__sidecar *sc);
+void rhei__sc_unlock(rhei__sidecar *sc);
 int rhei__sc_begin(rhei__sidecar *sc, rhei__err *e);
 int rhei__sc_commit(rhei__sidecar *sc, rhei__err *e);
 void rhei__sc_rollback(rhei__sidecar *sc);

@@ -69,7 +69,8 @@ void rhei__src_cols_free(rhei__src_cols *c);
 long rhei__src_cols_find(const rhei__src_cols *c, const char *name);
 
 /* Errors: RHEI_SOURCE "cannot reach source '<kind>:<where>': cause" when the source cannot
- * be opened or the connection is lost (the next call reconnects); RHEI_NOTFOUND when the
+ * be opened or the connection is lost (the next call reconnects; the caller recognises this
+ * case by that exact prefix and skips the source's other tables); RHEI_NOTFOUND when the
  * table or a named column does not exist (the caller re-describes to say which); RHEI_TYPE
  * when a value does not fit its column — then b holds the rows read before it and the
  * message names table, key and value; RHEI_SOURCE for other source errors. */

@@ -26,7 +26,8 @@ static int rebuild(rhei__sync *s, rhei__conn *reader, int64_t head, int64_t last
     if (rc || (rc = s->vt->begin(s->olap, e)) != RHEI_OK)
         return rc;
     for (size_t i = 0; rc == RHEI_OK && i < s->ntables; i++)
-        rc = s->vt->drop_table(s->olap, s->tables[i].name, s->opts.history, e);
+        if (s->tables[i].tid > 0) /* negative tids are the sidecar's tables: not ours */
+            rc = s->vt->drop_table(s->olap, s->tables[i].name, s->opts.history, e);
     rhei__sync_clear_states(s);
     if (rc == RHEI_OK)
         rc = copy_all(s, reader, head, ts, e);

@@ -131,8 +131,10 @@ static int bench_cycles(FILE *out, int file, int history, int inserts, int updat
         rc = rhei__sidecar_cycle(sc, &st, &e);
         if (i >= 10) /* warm-up first */
             lat[i - 10] = rhei__mono_us() - t0;
-        if (rc == 0 && st.rows != inserts + updates)
-            rc = fprintf(stderr, "bench: a cycle applied %lld rows\n", (long long)st.rows) ? -1 : -1;
+        if (rc == 0 && st.rows != inserts + updates) {
+            fprintf(stderr, "bench: a cycle applied %lld rows\n", (long long)st.rows);
+            rc = -1;
+        }
     }
     if (rc == 0) {
         qsort(lat, N, sizeof *lat, cmp64);

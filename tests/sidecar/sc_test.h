@@ -156,7 +156,8 @@ static inline int64_t sc_watermark(rhei__sidecar *sc, const char *table)
     } while (0)
 
 /* History invariants: at most one open version per key, versions of a key never overlap,
- * no key has two versions starting at the same moment (a row applied twice). key is the key column list ("id" or "a, b"). */
+ * no key has two versions starting at the same moment (a row applied twice). key is the key
+ * column list ("id" or "a, b"). */
 static inline void sc_check_history(rhei__olap *o, const char *table, const char *key)
 {
     char sql[1024];
@@ -281,7 +282,8 @@ static inline const char *sc_pg_start(void)
     rmdir(sc_pg_dir); /* the script creates it with the right owner */
     sc_pg_owner = getpid();
     atexit(sc_pg_cleanup);
-    snprintf(cmd, sizeof cmd, "bash '%s' start '%s'", sc_script(), sc_pg_dir);
+    /* with our pid: a watchdog removes the server even if this process crashes */
+    snprintf(cmd, sizeof cmd, "bash '%s' start '%s' %d", sc_script(), sc_pg_dir, (int)getpid());
     FILE *p = popen(cmd, "r");
     CHECK(p != NULL);
     if (!fgets(sc_pg_conninfo, sizeof sc_pg_conninfo, p))
@@ -322,8 +324,8 @@ static inline void sc_psql(const char *sql)
 static inline char *sc_psql_dump(const char *sql)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "psql -X -A -t -F '|' -P null='\\N' -v ON_ERROR_STOP=1 '%s' -c \"%s\"",
-             sc_pg_conninfo, sql);
+    snprintf(cmd, sizeof cmd, "psql -X -A -t -F '|' -P null='\\N' -v ON_ERROR_STOP=1 '%s' "
+             "-c \"%s\"", sc_pg_conninfo, sql);
     FILE *p = popen(cmd, "r");
     CHECK(p != NULL);
     size_t cap = 1 << 16, len = 0, n;

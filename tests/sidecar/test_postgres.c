@@ -141,7 +141,8 @@ static void t_bulk(void)
     sc_psql("CREATE TABLE items (id bigint PRIMARY KEY, name text, qty integer,"
             " updated_at timestamp NOT NULL);"
             "INSERT INTO items SELECT i, 'item ' || i, i % 97,"
-            " '2024-01-01'::timestamp + (i % 3) * interval '1 day' FROM generate_series(1, 100000) i");
+            " '2024-01-01'::timestamp + (i % 3) * interval '1 day'"
+            " FROM generate_series(1, 100000) i");
     rhei__olap *o = sc_olap_open(NULL);
     static const char *pk[] = {"id"};
     rhei__sidecar_table_cfg t = {"items", pk, 1, "updated_at", NULL, NULL, 0, NULL, NULL};
@@ -474,6 +475,65 @@ static void t_column_dropped(void)
     rhei__sidecar_free(sc);
     rhei__olap_duckdb.close(o);
 }
+
+/* ---- out of memory at every allocation --------------------------------------------------- */
+
+/* Every allocation of a sidecar's life over PostgreSQL (types table: copy, a page, a
+ * restart) fails once; each run works or reports RHEI_NOMEM, and a clean run then ends
+ * equal to the source. */
+static void t_oom(void)
+{
+    rhei__err e;
+    char sql[200];
+    long updated = 0; /* the last i8 written to rows 1 and 2 */
+    sc_pg_start();
+    sc_psql(types_sql);
+    rhei__olap *o = sc_olap_open(NULL);
+    static const char *pk[] = {"id"};
+    rhei__sidecar_table_cfg t = {"types", pk, 1, "updated_at", NULL, NULL, 0, NULL, NULL};
+    rhei__sidecar_cfg cfg = pg_cfg(&t, 1);
+    cfg.page_size = 2;
+    cfg.reconcile_interval_ms = -1;
+    for (long n = 1; n <= 420; n++) { /* a run makes about 350 allocations */
+        rhei__sidecar *sc = NULL;
+        rhei__sidecar_stats st;
+        rhei__mem_fail_after(n);
+        int rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, NULL, &sc, &e);
+        if (rc == RHEI_OK && (rc = rhei__sidecar_cycle(sc, &st, &e)) == RHEI_OK) {
+            snprintf(sql, sizeof sql, "UPDATE types SET i8 = %ld, updated_at = '2024-05-01'::"
+                     "timestamptz + interval '%ld seconds' WHERE id <> 3", n, n);
+            sc_psql(sql);
+            updated = n;
+            rc = rhei__sidecar_cycle(sc, &st, &e);
+        }
+        rhei__sidecar_free(sc);
+        sc = NULL;
+        if (rc == RHEI_OK && (rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, NULL, &sc,
+                                                     &e)) == RHEI_OK)
+            rc = rhei__sidecar_cycle(sc, &st, &e);
+        rhei__mem_fail_after(0);
+        if (rc != RHEI_OK && rc != RHEI_NOMEM && !strstr(e.msg, "out of memory"))
+            FAIL("allocation %ld: rc=%d: %s", n, rc, e.msg);
+        rhei__sidecar_free(sc);
+        sc = sc_new(&cfg, o);
+        sc_cycle_ok(sc);
+        rhei_result *r = sc_olap_query(o, "SELECT * FROM types ORDER BY id");
+        CHECK_INT(rhei_result_row_count(r), 3);
+        CHECK_STR(rhei_result_text(r, 0, 4, NULL), "123456789.125");
+        CHECK_STR(rhei_result_text(r, 1, 5, NULL), "-12345678901234567890.5000000000");
+        CHECK_STR(rhei_result_text(r, 0, 8, NULL), "héllo wörld ✓");
+        CHECK_INT(rhei_result_value(r, 0, 13).i, 1710054296500000LL);
+        CHECK(rhei_result_is_null(r, 2, 17));
+        CHECK_INT(rhei_result_int64(r, 0, 3), updated ? updated : INT64_MAX);
+        CHECK_INT(rhei_result_int64(r, 1, 3), updated ? updated : INT64_MIN);
+        rhei_result_free(r);
+        rhei__sidecar_free(sc);
+        CHECK_INT(rhei__olap_duckdb.begin(o, &e), RHEI_OK);
+        CHECK_INT(rhei__olap_duckdb.drop_table(o, "types", 0, &e), RHEI_OK);
+        CHECK_INT(rhei__olap_duckdb.commit(o, &e), RHEI_OK);
+    }
+    rhei__olap_duckdb.close(o);
+}
 #endif
 
 TEST(types_value_by_value) { SC_RUN(t_types); }
@@ -484,3 +544,4 @@ TEST(kill9_mid_cycle_then_restart) { SC_RUN(t_kill9); }
 TEST(server_restart_then_recovery) { SC_RUN(t_restart); }
 TEST(server_down_at_start_background_retry) { SC_RUN(t_down_at_start); }
 TEST(column_dropped_stops_that_table_only) { SC_RUN(t_column_dropped); }
+TEST(out_of_memory_at_every_allocation) { SC_RUN(t_oom); }

@@ -195,7 +195,8 @@ static void one_op(work *w)
     }
 }
 
-#define LIVE_SRC "SELECT id, name, qty, deleted, updated_at FROM items WHERE deleted = 0 ORDER BY id"
+#define LIVE_SRC                                                                            \
+    "SELECT id, name, qty, deleted, updated_at FROM items WHERE deleted = 0 ORDER BY id"
 #define LIVE_OLAP "SELECT id, name, qty, deleted, updated_at FROM items ORDER BY id"
 
 static void interleaved(int history)
@@ -658,6 +659,14 @@ static void t_resume(void)
     CHECK(sc_watermark(v.sc, "items") >= wm);
     same(v.db, ALL_SRC, v.o, ALL_OLAP);
     CHECK_INT(sc_olap_scalar(v.o, "SELECT count(*) FROM items_history"), 11);
+    /* switched to mirror storage: a fresh copy, the history objects replaced */
+    rhei__sidecar_free(v.sc);
+    cfg.history = 0;
+    v.sc = sc_new(&cfg, v.o);
+    CHECK_INT(sc_cycle_ok(v.sc).rows, 11);
+    same(v.db, ALL_SRC, v.o, ALL_OLAP);
+    CHECK_INT(sc_olap_scalar(v.o, "SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                                  "'items_history'"), 0);
     env_close(&v);
 }
 
@@ -811,27 +820,24 @@ static void t_shared_lock(void)
 /* ---- out of memory at every allocation --------------------------------------------------- */
 
 /* Fails the n-th allocation of a sidecar's life (creation, first copy, a page with updates,
- * inserts and a soft delete, a reconciliation) for every n: each run either works or reports
+ * inserts and a soft delete, a reconciliation, a restart) for every n: each run either works or reports
  * RHEI_NOMEM, leaks nothing (ASan), and leaves OLAP where a clean run then ends up equal to
  * the source. */
 static void t_oom(void)
 {
     env v;
     char sql[200];
+    rhei__err e;
     env_open(&v, 20, NULL);
     db_exec(v.db, "ALTER TABLE items ADD COLUMN gone INTEGER NOT NULL DEFAULT 0");
-    rhei__olap_duckdb.close(v.o);
     rhei__sidecar_table_cfg t = items_table();
     t.soft_delete = "gone";
     rhei__sidecar_cfg cfg = sqlite_cfg(v.path, &t, 1);
     cfg.history = 1;
     cfg.page_size = 4;
     cfg.reconcile_interval_ms = -1;
-    for (long n = 1; n <= 300; n++) { /* a run makes about 220 allocations */
-        rhei__err e;
+    for (long n = 1; n <= 360; n++) { /* a run makes about 290 allocations */
         rhei__sidecar_stats st;
-        v.o = sc_olap_open(NULL);
-        v.sc = NULL;
         snprintf(sql, sizeof sql, "UPDATE items SET qty = qty + 1, gone = (id = %ld %% 20), "
                  "updated_at = '2024-03-01 %02ld:%02ld:00' WHERE id %% 3 = %ld %% 3", n, n / 60,
                  n % 60, n); /* times only grow, run after run */
@@ -845,6 +851,13 @@ static void t_oom(void)
             db_exec(v.db, sql);
             rc = rhei__sidecar_cycle(v.sc, &st, &e);
         }
+        if (rc == RHEI_OK) { /* and a restart: stored state, key set */
+            rhei__sidecar_free(v.sc);
+            v.sc = NULL;
+            rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, v.o, NULL, &v.sc, &e);
+            if (rc == RHEI_OK)
+                rc = rhei__sidecar_cycle(v.sc, &st, &e);
+        }
         rhei__mem_fail_after(0);
         if (rc != RHEI_OK && rc != RHEI_NOMEM && !strstr(e.msg, "out of memory"))
             FAIL("allocation %ld: rc=%d: %s", n, rc, e.msg);
@@ -855,13 +868,12 @@ static void t_oom(void)
         sc_check_history(v.o, "items", "id");
         rhei__sidecar_free(v.sc);
         v.sc = NULL;
-        rhei__olap_duckdb.close(v.o);
+        /* the next run copies afresh: a stored watermark without its table is ignored */
+        CHECK_INT(rhei__olap_duckdb.begin(v.o, &e), RHEI_OK);
+        CHECK_INT(rhei__olap_duckdb.drop_table(v.o, "items", 1, &e), RHEI_OK);
+        CHECK_INT(rhei__olap_duckdb.commit(v.o, &e), RHEI_OK);
     }
-    v.o = NULL;
-    rhei__sidecar_free(v.sc);
-    v.sc = NULL;
-    sqlite3_close(v.db);
-    v.db = NULL;
+    env_close(&v);
 }
 #endif
 
