@@ -2,6 +2,7 @@
  * config), `rh route` (side and reason of a statement, without running it) and `rh status`
  * (sync position, lag and per-table row counts on each side). */
 #include "rh.h"
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -210,6 +211,29 @@ static void print_counts(rh_session *s, FILE *out, char (*names)[RH_NAME_MAX], s
     }
 }
 
+/* Followed tables of a sidecar source: watermark (source time fully applied) and errors. */
+static void print_sidecar(rh_session *s, FILE *out)
+{
+    size_t n = 0;
+    if (rhei_sidecar_table_count(s->db, &n) != RHEI_OK || n == 0)
+        return;
+    fprintf(out, "sidecar      %zu followed tables\n", n);
+    fprintf(out, "%-20s %-28s %12s  %s\n", "table", "watermark (utc)", "rows", "last error");
+    for (size_t i = 0; i < n; i++) {
+        rhei_sidecar_table_status st;
+        if (rhei_sidecar_status_get(s->db, i, &st) != RHEI_OK)
+            continue;
+        char when[40] = "-";
+        if (st.watermark_us > 0) {
+            time_t secs = (time_t)(st.watermark_us / 1000000);
+            struct tm tm;
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", gmtime_r(&secs, &tm));
+        }
+        fprintf(out, "%-20s %-28s %12lld  %s%s\n", st.name, when, (long long)st.rows_applied,
+                st.stopped ? "stopped: " : "", st.last_error_code ? st.last_error : "none");
+    }
+}
+
 int rh_print_status(rh_session *s, FILE *out)
 {
     rhei_sync_status st;
@@ -227,6 +251,7 @@ int rh_print_status(rh_session *s, FILE *out)
     if (n)
         print_counts(s, out, names, n);
     free(names);
+    print_sidecar(s, out);
     fflush(out);
     return RH_EXIT_OK;
 }

@@ -12,8 +12,11 @@
 
 typedef struct route_ud {
     rhei_db *db;
-    int olap_only; /* saw a table that exists only in OLAP (history storage) */
+    int olap_only; /* saw a table that exists only in OLAP (history storage, sidecar) */
 } route_ud;
+
+/* Reasons given to reads of tables SQLite does not have: never fall back to SQLite. */
+static const char OLAP_ONLY_REASON[] = "olap-only table (history or sidecar)";
 
 static int is_replicated(void *ud, const char *table, size_t len)
 {
@@ -54,10 +57,10 @@ static void route(rhei_db *db, const char *sql, rhei_route_info *out)
     route_ud ud = {db, 0};
     rhei__route_ctx ctx = {is_replicated, &ud};
     rhei__route_classify(sql, &ctx, out);
-    if (ud.olap_only && out->side == RHEI_SIDE_OLTP &&
-        strcmp(out->reason, "table not replicated") != 0 && !rhei__route_is_write(sql)) {
+    if (ud.olap_only && strcmp(out->reason, "table not replicated") != 0 &&
+        !rhei__route_is_write(sql)) {
         out->side = RHEI_SIDE_OLAP;
-        out->reason = "history table (olap only)";
+        out->reason = OLAP_ONLY_REASON;
     }
 }
 
@@ -180,7 +183,7 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         if (rc == RHEI_OK)
             rc = db->vt->query(db->olap, sql, params, nparams, out, &e);
         if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND) && o.hint == RHEI_SIDE_AUTO &&
-            strcmp(ri.reason, "history table (olap only)") != 0) {
+            ri.reason != OLAP_ONLY_REASON) {
             fallback = 1; /* SQLite dialect DuckDB rejects: SQLite can always answer */
             ri.side = RHEI_SIDE_OLTP;
             ri.reason = "olap could not run it (sqlite dialect)";

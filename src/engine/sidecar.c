@@ -96,6 +96,12 @@ int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e)
         sc.ntables = n;
         rc = rhei__sidecar_new(&sc, db->vt, db->olap, db->sync, &db->sidecar, e);
     }
+    if (rc == RHEI_OK) {
+        /* One poll before open returns, so a fresh engine answers at once. A source that is
+         * down does not fail the open: the error shows in the status and polls retry. */
+        rhei__err ignored;
+        rhei__sidecar_cycle(db->sidecar, NULL, &ignored);
+    }
     if (rc == RHEI_OK && sc.poll_interval_ms > 0)
         rc = rhei__sidecar_start(db->sidecar, e);
     for (size_t i = 0; ts && i < n; i++) {

@@ -32,3 +32,27 @@ run "$RH" status --db "$DB"
 expect_match "$OUT" '^lag +0 events' "the previous rh process synced on close"
 expect_match "$OUT" '^orders +4 +4$' "counts equal again"
 ok "lag gone after an rh process closed"
+
+# A sidecar config: status lists followed tables with their watermark.
+SRC="$T/source.db"
+sqlite3 "$SRC" "CREATE TABLE src_orders (id INTEGER PRIMARY KEY, v TEXT, updated_at TEXT);
+  INSERT INTO src_orders VALUES (1, 'a', '2026-11-01 10:00:00');" || fail "sqlite3 source"
+cat > "$T/sidecar.toml" <<TOML
+[engine]
+oltp_path = "$T/local.db"
+[sidecar]
+source = "sqlite:$SRC"
+poll_interval_ms = 0
+[[sidecar.tables]]
+name = "src_orders"
+primary_key = ["id"]
+updated_at = "updated_at"
+TOML
+out=$("$RH" status --config "$T/sidecar.toml") || fail "rh status with a sidecar config"
+expect_contains "$out" "sidecar      1 followed tables" "status names the followed tables"
+expect_match "$out" '^src_orders +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} +1 +none$' \
+    "status shows the watermark and rows applied"
+out=$("$RH" query --config "$T/sidecar.toml" "SELECT v FROM src_orders WHERE id = 1") ||
+    fail "query of a followed table"
+expect_contains "$out" "a" "a followed table is served by OLAP"
+ok "sidecar status and query"

@@ -34,9 +34,10 @@ TEST(pure_sidecar_follows_a_sqlite_file)
     rhei_db *db = NULL;
     CHECK_OK(NULL, rhei_open(cfg, &db));
     rhei_config_free(cfg);
-    int64_t rows = 0;
+    int64_t rows = -1;
     CHECK_OK(db, rhei_sidecar_sync_now(db, &rows));
-    CHECK_INT(rows, 3);
+    CHECK_INT(rows, 0); /* open already polled once: the engine answers at once */
+    CHECK_INT(th_scalar(db, "SELECT count(*) FROM orders", RHEI_SIDE_OLAP), 3);
     rhei_result *r = NULL;
     CHECK_OK(db, rhei_query(db, "SELECT item FROM orders WHERE id = 2", NULL, 0, &r));
     CHECK_INT(rhei_result_side(r), RHEI_SIDE_OLAP); /* the table exists only in OLAP */
