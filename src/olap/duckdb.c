@@ -337,6 +337,7 @@ static void olap_close(rhei__olap *o)
 {
     if (!o)
         return;
+    rhei__duck_kv_close(o);
     for (size_t i = 0; i < o->nslots; i++)
         if (o->slots[i].conn)
             duckdb_disconnect(&o->slots[i].conn);

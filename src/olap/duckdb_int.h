@@ -45,6 +45,7 @@ struct rhei__olap {
     char **touched;
     size_t ntouched, touchedcap;
     rhei__buf sql;       /* statement text of the write side, reused */
+    duckdb_prepared_statement kv_ps[3]; /* set_kv update/insert, get_kv: prepared once */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     rhei__duck_slot *slots;
@@ -75,6 +76,7 @@ void rhei__duck_put_target(rhei__buf *b, const char *name, int history);
 void rhei__duck_put_coldefs(rhei__buf *b, const rhei__table *t, int history);
 
 /* duckdb_kv.c */
+void rhei__duck_kv_close(rhei__olap *o);
 int rhei__duck_set_kv(rhei__olap *o, const char *key, const char *value, rhei__err *e);
 int rhei__duck_get_kv(rhei__olap *o, const char *key, char *buf, size_t size, rhei__err *e);
 int rhei__duck_fill_column(rhei__olap *o, const rhei__table *t, const char *column,

@@ -6,19 +6,40 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Runs a prepared statement whose parameters are all VARCHAR (n of them); the number of
- * rows it changed goes to *changed (may be NULL). */
-static int run_text(rhei__olap *o, const char *sql, const char *const *args, size_t n,
-                    int64_t *changed, rhei__err *e)
+static const char *const kv_sql[3] = {
+    "UPDATE _rhei_kv SET value = $1 WHERE key = $2",
+    "INSERT INTO _rhei_kv VALUES ($2, $1)",
+    "SELECT value FROM _rhei_kv WHERE key = $1",
+};
+
+void rhei__duck_kv_close(rhei__olap *o)
 {
-    duckdb_prepared_statement ps = NULL;
-    duckdb_result res;
-    int rc = RHEI_OK;
-    if (duckdb_prepare(o->w, sql, &ps) == DuckDBError) {
-        rc = rhei__duck_err(e, 0, DUCKDB_ERROR_INVALID, duckdb_prepare_error(ps));
-        duckdb_destroy_prepare(&ps);
+    for (size_t i = 0; i < 3; i++)
+        if (o->kv_ps[i])
+            duckdb_destroy_prepare(&o->kv_ps[i]);
+}
+
+/* Statement i of kv_sql, prepared on first use and kept: a sidecar cycle sets one watermark
+ * per page, and preparing costs as much as running. */
+static int kv_stmt(rhei__olap *o, size_t i, duckdb_prepared_statement *out, rhei__err *e)
+{
+    if (!o->kv_ps[i] && duckdb_prepare(o->w, kv_sql[i], &o->kv_ps[i]) == DuckDBError) {
+        int rc = rhei__duck_err(e, 0, DUCKDB_ERROR_INVALID, duckdb_prepare_error(o->kv_ps[i]));
+        duckdb_destroy_prepare(&o->kv_ps[i]);
+        o->kv_ps[i] = NULL;
         return rc;
     }
+    duckdb_clear_bindings(o->kv_ps[i]);
+    *out = o->kv_ps[i];
+    return RHEI_OK;
+}
+
+/* Runs prepared statement ps with n VARCHAR parameters; rows changed go to *changed. */
+static int run_ps(duckdb_prepared_statement ps, const char *const *args, size_t n,
+                  int64_t *changed, rhei__err *e)
+{
+    duckdb_result res;
+    int rc = RHEI_OK;
     for (size_t i = 0; i < n; i++)
         duckdb_bind_varchar(ps, (idx_t)i + 1, args[i]);
     if (duckdb_execute_prepared(ps, &res) == DuckDBError)
@@ -26,6 +47,19 @@ static int run_text(rhei__olap *o, const char *sql, const char *const *args, siz
     else if (changed)
         *changed = (int64_t)duckdb_rows_changed(&res);
     duckdb_destroy_result(&res);
+    return rc;
+}
+
+/* Runs sql once (not kept) with n VARCHAR parameters. */
+static int run_text(rhei__olap *o, const char *sql, const char *const *args, size_t n,
+                    int64_t *changed, rhei__err *e)
+{
+    duckdb_prepared_statement ps = NULL;
+    int rc;
+    if (duckdb_prepare(o->w, sql, &ps) == DuckDBError)
+        rc = rhei__duck_err(e, 0, DUCKDB_ERROR_INVALID, duckdb_prepare_error(ps));
+    else
+        rc = run_ps(ps, args, n, changed, e);
     duckdb_destroy_prepare(&ps);
     return rc;
 }
@@ -34,28 +68,27 @@ int rhei__duck_set_kv(rhei__olap *o, const char *key, const char *value, rhei__e
 {
     int64_t changed = 0;
     const char *args[2] = {value, key};
+    duckdb_prepared_statement ps;
     int rc = rhei__duck_need_txn(o, e);
     if (rc)
         return rc;
     o->wrote = 1;
     /* No key index on _rhei_kv: DuckDB 1.4 cannot re-insert an indexed key deleted or
      * updated in the same transaction, and the table stays tiny. */
-    rc = run_text(o, "UPDATE _rhei_kv SET value = $1 WHERE key = $2", args, 2, &changed, e);
-    if (rc == RHEI_OK && changed == 0)
-        rc = run_text(o, "INSERT INTO _rhei_kv VALUES ($2, $1)", args, 2, NULL, e);
+    if ((rc = kv_stmt(o, 0, &ps, e)) == RHEI_OK)
+        rc = run_ps(ps, args, 2, &changed, e);
+    if (rc == RHEI_OK && changed == 0 && (rc = kv_stmt(o, 1, &ps, e)) == RHEI_OK)
+        rc = run_ps(ps, args, 2, NULL, e);
     return rc;
 }
 
 int rhei__duck_get_kv(rhei__olap *o, const char *key, char *buf, size_t size, rhei__err *e)
 {
-    duckdb_prepared_statement ps = NULL;
+    duckdb_prepared_statement ps;
     duckdb_result res;
-    int rc = RHEI_NOTFOUND;
-    if (duckdb_prepare(o->w, "SELECT value FROM _rhei_kv WHERE key = $1", &ps) == DuckDBError) {
-        rc = rhei__duck_err(e, 0, DUCKDB_ERROR_INVALID, duckdb_prepare_error(ps));
-        duckdb_destroy_prepare(&ps);
+    int rc = kv_stmt(o, 2, &ps, e);
+    if (rc)
         return rc;
-    }
     duckdb_bind_varchar(ps, 1, key);
     if (duckdb_execute_prepared(ps, &res) == DuckDBError) {
         rc = rhei__duck_result_err(e, 0, &res);
@@ -63,12 +96,10 @@ int rhei__duck_get_kv(rhei__olap *o, const char *key, char *buf, size_t size, rh
         char *v = duckdb_value_varchar(&res, 0, 0);
         snprintf(buf, size, "%s", v ? v : "");
         duckdb_free(v);
-        rc = RHEI_OK;
     } else {
-        rhei__err_set(e, RHEI_NOTFOUND, "no value stored for '%s'", key);
+        rc = rhei__err_set(e, RHEI_NOTFOUND, "no value stored for '%s'", key);
     }
     duckdb_destroy_result(&res);
-    duckdb_destroy_prepare(&ps);
     return rc;
 }
 
