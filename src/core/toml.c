@@ -989,30 +989,3 @@ int rhei__toml_parse(const char *text, size_t len, const char *name, rhei__toml 
     *out = p.root;
     return RHEI_OK;
 }
-
-int rhei__toml_parse_file(const char *path, rhei__toml **out, rhei__err *e)
-{
-    char chunk[16384];
-    rhei__buf b = RHEI__BUF_INIT;
-    int rc = RHEI_OK;
-    size_t got;
-    *out = NULL;
-    b.max = RHEI__TOML_MAX_BYTES;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rhei__err_set(e, RHEI_IO, "cannot open '%s': %s", path, strerror(errno));
-    while (!b.failed && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rhei__buf_append(&b, chunk, got);
-    if (b.failed == RHEI_NOMEM)
-        rc = rhei__err_nomem(e);
-    else if (b.failed)
-        rc = rhei__err_set(e, RHEI_CONFIG, "%s: larger than the %u-byte limit of a config "
-                           "file", path, (unsigned)RHEI__TOML_MAX_BYTES);
-    else if (ferror(f))
-        rc = rhei__err_set(e, RHEI_IO, "cannot read '%s': %s", path, strerror(errno));
-    fclose(f);
-    if (rc == RHEI_OK)
-        rc = rhei__toml_parse(b.p, b.len, path, out, e);
-    rhei__buf_free(&b);
-    return rc;
-}

@@ -1,5 +1,10 @@
-/* toml_get.c — lookups in a parsed TOML tree: by key, by index, by dotted path, typed. */
+/* toml_get.c — reading a TOML file into a tree, and lookups in the tree: by key, by index,
+ * by dotted path, typed. */
 #include "toml.h"
+#include "buf.h"
+#include "mem.h"
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,5 +85,32 @@ int rhei__toml_bool(const rhei__toml *root, const char *path, int *out)
     int rc = typed(root, path, RHEI__TOML_BOOL, &t);
     if (rc == RHEI_OK)
         *out = (int)t->i;
+    return rc;
+}
+
+int rhei__toml_parse_file(const char *path, rhei__toml **out, rhei__err *e)
+{
+    char chunk[16384];
+    rhei__buf b = RHEI__BUF_INIT;
+    int rc = RHEI_OK;
+    size_t got;
+    *out = NULL;
+    b.max = RHEI__TOML_MAX_BYTES;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rhei__err_set(e, RHEI_IO, "cannot open '%s': %s", path, strerror(errno));
+    while (!b.failed && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rhei__buf_append(&b, chunk, got);
+    if (b.failed == RHEI_NOMEM)
+        rc = rhei__err_nomem(e);
+    else if (b.failed)
+        rc = rhei__err_set(e, RHEI_CONFIG, "%s: larger than the %u-byte limit of a config "
+                           "file", path, (unsigned)RHEI__TOML_MAX_BYTES);
+    else if (ferror(f))
+        rc = rhei__err_set(e, RHEI_IO, "cannot read '%s': %s", path, strerror(errno));
+    fclose(f);
+    if (rc == RHEI_OK)
+        rc = rhei__toml_parse(b.p, b.len, path, out, e);
+    rhei__buf_free(&b);
     return rc;
 }
