@@ -296,7 +296,10 @@ static int resolve_pre(tstate *st, const rhei__table *v, rhei__err *e)
             return rhei__err_nomem(e);
         for (size_t k = 0; k < v->npk; k++) {
             rhei_value kv = rhei__batch_row(p, 0)[v->pk_idx[k]];
-            if (kv.n && !(kv.s = rhei__batch_copy(b, kv.s, kv.n)))
+            /* Only byte-carrying types have meaningful s/n: rows are decoded raw. */
+            int bytes = kv.type == RHEI_TYPE_TEXT || kv.type == RHEI_TYPE_BLOB ||
+                        kv.type == RHEI_TYPE_DECIMAL;
+            if (bytes && kv.n && !(kv.s = rhei__batch_copy(b, kv.s, kv.n)))
                 return rhei__err_nomem(e);
             row[v->pk_idx[k]] = kv;
         }
