@@ -6,6 +6,7 @@
 #ifndef RHEI_SIDECAR_SOURCE_H
 #define RHEI_SIDECAR_SOURCE_H
 #include "batch.h"
+#include "buf.h"
 #include "err.h"
 #include "schema.h"
 #include <stdint.h>
@@ -109,4 +110,8 @@ void rhei__src_key_text(const rhei__src_query *q, const rhei__batch *b, size_t r
 void rhei__src_redact(const char *kind, const char *where, char *buf, size_t size);
 /* Drops the last row of b (a row that failed to decode). */
 void rhei__src_drop_last(rhei__batch *b);
+/* SQL text shared by the adapters: a column of the polled table (alias _rhei_t), and the
+ * timestamp expression ("u", or COALESCE("u", "c") when created_at stands in). */
+void rhei__src_put_col(rhei__buf *b, const char *name);
+void rhei__src_put_ts(rhei__buf *b, const rhei__src_query *q);
 #endif

@@ -131,3 +131,24 @@ void rhei__src_redact(const char *kind, const char *where, char *buf, size_t siz
     }
     buf[at < size ? at : size - 1] = '\0';
 }
+
+/* A column of the polled table, qualified: the SELECT list repeats names (the timestamp and
+ * key columns are read twice), which would make a bare name in ORDER BY ambiguous. */
+void rhei__src_put_col(rhei__buf *b, const char *name)
+{
+    rhei__buf_puts(b, "_rhei_t.");
+    rhei__buf_ident(b, name);
+}
+
+void rhei__src_put_ts(rhei__buf *b, const rhei__src_query *q)
+{
+    if (q->ts_alt) {
+        rhei__buf_puts(b, "COALESCE(");
+        rhei__src_put_col(b, q->ts_col);
+        rhei__buf_puts(b, ", ");
+        rhei__src_put_col(b, q->ts_alt);
+        rhei__buf_puts(b, ")");
+    } else {
+        rhei__src_put_col(b, q->ts_col);
+    }
+}

@@ -222,26 +222,6 @@ static int src_describe(rhei__src *s, const char *table, rhei__src_cols *out, rh
 
 /* ---- reading rows ------------------------------------------------------------------------ */
 
-/* A column of the polled table, qualified: the SELECT list repeats names (the timestamp and
- * key columns are read twice), which would make a bare name in ORDER BY ambiguous. */
-static void put_col(rhei__buf *b, const char *name)
-{
-    rhei__buf_puts(b, "_rhei_t.");
-    rhei__buf_ident(b, name);
-}
-
-static void put_ts(rhei__buf *b, const rhei__src_query *q)
-{
-    if (q->ts_alt) {
-        rhei__buf_puts(b, "COALESCE(");
-        put_col(b, q->ts_col);
-        rhei__buf_puts(b, ", ");
-        put_col(b, q->ts_alt);
-        rhei__buf_puts(b, ")");
-    } else {
-        put_col(b, q->ts_col);
-    }
-}
 
 /* $n::type — bound text cast to the column's own type, so comparisons use its order. */
 static void put_param(rhei__buf *b, int *n, const char *decl)
@@ -253,13 +233,13 @@ static void build_where(rhei__buf *b, const rhei__src_query *q)
 {
     int n = 0;
     rhei__buf_puts(b, " WHERE ");
-    put_ts(b, q);
+    rhei__src_put_ts(b, q);
     if (q->after == RHEI__AFTER_KEY) {
         rhei__buf_puts(b, " IS NOT NULL AND (");
-        put_ts(b, q);
+        rhei__src_put_ts(b, q);
         for (size_t k = 0; k < q->npk; k++) {
             rhei__buf_puts(b, ", ");
-            put_col(b, q->pk[k]);
+            rhei__src_put_col(b, q->pk[k]);
         }
         rhei__buf_puts(b, ") > (");
         put_param(b, &n, q->ts_decl);
@@ -276,7 +256,7 @@ static void build_where(rhei__buf *b, const rhei__src_query *q)
     }
     if (q->cutoff) {
         rhei__buf_puts(b, " AND ");
-        put_ts(b, q);
+        rhei__src_put_ts(b, q);
         rhei__buf_puts(b, " <= ");
         put_param(b, &n, q->ts_decl);
     }
@@ -289,10 +269,10 @@ static void build_select(rhei__buf *b, const rhei__src_query *q)
     for (size_t i = 0; i < q->cols->ncols; i++) {
         rhei__buf_puts(b, i ? ", " : "");
         if (i == q->ts_index) {
-            put_ts(b, q);
+            rhei__src_put_ts(b, q);
             rhei__buf_puts(b, "::text");
         } else {
-            put_col(b, q->cols->cols[i].name);
+            rhei__src_put_col(b, q->cols->cols[i].name);
         }
     }
     rhei__buf_puts(b, " FROM ");
@@ -301,10 +281,10 @@ static void build_select(rhei__buf *b, const rhei__src_query *q)
     build_where(b, q);
     if (q->ordered) {
         rhei__buf_puts(b, " ORDER BY ");
-        put_ts(b, q);
+        rhei__src_put_ts(b, q);
         for (size_t k = 0; k < q->npk; k++) {
             rhei__buf_puts(b, ", ");
-            put_col(b, q->pk[k]);
+            rhei__src_put_col(b, q->pk[k]);
         }
     }
     if (q->limit > 0)
@@ -543,7 +523,7 @@ static int src_max_ts(rhei__src *s, const rhei__src_query *q, rhei_value *out, r
     PGresult *r = NULL;
     rhei__buf_reset(&s->sql);
     rhei__buf_puts(&s->sql, "SELECT max(");
-    put_ts(&s->sql, q);
+    rhei__src_put_ts(&s->sql, q);
     rhei__buf_puts(&s->sql, ")::text FROM ");
     rhei__buf_ident(&s->sql, q->table);
     rhei__buf_puts(&s->sql, " AS _rhei_t");

@@ -208,27 +208,6 @@ static int src_describe(rhei__src *s, const char *table, rhei__src_cols *out, rh
     return rc;
 }
 
-/* The timestamp expression: "u" or COALESCE("u", "c"). */
-/* A column of the polled table, qualified: the SELECT list repeats names (the timestamp and
- * key columns are read twice), which would make a bare name in ORDER BY ambiguous. */
-static void put_col(rhei__buf *b, const char *name)
-{
-    rhei__buf_puts(b, "_rhei_t.");
-    rhei__buf_ident(b, name);
-}
-
-static void put_ts(rhei__buf *b, const rhei__src_query *q)
-{
-    if (q->ts_alt) {
-        rhei__buf_puts(b, "COALESCE(");
-        put_col(b, q->ts_col);
-        rhei__buf_puts(b, ", ");
-        put_col(b, q->ts_alt);
-        rhei__buf_puts(b, ")");
-    } else {
-        put_col(b, q->ts_col);
-    }
-}
 
 /* SELECT list FROM t WHERE position [AND ts <= ?] [ORDER BY ts, pk] [LIMIT n] */
 static void build_select(rhei__buf *b, const rhei__src_query *q)
@@ -238,21 +217,21 @@ static void build_select(rhei__buf *b, const rhei__src_query *q)
     for (size_t i = 0; i < q->cols->ncols; i++) {
         rhei__buf_puts(b, i ? ", " : "");
         if (i == q->ts_index)
-            put_ts(b, q);
+            rhei__src_put_ts(b, q);
         else
-            put_col(b, q->cols->cols[i].name);
+            rhei__src_put_col(b, q->cols->cols[i].name);
     }
     rhei__buf_puts(b, " FROM ");
     rhei__buf_ident(b, q->table);
     rhei__buf_puts(b, " AS _rhei_t");
     rhei__buf_puts(b, " WHERE ");
-    put_ts(b, q);
+    rhei__src_put_ts(b, q);
     if (q->after == RHEI__AFTER_KEY) {
         rhei__buf_puts(b, " IS NOT NULL AND (");
-        put_ts(b, q);
+        rhei__src_put_ts(b, q);
         for (size_t k = 0; k < q->npk; k++) {
             rhei__buf_puts(b, ", ");
-            put_col(b, q->pk[k]);
+            rhei__src_put_col(b, q->pk[k]);
         }
         rhei__buf_puts(b, ") > (?");
         for (size_t k = 0; k < q->npk; k++)
@@ -263,15 +242,15 @@ static void build_select(rhei__buf *b, const rhei__src_query *q)
     }
     if (q->cutoff) {
         rhei__buf_puts(b, " AND ");
-        put_ts(b, q);
+        rhei__src_put_ts(b, q);
         rhei__buf_puts(b, " <= ?");
     }
     if (q->ordered) {
         rhei__buf_puts(b, " ORDER BY ");
-        put_ts(b, q);
+        rhei__src_put_ts(b, q);
         for (size_t k = 0; k < q->npk; k++) {
             rhei__buf_puts(b, ", ");
-            put_col(b, q->pk[k]);
+            rhei__src_put_col(b, q->pk[k]);
         }
     }
     if (q->limit > 0)
@@ -399,7 +378,7 @@ static int src_max_ts(rhei__src *s, const rhei__src_query *q, rhei_value *out, r
     sqlite3_stmt *st = NULL;
     rhei__buf sql = RHEI__BUF_INIT;
     rhei__buf_puts(&sql, "SELECT max(");
-    put_ts(&sql, q);
+    rhei__src_put_ts(&sql, q);
     rhei__buf_puts(&sql, ") FROM ");
     rhei__buf_ident(&sql, q->table);
     rhei__buf_puts(&sql, " AS _rhei_t");
