@@ -213,12 +213,6 @@ static void put_cols(rhei__buf *b, const rhei__table *t)
 
 /* ---- open / close ------------------------------------------------------------------------ */
 
-static const char *const catalog_sql[] = {
-    "CREATE TABLE IF NOT EXISTS _rhei_meta(key VARCHAR PRIMARY KEY, value BIGINT)",
-    "CREATE TABLE IF NOT EXISTS _rhei_tables(name VARCHAR PRIMARY KEY, tid BIGINT)",
-    "CREATE TABLE IF NOT EXISTS _rhei_kv(key VARCHAR NOT NULL, value VARCHAR)",
-    "INSERT INTO _rhei_meta VALUES ('position', 0), ('last_ts', 0) ON CONFLICT DO NOTHING",
-};
 
 /* Point-in-time reads: rhei_as_of('t', ts) with ts in microseconds (BIGINT, also what an
  * untyped parameter binds as) or a TIMESTAMP (UTC). A TEMP macro, made on every connection:
@@ -316,9 +310,10 @@ static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e
         goto fail;
     if ((rc = rhei__duck_connect(o, &o->w, e)))
         goto fail;
-    for (size_t i = 0; i < sizeof catalog_sql / sizeof catalog_sql[0]; i++)
-        if ((rc = rhei__duck_exec(o, catalog_sql[i], e)))
-            goto fail;
+    if ((rc = rhei__duck_exec(o, "CREATE TABLE IF NOT EXISTS _rhei_tables(name VARCHAR "
+                              "PRIMARY KEY, tid BIGINT)", e)) ||
+        (rc = rhei__duck_kv_open(o, e)) || (rc = rhei__duck_feed_register(o, e)))
+        goto fail;
     *out = o;
     return RHEI_OK;
 fail:
@@ -338,6 +333,7 @@ static void olap_close(rhei__olap *o)
     if (!o)
         return;
     rhei__duck_kv_close(o);
+    rhei__duck_feed_forget(o, NULL);
     for (size_t i = 0; i < o->nslots; i++)
         if (o->slots[i].conn)
             duckdb_disconnect(&o->slots[i].conn);
@@ -345,11 +341,9 @@ static void olap_close(rhei__olap *o)
         duckdb_disconnect(&o->w);
     if (o->db)
         duckdb_close(&o->db);
-    for (size_t i = 0; i < o->nstages; i++)
-        rhei__free(o->stages[i].table);
     forget_touched(o);
     rhei__free(o->touched);
-    rhei__free(o->stages);
+    rhei__free(o->stmts);
     rhei__free(o->slots);
     rhei__buf_free(&o->sql);
     pthread_cond_destroy(&o->cv);
@@ -369,19 +363,10 @@ int rhei__duck_need_txn(rhei__olap *o, rhei__err *e)
     return rhei__err_set(e, RHEI_MISUSE, "olap write outside a transaction");
 }
 
-/* Drops what the ended transaction created (rolled back) or keeps it (committed). */
 static void end_txn(rhei__olap *o, int committed)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < o->nstages; i++) {
-        if (o->stages[i].pending && !committed) {
-            rhei__free(o->stages[i].table);
-            continue;
-        }
-        o->stages[i].pending = 0;
-        o->stages[k++] = o->stages[i];
-    }
-    o->nstages = k;
+    if (!committed) /* statements may name tables the rollback removed: prepare them anew */
+        rhei__duck_feed_forget(o, NULL);
     forget_touched(o);
     if (committed && o->wrote)
         o->dirty = 1;
@@ -418,31 +403,28 @@ static void olap_rollback(rhei__olap *o)
     end_txn(o, 0);
 }
 
+/* The sync's state is one kv entry, "<position> <last_ts>", written with the rows. */
+static const char state_key[] = "_rhei.state";
+
 static int olap_get_state(rhei__olap *o, rhei__olap_state *out, rhei__err *e)
 {
-    int64_t v[2];
-    int rc = rhei__duck_query_row(o,
-                       "SELECT max(value) FILTER (WHERE key = 'position'), "
-                       "max(value) FILTER (WHERE key = 'last_ts') FROM _rhei_meta",
-                       v, 2, e);
-    out->position = rc ? 0 : v[0];
-    out->last_ts = rc ? 0 : v[1];
+    char buf[64];
+    long long pos = 0, ts = 0;
+    int rc = rhei__duck_get_kv(o, state_key, buf, sizeof buf, e);
+    if (rc == RHEI_NOTFOUND)
+        rc = RHEI_OK; /* a new store */
+    else if (rc == RHEI_OK && sscanf(buf, "%lld %lld", &pos, &ts) != 2)
+        rc = rhei__err_set(e, RHEI_CORRUPT, "olap state '%s' is not two integers", buf);
+    out->position = rc ? 0 : pos;
+    out->last_ts = rc ? 0 : ts;
     return rc;
 }
 
 static int olap_set_state(rhei__olap *o, const rhei__olap_state *st, rhei__err *e)
 {
-    int rc = rhei__duck_need_txn(o, e);
-    if (rc)
-        return rc;
-    o->wrote = 1;
-    rhei__buf_reset(&o->sql);
-    /* Updates the value column only: the key index is untouched, so this never conflicts. */
-    rhei__buf_printf(&o->sql,
-                     "UPDATE _rhei_meta SET value = CASE key WHEN 'position' THEN %lld "
-                     "ELSE %lld END WHERE key IN ('position', 'last_ts')",
-                     (long long)st->position, (long long)st->last_ts);
-    return rhei__duck_exec_buf(o, e);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%lld %lld", (long long)st->position, (long long)st->last_ts);
+    return rhei__duck_set_kv(o, state_key, buf, e);
 }
 
 /* Visits every recorded table; a non-zero return from cb stops the walk and is returned. */
@@ -528,6 +510,7 @@ static int create_view(rhei__olap *o, const rhei__table *t, rhei__err *e)
 
 static int olap_create_table(rhei__olap *o, const rhei__table *t, int history, rhei__err *e)
 {
+    rhei__duck_feed_forget(o, t->name);
     int rc = rhei__duck_need_txn(o, e);
     if (rc || (rc = drop_objects(o, t->name, e)))
         return rc;
@@ -548,6 +531,7 @@ static int olap_create_table(rhei__olap *o, const rhei__table *t, int history, r
 static int olap_drop_table(rhei__olap *o, const char *name, int history, rhei__err *e)
 {
     (void)history; /* both modes' objects are dropped */
+    rhei__duck_feed_forget(o, name);
     int rc = rhei__duck_need_txn(o, e);
     if (rc || (rc = drop_objects(o, name, e)))
         return rc;
@@ -657,6 +641,7 @@ static int rebuild(rhei__olap *o, const rhei__table *from, const rhei__table *to
 static int olap_alter_table(rhei__olap *o, const rhei__table *from, const rhei__table *to,
                             int history, rhei__err *e)
 {
+    rhei__duck_feed_forget(o, from->name);
     int rc = rhei__duck_need_txn(o, e);
     if (rc)
         return rc;
@@ -678,7 +663,9 @@ static int olap_maintain(rhei__olap *o, rhei__err *e)
 {
     if (!o->dirty || o->in_txn)
         return RHEI_OK;
-    int rc = rhei__duck_exec(o, "CHECKPOINT", e);
+    int rc = rhei__duck_kv_compact(o, e);
+    if (rc == RHEI_OK)
+        rc = rhei__duck_exec(o, "CHECKPOINT", e);
     if (rc == RHEI_OK)
         o->dirty = 0;
     return rc;

@@ -19,15 +19,35 @@ typedef struct rhei__duck_slot {
     int state;
 } rhei__duck_slot;
 
-/* A TEMP table "_rhei_keys_<id>" on the write connection: the keys a batch touches, for one
- * table version and mode. */
-typedef struct rhei__duck_stage {
+/* Rows of a batch as DuckDB sees them through the _rhei_feed() table function: some columns
+ * of some rows, plus up to two BIGINT columns computed here (history's validity bounds, or a
+ * key's first event time). */
+#define RHEI__DUCK_XNULL INT64_MIN /* in an extra column's values: SQL NULL */
+
+typedef struct rhei__duck_xcol {
+    const char *name;
+    const int64_t *v; /* per fed row; NULL: every row holds k */
+    int64_t k;
+} rhei__duck_xcol;
+
+typedef struct rhei__duck_rows {
+    const rhei__batch *b;
+    const size_t *cols;  /* table column of each fed column; NULL: all, in order */
+    size_t ncols;
+    const uint32_t *sel; /* batch rows to feed; NULL: all */
+    size_t n;
+    rhei__duck_xcol x[2];
+    size_t nx;
+} rhei__duck_rows;
+
+/* A statement prepared on the write connection for one table version, mode and kind. */
+typedef struct rhei__duck_stmt {
     char *table;
     int64_t tid;
     int history;
-    int id;
-    int pending; /* created in the open transaction: forgotten if it rolls back */
-} rhei__duck_stage;
+    int kind;
+    duckdb_prepared_statement ps;
+} rhei__duck_stmt;
 
 /* Write-side fields belong to the one thread inside begin..commit (olap.h); the read pool
  * (slots) is guarded by mu, with cv signalled when a slot turns idle. */
@@ -37,15 +57,19 @@ struct rhei__olap {
     int in_txn;
     int wrote;           /* the open transaction wrote something */
     int dirty;           /* committed writes since the last checkpoint */
-    rhei__duck_stage *stages;
-    size_t nstages, stagecap;
-    int next_stage;
+    rhei__duck_stmt *stmts;             /* prepared feed statements, see duckdb_feed.c */
+    size_t nstmts, stmtcap;
+    const rhei__duck_rows *feed;         /* what _rhei_feed() returns while a statement runs */
+    pthread_t feed_thread;               /* the thread allowed to bind _rhei_feed() */
+    rhei__err feed_err;                  /* a value the feed could not convert */
     /* Targets that saw DELETE/UPDATE in the open transaction: DuckDB 1.4 cannot commit an
      * ALTER of such a table (the commit fails), so alter_table rebuilds it instead. */
     char **touched;
     size_t ntouched, touchedcap;
     rhei__buf sql;       /* statement text of the write side, reused */
-    duckdb_prepared_statement kv_ps[3]; /* set_kv update/insert, get_kv: prepared once */
+    duckdb_prepared_statement kv_ps[3]; /* kv append, kv read, kv compaction */
+    int64_t kv_seq;                     /* last sequence number in _rhei_kv_log */
+    int64_t kv_appends;                 /* appends since the last compaction */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     rhei__duck_slot *slots;
@@ -75,8 +99,24 @@ char *rhei__duck_target_dup(const char *name, int history); /* "<name>[_history]
 void rhei__duck_put_target(rhei__buf *b, const char *name, int history);
 void rhei__duck_put_coldefs(rhei__buf *b, const rhei__table *t, int history);
 
-/* duckdb_kv.c */
+/* duckdb_feed.c: batches reach DuckDB as the rows of the table function _rhei_feed(), read
+ * by prepared INSERT/DELETE/UPDATE statements cached per table version and kind. */
+enum { RHEI__FEED_INSERT, RHEI__FEED_DELETE, RHEI__FEED_DELETE_NULLS, RHEI__FEED_CLOSE,
+       RHEI__FEED_CLOSE_NULLS };
+/* A value of a DECIMAL(p,s) column as its scaled integer. -1 wrong type, -3 out of range. */
+int rhei__duck_to_decimal(const rhei_value *v, int p, int s, __int128 *out);
+int rhei__duck_feed_register(rhei__olap *o, rhei__err *e);
+/* Runs statement `kind` for table t (mode history) over the rows r. */
+int rhei__duck_feed_run(rhei__olap *o, const rhei__table *t, int history, int kind,
+                        const rhei__duck_rows *r, rhei__err *e);
+/* Forgets prepared statements of table `name` (NULL: all): after DDL or a rollback. */
+void rhei__duck_feed_forget(rhei__olap *o, const char *name);
+
+/* duckdb_kv.c: named values in the append-only _rhei_kv_log (an UPDATE costs DuckDB four
+ * times an INSERT); the latest sequence number of a key wins, old ones are compacted away. */
+int rhei__duck_kv_open(rhei__olap *o, rhei__err *e);
 void rhei__duck_kv_close(rhei__olap *o);
+int rhei__duck_kv_compact(rhei__olap *o, rhei__err *e);
 int rhei__duck_set_kv(rhei__olap *o, const char *key, const char *value, rhei__err *e);
 int rhei__duck_get_kv(rhei__olap *o, const char *key, char *buf, size_t size, rhei__err *e);
 int rhei__duck_fill_column(rhei__olap *o, const rhei__table *t, const char *column,

@@ -6,11 +6,51 @@
 #include <stdio.h>
 #include <string.h>
 
+enum { KV_APPEND, KV_READ, KV_COMPACT };
 static const char *const kv_sql[3] = {
-    "UPDATE _rhei_kv SET value = $1 WHERE key = $2",
-    "INSERT INTO _rhei_kv VALUES ($2, $1)",
-    "SELECT value FROM _rhei_kv WHERE key = $1",
+    "INSERT INTO _rhei_kv_log VALUES ($1, $2, $3)",
+    "SELECT value FROM _rhei_kv_log WHERE key = $1 ORDER BY seq DESC LIMIT 1",
+    "DELETE FROM _rhei_kv_log AS _l USING (SELECT key, max(seq) AS top FROM _rhei_kv_log "
+    "GROUP BY key) AS _k WHERE _l.key = _k.key AND _l.seq < _k.top",
 };
+
+/* Appends between two compactions: the log stays a few thousand rows at most. */
+#define KV_COMPACT_EVERY 1024
+
+/* Stores written before the log existed kept the sync state in _rhei_meta and values in a
+ * two-column _rhei_kv: both move into the log once, in one transaction. */
+static const char *const kv_migrate_sql[] = {
+    "BEGIN TRANSACTION",
+    "INSERT INTO _rhei_kv_log SELECT 1, '_rhei.state', "
+    "CAST(coalesce(max(value) FILTER (WHERE key = 'position'), 0) AS VARCHAR) || ' ' || "
+    "CAST(coalesce(max(value) FILTER (WHERE key = 'last_ts'), 0) AS VARCHAR) FROM _rhei_meta",
+    "INSERT INTO _rhei_kv_log SELECT 1 + row_number() OVER (), key, value FROM _rhei_kv",
+    "DROP TABLE _rhei_meta",
+    "DROP TABLE _rhei_kv",
+    "COMMIT",
+};
+
+int rhei__duck_kv_open(rhei__olap *o, rhei__err *e)
+{
+    int64_t old = 0;
+    int rc = rhei__duck_exec(o, "CREATE TABLE IF NOT EXISTS _rhei_kv_log(seq BIGINT NOT NULL, "
+                             "key VARCHAR NOT NULL, value VARCHAR)", e);
+    if (rc == RHEI_OK)
+        rc = rhei__duck_query_row(o, "SELECT count(*) FROM duckdb_tables() WHERE database_name "
+                                  "= current_database() AND schema_name = 'main' AND "
+                                  "table_name IN ('_rhei_meta', '_rhei_kv')", &old, 1, e);
+    for (size_t i = 0; rc == RHEI_OK && old == 2 && i < sizeof kv_migrate_sql /
+                                                         sizeof kv_migrate_sql[0]; i++) {
+        if ((rc = rhei__duck_exec(o, kv_migrate_sql[i], e))) {
+            rhei__err ignored;
+            rhei__duck_exec(o, "ROLLBACK", &ignored);
+            rhei__err_wrap(e, "cannot move the old state tables into _rhei_kv_log");
+        }
+    }
+    if (rc == RHEI_OK)
+        rc = rhei__duck_query_row(o, "SELECT max(seq) FROM _rhei_kv_log", &o->kv_seq, 1, e);
+    return rc;
+}
 
 void rhei__duck_kv_close(rhei__olap *o)
 {
@@ -34,59 +74,47 @@ static int kv_stmt(rhei__olap *o, size_t i, duckdb_prepared_statement *out, rhei
     return RHEI_OK;
 }
 
-/* Runs prepared statement ps with n VARCHAR parameters; rows changed go to *changed. */
-static int run_ps(duckdb_prepared_statement ps, const char *const *args, size_t n,
-                  int64_t *changed, rhei__err *e)
+static int run_ps(duckdb_prepared_statement ps, rhei__err *e)
 {
     duckdb_result res;
     int rc = RHEI_OK;
-    for (size_t i = 0; i < n; i++)
-        duckdb_bind_varchar(ps, (idx_t)i + 1, args[i]);
     if (duckdb_execute_prepared(ps, &res) == DuckDBError)
         rc = rhei__duck_result_err(e, 0, &res);
-    else if (changed)
-        *changed = (int64_t)duckdb_rows_changed(&res);
     duckdb_destroy_result(&res);
     return rc;
 }
 
-/* Runs sql once (not kept) with n VARCHAR parameters. */
-static int run_text(rhei__olap *o, const char *sql, const char *const *args, size_t n,
-                    int64_t *changed, rhei__err *e)
+/* Drops every entry but each key's latest: inside the write transaction, or on its own. */
+int rhei__duck_kv_compact(rhei__olap *o, rhei__err *e)
 {
     duckdb_prepared_statement ps = NULL;
-    int rc;
-    if (duckdb_prepare(o->w, sql, &ps) == DuckDBError)
-        rc = rhei__duck_err(e, 0, DUCKDB_ERROR_INVALID, duckdb_prepare_error(ps));
-    else
-        rc = run_ps(ps, args, n, changed, e);
-    duckdb_destroy_prepare(&ps);
+    int rc = kv_stmt(o, KV_COMPACT, &ps, e);
+    if (rc == RHEI_OK && (rc = run_ps(ps, e)) == RHEI_OK)
+        o->kv_appends = 0;
     return rc;
 }
 
 int rhei__duck_set_kv(rhei__olap *o, const char *key, const char *value, rhei__err *e)
 {
-    int64_t changed = 0;
-    const char *args[2] = {value, key};
-    duckdb_prepared_statement ps;
+    duckdb_prepared_statement ps = NULL;
     int rc = rhei__duck_need_txn(o, e);
-    if (rc)
+    if (rc || (rc = kv_stmt(o, KV_APPEND, &ps, e)))
         return rc;
     o->wrote = 1;
-    /* No key index on _rhei_kv: DuckDB 1.4 cannot re-insert an indexed key deleted or
-     * updated in the same transaction, and the table stays tiny. */
-    if ((rc = kv_stmt(o, 0, &ps, e)) == RHEI_OK)
-        rc = run_ps(ps, args, 2, &changed, e);
-    if (rc == RHEI_OK && changed == 0 && (rc = kv_stmt(o, 1, &ps, e)) == RHEI_OK)
-        rc = run_ps(ps, args, 2, NULL, e);
+    /* a rolled-back append leaves a gap in seq, which is harmless: only the order counts */
+    duckdb_bind_int64(ps, 1, ++o->kv_seq);
+    duckdb_bind_varchar(ps, 2, key);
+    duckdb_bind_varchar(ps, 3, value);
+    if ((rc = run_ps(ps, e)) == RHEI_OK && ++o->kv_appends >= KV_COMPACT_EVERY)
+        rc = rhei__duck_kv_compact(o, e);
     return rc;
 }
 
 int rhei__duck_get_kv(rhei__olap *o, const char *key, char *buf, size_t size, rhei__err *e)
 {
-    duckdb_prepared_statement ps;
+    duckdb_prepared_statement ps = NULL;
     duckdb_result res;
-    int rc = kv_stmt(o, 2, &ps, e);
+    int rc = kv_stmt(o, KV_READ, &ps, e);
     if (rc)
         return rc;
     duckdb_bind_varchar(ps, 1, key);
@@ -131,7 +159,6 @@ int rhei__duck_fill_column(rhei__olap *o, const rhei__table *t, const char *colu
         return rc;
     char text[4096];
     text_form(v, text, sizeof text);
-    const char *args[1] = {text};
     rhei__buf_reset(&o->sql);
     rhei__buf_puts(&o->sql, "UPDATE ");
     rhei__duck_put_target(&o->sql, t->name, history);
@@ -145,5 +172,13 @@ int rhei__duck_fill_column(rhei__olap *o, const rhei__table *t, const char *colu
     o->wrote = 1;
     if ((rc = rhei__duck_touch(o, t->name, history, e)) != RHEI_OK)
         return rc;
-    return run_text(o, rhei__buf_str(&o->sql), args, 1, NULL, e);
+    duckdb_prepared_statement ps = NULL;
+    if (duckdb_prepare(o->w, rhei__buf_str(&o->sql), &ps) == DuckDBError) {
+        rc = rhei__duck_err(e, 0, DUCKDB_ERROR_INVALID, duckdb_prepare_error(ps));
+    } else {
+        duckdb_bind_varchar(ps, 1, text);
+        rc = run_ps(ps, e);
+    }
+    duckdb_destroy_prepare(&ps);
+    return rc;
 }

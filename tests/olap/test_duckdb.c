@@ -9,6 +9,10 @@
 #include "result.h"
 #include "schema.h"
 #include <pthread.h>
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <duckdb.h>
+#pragma GCC diagnostic pop
 #include <stdint.h>
 
 static const rhei__olap_vtab *V = &rhei__olap_duckdb;
@@ -497,6 +501,103 @@ TEST(history_versions_have_half_open_intervals)
                         "coalesce(b._rhei_valid_to, 9e18) AND b._rhei_valid_from < "
                         "coalesce(a._rhei_valid_to, 9e18)"), 0);
     rhei__table_free(t);
+    V->close(o);
+}
+
+/* Statements are prepared once and reused; DuckDB folds some predicates with the column
+ * statistics of the moment they are prepared. A close prepared while the table is empty
+ * (the first batch has a key inserted and updated) must still close versions later. */
+TEST(history_statements_prepared_on_an_empty_table_keep_working)
+{
+    rhei__olap *o = open_store(NULL);
+    rhei__table *t = make_table("h", 1, KV_COLS, 3);
+    rhei__batch b;
+    rhei__batch_init(&b, t);
+    in_txn_create(o, t, 1);
+    kv(&b, 1, 100, RHEI__OP_INSERT, 1, "a", 1);
+    kv(&b, 2, 150, RHEI__OP_UPDATE, 1, "b", 1);
+    kv(&b, 3, 150, RHEI__OP_INSERT, 2, "c", 2);
+    in_txn_apply(o, &b, 1, NULL);
+    for (int round = 0; round < 3; round++) {
+        rhei__batch_reset(&b, t);
+        kv(&b, 10 + round, 200 + round, RHEI__OP_UPDATE, 1, "u", round);
+        kv(&b, 20 + round, 200 + round, RHEI__OP_UPDATE, 2, "u", round);
+        in_txn_apply(o, &b, 1, NULL);
+    }
+    CHECK_INT(scalar(o, "SELECT count(*) FROM h_history"), 2 + 1 + 6);
+    CHECK_INT(scalar(o, "SELECT count(*) FROM h_history WHERE _rhei_valid_to IS NULL"), 2);
+    CHECK_STR(dump(o, "SELECT id, _rhei_valid_from, _rhei_valid_to FROM h_history WHERE id = 2 "
+                      "ORDER BY 2"), "2|150|200;2|200|201;2|201|202;2|202|NULL;");
+    rhei__batch_free(&b);
+    rhei__table_free(t);
+    V->close(o);
+}
+
+/* Values live in an append-only log; the latest wins, through compaction and reopening. */
+TEST(kv_latest_value_wins_across_compaction_and_reopen)
+{
+    char dir[64], path[96], val[64], got[64];
+    rt_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/olap.duckdb", dir);
+    rhei__olap *o = open_store(path);
+    rhei__err none;
+    CHECK_INT(V->get_kv(o, "a", got, sizeof got, &none), RHEI_NOTFOUND);
+    for (int i = 0; i < 2100; i++) { /* two compactions inside transactions */
+        snprintf(val, sizeof val, "v%d", i);
+        OK(V->begin(o, E));
+        OK(V->set_kv(o, i % 2 ? "a" : "b", val, E));
+        if (i == 2099) {
+            V->rollback(o); /* the last value never happened */
+            break;
+        }
+        OK(V->commit(o, E));
+    }
+    OK(V->get_kv(o, "a", got, sizeof got, E));
+    CHECK_STR(got, "v2097");
+    OK(V->get_kv(o, "b", got, sizeof got, E));
+    CHECK_STR(got, "v2098");
+    CHECK(scalar(o, "SELECT count(*) FROM _rhei_kv_log") < 1100);
+    OK(V->maintain(o, E)); /* compacts, then checkpoints */
+    CHECK_INT(scalar(o, "SELECT count(*) FROM _rhei_kv_log"), 2);
+    V->close(o);
+    o = open_store(path);
+    OK(V->get_kv(o, "a", got, sizeof got, E));
+    CHECK_STR(got, "v2097");
+    OK(V->begin(o, E));
+    OK(V->set_kv(o, "a", "after reopen", E));
+    OK(V->commit(o, E));
+    OK(V->get_kv(o, "a", got, sizeof got, E));
+    CHECK_STR(got, "after reopen");
+    V->close(o);
+}
+
+/* A store written before the kv log (state in _rhei_meta, values in _rhei_kv) opens with
+ * its position and values intact. */
+TEST(store_with_the_old_state_tables_is_migrated)
+{
+    char dir[64], path[96], got[64];
+    rt_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/olap.duckdb", dir);
+    duckdb_database db;
+    duckdb_connection c;
+    CHECK(duckdb_open(path, &db) == DuckDBSuccess);
+    CHECK(duckdb_connect(db, &c) == DuckDBSuccess);
+    CHECK(duckdb_query(c, "CREATE TABLE _rhei_meta(key VARCHAR PRIMARY KEY, value BIGINT);"
+                          "INSERT INTO _rhei_meta VALUES ('position', 77), ('last_ts', 123);"
+                          "CREATE TABLE _rhei_kv(key VARCHAR NOT NULL, value VARCHAR);"
+                          "INSERT INTO _rhei_kv VALUES ('wm', 'old watermark')", NULL)
+          == DuckDBSuccess);
+    duckdb_disconnect(&c);
+    duckdb_close(&db);
+    rhei__olap *o = open_store(path);
+    rhei__olap_state st;
+    OK(V->get_state(o, &st, E));
+    CHECK_INT(st.position, 77);
+    CHECK_INT(st.last_ts, 123);
+    OK(V->get_kv(o, "wm", got, sizeof got, E));
+    CHECK_STR(got, "old watermark");
+    CHECK_INT(scalar(o, "SELECT count(*) FROM duckdb_tables() WHERE table_name IN "
+                        "('_rhei_meta', '_rhei_kv')"), 0);
     V->close(o);
 }
 
