@@ -56,6 +56,7 @@ struct rhei__olap {
     duckdb_connection w; /* the write connection */
     int in_txn;
     int wrote;           /* the open transaction wrote something */
+    int ddl;             /* ... created, dropped or altered a table: see end_txn */
     int dirty;           /* committed writes since the last checkpoint */
     rhei__duck_stmt *stmts;             /* prepared feed statements, see duckdb_feed.c */
     size_t nstmts, stmtcap;
