@@ -155,7 +155,7 @@ static int kgroups_build(const rhei__batch *b, kgroups *g, rhei__err *e)
 /* ---- apply ------------------------------------------------------------------------------- */
 
 /* The touched keys, one row per key: the key columns and, for history, the key's first
- * event time; `first` holds those times. */
+ * event time (`first` holds those times) and a NULL to match open versions with. */
 static void key_rows(const rhei__batch *b, const kgroups *g, int64_t *first, apx *a)
 {
     *a = (apx){b, b->table->pk_idx, b->table->npk, g->first, g->n,
@@ -164,7 +164,8 @@ static void key_rows(const rhei__batch *b, const kgroups *g, int64_t *first, apx
         for (size_t k = 0; k < g->n; k++)
             first[k] = b->ts[g->first[k]];
         a->x[0] = (xcol){"_rhei_first", first, 0};
-        a->nx = 1;
+        a->x[1] = (xcol){"_rhei_open", NULL, XNULL}; /* see RHEI__FEED_CLOSE */
+        a->nx = 2;
     }
 }
 

@@ -355,11 +355,12 @@ static void statement_text(rhei__buf *q, const rhei__table *t, int history, int 
     default:
         /* Closes the open versions of the fed keys at each key's first event. Not "IS NULL":
          * DuckDB folds that with the column statistics of the moment the statement is
-         * prepared (no NULL yet: never true again), so the NULL arrives as parameter $1. */
+         * prepared (no NULL yet: never true again). The NULL comes from the feed instead,
+         * as a join key: no statistics to fold, and cheaper than a NULL parameter. */
         rhei__buf_puts(q, "UPDATE ");
         rhei__duck_put_target(q, t->name, 1);
         rhei__buf_puts(q, " AS _t SET _rhei_valid_to = _k._rhei_first FROM _rhei_feed() AS _k "
-                          "WHERE _t._rhei_valid_to IS NOT DISTINCT FROM CAST($1 AS BIGINT) AND ");
+                          "WHERE _t._rhei_valid_to IS NOT DISTINCT FROM _k._rhei_open AND ");
         put_match(q, t, nulls);
         break;
     }
@@ -422,8 +423,6 @@ int rhei__duck_feed_run(rhei__olap *o, const rhei__table *t, int history, int ki
     int rc = statement(o, t, history, kind, a, &ps, e);
     if (rc == RHEI_OK) {
         duckdb_result res;
-        if (kind == RHEI__FEED_CLOSE || kind == RHEI__FEED_CLOSE_NULLS)
-            duckdb_bind_null(ps, 1);
         if (duckdb_execute_prepared(ps, &res) == DuckDBError) {
             if (o->feed_err.code) /* our own message, with its code (RHEI_TYPE) */
                 *e = o->feed_err, rc = e->code;
