@@ -1,7 +1,8 @@
-/* main.c — rhei_bench: runs the workloads (all, or one with --only), each next to a baseline
- * measured in the same run, prints one plain-text table with the targets' verdicts, and
- * writes the same figures as JSON. Exit status: 0 ok, 1 a figure was not sane, 2 an error. */
+/* bench_main.c — the suite's entry, shared by rhei_bench and `rh bench`: runs the workloads
+ * (all, or one with --only), each next to a baseline measured in the same run, prints one
+ * plain-text table with the targets' verdicts, and writes the same figures as JSON. */
 #include "bench_util.h"
+#include "rhei_bench.h"
 #include "w_htap.h"
 #include <math.h>
 #include <stdlib.h>
@@ -32,26 +33,27 @@ static const workload workloads[] = {
     {"crud", w_crud, "75 inserts, 75 updates, 75 deletes with routed reads between"},
     {"concurrent", w_concurrent, "8 threads x 50 mixed operations on one rhei_db"},
     {"analytics", w_analytics, "group by, filtered scan, top-10, point reads; 1M, 10M rows"},
-    /* Later workloads slot in here, each in its own file with its own rows:
-     *   {"sidecar", w_sidecar, "sidecar mode: 10-row cycle p50/p99, initial sync 10K/100K"},
-     */
     {"htap", w_htap, "TPC-C transactions with analytical queries at once (CH-benCHmark)"},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 
-static void usage(FILE *f)
+static void usage(FILE *f, const char *prog)
 {
-    fprintf(f, "usage: rhei_bench [--quick] [--only NAME] [--json PATH] [--verbose]\n"
+    fprintf(f, "usage: %s [--quick] [--only NAME] [--json PATH] [--verbose]\n"
                "  --quick      small sizes and few repetitions: checks the harness (< 2 min)\n"
                "  --only NAME  run one workload (memory runs with sync)\n"
                "  --json PATH  machine-readable results [%s]\n"
-               "workloads:\n", RHEI_BENCH_RESULTS);
+               "workloads:\n", prog, RHEI_BENCH_RESULTS);
     for (size_t i = 0; i < NWORKLOADS; i++)
         fprintf(f, "  %-11s %s\n", workloads[i].name, workloads[i].what);
 }
 
+/* 0 to run, 1 when --help was answered, -1 on a usage error (already reported). */
 static int parse(int argc, char **argv)
 {
+    const char *prog = argc > 0 && argv[0] ? argv[0] : "rhei_bench";
+    if (strrchr(prog, '/'))
+        prog = strrchr(prog, '/') + 1;
     bu_opt.json = RHEI_BENCH_RESULTS;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -64,11 +66,11 @@ static int parse(int argc, char **argv)
         } else if (strcmp(a, "--json") == 0 && i + 1 < argc) {
             bu_opt.json = argv[++i];
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            exit(0);
+            usage(stdout, prog);
+            return 1;
         } else {
-            fprintf(stderr, "rhei_bench: unknown argument '%s'\n", a);
-            usage(stderr);
+            fprintf(stderr, "%s: unknown argument '%s'\n", prog, a);
+            usage(stderr, prog);
             return -1;
         }
     }
@@ -78,17 +80,18 @@ static int parse(int argc, char **argv)
         if (strcmp(bu_opt.only, workloads[i].name) == 0)
             return 0;
     if (bu_opt.only) {
-        fprintf(stderr, "rhei_bench: no workload named '%s'\n", bu_opt.only);
-        usage(stderr);
+        fprintf(stderr, "%s: no workload named '%s'\n", prog, bu_opt.only);
+        usage(stderr, prog);
         return -1;
     }
     return 0;
 }
 
-int main(int argc, char **argv)
+int rhei_bench_main(int argc, char **argv)
 {
-    if (parse(argc, argv) != 0)
-        return 2;
+    int p = parse(argc, argv);
+    if (p != 0)
+        return p > 0 ? 0 : 2;
     char machine[512];
     bu_machine(machine, sizeof machine);
     printf("rhei_bench %s (%s run)  rhei %s, sqlite %s, duckdb %s\nmachine: %s\n",
