@@ -1,7 +1,6 @@
-/* w_sidecar.c — workload "sidecar": an engine in pure sidecar mode follows `orders` in a SQLite
- * file and in a throwaway PostgreSQL, history on, in-memory and file OLAP. Figures: the wall
- * time of rhei_sidecar_sync_now for 10-row cycles (p50/p99), and first copies in rows/s,
- * each next to a raw floor (source read + DuckDB transaction; SELECT + appender). */
+/* w_sidecar.c — workload "sidecar": a pure-sidecar engine (history) follows `orders` in a SQLite
+ * file and a throwaway PostgreSQL into in-memory and file OLAP; 10-row cycle p50/p99 and first
+ * copies in rows/s, each next to a raw floor (read + DuckDB txn; SELECT + appender). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* mkdtemp, popen */
 #endif
