@@ -96,7 +96,7 @@ static void one_size(ctx *c, int64_t n, int reps, const char *label, const char 
                s[SIDE_PLAIN].rate.v[r]);
         c->next_id += n;
     }
-    char name[64];
+    char name[96]; /* label plus a suffix; the row keeps what fits */
     snprintf(name, sizeof name, "%s (rows/s)", label);
     bu_row *row = bu_row_add("insert", name, "rows/s", 0);
     row->paired = bu_paired_ratio(&s[SIDE_ENGINE].rate, &s[SIDE_CAPTURE].rate);
