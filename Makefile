@@ -59,8 +59,10 @@ fuzz:
 demo: build
 	@./build/examples/quickstart
 
+# A full run rewrites BENCHMARKS.md's generated section from its JSON; QUICK=1 only checks.
 bench: build
 	@./build/bench/rhei_bench $(if $(QUICK),--quick,)
+	@$(if $(QUICK),true,python3 scripts/bench_md.py)
 
 clean:
 	rm -rf build build-san build-tsan build-fuzz

@@ -450,6 +450,26 @@ bu_row *bu_row_add(const char *group, const char *name, const char *unit, int lo
     return r;
 }
 
+void bu_row_target(bu_row *r, int kind, double value, const char *text)
+{
+    if (r->ntargets == BU_MAX_TARGETS)
+        bu_die("row '%s' has too many targets", r->name);
+    bu_target *t = &r->targets[r->ntargets++];
+    t->kind = kind;
+    t->value = value;
+    snprintf(t->text, sizeof t->text, "%s", text);
+}
+
+void bu_row_skip(bu_row *r, const char *fmt, ...)
+{
+    va_list ap;
+    int n = snprintf(r->note, sizeof r->note, "skipped: ");
+    va_start(ap, fmt);
+    vsnprintf(r->note + n, sizeof r->note - (size_t)n, fmt, ap);
+    va_end(ap);
+    r->skipped = 1;
+}
+
 double bu_ratio(const bu_row *r)
 {
     if (isfinite(r->paired))
@@ -459,7 +479,7 @@ double bu_ratio(const bu_row *r)
     return r->lower_better ? r->base / r->engine : r->engine / r->base;
 }
 
-#define ROW_FMT "%-36s %12s  %-24s %12s %8s %9s %9s %9s %9s\n"
+#define ROW_FMT "%-38s %12s  %-24s %12s %8s %9s %9s %9s %9s\n"
 
 void bu_print_header(FILE *f)
 {
@@ -481,6 +501,8 @@ void bu_print_row(FILE *f, const bu_row *r)
     bu_fmt_us(p99, sizeof p99, r->p99_us);
     bu_fmt_us(bp50, sizeof bp50, r->base_p50_us);
     bu_fmt_us(bp99, sizeof bp99, r->base_p99_us);
+    if (r->skipped)
+        snprintf(e, sizeof e, "skipped");
     fprintf(f, ROW_FMT, r->name, e, r->base_name[0] ? r->base_name : "-",
             r->base_name[0] ? b : "", ra, p50, p99, bp50, bp99);
     if (r->note[0])
@@ -494,43 +516,63 @@ void bu_print_table(FILE *f)
         bu_print_row(f, &rows[i]);
 }
 
-/* 1 met, 0 missed, -1 no target or no figure. */
-static int target_met(const bu_row *r, double *got)
+static int target_max(const bu_target *t)
 {
-    *got = r->target_kind == BU_TARGET_RATIO_MIN ? bu_ratio(r) : r->engine;
-    if (r->target_kind == BU_TARGET_NONE || !isfinite(*got))
+    return t->kind == BU_TARGET_ENGINE_MAX || t->kind == BU_TARGET_P99_MAX;
+}
+
+/* 1 met, 0 missed, -1 no figure; *got is the figure the target judges. */
+static int target_met(const bu_row *r, const bu_target *t, double *got)
+{
+    switch (t->kind) {
+    case BU_TARGET_RATIO_MIN: *got = bu_ratio(r); break;
+    case BU_TARGET_P99_MAX: *got = r->p99_us; break;
+    default: *got = r->engine; break;
+    }
+    if (r->skipped || !isfinite(*got))
         return -1;
-    return *got >= r->target;
+    return target_max(t) ? *got <= t->value : *got >= t->value;
+}
+
+/* The figure a target judges, in the row's terms: "1.23x", "27,100", "180 us". */
+static void target_fmt(char *buf, size_t n, const bu_row *r, const bu_target *t, double v)
+{
+    if (t->kind == BU_TARGET_RATIO_MIN)
+        snprintf(buf, n, "%.2fx", v);
+    else if (t->kind == BU_TARGET_P99_MAX || strcmp(r->unit, "us") == 0)
+        bu_fmt_us(buf, n, v);
+    else
+        bu_fmt_num(buf, n, v);
+}
+
+static void print_target(FILE *f, const bu_row *r, const bu_target *t)
+{
+    double got;
+    int met = target_met(r, t, &got);
+    char g[32], want[32];
+    target_fmt(g, sizeof g, r, t, got);
+    target_fmt(want, sizeof want, r, t, t->value);
+    double off = fabs(got / t->value - 1) * 100;
+    if (met < 0)
+        fprintf(f, "  %-38s %-28s %s\n", r->name, t->text, r->skipped ? "skipped" : "no figure");
+    else if (met)
+        fprintf(f, "  %-38s %-28s met: %s (%.0f%% %s)\n", r->name, t->text, g, off,
+                target_max(t) ? "under" : "over");
+    else
+        fprintf(f, "  %-38s %-28s MISSED: %s vs %s (%.0f%% %s)\n", r->name, t->text, g, want,
+                off, target_max(t) ? "over" : "short");
 }
 
 void bu_print_targets(FILE *f)
 {
     int any = 0;
     for (size_t i = 0; i < nrows; i++) {
-        const bu_row *r = &rows[i];
-        double got;
-        int met = target_met(r, &got);
-        if (r->target_kind == BU_TARGET_NONE)
-            continue;
-        if (!any++)
-            fprintf(f, "\ntargets%s:\n", bu_opt.quick ? " (quick run: sizes are small, only"
-                                                        " indicative)" : "");
-        char g[32], t[32];
-        if (r->target_kind == BU_TARGET_RATIO_MIN) {
-            snprintf(g, sizeof g, "%.2fx", got);
-            snprintf(t, sizeof t, "%.2fx", r->target);
-        } else {
-            bu_fmt_num(g, sizeof g, got);
-            bu_fmt_num(t, sizeof t, r->target);
+        for (size_t k = 0; k < rows[i].ntargets; k++) {
+            if (!any++)
+                fprintf(f, "\ntargets%s:\n", bu_opt.quick ? " (quick run: sizes are small,"
+                                                            " only indicative)" : "");
+            print_target(f, &rows[i], &rows[i].targets[k]);
         }
-        if (met < 0)
-            fprintf(f, "  %-36s %-28s no figure\n", r->name, r->target_text);
-        else if (met)
-            fprintf(f, "  %-36s %-28s met: %s (%+.0f%% over)\n", r->name, r->target_text, g,
-                    (got / r->target - 1) * 100);
-        else
-            fprintf(f, "  %-36s %-28s MISSED: %s vs %s (%.0f%% short)\n", r->name,
-                    r->target_text, g, t, (1 - got / r->target) * 100);
     }
 }
 
@@ -541,6 +583,8 @@ int bu_insane_rows(FILE *report)
     int n = 0;
     for (size_t i = 0; i < nrows; i++) {
         const bu_row *r = &rows[i];
+        if (r->skipped)
+            continue;
         int b = bad(r->engine) || (r->base_name[0] && bad(r->base)) ||
                 (!isnan(r->p50_us) && bad(r->p50_us)) || (!isnan(r->p99_us) && bad(r->p99_us));
         if (b) {
@@ -619,17 +663,36 @@ static void mkdir_parent(const char *path)
     }
 }
 
+static void json_targets(FILE *f, const bu_row *r)
+{
+    static const char *const kinds[] = {"none", "ratio_min", "engine_min", "engine_max",
+                                        "p99_max"};
+    fputs(", \"targets\": [", f);
+    for (size_t k = 0; k < r->ntargets; k++) {
+        const bu_target *t = &r->targets[k];
+        double got;
+        int met = target_met(r, t, &got);
+        fputs(k ? ", {\"text\": " : "{\"text\": ", f);
+        json_str(f, t->text);
+        fprintf(f, ", \"kind\": \"%s\", \"value\": ", kinds[t->kind]);
+        json_num(f, t->value);
+        fputs(", \"got\": ", f);
+        json_num(f, got);
+        fprintf(f, ", \"met\": %s}", met < 0 ? "null" : met ? "true" : "false");
+    }
+    fputs("]", f);
+}
+
 static void json_row(FILE *f, const bu_row *r)
 {
-    double got;
-    int met = target_met(r, &got);
     fputs("    {\"group\": ", f);
     json_str(f, r->group);
     fputs(", \"name\": ", f);
     json_str(f, r->name);
     fputs(", \"unit\": ", f);
     json_str(f, r->unit);
-    fprintf(f, ", \"lower_is_better\": %s, \"engine\": ", r->lower_better ? "true" : "false");
+    fprintf(f, ", \"lower_is_better\": %s, \"skipped\": %s, \"engine\": ",
+            r->lower_better ? "true" : "false", r->skipped ? "true" : "false");
     json_num(f, r->engine);
     fputs(", \"baseline_name\": ", f);
     json_str(f, r->base_name);
@@ -645,14 +708,7 @@ static void json_row(FILE *f, const bu_row *r)
     }
     fputs(", \"note\": ", f);
     json_str(f, r->note);
-    if (r->target_kind != BU_TARGET_NONE) {
-        fputs(", \"target\": {\"text\": ", f);
-        json_str(f, r->target_text);
-        fprintf(f, ", \"kind\": \"%s\", \"value\": ",
-                r->target_kind == BU_TARGET_RATIO_MIN ? "ratio_min" : "engine_min");
-        json_num(f, r->target);
-        fprintf(f, ", \"met\": %s}", met < 0 ? "null" : met ? "true" : "false");
-    }
+    json_targets(f, r);
     fputs("}", f);
 }
 

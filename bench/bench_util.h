@@ -62,8 +62,19 @@ double bu_paired_ratio(const bu_samples *eng, const bu_samples *base);
 enum bu_target_kind {
     BU_TARGET_NONE = 0,
     BU_TARGET_RATIO_MIN,  /* ratio (engine vs baseline, higher = engine better) >= target */
-    BU_TARGET_ENGINE_MIN  /* engine figure >= target (throughput rows) */
+    BU_TARGET_ENGINE_MIN, /* engine figure >= target (throughput rows) */
+    BU_TARGET_ENGINE_MAX, /* engine figure <= target (latency rows, whose figure is the p50) */
+    BU_TARGET_P99_MAX     /* engine p99 latency (us) <= target */
 };
+
+/* A row carries at most two targets (a latency row: one on p50, one on p99). */
+#define BU_MAX_TARGETS 2
+
+typedef struct bu_target {
+    int kind;
+    double value;
+    char text[64];
+} bu_target;
 
 typedef struct bu_row {
     char group[24];      /* workload name as --only takes it */
@@ -77,13 +88,17 @@ typedef struct bu_row {
     double p50_us, p99_us; /* engine per-operation latency, NAN when not measured */
     double base_p50_us, base_p99_us;
     char note[200];
-    int target_kind;
-    double target;
-    char target_text[64];
+    int skipped;         /* not measured (note says why): no figure, not an insane one */
+    bu_target targets[BU_MAX_TARGETS];
+    size_t ntargets;
 } bu_row;
 
 /* Appends a row (engine/base/latencies NAN, no target) and returns it for filling. */
 bu_row *bu_row_add(const char *group, const char *name, const char *unit, int lower_better);
+/* Adds a target to r (dies past BU_MAX_TARGETS); text is how the verdict line names it. */
+void bu_row_target(bu_row *r, int kind, double value, const char *text);
+/* Marks r skipped: the note becomes "skipped: <reason>". */
+void bu_row_skip(bu_row *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* engine vs baseline as a speed ratio: >1 means the engine is faster (or smaller); the
  * paired ratio when the row has one. */
 double bu_ratio(const bu_row *r);
@@ -197,5 +212,6 @@ void w_sync(void);       /* 2: CDC sync throughput, insert-only and mixed */
 void w_crud(void);       /* 3: CRUD 225 operations */
 void w_concurrent(void); /* 4: 8 threads x 50 mixed operations */
 void w_analytics(void);  /* 5: routed analytics and point reads */
+void w_sidecar(void);    /* 6: sidecar cycles and first copies, SQLite and PostgreSQL sources */
 
 #endif

@@ -112,9 +112,7 @@ static void one_query(actx *c, const query *q, int target)
                  bu_median(&hs) / 1e3);
     }
     if (target) {
-        row->target_kind = BU_TARGET_RATIO_MIN;
-        row->target = 25;
-        snprintf(row->target_text, sizeof row->target_text, ">= 25x faster than sqlite");
+        bu_row_target(row, BU_TARGET_RATIO_MIN, 25, ">= 25x faster than sqlite");
     }
     bu_samples_free(&es);
     bu_samples_free(&ss);
@@ -162,9 +160,7 @@ static void point_reads(actx *c)
     snprintf(row->base_name, sizeof row->base_name, "raw sqlite prepared");
     snprintf(row->note, sizeof row->note, "%d scattered keys, routed rhei_query (oltp) vs a"
              " reused sqlite3_stmt; both read all five columns", n);
-    row->target_kind = BU_TARGET_RATIO_MIN;
-    row->target = 0.5;
-    snprintf(row->target_text, sizeof row->target_text, "p50 within 2x of raw sqlite");
+    bu_row_target(row, BU_TARGET_RATIO_MIN, 0.5, "p50 within 2x of raw sqlite");
     bu_samples_free(&es);
     bu_samples_free(&rs);
 }

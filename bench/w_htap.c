@@ -599,9 +599,7 @@ void w_htap(void)
     r->engine = ph[1].tpmc;
     snprintf(r->base_name, sizeof r->base_name, "OLTP alone");
     r->base = alone;
-    r->target_kind = BU_TARGET_RATIO_MIN;
-    r->target = 0.90;
-    snprintf(r->target_text, sizeof r->target_text, "OLTP drop <= 10%%");
+    bu_row_target(r, BU_TARGET_RATIO_MIN, 0.90, "OLTP drop <= 10%");
     snprintf(r->note, sizeof r->note, "drop %.1f%%; 1 analytical thread, closed loop, 5 CH"
              " queries; %zu queries; DuckDB olap_threads 1", (1 - ph[1].tpmc / alone) * 100,
              ne);
@@ -612,9 +610,7 @@ void w_htap(void)
     r->base = 50.0;
     r->p50_us = bu_pct(&fe, 50) * 1e3;
     r->p99_us = r->engine * 1e3;
-    r->target_kind = BU_TARGET_RATIO_MIN;
-    r->target = 1.0;
-    snprintf(r->target_text, sizeof r->target_text, "freshness p99 <= 50 ms");
+    bu_row_target(r, BU_TARGET_RATIO_MIN, 1.0, "freshness p99 <= 50 ms");
     snprintf(r->note, sizeof r->note, "HATtrick: start - commit of 1st unseen txn; max %.0f"
              " ms; %zu/%zu stale; sync cycle p50/p99 %.1f/%.1f ms (OLTP alone %.1f/%.1f)",
              bu_pct(&fe, 100), stale_e, ne, bu_pct(&ph[1].cycle_ms, 50),

@@ -96,7 +96,7 @@ static void one_size(ctx *c, int64_t n, int reps, const char *label, const char 
                s[SIDE_PLAIN].rate.v[r]);
         c->next_id += n;
     }
-    char name[64];
+    char name[96]; /* label plus a suffix; the row keeps what fits */
     snprintf(name, sizeof name, "%s (rows/s)", label);
     bu_row *row = bu_row_add("insert", name, "rows/s", 0);
     row->paired = bu_paired_ratio(&s[SIDE_ENGINE].rate, &s[SIDE_CAPTURE].rate);
@@ -108,9 +108,7 @@ static void one_size(ctx *c, int64_t n, int reps, const char *label, const char 
     row->p99_us = bu_pct(&s[SIDE_ENGINE].lat, 99);
     row->base_p50_us = bu_pct(&s[SIDE_CAPTURE].lat, 50);
     row->base_p99_us = bu_pct(&s[SIDE_CAPTURE].lat, 99);
-    row->target_kind = BU_TARGET_RATIO_MIN;
-    row->target = 0.85;
-    snprintf(row->target_text, sizeof row->target_text, ">= 0.85x raw sqlite+capture");
+    bu_row_target(row, BU_TARGET_RATIO_MIN, 0.85, ">= 0.85x raw sqlite+capture");
 
     snprintf(name, sizeof name, "%s, vs no capture", label);
     bu_row *plain = bu_row_add("insert", name, "rows/s", 0);

@@ -168,9 +168,7 @@ static void insert_only(int64_t n, int reps, int last)
     snprintf(row->base_name, sizeof row->base_name, "raw duckdb appender");
     snprintf(row->note, sizeof row->note, "median of %d; one rhei_sync_now took %.0f ms",
              reps, bu_median(&secs));
-    row->target_kind = BU_TARGET_ENGINE_MIN;
-    row->target = 1e6;
-    snprintf(row->target_text, sizeof row->target_text, ">= 1,000,000 events/s");
+    bu_row_target(row, BU_TARGET_ENGINE_MIN, 1e6, ">= 1,000,000 events/s");
     if (last && isfinite(bu_median(&emem))) { /* no clear_refs: no such row */
         snprintf(name, sizeof name, "peak RSS growth, sync %s inserts (MB)", sz);
         bu_row *mem = bu_row_add("memory", name, "MB", 1);
@@ -220,9 +218,7 @@ static void mixed(int64_t n, int reps)
     snprintf(row->base_name, sizeof row->base_name, "raw duckdb stage+apply");
     snprintf(row->note, sizeof row->note, "median of %d; one rhei_sync_now took %.0f ms; table"
              " held %s rows before the mix; keys scattered", reps, bu_median(&secs), sz);
-    row->target_kind = BU_TARGET_ENGINE_MIN;
-    row->target = 150000;
-    snprintf(row->target_text, sizeof row->target_text, ">= 150,000 events/s");
+    bu_row_target(row, BU_TARGET_ENGINE_MIN, 150000, ">= 150,000 events/s");
     bu_samples_free(&eng);
     bu_samples_free(&duck);
     bu_samples_free(&secs);

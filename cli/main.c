@@ -52,6 +52,9 @@ static const cmd_def cmd_defs[] = {
     {"status", rh_cmd_status, O_ENGINE, "status --db FILE                     lag, row counts"},
     {"register", rh_cmd_register, O_ENGINE,
      "register --db FILE TABLE...          replicate existing tables"},
+    {"bench", rh_cmd_bench, 0,
+     "bench [--quick] [--only NAME] [--json PATH] [--verbose]\n"
+     "        benchmark suite, engine vs raw SQLite/DuckDB (rh bench --help)"},
 };
 
 static void usage(FILE *out)
@@ -156,6 +159,8 @@ static int parse(rh_opts *o, int argc, char **argv, unsigned *seen)
             return usage_error("unknown option '%s'", a);
         } else if (!o->cmd) {
             o->cmd = a;
+            /* The suite parses its own options (--quick, --only ...): pass them through. */
+            rest |= strcmp(a, "bench") == 0;
         } else {
             o->args[o->nargs++] = argv[i];
         }

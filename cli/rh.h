@@ -166,6 +166,8 @@ int rh_cmd_status(const rh_opts *o);
 int rh_cmd_repl(const rh_opts *o);
 int rh_cmd_dashboard(const rh_opts *o);
 int rh_cmd_serve(const rh_opts *o);
+/* The benchmark suite; its options are o->args (everything after the command word). */
+int rh_cmd_bench(const rh_opts *o);
 
 /* Shared by exec and the REPL: runs a script on SQLite, registers the tables its CREATE
  * TABLE statements made (unless no_register), then syncs when this process owns sync.

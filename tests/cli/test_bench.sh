@@ -1,0 +1,36 @@
+# test_bench.sh — `rh bench` runs bench/'s suite: its options pass through after the command
+# word, its usage errors exit 2, and a quick one-workload run (crud, under a second) exits 0
+# and writes the JSON the BENCHMARKS.md generator reads.
+source "$(dirname "$0")/lib.sh"
+
+run "$RH" bench --help
+expect_rc 0 "rh bench --help"
+expect_contains "$OUT" "usage: rh bench [--quick]" "rh bench --help"
+expect_contains "$OUT" "sidecar" "workloads listed by rh bench --help"
+run "$RH" --help
+expect_contains "$OUT" "rh bench [--quick]" "rh --help lists bench"
+ok "help"
+
+run "$RH" bench --only frobnicate
+expect_rc 2 "rh bench --only frobnicate"
+expect_contains "$ERR" "no workload named 'frobnicate'" "stderr of rh bench --only frobnicate"
+run "$RH" bench --bogus
+expect_rc 2 "rh bench --bogus"
+expect_contains "$ERR" "unknown argument '--bogus'" "stderr of rh bench --bogus"
+run "$RH" --db "$T/a.db" bench --quick
+expect_rc 2 "rh --db FILE bench"
+expect_contains "$ERR" "option '--db' does not apply to 'rh bench'" "stderr of rh --db bench"
+ok "usage errors exit 2"
+
+run "$RH" bench --quick --only crud --json "$T/r.json"
+expect_rc 0 "rh bench --quick --only crud"
+expect_contains "$OUT" "crud 225 ops (ops/s)" "the table of a quick crud run"
+[ -s "$T/r.json" ] || fail "no JSON at $T/r.json"
+run python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["mode"] == "quick" and d["only"] == "crud", d
+r = d["rows"][0]
+assert r["group"] == "crud" and r["engine"] > 0 and r["skipped"] is False, r
+print(len(d["rows"]))' "$T/r.json"
+expect_rc 0 "the JSON of a quick crud run parses ($ERR)"
+ok "a quick run writes its JSON"
