@@ -1,7 +1,7 @@
 /* duckdb.c — the DuckDB OLAP backend: lifecycle, transactions, durable state, DDL and the
  * shared SQL-text helpers. Applying batches is in duckdb_apply.c, reads in duckdb_query.c.
- * Invariants: data, _rhei_meta and _rhei_tables change only inside the write transaction, so
- * one DuckDB commit makes a cycle durable; staging tables are empty outside apply(). */
+ * Invariants: data, _rhei_kv_log and _rhei_catalog change only inside the write transaction,
+ * so one DuckDB commit makes a cycle durable. */
 #include "duckdb_int.h"
 #include "mem.h"
 #include <stdio.h>
@@ -288,6 +288,27 @@ done:
     return rc;
 }
 
+/* The tables rhei keeps, with the version each holds. No key index: an upsert into an
+ * indexed table cost DuckDB ~10 ms, a DELETE and INSERT without one under 1 ms. Stores
+ * written before kept it in _rhei_tables (with a key): it moves over once. */
+static int catalog_open(rhei__olap *o, rhei__err *e)
+{
+    int64_t old = 0;
+    int rc = rhei__duck_exec(o, "CREATE TABLE IF NOT EXISTS _rhei_catalog(name VARCHAR NOT NULL, "
+                             "tid BIGINT NOT NULL)", e);
+    if (rc == RHEI_OK)
+        rc = rhei__duck_query_row(o, "SELECT count(*) FROM duckdb_tables() WHERE database_name "
+                                  "= current_database() AND schema_name = 'main' AND "
+                                  "table_name = '_rhei_tables'", &old, 1, e);
+    if (rc == RHEI_OK && old &&
+        (rc = rhei__duck_exec(o, "BEGIN TRANSACTION; INSERT INTO _rhei_catalog SELECT name, tid "
+                              "FROM _rhei_tables; DROP TABLE _rhei_tables; COMMIT", e))) {
+        rhei__err ignored;
+        rhei__duck_exec(o, "ROLLBACK", &ignored);
+    }
+    return rc;
+}
+
 static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e)
 {
     *out = NULL;
@@ -310,9 +331,8 @@ static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e
         goto fail;
     if ((rc = rhei__duck_connect(o, &o->w, e)))
         goto fail;
-    if ((rc = rhei__duck_exec(o, "CREATE TABLE IF NOT EXISTS _rhei_tables(name VARCHAR "
-                              "PRIMARY KEY, tid BIGINT)", e)) ||
-        (rc = rhei__duck_kv_open(o, e)) || (rc = rhei__duck_feed_register(o, e)))
+    if ((rc = catalog_open(o, e)) || (rc = rhei__duck_kv_open(o, e)) ||
+        (rc = rhei__duck_feed_register(o, e)))
         goto fail;
     *out = o;
     return RHEI_OK;
@@ -438,7 +458,7 @@ static int olap_list_tables(rhei__olap *o, rhei__olap_table_cb cb, void *ud, rhe
 {
     duckdb_result r;
     int rc = RHEI_OK;
-    if (duckdb_query(o->w, "SELECT name, tid FROM _rhei_tables ORDER BY name", &r)) {
+    if (duckdb_query(o->w, "SELECT name, tid FROM _rhei_catalog ORDER BY name", &r)) {
         rc = rhei__duck_result_err(e, 0, &r);
         duckdb_destroy_result(&r);
         return rc;
@@ -464,40 +484,45 @@ static int olap_list_tables(rhei__olap *o, rhei__olap_table_cb cb, void *ud, rhe
 static int record_tid(rhei__olap *o, const char *name, int64_t tid, rhei__err *e)
 {
     rhei__buf_reset(&o->sql);
-    rhei__buf_puts(&o->sql, "INSERT INTO _rhei_tables VALUES (");
+    rhei__buf_puts(&o->sql, "DELETE FROM _rhei_catalog WHERE name = ");
     rhei__buf_literal(&o->sql, name);
-    rhei__buf_printf(&o->sql, ", %lld) ON CONFLICT (name) DO UPDATE SET tid = excluded.tid",
-                     (long long)tid);
+    rhei__buf_puts(&o->sql, "; INSERT INTO _rhei_catalog VALUES (");
+    rhei__buf_literal(&o->sql, name);
+    rhei__buf_printf(&o->sql, ", %lld)", (long long)tid);
     return rhei__duck_exec_buf(o, e);
 }
 
-/* Drops the view/table "<name>" and the table "<name>_history", whichever exist (the store
- * may hold the other mode's objects). Names match case-insensitively, as DuckDB does. */
+/* Drops the table "<name>" (mirror) or the view "<name>" and table "<name>_history"
+ * (history), whichever exist: the store may hold the other mode's objects. One look at
+ * duckdb_tables(): listing views costs more (DuckDB builds its system views for it), and the
+ * view exists exactly when the history table does. Names match case-insensitively. */
 static int drop_objects(rhei__olap *o, const char *name, rhei__err *e)
 {
-    static const char *const kinds[] = {"VIEW", "TABLE"};
-    for (int h = 0; h < 2; h++) {
-        for (int k = 0; k < 2; k++) {
-            int64_t n;
-            rhei__buf_reset(&o->sql);
-            rhei__buf_printf(&o->sql, "SELECT count(*) FROM duckdb_%ss() WHERE database_name = "
-                             "current_database() AND schema_name = 'main' AND NOT temporary AND "
-                             "lower(%s_name) = lower(", k ? "table" : "view", k ? "table" : "view");
-            rhei__buf_literal(&o->sql, name);
-            rhei__buf_puts(&o->sql, h ? " || '_history')" : ")");
-            int rc = rhei__buf_check(&o->sql, e);
-            if (rc || (rc = rhei__duck_query_row(o, rhei__buf_str(&o->sql), &n, 1, e)))
-                return rc;
-            if (n == 0)
-                continue;
-            rhei__buf_reset(&o->sql);
-            rhei__buf_printf(&o->sql, "DROP %s ", kinds[k]);
-            rhei__duck_put_target(&o->sql, name, h);
-            if ((rc = rhei__duck_exec_buf(o, e)))
-                return rc;
+    int64_t n[2];
+    rhei__buf_reset(&o->sql);
+    rhei__buf_puts(&o->sql, "SELECT count(*) FILTER (WHERE lower(table_name) = lower(");
+    rhei__buf_literal(&o->sql, name);
+    rhei__buf_puts(&o->sql, ")), count(*) FILTER (WHERE lower(table_name) = lower(");
+    rhei__buf_literal(&o->sql, name);
+    rhei__buf_puts(&o->sql, " || '_history')) FROM duckdb_tables() WHERE database_name = "
+                            "current_database() AND schema_name = 'main' AND NOT temporary");
+    int rc = rhei__buf_check(&o->sql, e);
+    if (rc || (rc = rhei__duck_query_row(o, rhei__buf_str(&o->sql), n, 2, e)))
+        return rc;
+    for (int h = 0; h < 2 && rc == RHEI_OK; h++) {
+        if (n[h] == 0)
+            continue;
+        rhei__buf_reset(&o->sql);
+        if (h) {
+            rhei__buf_puts(&o->sql, "DROP VIEW IF EXISTS ");
+            rhei__duck_put_target(&o->sql, name, 0);
+            rhei__buf_puts(&o->sql, "; ");
         }
+        rhei__buf_puts(&o->sql, "DROP TABLE ");
+        rhei__duck_put_target(&o->sql, name, h);
+        rc = rhei__duck_exec_buf(o, e);
     }
-    return RHEI_OK;
+    return rc;
 }
 
 /* The view of current rows, with only the user columns. */
@@ -545,7 +570,7 @@ static int olap_drop_table(rhei__olap *o, const char *name, int history, rhei__e
         return rc;
     o->wrote = 1;
     rhei__buf_reset(&o->sql);
-    rhei__buf_puts(&o->sql, "DELETE FROM _rhei_tables WHERE name = ");
+    rhei__buf_puts(&o->sql, "DELETE FROM _rhei_catalog WHERE name = ");
     rhei__buf_literal(&o->sql, name);
     return rhei__duck_exec_buf(o, e);
 }

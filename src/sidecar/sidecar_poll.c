@@ -304,6 +304,7 @@ static int copy_rows(sc_cycle *c, sc_table *t, feed *f, rhei__err *e)
     rhei__sc_query_init(t, &q);
     q.cutoff = native_cutoff(c, t, &cv, buf, sizeof buf);
     q.chunk = COPY_CHUNK;
+    q.whole = 1;
     if (rc == RHEI_OK)
         rc = sc->svt->select(sc->src, &q, &t->page, copy_fn, f, e);
     rhei__batch_reset(&t->page, t->read);

@@ -41,6 +41,7 @@ typedef struct rhei__src_query {
     const rhei_value *wm;     /* 1 + npk native values (AFTER_TS uses wm[0] only) */
     const rhei_value *cutoff; /* ts <= cutoff (native), or NULL */
     int ordered;              /* ORDER BY ts, pk... */
+    int whole;                /* reads (nearly) every row: a scan beats the ts index */
     int64_t limit;            /* 0: no limit */
     size_t chunk;             /* rows handed to fn at a time (0: all at once) */
 } rhei__src_query;

@@ -585,7 +585,9 @@ TEST(store_with_the_old_state_tables_is_migrated)
     CHECK(duckdb_query(c, "CREATE TABLE _rhei_meta(key VARCHAR PRIMARY KEY, value BIGINT);"
                           "INSERT INTO _rhei_meta VALUES ('position', 77), ('last_ts', 123);"
                           "CREATE TABLE _rhei_kv(key VARCHAR NOT NULL, value VARCHAR);"
-                          "INSERT INTO _rhei_kv VALUES ('wm', 'old watermark')", NULL)
+                          "INSERT INTO _rhei_kv VALUES ('wm', 'old watermark');"
+                          "CREATE TABLE _rhei_tables(name VARCHAR PRIMARY KEY, tid BIGINT);"
+                          "INSERT INTO _rhei_tables VALUES ('kv', 42)", NULL)
           == DuckDBSuccess);
     duckdb_disconnect(&c);
     duckdb_close(&db);
@@ -597,7 +599,19 @@ TEST(store_with_the_old_state_tables_is_migrated)
     OK(V->get_kv(o, "wm", got, sizeof got, E));
     CHECK_STR(got, "old watermark");
     CHECK_INT(scalar(o, "SELECT count(*) FROM duckdb_tables() WHERE table_name IN "
-                        "('_rhei_meta', '_rhei_kv')"), 0);
+                        "('_rhei_meta', '_rhei_kv', '_rhei_tables')"), 0);
+    char acc[64] = "";
+    OK(V->list_tables(o, count_tables, acc, E));
+    CHECK_STR(acc, "kv=42;");
+    /* the moved catalog takes a new version of the same table in one transaction */
+    rhei__table *t = make_table("kv", 43, KV_COLS, 3);
+    OK(V->begin(o, E));
+    OK(V->create_table(o, t, 0, E));
+    OK(V->commit(o, E));
+    acc[0] = 0;
+    OK(V->list_tables(o, count_tables, acc, E));
+    CHECK_STR(acc, "kv=43;");
+    rhei__table_free(t);
     V->close(o);
 }
 
