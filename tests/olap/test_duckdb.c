@@ -858,6 +858,7 @@ TEST(query_errors_carry_codes_and_duckdb_messages)
         {"SELECT 1; SELECT 2", RHEI_SQL},
         {"CREATE TABLE w(a INTEGER)", RHEI_MISUSE},
         {"SELECT ?", RHEI_MISUSE}, /* one parameter, none given */
+        {"SELECT * FROM _rhei_feed()", RHEI_SQL}, /* internal: never another thread's rows */
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         rhei__err e = {0, ""};
