@@ -1,6 +1,7 @@
-/* loop.c — the background sync thread and the status snapshot. The thread runs a cycle,
- * then waits for the interval (doubling it after each failed cycle, up to 30 s, so a dead
- * disk is not hammered) or for stop. Idle time is used for OLAP housekeeping. */
+/* loop.c — the background sync thread and the status snapshot. The thread starts a cycle
+ * every interval (at once when the last one took longer: the interval bounds staleness, not
+ * the gap between cycles), waits twice as long after each failed cycle (up to 30 s, so a
+ * dead disk is not hammered), and stops when asked. Idle time goes to OLAP housekeeping. */
 #include "sync_int.h"
 #include "mem.h"
 #include <errno.h>
@@ -36,6 +37,8 @@ static void *loop_main(void *arg)
         pthread_mutex_unlock(&s->loop_mu);
         rhei_sync_stats st;
         rhei__err e;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
         int rc = rhei__sync_cycle(s, &st, &e);
         if (rc == RHEI_OK) {
             backoff = 0;
@@ -46,8 +49,6 @@ static void *loop_main(void *arg)
                 backoff = MAX_BACKOFF_MS;
         }
         int64_t wait_ms = rc == RHEI_OK ? interval : backoff;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += wait_ms / 1000;
         until.tv_nsec += (wait_ms % 1000) * 1000000;
         if (until.tv_nsec >= 1000000000) {
