@@ -320,6 +320,7 @@ static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e
         return rhei__err_nomem(e);
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->cv, NULL);
+    pthread_mutex_init(&o->feed_mu, NULL);
     size_t nslots = opts->read_pool_size > 0 ? (size_t)opts->read_pool_size : 4;
     if (!(o->slots = rhei__calloc(nslots, sizeof *o->slots))) {
         rc = rhei__err_nomem(e);
@@ -368,6 +369,7 @@ static void olap_close(rhei__olap *o)
     rhei__buf_free(&o->sql);
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->mu);
+    pthread_mutex_destroy(&o->feed_mu);
     rhei__free(o);
 }
 

@@ -224,11 +224,26 @@ static duckdb_logical_type logical_type(const rhei__colspec *c)
 }
 
 /* Only the write connection's thread, while it runs a feed statement, may bind the function:
- * a user query naming it gets an error instead of another thread's rows. */
+ * a user query naming it gets an error instead of another thread's rows. feed_mu orders the
+ * writer's setting up of the rows before the reads of whichever DuckDB thread runs the
+ * scan, and those reads before the writer reuses the memory (DuckDB's own synchronisation
+ * does too, but it is invisible to ThreadSanitizer). */
 static const rhei__duck_rows *feed_of(rhei__olap *o)
 {
-    const rhei__duck_rows *a = __atomic_load_n(&o->feed, __ATOMIC_ACQUIRE);
-    return a && pthread_equal(o->feed_thread, pthread_self()) ? a : NULL;
+    pthread_mutex_lock(&o->feed_mu);
+    const rhei__duck_rows *a = o->feed;
+    int mine = a && pthread_equal(o->feed_thread, pthread_self());
+    pthread_mutex_unlock(&o->feed_mu);
+    return mine ? a : NULL;
+}
+
+static void set_feed(rhei__olap *o, const rhei__duck_rows *a)
+{
+    pthread_mutex_lock(&o->feed_mu);
+    o->feed = a;
+    o->feed_thread = pthread_self();
+    o->feed_err.code = RHEI_OK;
+    pthread_mutex_unlock(&o->feed_mu);
 }
 
 static void feed_bind(duckdb_bind_info info)
@@ -270,7 +285,8 @@ static void feed_init(duckdb_init_info info)
 static void feed_next(duckdb_function_info info, duckdb_data_chunk out)
 {
     rhei__olap *o = duckdb_function_get_extra_info(info);
-    const rhei__duck_rows *a = __atomic_load_n(&o->feed, __ATOMIC_ACQUIRE);
+    pthread_mutex_lock(&o->feed_mu);
+    const rhei__duck_rows *a = o->feed;
     size_t *pos = duckdb_function_get_init_data(info);
     size_t n = a->n - *pos, cap = duckdb_vector_size();
     if (n > cap)
@@ -283,10 +299,11 @@ static void feed_next(duckdb_function_info info, duckdb_data_chunk out)
         fill_x(duckdb_data_chunk_get_vector(out, a->ncols + k), &a->x[k], *pos, n);
     if (rc) {
         duckdb_function_set_error(info, o->feed_err.msg);
-        return;
+    } else {
+        *pos += n;
+        duckdb_data_chunk_set_size(out, n);
     }
-    *pos += n;
-    duckdb_data_chunk_set_size(out, n);
+    pthread_mutex_unlock(&o->feed_mu);
 }
 
 int rhei__duck_feed_register(rhei__olap *o, rhei__err *e)
@@ -417,20 +434,19 @@ int rhei__duck_feed_run(rhei__olap *o, const rhei__table *t, int history, int ki
                         const rhei__duck_rows *a, rhei__err *e)
 {
     duckdb_prepared_statement ps = NULL;
-    o->feed_thread = pthread_self();
-    o->feed_err.code = RHEI_OK;
-    __atomic_store_n(&o->feed, a, __ATOMIC_RELEASE);
+    set_feed(o, a);
     int rc = statement(o, t, history, kind, a, &ps, e);
     if (rc == RHEI_OK) {
         duckdb_result res;
-        if (duckdb_execute_prepared(ps, &res) == DuckDBError) {
-            if (o->feed_err.code) /* our own message, with its code (RHEI_TYPE) */
-                *e = o->feed_err, rc = e->code;
-            else
-                rc = rhei__duck_result_err(e, 0, &res);
-        }
+        int failed = duckdb_execute_prepared(ps, &res) == DuckDBError;
+        pthread_mutex_lock(&o->feed_mu); /* the scan's reads and feed_err happened before */
+        if (failed && o->feed_err.code) /* our own message, with its code (RHEI_TYPE) */
+            *e = o->feed_err, rc = e->code;
+        pthread_mutex_unlock(&o->feed_mu);
+        if (failed && rc == RHEI_OK)
+            rc = rhei__duck_result_err(e, 0, &res);
         duckdb_destroy_result(&res);
     }
-    __atomic_store_n(&o->feed, NULL, __ATOMIC_RELEASE);
+    set_feed(o, NULL);
     return rc;
 }

@@ -60,6 +60,7 @@ struct rhei__olap {
     int dirty;           /* committed writes since the last checkpoint */
     rhei__duck_stmt *stmts;             /* prepared feed statements, see duckdb_feed.c */
     size_t nstmts, stmtcap;
+    pthread_mutex_t feed_mu;             /* guards the three below, see duckdb_feed.c */
     const rhei__duck_rows *feed;         /* what _rhei_feed() returns while a statement runs */
     pthread_t feed_thread;               /* the thread allowed to bind _rhei_feed() */
     rhei__err feed_err;                  /* a value the feed could not convert */
