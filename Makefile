@@ -63,6 +63,8 @@ demo: build
 bench: build
 	@./build/bench/rhei_bench $(if $(QUICK),--quick,)
 	@$(if $(QUICK),true,python3 scripts/bench_md.py)
+	@$(if $(QUICK),true,gnuplot bench/plot_htap.gnuplot && gnuplot bench/plot.gnuplot \
+	    && cp bench/results/htap.png bench/results/ratios.png docs/bench/)
 
 clean:
 	rm -rf build build-san build-tsan build-fuzz

@@ -5,7 +5,7 @@
 if (!exists("data")) data = "bench/results/latest.tsv"
 if (!exists("out")) out = "bench/results/ratios.png"
 
-set terminal pngcairo size 1100,640 font ",9"
+set terminal pngcairo size 1500,900 font ",9"
 set output out
 set title "Rhei vs raw baselines, same run (ratio > 1: engine faster)"
 set style data histograms
@@ -14,11 +14,11 @@ set boxwidth 0.7
 set logscale y 10
 set yrange [0.01:1000]
 set ylabel "engine speed / baseline speed"
-set xtics rotate by -40 left nomirror
+set xtics rotate by -90 left nomirror
 set grid ytics
 set key off
 set rmargin 14
-set bmargin 13
+set bmargin 24
 set datafile separator "\t"
 set datafile missing "nan"
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lc rgb "red" dt 2

@@ -17,7 +17,7 @@ set y2label "freshness p99 (ms)"
 set ytics nomirror
 set y2tics
 set yrange [0:*]
-set y2range [0:*]
+set y2range [0:60<*]   # the 50 ms target line always in view
 set arrow from graph 0, second 50 to graph 1, second 50 nohead lc rgb "red" dt 2
 set label "50 ms target" at graph 0.01, second 53 tc rgb "red"
 plot data using 1:3 skip 1 with linespoints lw 2 pt 7 ps 0.5 lc rgb "#4a7bb7" title "tpmC", \
