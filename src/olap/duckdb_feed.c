@@ -288,6 +288,11 @@ static void feed_next(duckdb_function_info info, duckdb_data_chunk out)
     pthread_mutex_lock(&o->feed_mu);
     const rhei__duck_rows *a = o->feed;
     size_t *pos = duckdb_function_get_init_data(info);
+    if (!a) { /* only bound inside rhei__duck_feed_run, so never: but never a crash either */
+        pthread_mutex_unlock(&o->feed_mu);
+        duckdb_function_set_error(info, "_rhei_feed() is internal to rhei");
+        return;
+    }
     size_t n = a->n - *pos, cap = duckdb_vector_size();
     if (n > cap)
         n = cap;
