@@ -6,7 +6,7 @@ if (!exists("out")) out = "bench/results/htap.png"
 
 set terminal pngcairo size 1100,560 font ",9"
 set output out
-set title "Rhei HTAP (CH-benCHmark style): tpmC and HATtrick freshness p99 per second\nphases: oltp-alone-1, htap-eventual, htap-strong, oltp-alone-2 (sync every 10 ms)"
+set title "Rhei HTAP (CH-benCHmark style): tpmC and HATtrick freshness p99 per second\nphases: oltp-alone-1, htap-eventual, htap-strong, oltp-busy-core, oltp-alone-2 (sync every 10 ms)"
 set datafile separator "\t"
 set datafile missing "nan"
 set key top left box opaque
