@@ -70,6 +70,7 @@ struct rhei__olap {
     size_t ntouched, touchedcap;
     rhei__buf sql;       /* statement text of the write side, reused */
     duckdb_prepared_statement kv_ps[3]; /* kv append, kv read, kv compaction */
+    duckdb_prepared_statement txn_ps[2]; /* BEGIN, COMMIT */
     int64_t kv_seq;                     /* last sequence number in _rhei_kv_log */
     int64_t kv_appends;                 /* appends since the last compaction */
     pthread_mutex_t mu;
