@@ -35,8 +35,10 @@ void rhei__batch_reset(rhei__batch *b, const rhei__table *t)
         b->arena->next = NULL;
         b->arena->used = 0;
     }
-    if (t && b->table && t->ncols != b->table->ncols) {
-        rhei__free(b->vals); /* row width changed: value grid is re-grown on demand */
+    /* Row width changed, or unknown (a batch detached from its table keeps a grid of the old
+     * width): the value grid is re-grown on demand. */
+    if (t && (!b->table || t->ncols != b->table->ncols)) {
+        rhei__free(b->vals);
         b->vals = NULL;
         rhei__free(b->seq);
         rhei__free(b->ts);
