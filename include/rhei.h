@@ -120,7 +120,7 @@ RHEI_API const char *rhei_type_name(rhei_type t);
  *   olap_path         ":memory:" or a DuckDB file (durable, resumes)    [:memory:]
  *   sync_mode         "mirror" or "history" (SCD Type 2)                [mirror]
  *   sync_interval_ms  background sync period; 0 = no background sync    [0]
- *   batch_size        most change events applied per sync cycle         [100000]
+ *   batch_size        change events handed to OLAP at a time            [25000]
  *   read_pool_size    SQLite reader connections                         [4]
  *   synchronous       "normal" or "full" (SQLite durability)            [normal]
  *   olap_threads      DuckDB worker threads; 0 = DuckDB's default       [0]

@@ -72,13 +72,14 @@ int rhei__sync_new(rhei__oltp *oltp, const rhei__olap_vtab *vt, rhei__olap *olap
     }
     s->opts.consumer = s->consumer;
     if (s->opts.batch_size == 0)
-        s->opts.batch_size = 100000;
+        s->opts.batch_size = 25000;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->stat_mu, NULL);
     pthread_mutex_init(&s->loop_mu, NULL);
     pthread_cond_init(&s->loop_cv, NULL);
     pthread_mutex_init(&s->prune_mu, NULL);
     pthread_cond_init(&s->prune_cv, NULL);
+    rhei__applier_init(s);
     *out = s;
     return RHEI_OK;
 }
@@ -99,6 +100,7 @@ void rhei__sync_free(rhei__sync *s)
         return;
     rhei__sync_stop(s);
     rhei__sync_pruner_stop(s);
+    rhei__applier_free(s);
     rhei__sync_clear_states(s);
     rhei__free(s->tables);
     rhei__catalog_free(&s->cat);
@@ -123,16 +125,19 @@ typedef struct cycle {
     rhei_sync_stats stats;
 } cycle;
 
+/* Applies every pending batch now, after the applier's running job. */
 static int flush_all(cycle *c, rhei__err *e)
 {
     rhei__sync *s = c->s;
+    int rc = rhei__applier_wait(s, &c->stats, e);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < s->ntables; i++) {
         rhei__batch *b = &s->tables[i].batch;
         if (b->nrows == 0)
             continue;
         rhei__apply_stats st = {0, 0, 0};
-        int rc = s->vt->apply(s->olap, b, s->opts.history, &st, e);
-        if (rc)
+        if ((rc = s->vt->apply(s->olap, b, s->opts.history, &st, e)) != RHEI_OK)
             return rhei__err_wrap(e, "cannot apply changes to table '%s'", s->tables[i].name);
         c->stats.inserted += st.inserted;
         c->stats.updated += st.updated;
@@ -141,6 +146,16 @@ static int flush_all(cycle *c, rhei__err *e)
     }
     c->pending = 0;
     return RHEI_OK;
+}
+
+/* Mid-cycle, a full set of batches goes to the applier and the reading goes on. */
+static int flush_async(cycle *c, rhei__err *e)
+{
+    int rc = rhei__applier_wait(c->s, &c->stats, e);
+    if (rc == RHEI_OK)
+        rc = rhei__applier_submit(c->s, e);
+    c->pending = 0;
+    return rc;
 }
 
 typedef struct load_ctx {
@@ -341,7 +356,7 @@ static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_
         return rc;
     c->stats.events++;
     if (++c->pending >= s->opts.batch_size)
-        return flush_all(c, e);
+        return flush_async(c, e);
     return RHEI_OK;
 }
 
@@ -363,6 +378,7 @@ int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e)
     if ((rc = rhei__catalog_load(reader, &fresh, e)) != RHEI_OK)
         return rc;
     /* Batches borrow table versions: they are empty between cycles, so re-point them. */
+    rhei__applier_detach(s);
     for (size_t i = 0; i < s->ntables; i++)
         {
         rhei__batch_reset(&s->tables[i].batch, NULL);
@@ -433,6 +449,14 @@ static int cycle_locked(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
             olap_open = 1;
         if (rc == RHEI_OK)
             rc = apply_events(&c, e);
+        if (olap_open) { /* a failed read leaves the applier's job running: let it end */
+            rhei__err late;
+            int arc = rhei__applier_wait(s, &c.stats, &late);
+            if (rc == RHEI_OK && arc) {
+                rc = arc;
+                *e = late;
+            }
+        }
         rhei__olap_state st = {c.head, c.last_ts};
         if (rc == RHEI_OK)
             rc = s->vt->set_state(s->olap, &st, e);

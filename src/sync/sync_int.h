@@ -15,6 +15,21 @@ typedef struct tstate {
     rhei__batch pre;   /* a pre-insert mark waiting for the event after it (0 or 1 row) */
 } tstate;
 
+/* The applier thread (applier.c): mu/cv guard busy, stop, rc, err and st; b[0..n) belong to
+ * the thread while busy, to the cycle otherwise. */
+typedef struct rhei__applier {
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int busy, stop;
+    rhei__batch *b;
+    size_t n, cap;
+    int rc;
+    rhei__err err;
+    rhei__apply_stats st;
+} rhei__applier;
+
 struct rhei__sync {
     rhei__oltp *oltp;
     const rhei__olap_vtab *vt;
@@ -29,6 +44,7 @@ struct rhei__sync {
     int64_t applied;  /* position applied and committed in OLAP */
     int64_t last_ts;  /* largest event time applied */
     int dirty;        /* OLAP written since the last maintain() */
+    rhei__applier ap; /* applies full batch sets while the cycle reads on */
 
     pthread_mutex_t stat_mu;
     int64_t cycles, events_total, last_cycle_us;
@@ -54,6 +70,14 @@ struct rhei__sync {
 };
 
 void rhei__sync_clear_states(rhei__sync *s);
+void rhei__applier_init(rhei__sync *s);
+void rhei__applier_free(rhei__sync *s);
+/* Hands every table's batch to the applier; the caller has waited (it is idle). */
+int rhei__applier_submit(rhei__sync *s, rhei__err *e);
+/* Waits for the running job; its error, if any, and adds its counts to acc (may be NULL). */
+int rhei__applier_wait(rhei__sync *s, rhei_sync_stats *acc, rhei__err *e);
+/* Before the catalog the idle applier's batches borrowed from is freed. */
+void rhei__applier_detach(rhei__sync *s);
 int rhei__sync_load_table_cb(void *ud, const char *name, int64_t tid);
 int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e);
 /* Asks the pruner to delete log rows up to applied (batched: 4,096 events or 1 s). */

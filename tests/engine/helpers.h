@@ -9,6 +9,8 @@ typedef struct th_opts {
     int file_olap;    /* DuckDB file next to the SQLite file instead of :memory: */
     int history;
     int interval_ms;  /* background sync, 0 = none */
+    int batch_size;   /* events handed to OLAP at a time, 0 = default; small ones make the
+                         sync apply on its second thread while it reads on */
 } th_opts;
 
 static inline rhei_db *th_open(const char *dir, th_opts o)
@@ -29,6 +31,11 @@ static inline rhei_db *th_open(const char *dir, th_opts o)
         char v[32];
         snprintf(v, sizeof v, "%d", o.interval_ms);
         CHECK_INT(rhei_config_set(cfg, "sync_interval_ms", v), RHEI_OK);
+    }
+    if (o.batch_size) {
+        char v[32];
+        snprintf(v, sizeof v, "%d", o.batch_size);
+        CHECK_INT(rhei_config_set(cfg, "batch_size", v), RHEI_OK);
     }
     int rc = rhei_open(cfg, &db);
     rhei_config_free(cfg);

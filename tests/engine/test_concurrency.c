@@ -47,7 +47,8 @@ TEST(writers_readers_sync_and_schema_change)
 {
     char dir[64];
     rt_tmpdir(dir, sizeof dir);
-    db = th_open(dir, (th_opts){.interval_ms = 5});
+    /* small batches: the sync also applies on its second thread while schemas change */
+    db = th_open(dir, (th_opts){.interval_ms = 5, .batch_size = 16});
     th_exec(db, "CREATE TABLE a (id INTEGER PRIMARY KEY, qty INTEGER, old TEXT)");
     CHECK_OK(db, rhei_register_table(db, "a", NULL, 0, NULL, 0));
     pthread_t w[WRITERS], r[2];
