@@ -47,6 +47,9 @@ TEST(full_disk_under_duckdb)
     snprintf(cfgpath + strlen(cfgpath), sizeof cfgpath - strlen(cfgpath), "/oltp.db");
     CHECK_INT(rhei_config_set(cfg, "oltp_path", cfgpath), RHEI_OK); /* SQLite on a big disk */
     CHECK_INT(rhei_config_set(cfg, "olap_path", olap), RHEI_OK);
+    /* 30-event batches: most writes happen on the sync's applier thread, so the failure
+     * surfaces from there too */
+    CHECK_INT(rhei_config_set(cfg, "batch_size", "30"), RHEI_OK);
     CHECK_OK(NULL, rhei_open(cfg, &db));
     th_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, pad TEXT)");
     CHECK_OK(db, rhei_register_table(db, "t", NULL, 0, NULL, 0));
