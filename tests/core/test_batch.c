@@ -6,7 +6,7 @@
 
 static rhei__table *table_of(int64_t tid, size_t ncols)
 {
-    static char names[8][8];
+    static char names[8][24];
     rhei__colspec c[8];
     for (size_t i = 0; i < ncols; i++) {
         snprintf(names[i], sizeof names[i], "c%zu", i);
