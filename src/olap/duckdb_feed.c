@@ -110,8 +110,8 @@ VECTOR_WRITER static int put_decimal(void *d, idx_t i, int p, int s, const rhei_
 
 /* Stores one non-NULL value into row i of a vector of column c's DuckDB type.
  * 0 ok, -1 a value type the column cannot take, -2 invalid UTF-8, -3 out of range. */
-VECTOR_WRITER static inline int put_value(duckdb_vector vec, void *d, idx_t i,
-                                         const rhei__colspec *c, const rhei_value *v)
+VECTOR_WRITER static int put_value(duckdb_vector vec, void *d, idx_t i,
+                                  const rhei__colspec *c, const rhei_value *v)
 {
     rhei_type t = v->type;
     int p, s;
