@@ -9,9 +9,11 @@
 #define RHEI_TEST_SIDECAR_SC_TEST_H
 #include "test.h"
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #if __has_include("sidecar.h")
 #define SC_ON 1
@@ -346,6 +348,39 @@ static inline int64_t sc_psql_scalar(const char *sql)
     free(s);
     return v;
 }
+/* Counts the rows the background loop applies (its commit hook) so a test can wait for
+ * them instead of sleeping. */
+typedef struct sc_applied {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int64_t rows;
+} sc_applied;
+#define SC_APPLIED_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0}
+
+static inline void sc_count_rows(void *ud, const char *table, int64_t rows)
+{
+    sc_applied *a = ud;
+    (void)table;
+    pthread_mutex_lock(&a->mu);
+    a->rows += rows;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* Waits until `rows` rows are applied in all; 60 s means they never will be. */
+static inline void sc_wait_applied(sc_applied *a, int64_t rows)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    pthread_mutex_lock(&a->mu);
+    while (a->rows < rows)
+        if (pthread_cond_timedwait(&a->cv, &a->mu, &until) == ETIMEDOUT)
+            FAIL("the background loop applied %lld rows, want %lld", (long long)a->rows,
+                 (long long)rows);
+    pthread_mutex_unlock(&a->mu);
+}
+
 #else
 #define SC_ON 0
 #define SC_RUN(fn) SKIP("the sidecar module is not built into this test (src/sidecar not wired in)")

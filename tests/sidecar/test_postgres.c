@@ -388,36 +388,6 @@ static void t_restart(void)
     rhei__olap_duckdb.close(o);
 }
 
-typedef struct waiter {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int64_t rows;
-} waiter;
-
-static void wake(void *ud, const char *table, int64_t rows)
-{
-    waiter *w = ud;
-    (void)table;
-    pthread_mutex_lock(&w->mu);
-    w->rows += rows;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
-/* Waits until the background loop has applied `rows` rows in all; 60 s means it never will. */
-static void wait_rows(waiter *w, int64_t rows)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 60;
-    pthread_mutex_lock(&w->mu);
-    while (w->rows < rows)
-        if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
-            FAIL("the background loop applied %lld rows, want %lld", (long long)w->rows,
-                 (long long)rows);
-    pthread_mutex_unlock(&w->mu);
-}
-
 /* Down when the sidecar starts: creating it works, cycles say why they fail (without the
  * password), and the background loop gets through once the server is up. */
 static void t_down_at_start(void)
@@ -439,14 +409,14 @@ static void t_down_at_start(void)
     CHECK_CONTAINS(msg, "cannot reach source 'postgres:host=127.0.0.1 port=");
     CHECK_CONTAINS(msg, "password=***");
     CHECK(strstr(msg, "hunter2") == NULL);
-    waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-    rhei__sidecar_set_hook(sc, wake, &w);
+    sc_applied w = SC_APPLIED_INIT;
+    rhei__sidecar_set_hook(sc, sc_count_rows, &w);
     rhei__err e;
     CHECK_INT(rhei__sidecar_start(sc, &e), RHEI_OK);
     sc_pg_ctl("up");
-    wait_rows(&w, 50);
+    sc_wait_applied(&w, 50);
     sc_psql("UPDATE items SET qty = -1, updated_at = clock_timestamp() WHERE id <= 5");
-    wait_rows(&w, 55);
+    sc_wait_applied(&w, 55);
     rhei__sidecar_stop(sc);
     same_pg(LIVE_PG, o, LIVE_OLAP);
     rhei__sidecar_free(sc);

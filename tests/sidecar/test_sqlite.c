@@ -745,35 +745,6 @@ static void *other_main(void *arg)
     return NULL;
 }
 
-typedef struct applied {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int64_t rows;
-} applied;
-
-static void count_rows(void *ud, const char *table, int64_t rows)
-{
-    applied *a = ud;
-    (void)table;
-    pthread_mutex_lock(&a->mu);
-    a->rows += rows;
-    pthread_cond_broadcast(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-}
-
-static void wait_applied(applied *a, int64_t rows)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 60;
-    pthread_mutex_lock(&a->mu);
-    while (a->rows < rows)
-        if (pthread_cond_timedwait(&a->cv, &a->mu, &until) == ETIMEDOUT)
-            FAIL("the background loop applied %lld rows, want %lld", (long long)a->rows,
-                 (long long)rows);
-    pthread_mutex_unlock(&a->mu);
-}
-
 static void t_shared_lock(void)
 {
     env v;
@@ -792,19 +763,19 @@ static void t_shared_lock(void)
     cfg.poll_interval_ms = 1;
     cfg.history = 1;
     CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, v.o, sync, &v.sc, &e), RHEI_OK);
-    applied a = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-    rhei__sidecar_set_hook(v.sc, count_rows, &a);
+    sc_applied a = SC_APPLIED_INIT;
+    rhei__sidecar_set_hook(v.sc, sc_count_rows, &a);
     other_writer w = {sync, v.o, 0, ""};
     pthread_t th;
     CHECK(pthread_create(&th, NULL, other_main, &w) == 0);
     CHECK_INT(rhei__sidecar_start(v.sc, &e), RHEI_OK);
-    wait_applied(&a, 10);
+    sc_wait_applied(&a, 10);
     for (int i = 0; i < 50; i++) {
         char sql[160];
         snprintf(sql, sizeof sql, "UPDATE items SET qty = qty + 1, updated_at = '2024-02-01 "
                  "00:00:%02d' WHERE id = %d", i, 1 + i % 10);
         db_exec(v.db, sql);
-        wait_applied(&a, 11 + i);
+        sc_wait_applied(&a, 11 + i);
     }
     pthread_join(th, NULL);
     rhei__sidecar_stop(v.sc);
