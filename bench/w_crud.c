@@ -118,11 +118,22 @@ static void sync_quiet(rhei_db *db)
     bu_engine_quiesce(db);
 }
 
-void w_crud(void)
+/* --- paired runs -------------------------------------------------------------------------- */
+
+typedef double (*once_fn)(target *t, int64_t first, bu_samples *lat);
+
+/* Both workloads: the engine and raw SQLite + capture, each on a prefilled orders table, run
+ * `once` back to back in alternating order (span ids apart); the row gets medians, the
+ * paired ratio and write latencies, the caller its note from *reps and the engine's reads. */
+static bu_row *paired_run(const char *workload, const char *file, const char *name,
+                          once_fn once, int64_t span, int *reps_out, int64_t *reads,
+                          int64_t *misrouted)
 {
-    char eng[600], cap[600];
-    bu_path(eng, sizeof eng, "crud_engine.db");
-    bu_path(cap, sizeof cap, "crud_capture.db");
+    char eng[600], cap[600], fname[64];
+    snprintf(fname, sizeof fname, "%s_engine.db", file);
+    bu_path(eng, sizeof eng, fname);
+    snprintf(fname, sizeof fname, "%s_capture.db", file);
+    bu_path(cap, sizeof cap, fname);
     bu_make_capture_file(cap);
     target e = {0}, raw;
     e.db = bu_engine_open(eng);
@@ -136,22 +147,22 @@ void w_crud(void)
     int reps = bu_opt.quick ? 3 : 41;
     bu_samples er = {0}, rr = {0}, el = {0}, rl = {0}, junk = {0};
     int64_t next = PREFILL + 1;
-    crud_once(&e, next, &junk); /* warm-up */
-    crud_once(&raw, next, &junk);
+    once(&e, next, &junk); /* warm-up: threads, reader pool, caches */
+    once(&raw, next, &junk);
     e.reads = e.misrouted = 0;
-    next += 75;
-    for (int r = 0; r < reps; r++, next += 75) {
+    next += span;
+    for (int r = 0; r < reps; r++, next += span) {
         if (r % 2) {
-            bu_samples_add(&rr, crud_once(&raw, next, &rl));
-            bu_samples_add(&er, crud_once(&e, next, &el));
+            bu_samples_add(&rr, once(&raw, next, &rl));
+            bu_samples_add(&er, once(&e, next, &el));
         } else {
-            bu_samples_add(&er, crud_once(&e, next, &el));
-            bu_samples_add(&rr, crud_once(&raw, next, &rl));
+            bu_samples_add(&er, once(&e, next, &el));
+            bu_samples_add(&rr, once(&raw, next, &rl));
         }
         sync_quiet(e.db);
         bu_sq_prune_log(raw.h);
     }
-    bu_row *row = bu_row_add("crud", "crud 225 ops (ops/s)", "ops/s", 0);
+    bu_row *row = bu_row_add(workload, name, "ops/s", 0);
     row->paired = bu_paired_ratio(&er, &rr);
     row->engine = bu_median(&er);
     row->base = bu_median(&rr);
@@ -160,9 +171,6 @@ void w_crud(void)
     row->p99_us = bu_pct(&el, 99);
     row->base_p50_us = bu_pct(&rl, 50);
     row->base_p99_us = bu_pct(&rl, 99);
-    snprintf(row->note, sizeof row->note, "median of %d; 75 ins/upd/del, a point read and a"
-             " count+sum between phases (%lld of %lld engine reads misrouted); latency: writes",
-             reps, (long long)e.misrouted, (long long)e.reads);
     bu_samples_free(&er);
     bu_samples_free(&rr);
     bu_samples_free(&el);
@@ -172,6 +180,21 @@ void w_crud(void)
     bu_check(e.db, rhei_close(e.db), "rhei_close");
     bu_unlink_db(eng);
     bu_unlink_db(cap);
+    *reps_out = reps;
+    *reads = e.reads;
+    *misrouted = e.misrouted;
+    return row;
+}
+
+void w_crud(void)
+{
+    int reps;
+    int64_t reads, misrouted;
+    bu_row *row = paired_run("crud", "crud", "crud 225 ops (ops/s)", crud_once, 75, &reps,
+                             &reads, &misrouted);
+    snprintf(row->note, sizeof row->note, "median of %d; 75 ins/upd/del, a point read and a"
+             " count+sum between phases (%lld of %lld engine reads misrouted); latency: writes",
+             reps, (long long)misrouted, (long long)reads);
 }
 
 /* --- concurrent 8 x 50 ------------------------------------------------------------------- */
@@ -235,57 +258,11 @@ static double concurrent_once(target *t, int64_t first, bu_samples *lat)
 
 void w_concurrent(void)
 {
-    char eng[600], cap[600];
-    bu_path(eng, sizeof eng, "conc_engine.db");
-    bu_path(cap, sizeof cap, "conc_capture.db");
-    bu_make_capture_file(cap);
-    target e = {0}, raw;
-    e.db = bu_engine_open(eng);
-    bu_engine_create_orders(e.db);
-    bu_engine_insert(e.db, 1, PREFILL, 1000);
-    sync_quiet(e.db);
-    target_raw(&raw, cap);
-    bu_sq_fill(raw.h, 1, PREFILL, 1000);
-    bu_sq_prune_log(raw.h);
-
-    int reps = bu_opt.quick ? 3 : 41;
-    const int64_t span = NTHREADS * OPS_PER_THREAD;
-    bu_samples er = {0}, rr = {0}, el = {0}, rl = {0}, junk = {0};
-    int64_t next = PREFILL + 1;
-    concurrent_once(&e, next, &junk); /* warm-up: threads, reader pool, caches */
-    concurrent_once(&raw, next, &junk);
-    e.reads = e.misrouted = 0;
-    next += span;
-    for (int r = 0; r < reps; r++, next += span) {
-        if (r % 2) {
-            bu_samples_add(&rr, concurrent_once(&raw, next, &rl));
-            bu_samples_add(&er, concurrent_once(&e, next, &el));
-        } else {
-            bu_samples_add(&er, concurrent_once(&e, next, &el));
-            bu_samples_add(&rr, concurrent_once(&raw, next, &rl));
-        }
-        sync_quiet(e.db);
-        bu_sq_prune_log(raw.h);
-    }
-    bu_row *row = bu_row_add("concurrent", "concurrent 8x50 (ops/s)", "ops/s", 0);
-    row->paired = bu_paired_ratio(&er, &rr);
-    row->engine = bu_median(&er);
-    row->base = bu_median(&rr);
-    snprintf(row->base_name, sizeof row->base_name, "raw sqlite+capture");
-    row->p50_us = bu_pct(&el, 50);
-    row->p99_us = bu_pct(&el, 99);
-    row->base_p50_us = bu_pct(&rl, 50);
-    row->base_p99_us = bu_pct(&rl, 99);
+    int reps;
+    int64_t reads, misrouted;
+    bu_row *row = paired_run("concurrent", "conc", "concurrent 8x50 (ops/s)", concurrent_once,
+                             NTHREADS * OPS_PER_THREAD, &reps, &reads, &misrouted);
     snprintf(row->note, sizeof row->note, "median of %d; per thread 40%% ins, 20%% upd, 10%%"
              " del, 20%% point reads, 10%% count+sum (%lld of %lld misrouted); raw: one shared"
-             " connection", reps, (long long)e.misrouted, (long long)e.reads);
-    bu_samples_free(&er);
-    bu_samples_free(&rr);
-    bu_samples_free(&el);
-    bu_samples_free(&rl);
-    bu_samples_free(&junk);
-    target_raw_close(&raw);
-    bu_check(e.db, rhei_close(e.db), "rhei_close");
-    bu_unlink_db(eng);
-    bu_unlink_db(cap);
+             " connection", reps, (long long)misrouted, (long long)reads);
 }
