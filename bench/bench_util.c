@@ -450,6 +450,17 @@ bu_row *bu_row_add(const char *group, const char *name, const char *unit, int lo
     return r;
 }
 
+bu_row *bu_row_versus(const char *group, const char *name, const char *unit,
+                      bu_samples *eng, bu_samples *base, const char *base_name)
+{
+    bu_row *r = bu_row_add(group, name, unit, 0);
+    r->paired = bu_paired_ratio(eng, base);
+    r->engine = bu_median(eng);
+    r->base = bu_median(base);
+    snprintf(r->base_name, sizeof r->base_name, "%s", base_name);
+    return r;
+}
+
 void bu_row_target(bu_row *r, int kind, double value, const char *text)
 {
     if (r->ntargets == BU_MAX_TARGETS)

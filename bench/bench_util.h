@@ -95,6 +95,10 @@ typedef struct bu_row {
 
 /* Appends a row (engine/base/latencies NAN, no target) and returns it for filling. */
 bu_row *bu_row_add(const char *group, const char *name, const char *unit, int lower_better);
+/* A row comparing two sides sampled in back-to-back repetitions (rates, larger is better):
+ * the paired ratio (taken first: medians sort the samples) and the median of each. */
+bu_row *bu_row_versus(const char *group, const char *name, const char *unit,
+                      bu_samples *eng, bu_samples *base, const char *base_name);
 /* Adds a target to r (dies past BU_MAX_TARGETS); text is how the verdict line names it. */
 void bu_row_target(bu_row *r, int kind, double value, const char *text);
 /* Marks r skipped: the note becomes "skipped: <reason>". */

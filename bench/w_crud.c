@@ -162,11 +162,7 @@ static bu_row *paired_run(const char *workload, const char *file, const char *na
         sync_quiet(e.db);
         bu_sq_prune_log(raw.h);
     }
-    bu_row *row = bu_row_add(workload, name, "ops/s", 0);
-    row->paired = bu_paired_ratio(&er, &rr);
-    row->engine = bu_median(&er);
-    row->base = bu_median(&rr);
-    snprintf(row->base_name, sizeof row->base_name, "raw sqlite+capture");
+    bu_row *row = bu_row_versus(workload, name, "ops/s", &er, &rr, "raw sqlite+capture");
     row->p50_us = bu_pct(&el, 50);
     row->p99_us = bu_pct(&el, 99);
     row->base_p50_us = bu_pct(&rl, 50);

@@ -123,11 +123,7 @@ static void one_size(ctx *c, int64_t n, int reps, const char *label, const char 
     snprintf(plain->note, sizeof plain->note, "median of %d repetitions (sides rotate;"
              " WAL checkpoints make single runs bimodal); WAL, synchronous=NORMAL", reps);
 
-    bu_row *sy = bu_row_add("insert", sync_label, "events/s", 0);
-    sy->paired = bu_paired_ratio(&se, &sd);
-    sy->engine = bu_median(&se);
-    sy->base = bu_median(&sd);
-    snprintf(sy->base_name, sizeof sy->base_name, "raw duckdb appender");
+    bu_row_versus("insert", sync_label, "events/s", &se, &sd, "raw duckdb appender");
     for (int k = 0; k < NSIDES; k++) {
         bu_samples_free(&s[k].rate);
         bu_samples_free(&s[k].lat);

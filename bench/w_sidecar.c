@@ -253,11 +253,7 @@ static void first_copy(ws_kind k, int file, int64_t rows, const pg_server *pg)
         ws_src_close(&s);
     }
     copy_name(name, sizeof name, k, file, rows);
-    bu_row *r = bu_row_add("sidecar", name, "rows/s", 0);
-    r->paired = bu_paired_ratio(&eng, &base);
-    r->engine = bu_median(&eng);
-    r->base = bu_median(&base);
-    snprintf(r->base_name, sizeof r->base_name, "raw select + appender");
+    bu_row *r = bu_row_versus("sidecar", name, "rows/s", &eng, &base, "raw select + appender");
     snprintf(r->note, sizeof r->note, "median of %d; one rhei_sidecar_sync_now took %.0f ms"
              " (opens the source%s); history; raw: one SELECT, appender, one txn", reps,
              bu_median(&ms), k == WS_PG ? ", connects" : "");

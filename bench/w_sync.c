@@ -161,11 +161,7 @@ static void insert_only(int64_t n, int reps, int last)
     }
     size_label(sz, sizeof sz, n);
     snprintf(name, sizeof name, "cdc sync %s inserts (events/s)", sz);
-    bu_row *row = bu_row_add("sync", name, "events/s", 0);
-    row->paired = bu_paired_ratio(&eng, &duck);
-    row->engine = bu_median(&eng);
-    row->base = bu_median(&duck);
-    snprintf(row->base_name, sizeof row->base_name, "raw duckdb appender");
+    bu_row *row = bu_row_versus("sync", name, "events/s", &eng, &duck, "raw duckdb appender");
     snprintf(row->note, sizeof row->note, "median of %d; one rhei_sync_now took %.0f ms",
              reps, bu_median(&secs));
     bu_row_target(row, BU_TARGET_ENGINE_MIN, 1e6, ">= 1,000,000 events/s");
@@ -211,11 +207,8 @@ static void mixed(int64_t n, int reps)
     }
     size_label(sz, sizeof sz, n);
     snprintf(name, sizeof name, "cdc sync %s mixed 50/25/25 (ev/s)", sz);
-    bu_row *row = bu_row_add("sync", name, "events/s", 0);
-    row->paired = bu_paired_ratio(&eng, &duck);
-    row->engine = bu_median(&eng);
-    row->base = bu_median(&duck);
-    snprintf(row->base_name, sizeof row->base_name, "raw duckdb stage+apply");
+    bu_row *row = bu_row_versus("sync", name, "events/s", &eng, &duck,
+                                "raw duckdb stage+apply");
     snprintf(row->note, sizeof row->note, "median of %d; one rhei_sync_now took %.0f ms; table"
              " held %s rows before the mix; keys scattered", reps, bu_median(&secs), sz);
     bu_row_target(row, BU_TARGET_ENGINE_MIN, 150000, ">= 150,000 events/s");
