@@ -354,7 +354,7 @@ static void olap_close(rhei__olap *o)
     if (!o)
         return;
     rhei__duck_kv_close(o);
-    rhei__duck_feed_forget(o, NULL);
+    rhei__duck_feed_forget(o);
     for (int i = 0; i < 2; i++)
         if (o->txn_ps[i])
             duckdb_destroy_prepare(&o->txn_ps[i]);
@@ -394,7 +394,7 @@ static void end_txn(rhei__olap *o, int committed)
      * execution (~0.25 ms each, measured), and a rollback may remove tables they name:
      * after either, all are prepared anew. */
     if (!committed || o->ddl) {
-        rhei__duck_feed_forget(o, NULL);
+        rhei__duck_feed_forget(o);
         rhei__duck_kv_close(o);
     }
     o->ddl = 0;
@@ -567,7 +567,6 @@ static int create_view(rhei__olap *o, const rhei__table *t, rhei__err *e)
 static int olap_create_table(rhei__olap *o, const rhei__table *t, int history, rhei__err *e)
 {
     o->ddl = 1;
-    rhei__duck_feed_forget(o, t->name);
     int rc = rhei__duck_need_txn(o, e);
     if (rc || (rc = drop_objects(o, t->name, e)))
         return rc;
@@ -589,7 +588,6 @@ static int olap_drop_table(rhei__olap *o, const char *name, int history, rhei__e
 {
     o->ddl = 1;
     (void)history; /* both modes' objects are dropped */
-    rhei__duck_feed_forget(o, name);
     int rc = rhei__duck_need_txn(o, e);
     if (rc || (rc = drop_objects(o, name, e)))
         return rc;
@@ -700,7 +698,6 @@ static int olap_alter_table(rhei__olap *o, const rhei__table *from, const rhei__
                             int history, rhei__err *e)
 {
     o->ddl = 1;
-    rhei__duck_feed_forget(o, from->name);
     int rc = rhei__duck_need_txn(o, e);
     if (rc)
         return rc;

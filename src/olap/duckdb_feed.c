@@ -431,19 +431,13 @@ static int statement(rhei__olap *o, const rhei__table *t, int history, int kind,
     return RHEI_OK;
 }
 
-void rhei__duck_feed_forget(rhei__olap *o, const char *name)
+void rhei__duck_feed_forget(rhei__olap *o)
 {
-    size_t k = 0;
     for (size_t i = 0; i < o->nstmts; i++) {
-        rhei__duck_stmt *s = &o->stmts[i];
-        if (name && strcmp(s->table, name) != 0) {
-            o->stmts[k++] = *s;
-            continue;
-        }
-        duckdb_destroy_prepare(&s->ps);
-        rhei__free(s->table);
+        duckdb_destroy_prepare(&o->stmts[i].ps);
+        rhei__free(o->stmts[i].table);
     }
-    o->nstmts = k;
+    o->nstmts = 0;
 }
 
 int rhei__duck_feed_run(rhei__olap *o, const rhei__table *t, int history, int kind,

@@ -112,8 +112,8 @@ int rhei__duck_feed_register(rhei__olap *o, rhei__err *e);
 /* Runs statement `kind` for table t (mode history) over the rows r. */
 int rhei__duck_feed_run(rhei__olap *o, const rhei__table *t, int history, int kind,
                         const rhei__duck_rows *r, rhei__err *e);
-/* Forgets prepared statements of table `name` (NULL: all): after DDL or a rollback. */
-void rhei__duck_feed_forget(rhei__olap *o, const char *name);
+/* Forgets every prepared feed statement: after a schema change or a rollback (end_txn). */
+void rhei__duck_feed_forget(rhei__olap *o);
 
 /* duckdb_kv.c: named values in the append-only _rhei_kv_log (an UPDATE costs DuckDB four
  * times an INSERT); the latest sequence number of a key wins, old ones are compacted away. */
