@@ -288,23 +288,44 @@ done:
     return rc;
 }
 
-/* The tables rhei keeps, with the version each holds. No key index: an upsert into an
- * indexed table cost DuckDB ~10 ms, a DELETE and INSERT without one under 1 ms. Stores
- * written before kept it in _rhei_tables (with a key): it moves over once. */
-static int catalog_open(rhei__olap *o, rhei__err *e)
+/* Stores written by earlier versions kept the catalog in _rhei_tables (with a key index), the
+ * sync state in _rhei_meta and named values in a two-column _rhei_kv: they move into
+ * _rhei_catalog and _rhei_kv_log once, in one transaction. */
+static const char *const migrate_sql[2] = {
+    "INSERT INTO _rhei_catalog SELECT name, tid FROM _rhei_tables; DROP TABLE _rhei_tables",
+    "INSERT INTO _rhei_kv_log SELECT 1, '_rhei.state', "
+    "CAST(coalesce(max(value) FILTER (WHERE key = 'position'), 0) AS VARCHAR) || ' ' || "
+    "CAST(coalesce(max(value) FILTER (WHERE key = 'last_ts'), 0) AS VARCHAR) FROM _rhei_meta; "
+    "INSERT INTO _rhei_kv_log SELECT 1 + row_number() OVER (), key, value FROM _rhei_kv; "
+    "DROP TABLE _rhei_meta; DROP TABLE _rhei_kv",
+};
+
+/* rhei's own tables: _rhei_catalog, the tables rhei keeps and the version each holds (no key
+ * index: an upsert into an indexed table cost DuckDB ~10 ms, a DELETE and INSERT under 1 ms);
+ * _rhei_kv_log, named values (duckdb_kv.c). */
+static int store_open(rhei__olap *o, rhei__err *e)
 {
-    int64_t old = 0;
+    int64_t old[2];
     int rc = rhei__duck_exec(o, "CREATE TABLE IF NOT EXISTS _rhei_catalog(name VARCHAR NOT NULL, "
-                             "tid BIGINT NOT NULL)", e);
+                             "tid BIGINT NOT NULL); CREATE TABLE IF NOT EXISTS _rhei_kv_log("
+                             "seq BIGINT NOT NULL, key VARCHAR NOT NULL, value VARCHAR)", e);
     if (rc == RHEI_OK)
-        rc = rhei__duck_query_row(o, "SELECT count(*) FROM duckdb_tables() WHERE database_name "
-                                  "= current_database() AND schema_name = 'main' AND "
-                                  "table_name = '_rhei_tables'", &old, 1, e);
-    if (rc == RHEI_OK && old &&
-        (rc = rhei__duck_exec(o, "BEGIN TRANSACTION; INSERT INTO _rhei_catalog SELECT name, tid "
-                              "FROM _rhei_tables; DROP TABLE _rhei_tables; COMMIT", e))) {
+        rc = rhei__duck_query_row(o, "SELECT count(*) FILTER (WHERE table_name = '_rhei_tables'), "
+                                  "count(*) FILTER (WHERE table_name IN ('_rhei_meta', '_rhei_kv'))"
+                                  " FROM duckdb_tables() WHERE database_name = current_database()"
+                                  " AND schema_name = 'main'", old, 2, e);
+    if (rc || (old[0] == 0 && old[1] < 2))
+        return rc;
+    rc = rhei__duck_exec(o, "BEGIN TRANSACTION", e);
+    for (int i = 0; i < 2 && rc == RHEI_OK; i++)
+        if (old[i] >= (i ? 2 : 1))
+            rc = rhei__duck_exec(o, migrate_sql[i], e);
+    if (rc == RHEI_OK)
+        rc = rhei__duck_exec(o, "COMMIT", e);
+    if (rc) {
         rhei__err ignored;
         rhei__duck_exec(o, "ROLLBACK", &ignored);
+        rhei__err_wrap(e, "cannot move the tables of an earlier store layout");
     }
     return rc;
 }
@@ -332,7 +353,7 @@ static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e
         goto fail;
     if ((rc = rhei__duck_connect(o, &o->w, e)))
         goto fail;
-    if ((rc = catalog_open(o, e)) || (rc = rhei__duck_kv_open(o, e)) ||
+    if ((rc = store_open(o, e)) || (rc = rhei__duck_kv_open(o, e)) ||
         (rc = rhei__duck_feed_register(o, e)))
         goto fail;
     *out = o;

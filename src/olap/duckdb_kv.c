@@ -17,39 +17,10 @@ static const char *const kv_sql[3] = {
 /* Appends between two compactions: the log stays a few thousand rows at most. */
 #define KV_COMPACT_EVERY 1024
 
-/* Stores written before the log existed kept the sync state in _rhei_meta and values in a
- * two-column _rhei_kv: both move into the log once, in one transaction. */
-static const char *const kv_migrate_sql[] = {
-    "BEGIN TRANSACTION",
-    "INSERT INTO _rhei_kv_log SELECT 1, '_rhei.state', "
-    "CAST(coalesce(max(value) FILTER (WHERE key = 'position'), 0) AS VARCHAR) || ' ' || "
-    "CAST(coalesce(max(value) FILTER (WHERE key = 'last_ts'), 0) AS VARCHAR) FROM _rhei_meta",
-    "INSERT INTO _rhei_kv_log SELECT 1 + row_number() OVER (), key, value FROM _rhei_kv",
-    "DROP TABLE _rhei_meta",
-    "DROP TABLE _rhei_kv",
-    "COMMIT",
-};
-
+/* The log's last sequence number (the table exists: store_open in duckdb.c). */
 int rhei__duck_kv_open(rhei__olap *o, rhei__err *e)
 {
-    int64_t old = 0;
-    int rc = rhei__duck_exec(o, "CREATE TABLE IF NOT EXISTS _rhei_kv_log(seq BIGINT NOT NULL, "
-                             "key VARCHAR NOT NULL, value VARCHAR)", e);
-    if (rc == RHEI_OK)
-        rc = rhei__duck_query_row(o, "SELECT count(*) FROM duckdb_tables() WHERE database_name "
-                                  "= current_database() AND schema_name = 'main' AND "
-                                  "table_name IN ('_rhei_meta', '_rhei_kv')", &old, 1, e);
-    for (size_t i = 0; rc == RHEI_OK && old == 2 && i < sizeof kv_migrate_sql /
-                                                         sizeof kv_migrate_sql[0]; i++) {
-        if ((rc = rhei__duck_exec(o, kv_migrate_sql[i], e))) {
-            rhei__err ignored;
-            rhei__duck_exec(o, "ROLLBACK", &ignored);
-            rhei__err_wrap(e, "cannot move the old state tables into _rhei_kv_log");
-        }
-    }
-    if (rc == RHEI_OK)
-        rc = rhei__duck_query_row(o, "SELECT max(seq) FROM _rhei_kv_log", &o->kv_seq, 1, e);
-    return rc;
+    return rhei__duck_query_row(o, "SELECT max(seq) FROM _rhei_kv_log", &o->kv_seq, 1, e);
 }
 
 void rhei__duck_kv_close(rhei__olap *o)
