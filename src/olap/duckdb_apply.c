@@ -11,15 +11,12 @@
 #define XNULL RHEI__DUCK_XNULL
 #define NONE UINT32_MAX
 
-typedef rhei__duck_xcol xcol;
-typedef rhei__duck_rows apx;
-
 /* Feeds rows of the batch into the table's storage object; history rows get valid_from and
  * valid_to from x (see rhei__duck_apply / rhei__duck_load). */
 static int append_target(rhei__olap *o, const rhei__batch *b, int history, const uint32_t *sel,
-                         size_t n, const xcol *x, rhei__err *e)
+                         size_t n, const rhei__duck_xcol *x, rhei__err *e)
 {
-    apx a = {b, NULL, b->table->ncols, sel, n, {{NULL, NULL, 0}, {NULL, NULL, 0}}, 0};
+    rhei__duck_rows a = {b, NULL, b->table->ncols, sel, n, {{NULL, NULL, 0}, {NULL, NULL, 0}}, 0};
     if (n == 0)
         return RHEI_OK;
     if (history) {
@@ -156,15 +153,15 @@ static int kgroups_build(const rhei__batch *b, kgroups *g, rhei__err *e)
 
 /* The touched keys, one row per key: the key columns and, for history, the key's first
  * event time (`first` holds those times) and a NULL to match open versions with. */
-static void key_rows(const rhei__batch *b, const kgroups *g, int64_t *first, apx *a)
+static void key_rows(const rhei__batch *b, const kgroups *g, int64_t *first, rhei__duck_rows *a)
 {
-    *a = (apx){b, b->table->pk_idx, b->table->npk, g->first, g->n,
+    *a = (rhei__duck_rows){b, b->table->pk_idx, b->table->npk, g->first, g->n,
                {{NULL, NULL, 0}, {NULL, NULL, 0}}, 0};
     if (first) {
         for (size_t k = 0; k < g->n; k++)
             first[k] = b->ts[g->first[k]];
-        a->x[0] = (xcol){"_rhei_first", first, 0};
-        a->x[1] = (xcol){"_rhei_open", NULL, XNULL}; /* see RHEI__FEED_CLOSE */
+        a->x[0] = (rhei__duck_xcol){"_rhei_first", first, 0};
+        a->x[1] = (rhei__duck_xcol){"_rhei_open", NULL, XNULL}; /* see RHEI__FEED_CLOSE */
         a->nx = 2;
     }
 }
@@ -174,7 +171,7 @@ static int apply_mirror(rhei__olap *o, const rhei__batch *b, const kgroups *g, u
                         rhei__apply_stats *st, rhei__err *e)
 {
     size_t m = 0;
-    apx keys;
+    rhei__duck_rows keys;
     for (size_t k = 0; k < g->n; k++) {
         int first = b->op[g->first[k]], last = b->op[g->last[k]];
         if (last == RHEI__OP_DELETE) {
@@ -204,7 +201,7 @@ static int apply_history(rhei__olap *o, const rhei__batch *b, const kgroups *g, 
     if (!first)
         return rhei__err_nomem(e);
     int64_t *from = first + g->n, *to = from + b->nrows;
-    apx keys;
+    rhei__duck_rows keys;
     key_rows(b, g, first, &keys);
     int rc = rhei__duck_feed_run(o, b->table, 1,
                                  g->has_null ? RHEI__FEED_CLOSE_NULLS : RHEI__FEED_CLOSE,
@@ -217,7 +214,7 @@ static int apply_history(rhei__olap *o, const rhei__batch *b, const kgroups *g, 
         to[m] = g->next[i] == NONE ? XNULL : b->ts[g->next[i]];
         sel[m++] = (uint32_t)i;
     }
-    xcol x[2] = {{"_rhei_valid_from", from, 0}, {"_rhei_valid_to", to, 0}};
+    rhei__duck_xcol x[2] = {{"_rhei_valid_from", from, 0}, {"_rhei_valid_to", to, 0}};
     if (rc == RHEI_OK)
         rc = append_target(o, b, 1, sel, m, x, e);
     rhei__free(first);
@@ -268,7 +265,7 @@ int rhei__duck_apply(rhei__olap *o, const rhei__batch *b, int history, rhei__app
     if (b->nupdates || b->ndeletes)
         return apply_keyed(o, b, history, st, e);
     /* Insert-only: each key appears once (an INSERT means it was absent), append directly. */
-    xcol x[2] = {{"_rhei_valid_from", b->ts, 0}, {"_rhei_valid_to", NULL, XNULL}};
+    rhei__duck_xcol x[2] = {{"_rhei_valid_from", b->ts, 0}, {"_rhei_valid_to", NULL, XNULL}};
     rc = append_target(o, b, history, NULL, b->nrows, x, e);
     if (rc == RHEI_OK)
         st->inserted = (int64_t)b->nrows;
@@ -282,6 +279,6 @@ int rhei__duck_load(rhei__olap *o, const rhei__batch *b, int history, int64_t ts
     if (rc || b->nrows == 0)
         return rc;
     o->wrote = 1;
-    xcol x[2] = {{"_rhei_valid_from", NULL, ts_us}, {"_rhei_valid_to", NULL, XNULL}};
+    rhei__duck_xcol x[2] = {{"_rhei_valid_from", NULL, ts_us}, {"_rhei_valid_to", NULL, XNULL}};
     return append_target(o, b, history, NULL, b->nrows, x, e);
 }
