@@ -11,23 +11,21 @@
 
 int rh_list_tables(rh_session *s, char (**out)[RH_NAME_MAX], size_t *out_n)
 {
-    size_t n = 0;
+    rhei_table_list *l = NULL;
     *out = NULL;
     *out_n = 0;
-    int rc = rhei_table_count(s->db, &n);
+    int rc = rhei_tables(s->db, &l);
     if (rc != RHEI_OK)
         return rc;
+    size_t n = rhei_table_list_count(l);
     char (*names)[RH_NAME_MAX] = calloc(n ? n : 1, sizeof *names);
-    if (!names)
+    if (!names) {
+        rhei_table_list_free(l);
         return RHEI_NOMEM;
-    for (size_t i = 0; i < n && rc == RHEI_OK; i++)
-        rc = rhei_table_name(s->db, i, names[i], sizeof names[i]);
-    if (rc == RHEI_RANGE) /* unregistered meanwhile by another process: keep what we read */
-        rc = RHEI_OK;
-    if (rc != RHEI_OK) {
-        free(names);
-        return rc;
     }
+    for (size_t i = 0; i < n; i++)
+        snprintf(names[i], sizeof names[i], "%s", rhei_table_list_name(l, i));
+    rhei_table_list_free(l);
     *out = names;
     *out_n = n;
     return RHEI_OK;

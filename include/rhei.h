@@ -328,9 +328,21 @@ RHEI_API int rhei_register_table(rhei_db *db, const char *table, const rhei_colu
                                  size_t ncols, const char *const *pk, size_t npk);
 /* Stops replicating a table: removes triggers and the OLAP copy. */
 RHEI_API int rhei_unregister_table(rhei_db *db, const char *table);
-/* Number of registered tables and the i-th name (copied into buf, NUL-terminated). */
-RHEI_API int rhei_table_count(rhei_db *db, size_t *out_count);
-RHEI_API int rhei_table_name(rhei_db *db, size_t i, char *buf, size_t bufsize);
+/* A snapshot of the registered tables' names, taken at one instant (after re-reading the
+ * catalog, so tables registered by other processes are included). It does not change when
+ * tables are registered or dropped later; owned by the caller, freed by
+ * rhei_table_list_free. Single-threaded like rhei_result. */
+typedef struct rhei_table_list rhei_table_list;
+
+/* Takes the snapshot. RHEI_OK; RHEI_MISUSE if db or out is NULL; RHEI_NOMEM; RHEI_OLTP or
+ * RHEI_BUSY if the catalog cannot be read. On failure *out is NULL. */
+RHEI_API int rhei_tables(rhei_db *db, rhei_table_list **out);
+/* Number of names in the snapshot (0 for NULL). */
+RHEI_API size_t rhei_table_list_count(const rhei_table_list *l);
+/* The i-th name, borrowed from l; NULL when i is past the end or l is NULL. */
+RHEI_API const char *rhei_table_list_name(const rhei_table_list *l, size_t i);
+/* Frees the snapshot and its names. Accepts NULL. */
+RHEI_API void rhei_table_list_free(rhei_table_list *l);
 
 typedef struct rhei_sync_stats {
     int64_t events;   /* change events applied */

@@ -152,54 +152,76 @@ int rhei_initial_sync(rhei_db *db, const char *table, int64_t *out_rows)
     return rc;
 }
 
+/* One allocation: the pointer array, then the names back to back, so one free releases it. */
+struct rhei_table_list {
+    size_t n;
+    const char **names;
+};
+
 int rhei_initial_sync_all(rhei_db *db, int64_t *out_rows)
 {
-    size_t n = 0;
-    int rc = rhei_table_count(db, &n);
+    rhei_table_list *l = NULL;
+    int rc = rhei_tables(db, &l);
     int64_t total = 0;
-    for (size_t i = 0; rc == RHEI_OK && i < n; i++) {
-        char name[256];
+    for (size_t i = 0; rc == RHEI_OK && i < l->n; i++) {
         int64_t rows = 0;
-        rc = rhei_table_name(db, i, name, sizeof name);
-        if (rc == RHEI_OK)
-            rc = rhei_initial_sync(db, name, &rows);
+        rc = rhei_initial_sync(db, l->names[i], &rows);
         total += rows;
     }
+    rhei_table_list_free(l);
     if (rc == RHEI_OK && out_rows)
         *out_rows = total;
     return rc;
 }
 
-int rhei_table_count(rhei_db *db, size_t *out_count)
+int rhei_tables(rhei_db *db, rhei_table_list **out)
 {
-    if (!db || !out_count)
-        return bad_args(db, "rhei_table_count needs a handle and an output");
+    if (out)
+        *out = NULL;
+    if (!db || !out)
+        return bad_args(db, "rhei_tables needs a handle and an output");
     rhei__err e;
     int rc = rhei__engine_refresh_names(db, &e);
     if (rc)
         return rhei__engine_fail(db, &e);
     pthread_mutex_lock(&db->names_mu);
-    *out_count = db->nnames;
+    size_t bytes = sizeof(rhei_table_list) + db->nnames * sizeof(char *);
+    for (size_t i = 0; i < db->nnames; i++)
+        bytes += strlen(db->names[i]) + 1;
+    rhei_table_list *l = rhei__malloc(bytes);
+    if (l) {
+        l->n = db->nnames;
+        l->names = (const char **)(l + 1);
+        char *p = (char *)(l->names + l->n);
+        for (size_t i = 0; i < l->n; i++) {
+            size_t len = strlen(db->names[i]) + 1;
+            memcpy(p, db->names[i], len);
+            l->names[i] = p;
+            p += len;
+        }
+    }
     pthread_mutex_unlock(&db->names_mu);
+    if (!l) {
+        rhei__err_set(&e, RHEI_NOMEM, "cannot list tables: out of memory");
+        return rhei__engine_fail(db, &e);
+    }
+    *out = l;
     return RHEI_OK;
 }
 
-int rhei_table_name(rhei_db *db, size_t i, char *buf, size_t bufsize)
+size_t rhei_table_list_count(const rhei_table_list *l)
 {
-    if (!db || !buf || !bufsize)
-        return bad_args(db, "rhei_table_name needs a handle and a buffer");
-    rhei__err e;
-    pthread_mutex_lock(&db->names_mu);
-    int rc = i < db->nnames ? RHEI_OK : RHEI_RANGE;
-    if (rc == RHEI_OK)
-        rhei__strlcpy(buf, db->names[i], bufsize);
-    pthread_mutex_unlock(&db->names_mu);
-    if (rc) {
-        rhei__err_set(&e, rc, "table index %zu is past the %zu registered tables", i,
-                      db->nnames);
-        return rhei__engine_fail(db, &e);
-    }
-    return RHEI_OK;
+    return l ? l->n : 0;
+}
+
+const char *rhei_table_list_name(const rhei_table_list *l, size_t i)
+{
+    return l && i < l->n ? l->names[i] : NULL;
+}
+
+void rhei_table_list_free(rhei_table_list *l)
+{
+    rhei__free(l);
 }
 
 int rhei_sync_now(rhei_db *db, rhei_sync_stats *out)

@@ -157,6 +157,39 @@ TEST(schema_evolution)
     CHECK_OK(db, rhei_close(db));
 }
 
+/* The table list is a snapshot: registering or dropping tables after it was taken leaves
+ * it unchanged (the count/name-by-index pair it replaces could mix two catalog states). */
+TEST(table_list_is_a_snapshot)
+{
+    char dir[64];
+    rhei_db *db = fresh(dir, sizeof dir, (th_opts){0});
+    th_exec(db, "CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT)");
+    CHECK_OK(db, rhei_register_table(db, "u", NULL, 0, NULL, 0));
+    rhei_table_list *l = NULL;
+    CHECK_OK(db, rhei_tables(db, &l));
+    CHECK_INT(rhei_table_list_count(l), 2);
+    int saw_t = 0, saw_u = 0;
+    for (size_t i = 0; i < rhei_table_list_count(l); i++) {
+        saw_t += strcmp(rhei_table_list_name(l, i), "t") == 0;
+        saw_u += strcmp(rhei_table_list_name(l, i), "u") == 0;
+    }
+    CHECK(saw_t == 1 && saw_u == 1);
+    CHECK_OK(db, rhei_unregister_table(db, "u"));
+    CHECK_INT(rhei_table_list_count(l), 2);
+    CHECK(rhei_table_list_name(l, 2) == NULL);
+    rhei_table_list *now = NULL;
+    CHECK_OK(db, rhei_tables(db, &now));
+    CHECK_INT(rhei_table_list_count(now), 1);
+    CHECK_STR(rhei_table_list_name(now, 0), "t");
+    rhei_table_list_free(now);
+    rhei_table_list_free(l);
+    rhei_table_list_free(NULL);
+    CHECK_INT(rhei_table_list_count(NULL), 0);
+    CHECK(rhei_tables(db, NULL) == RHEI_MISUSE);
+    CHECK(rhei_tables(NULL, &l) == RHEI_MISUSE && l == NULL);
+    CHECK_OK(db, rhei_close(db));
+}
+
 TEST(errors_are_clear)
 {
     char dir[64];
