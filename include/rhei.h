@@ -159,7 +159,8 @@ RHEI_API int rhei_open(const rhei_config *cfg, rhei_db **out);
 /* Shorthand: default config with oltp_path = path. */
 RHEI_API int rhei_open_path(const char *oltp_path, rhei_db **out);
 /* Stops background sync, runs one final sync cycle, closes both sides. Accepts NULL.
- * Returns the final cycle's error if any (the handle is freed regardless). */
+ * Returns the final cycle's error if any (the handle is freed regardless), or RHEI_MISUSE
+ * when a transaction was still open and was rolled back (see Transactions). */
 RHEI_API int rhei_close(rhei_db *db);
 
 /* Message of the last failed call this thread made on db (or on rhei_open when db is NULL).
@@ -171,8 +172,8 @@ RHEI_API int rhei_errcode(const rhei_db *db);
 /* --- writes (always SQLite) -------------------------------------------------------------- */
 
 /* Runs one statement on SQLite with bound parameters (?1.., or ?), any kind: DML, DDL,
- * SELECT (rows discarded). *out_changes (may be NULL) gets sqlite3_changes().
- * Fails with RHEI_READONLY in pure sidecar mode. */
+ * SELECT (rows discarded), transaction control (see Transactions below). *out_changes (may
+ * be NULL) gets sqlite3_changes(). Fails with RHEI_READONLY in pure sidecar mode. */
 RHEI_API int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params,
                           size_t nparams, int64_t *out_changes);
 
@@ -182,9 +183,39 @@ typedef struct rhei_statement {
     size_t nparams;
 } rhei_statement;
 
-/* Runs statements in one SQLite transaction: all apply or none. */
+/* Runs statements in one SQLite transaction: all apply or none. Called by a thread inside
+ * its own open transaction (see Transactions), the batch is a SAVEPOINT in it: a failed
+ * batch undoes only itself and the transaction stays open. RHEI_MISUSE for a statement with
+ * NULL sql or NULL params with nparams > 0 (nothing applied). */
 RHEI_API int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n,
                                 int64_t *out_changes);
+
+/* --- transactions ------------------------------------------------------------------------
+ * rhei_execute(db, "BEGIN" | "BEGIN IMMEDIATE" | "SAVEPOINT x", ...) opens a transaction on
+ * SQLite's one writer connection, as with sqlite3_exec. Rhei checks after every statement
+ * whether the writer is inside a transaction, and then:
+ *  - The writer belongs to the thread that opened the transaction until a later call of that
+ *    thread ends it (COMMIT, ROLLBACK, END, RELEASE of the outer savepoint, or an error after
+ *    which SQLite rolled it back). Writes from other threads wait for that moment; they
+ *    never join the open transaction. The owning thread's own calls go straight through.
+ *  - Reads by the owning thread see its uncommitted writes: auto-routed reads go to SQLite
+ *    (route reason "inside an open transaction") and are served on the writer connection.
+ *    A read the caller forces to RHEI_SIDE_OLAP sees committed, applied data only. Reads by
+ *    other threads see committed data only, as with separate SQLite connections.
+ *  - Nothing the engine does in the background (sync, pruning the change log, the sidecar)
+ *    runs a statement inside a user's transaction or ends it; they wait or retry later.
+ *  - rhei_register_table, rhei_unregister_table, rhei_add_column, rhei_drop_column and
+ *    rhei_initial_sync(_all) commit on both sides: called by the owning thread they fail with
+ *    RHEI_MISUSE ("cannot change replication inside an open transaction"); called by other
+ *    threads they wait like any write.
+ *  - The waits are in-process and unbounded: busy_timeout_ms applies only to locks held by
+ *    other processes. A thread that never ends its transaction stalls every other writer
+ *    (and pruning) of this rhei_db until it does, or until rhei_close.
+ *  - rhei_close with a transaction still open rolls it back, closes as usual and returns
+ *    RHEI_MISUSE with "rhei_close: a transaction was still open ...; it was rolled back" in
+ *    rhei_errmsg(NULL). No thread may use db during or after rhei_close.
+ * Changes are replicated to OLAP only after COMMIT, whole, in one sync cycle.
+ * ---------------------------------------------------------------------------------------- */
 
 /* --- reads (routed) ---------------------------------------------------------------------- */
 

@@ -253,8 +253,9 @@ int rhei__cdc_prune(rhei__conn *w, const char *name, int64_t applied, int64_t ma
     int64_t upto = applied, lo = 0;
     *out_more = 0;
     int rc = rhei__conn_exec(w, "BEGIN IMMEDIATE", NULL, 0, NULL, e);
-    if (rc == RHEI_OK)
-        rc = rhei__cdc_consumer_set(w, name, applied, e);
+    if (rc)
+        return rhei__err_wrap(e, "cannot prune the change log"); /* nothing of ours to end */
+    rc = rhei__cdc_consumer_set(w, name, applied, e);
     if (rc == RHEI_OK)
         rc = reap_dead(w, e);
     if (rc == RHEI_OK)

@@ -189,10 +189,16 @@ int rhei_close(rhei_db *db)
 {
     if (!db)
         return RHEI_OK;
-    rhei__err e;
+    rhei__err e, etx;
     if (db->sidecar)
         rhei__sidecar_stop(db->sidecar);
     rhei__sync_stop(db->sync);
+    /* A transaction left open by rhei_execute("BEGIN") would hold the writer forever. */
+    int rolled = 0;
+    int rctx = rhei__oltp_rollback_open(db->oltp, &rolled, &etx);
+    if (rctx == RHEI_OK && rolled)
+        rctx = rhei__err_set(&etx, RHEI_MISUSE, "rhei_close: a transaction was still open"
+                             " (BEGIN without COMMIT or ROLLBACK); it was rolled back");
     int64_t head = 0;
     rhei__conn *r = rhei__oltp_reader(db->oltp);
     int rc = rhei__cdc_head(r, &head, &e);
@@ -207,6 +213,10 @@ int rhei_close(rhei_db *db)
         rc = rc2;
         e = e2;
     }
+    if (rctx) { /* the rolled-back transaction is reported first: the caller lost work */
+        rc = rctx;
+        e = etx;
+    }
     if (rc)
         rhei__engine_fail(NULL, &e);
     destroy(db);
@@ -218,8 +228,8 @@ int rhei_close(rhei_db *db)
 int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                  int64_t *out_changes)
 {
-    if (!db || !sql)
-        return misuse(db, "rhei_execute needs a handle and SQL text");
+    if (!db || !sql || (!params && nparams))
+        return misuse(db, "rhei_execute needs a handle, SQL text and params when nparams > 0");
     if (db->sidecar_only)
         return rhei__engine_refuse_pure_sidecar(db, "cannot execute");
     rhei__err e;
@@ -229,6 +239,24 @@ int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params, size_t 
     return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
 }
 
+/* Statement i of a batch; every failure names it and says nothing was applied. */
+static int batch_run(rhei__conn *w, const rhei_statement *stmts, size_t n, int64_t *total,
+                     rhei__err *e)
+{
+    int64_t one = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!stmts[i].sql || (!stmts[i].params && stmts[i].nparams))
+            return rhei__err_set(e, RHEI_MISUSE, "statement %zu of the batch has no SQL text or"
+                                 " NULL params with nparams > 0, nothing was applied", i + 1);
+        int rc = rhei__conn_exec(w, stmts[i].sql, stmts[i].params, stmts[i].nparams, &one, e);
+        if (rc)
+            return rhei__err_wrap(e, "statement %zu of the batch failed, nothing was applied",
+                                  i + 1);
+        *total += one;
+    }
+    return RHEI_OK;
+}
+
 int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n, int64_t *out_changes)
 {
     if (!db || (!stmts && n))
@@ -236,19 +264,27 @@ int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n, int64
     if (db->sidecar_only)
         return rhei__engine_refuse_pure_sidecar(db, "cannot execute");
     rhei__err e, ignored;
-    int64_t total = 0, one = 0;
+    int64_t total = 0;
     rhei__conn *w = rhei__oltp_writer(db->oltp);
-    int rc = rhei__conn_exec(w, "BEGIN IMMEDIATE", NULL, 0, NULL, &e);
-    for (size_t i = 0; rc == RHEI_OK && i < n; i++) {
-        rc = rhei__conn_exec(w, stmts[i].sql, stmts[i].params, stmts[i].nparams, &one, &e);
-        if (rc)
-            rhei__err_wrap(&e, "statement %zu of the batch failed, nothing was applied", i + 1);
-        total += one;
-    }
+    /* Inside the caller's own transaction the batch is a savepoint in it: all or nothing
+     * within that transaction, which the caller still commits or rolls back. */
+    int nested = rhei__conn_in_txn(w);
+    int rc = rhei__conn_exec(w, nested ? "SAVEPOINT rhei_batch" : "BEGIN IMMEDIATE", NULL, 0,
+                             NULL, &e);
+    int began = rc == RHEI_OK;
     if (rc == RHEI_OK)
-        rc = rhei__conn_exec(w, "COMMIT", NULL, 0, NULL, &e);
-    if (rc)
-        rhei__conn_exec(w, "ROLLBACK", NULL, 0, NULL, &ignored);
+        rc = batch_run(w, stmts, n, &total, &e);
+    if (rc == RHEI_OK)
+        rc = rhei__conn_exec(w, nested ? "RELEASE rhei_batch" : "COMMIT", NULL, 0, NULL, &e);
+    if (rc && began && nested) { /* undo the batch only; SQLite may have ended it all */
+        if (!rhei__conn_in_txn(w))
+            rhei__err_wrap(&e, "and sqlite rolled back the enclosing transaction");
+        else if (rhei__conn_exec(w, "ROLLBACK TO rhei_batch", NULL, 0, NULL, &ignored) ==
+                 RHEI_OK)
+            rhei__conn_exec(w, "RELEASE rhei_batch", NULL, 0, NULL, &ignored);
+    } else if (rc && began && rhei__conn_in_txn(w)) {
+        rhei__conn_exec(w, "ROLLBACK", NULL, 0, NULL, &ignored); /* ours: BEGIN above */
+    }
     rhei__oltp_writer_release(db->oltp);
     if (rc)
         return rhei__engine_fail(db, &e);

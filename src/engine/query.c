@@ -134,6 +134,14 @@ static int strong_wait(rhei_db *db, rhei__err *e)
 static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
                     rhei_result **out, rhei__err *e)
 {
+    /* Inside its own open transaction a thread reads through the writer, so it sees its
+     * uncommitted writes, as with one SQLite connection. */
+    if (rhei__oltp_in_txn(db->oltp)) {
+        rhei__conn *w = rhei__oltp_writer(db->oltp);
+        int rc = rhei__conn_query(w, sql, p, n, out, e);
+        rhei__oltp_writer_release(db->oltp);
+        return rc;
+    }
     rhei__conn *c = rhei__oltp_reader(db->oltp);
     int rc = rhei__conn_query(c, sql, p, n, out, e);
     rhei__oltp_reader_release(db->oltp, c);
@@ -176,6 +184,10 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         ri = auto_ri;
     else
         ri.side = o.hint;
+    if (o.hint == RHEI_SIDE_AUTO && rhei__oltp_in_txn(db->oltp)) {
+        ri.side = RHEI_SIDE_OLTP; /* OLAP has none of the open transaction's writes */
+        ri.reason = "inside an open transaction";
+    }
     int rc = RHEI_OK, fallback = 0;
     if (ri.side == RHEI_SIDE_OLAP) {
         if (o.consistency == RHEI_STRONG)

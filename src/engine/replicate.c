@@ -29,6 +29,13 @@ typedef int (*change_fn)(rhei__conn *w, const void *arg, rhei__err *e);
 static int change(rhei_db *db, change_fn fn, const void *arg)
 {
     rhei__err e;
+    /* These commit on both sides: inside the caller's open transaction they would commit
+     * it half-done (SQLite) or apply what it may still roll back (OLAP). */
+    if (rhei__oltp_in_txn(db->oltp)) {
+        rhei__err_set(&e, RHEI_MISUSE, "cannot change replication inside an open transaction:"
+                      " COMMIT or ROLLBACK first");
+        return rhei__engine_fail(db, &e);
+    }
     rhei__conn *w = rhei__oltp_writer(db->oltp);
     int rc = fn(w, arg, &e);
     rhei__oltp_writer_release(db->oltp);

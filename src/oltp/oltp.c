@@ -1,14 +1,18 @@
-/* oltp.c — SQLite connection management: WAL mode, one writer behind a mutex, a reader
- * pool behind a condition variable, and a small per-connection statement cache.
+/* oltp.c — SQLite connection management: WAL mode, one writer held by one thread at a time
+ * (for one call, or from a user's BEGIN to its COMMIT/ROLLBACK), a reader pool, a
+ * maintenance connection for background work, and a small per-connection statement cache.
  * Invariant: a connection is used by at most one thread at a time. */
 #include "oltp.h"
 #include "mem.h"
 #include "value.h"
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define CACHE_SLOTS 32
+#define MAINT_BUSY_MS 100 /* the maintenance connection's busy timeout */
 
 typedef struct cache_entry {
     char *sql;
@@ -26,7 +30,17 @@ struct rhei__conn {
 
 struct rhei__oltp {
     rhei__conn writer;
+    /* The writer slot. writer_mu guards the fields below it; the slot is taken while
+     * depth > 0 (inside a call) or txn != 0 (the holder left a transaction open between
+     * calls), by `owner` in both cases. Others wait on writer_cv. maint_held: the
+     * maintenance connection holds the slot (the writer connection is idle meanwhile);
+     * maint_waiting: it waits for the slot, and new writers queue behind it. */
     pthread_mutex_t writer_mu;
+    pthread_cond_t writer_cv;
+    pthread_t owner;
+    int depth, txn, maint_held, maint_waiting, waiters;
+    _Atomic int txn_open; /* copy of txn readable without the lock (reads check it) */
+    rhei__conn maint;
     rhei__conn *readers;
     int nreaders;
     pthread_mutex_t pool_mu;
@@ -111,7 +125,9 @@ void rhei__oltp_close(rhei__oltp *o)
         conn_close(&o->readers[i]);
     rhei__free(o->readers);
     conn_close(&o->writer);
+    conn_close(&o->maint);
     pthread_mutex_destroy(&o->writer_mu);
+    pthread_cond_destroy(&o->writer_cv);
     pthread_mutex_destroy(&o->pool_mu);
     pthread_cond_destroy(&o->pool_cv);
     rhei__free(o);
@@ -124,10 +140,18 @@ int rhei__oltp_open(const rhei__oltp_opts *opts, rhei__oltp **out, rhei__err *e)
     if (!o)
         return rhei__err_nomem(e);
     pthread_mutex_init(&o->writer_mu, NULL);
+    pthread_cond_init(&o->writer_cv, NULL);
     pthread_mutex_init(&o->pool_mu, NULL);
     pthread_cond_init(&o->pool_cv, NULL);
     int n = opts->read_pool_size > 0 ? opts->read_pool_size : 1;
     int rc = conn_open(&o->writer, opts, 0, e);
+    if (rc == RHEI_OK) {
+        /* Background work waits for another process' lock only briefly: it retries later. */
+        rhei__oltp_opts mo = *opts;
+        mo.busy_timeout_ms = opts->busy_timeout_ms < MAINT_BUSY_MS ? opts->busy_timeout_ms
+                                                                    : MAINT_BUSY_MS;
+        rc = conn_open(&o->maint, &mo, 0, e);
+    }
     if (rc == RHEI_OK && !(o->readers = rhei__calloc((size_t)n, sizeof *o->readers)))
         rc = rhei__err_nomem(e);
     for (int i = 0; rc == RHEI_OK && i < n; i++) {
@@ -143,13 +167,108 @@ int rhei__oltp_open(const rhei__oltp_opts *opts, rhei__oltp **out, rhei__err *e)
     return RHEI_OK;
 }
 
+static int slot_taken(const rhei__oltp *o) { return o->depth > 0 || o->txn || o->maint_held; }
+
 rhei__conn *rhei__oltp_writer(rhei__oltp *o)
 {
+    pthread_t self = pthread_self();
     pthread_mutex_lock(&o->writer_mu);
+    /* The holder of an open transaction re-enters; everyone else waits for its end. */
+    if (!(o->depth + o->txn > 0 && !o->maint_held && pthread_equal(o->owner, self))) {
+        while (slot_taken(o) || o->maint_waiting) { /* maintenance goes next: bounded */
+            o->waiters++;
+            pthread_cond_wait(&o->writer_cv, &o->writer_mu);
+            o->waiters--;
+        }
+        o->owner = self;
+    }
+    o->depth++;
+    pthread_mutex_unlock(&o->writer_mu);
     return &o->writer;
 }
 
-void rhei__oltp_writer_release(rhei__oltp *o) { pthread_mutex_unlock(&o->writer_mu); }
+void rhei__oltp_writer_release(rhei__oltp *o)
+{
+    /* Still this thread's connection: whether it left a transaction open decides whether
+     * it keeps the writer until a later call ends it. */
+    int open = !sqlite3_get_autocommit(o->writer.db);
+    pthread_mutex_lock(&o->writer_mu);
+    o->depth--;
+    o->txn = open;
+    o->txn_open = open;
+    if (!slot_taken(o) && o->waiters)
+        pthread_cond_broadcast(&o->writer_cv);
+    pthread_mutex_unlock(&o->writer_mu);
+}
+
+int rhei__oltp_in_txn(rhei__oltp *o)
+{
+    if (!o->txn_open) /* the common case costs one atomic load */
+        return 0;
+    pthread_mutex_lock(&o->writer_mu);
+    int mine = o->txn && pthread_equal(o->owner, pthread_self());
+    pthread_mutex_unlock(&o->writer_mu);
+    return mine;
+}
+
+int rhei__oltp_txn_held(rhei__oltp *o) { return o->txn_open; }
+
+int rhei__oltp_rollback_open(rhei__oltp *o, int *out_rolled_back, rhei__err *e)
+{
+    *out_rolled_back = 0;
+    pthread_mutex_lock(&o->writer_mu);
+    int open = o->txn && o->depth == 0;
+    pthread_mutex_unlock(&o->writer_mu);
+    if (!open)
+        return RHEI_OK;
+    int rc = sqlite3_exec(o->writer.db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_lock(&o->writer_mu);
+    o->txn = o->txn_open = !sqlite3_get_autocommit(o->writer.db);
+    if (!o->txn)
+        pthread_cond_broadcast(&o->writer_cv);
+    pthread_mutex_unlock(&o->writer_mu);
+    if (rc != SQLITE_OK)
+        return rhei__oltp_error(o->writer.db, rc, e);
+    *out_rolled_back = 1;
+    return RHEI_OK;
+}
+
+rhei__conn *rhei__oltp_maint(rhei__oltp *o, int wait_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int got = 1;
+    pthread_mutex_lock(&o->writer_mu);
+    o->maint_waiting = 1; /* new writers let it go first, so it is not starved by them */
+    while (got && slot_taken(o)) {
+        o->waiters++;
+        got = pthread_cond_timedwait(&o->writer_cv, &o->writer_mu, &until) != ETIMEDOUT;
+        o->waiters--;
+        got = got || !slot_taken(o);
+    }
+    o->maint_waiting = 0;
+    if (got)
+        o->maint_held = 1;
+    else if (o->waiters) /* writers held back by maint_waiting may go now */
+        pthread_cond_broadcast(&o->writer_cv);
+    pthread_mutex_unlock(&o->writer_mu);
+    return got ? &o->maint : NULL;
+}
+
+void rhei__oltp_maint_release(rhei__oltp *o)
+{
+    pthread_mutex_lock(&o->writer_mu);
+    o->maint_held = 0;
+    if (o->waiters)
+        pthread_cond_broadcast(&o->writer_cv);
+    pthread_mutex_unlock(&o->writer_mu);
+}
 
 rhei__conn *rhei__oltp_reader(rhei__oltp *o)
 {
@@ -176,6 +295,7 @@ void rhei__oltp_reader_release(rhei__oltp *o, rhei__conn *c)
 
 sqlite3 *rhei__oltp_raw(rhei__oltp *o) { return o->writer.db; }
 sqlite3 *rhei__conn_db(rhei__conn *c) { return c->db; }
+int rhei__conn_in_txn(rhei__conn *c) { return !sqlite3_get_autocommit(c->db); }
 
 const char *rhei__oltp_version(void) { return sqlite3_libversion(); }
 

@@ -23,15 +23,34 @@ typedef struct rhei__conn rhei__conn;
 int rhei__oltp_open(const rhei__oltp_opts *opts, rhei__oltp **out, rhei__err *e);
 void rhei__oltp_close(rhei__oltp *o);
 
-/* The writer: blocks until this thread holds it. Always pair with writer_release. */
+/* The writer: blocks until this thread holds it. Always pair with writer_release.
+ * A release that leaves the connection inside a transaction (a user's BEGIN) keeps the
+ * writer for this thread: its next calls re-enter at once, every other thread (and the
+ * maintenance connection) waits until a later release finds the transaction ended. */
 rhei__conn *rhei__oltp_writer(rhei__oltp *o);
 void rhei__oltp_writer_release(rhei__oltp *o);
+/* 1 if the calling thread holds the writer with a transaction open (between its calls). */
+int rhei__oltp_in_txn(rhei__oltp *o);
+/* 1 if any thread does (a hint: it may change at once). */
+int rhei__oltp_txn_held(rhei__oltp *o);
+/* At close: rolls back a transaction left open between calls (*out_rolled_back = 1). Only
+ * when no call is running; the owner must not use the handle any more. */
+int rhei__oltp_rollback_open(rhei__oltp *o, int *out_rolled_back, rhei__err *e);
+/* The maintenance connection, for background work (pruning): a connection of its own that
+ * never holds a user's transaction, taken only while the writer is free (no call and no
+ * open transaction), so in-process writes never meet SQLite's busy handler or a stale
+ * snapshot because of it. Waits at most wait_ms, then returns NULL (busy: retry later).
+ * Its SQLite busy timeout (other processes) is at most 100 ms. Pair with maint_release. */
+rhei__conn *rhei__oltp_maint(rhei__oltp *o, int wait_ms);
+void rhei__oltp_maint_release(rhei__oltp *o);
 /* A reader from the pool (blocks while all are busy). */
 rhei__conn *rhei__oltp_reader(rhei__oltp *o);
 void rhei__oltp_reader_release(rhei__oltp *o, rhei__conn *c);
 /* Unguarded raw writer handle, for rhei_oltp_handle. */
 sqlite3 *rhei__oltp_raw(rhei__oltp *o);
 sqlite3 *rhei__conn_db(rhei__conn *c);
+/* 1 if the connection is inside a transaction (not in autocommit mode). */
+int rhei__conn_in_txn(rhei__conn *c);
 
 /* Cached prepare: the statement is reset and its bindings cleared; it stays owned by the
  * cache (do not finalize). Statements with more than one SQL statement are refused. */

@@ -61,6 +61,10 @@ int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, s
         rc = rhei__conn_bind(c, st, params, n, e);
     if (rc)
         return rc;
+    /* The shape is read after the first step: a cached statement whose schema changed
+     * (ALTER TABLE since it was prepared) is re-prepared by that step, and only then does
+     * it report the new column list. */
+    int src = sqlite3_step(st);
     int ncols = sqlite3_column_count(st);
     if ((rc = rhei__result_new((size_t)ncols, &r, e)) != RHEI_OK)
         goto fail;
@@ -71,8 +75,7 @@ int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, s
         if (rc)
             goto fail;
     }
-    int src;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+    for (; src == SQLITE_ROW; src = sqlite3_step(st)) {
         for (int i = 0; i < ncols; i++)
             if ((rc = push_cell(r, st, i, e)) != RHEI_OK)
                 goto fail;

@@ -43,6 +43,11 @@ void rhei__sync_status(rhei__sync *s, rhei_sync_status *out);
 void rhei__sync_lock(rhei__sync *s);
 void rhei__sync_unlock(rhei__sync *s);
 
+/* Test knobs (process-wide): prune after every applied cycle instead of in batches; how
+ * many prune attempts ran, and how many found the writer taken (busy, retried later). */
+extern _Atomic int rhei__sync_test_prune_always;
+extern _Atomic long rhei__sync_prune_attempts, rhei__sync_prune_busy;
+
 int rhei__sync_start(rhei__sync *s, int64_t interval_ms, rhei__err *e);
 void rhei__sync_stop(rhei__sync *s);
 #endif
