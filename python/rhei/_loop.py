@@ -1,0 +1,100 @@
+"""How a call running on a worker thread reports back to the event loop, without polling.
+
+Each event loop gets one channel (an eventfd the workers signal when a call finishes):
+asyncio watches it with ``loop.add_reader``; trio with a system task blocked in
+``wait_readable``. A finished call wakes exactly the task that awaits it. Cancelling that
+task cancels the call: a call still queued never runs, a running read is interrupted
+(rhei_interrupt; other reads it hit are run again), a running write completes.
+"""
+import asyncio
+import sys
+import weakref
+
+from . import _rhei
+
+_aio_channels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+class _AioChannel:
+    """The channel of one asyncio loop. Holds no reference to the loop (it is the weak key)."""
+
+    __slots__ = ("chan",)
+
+    def __init__(self, loop):
+        self.chan = _rhei.Channel()
+        loop.add_reader(self.chan.fileno(), self._ready)
+
+    def _ready(self):
+        for call in self.chan.drain():
+            fut = call.waiter
+            if fut is not None:
+                call.waiter = None
+                if not fut.done():
+                    fut.set_result(None)
+
+
+async def _wait_asyncio(loop, call):
+    ch = _aio_channels.get(loop)
+    if ch is None:
+        ch = _aio_channels[loop] = _AioChannel(loop)
+    fut = loop.create_future()
+    call.waiter = fut
+    call.submit(ch.chan)
+    try:
+        await fut
+    except BaseException:
+        call.waiter = None
+        call.cancel()
+        raise
+    return call.result()
+
+
+_trio_var = None
+
+
+def _trio_channel(trio):
+    global _trio_var
+    if _trio_var is None:
+        _trio_var = trio.lowlevel.RunVar("rhei_channel")
+    ch = _trio_var.get(None)
+    if ch is None:
+        ch = _rhei.Channel()
+        _trio_var.set(ch)
+        trio.lowlevel.spawn_system_task(_trio_pump, trio, ch, name="rhei completions")
+    return ch
+
+
+async def _trio_pump(trio, ch):
+    reschedule = trio.lowlevel.reschedule
+    while True:
+        await trio.lowlevel.wait_readable(ch.fileno())
+        for call in ch.drain():
+            task = call.waiter
+            if task is not None:
+                call.waiter = None
+                reschedule(task)
+
+
+async def _wait_trio(trio, call):
+    ch = _trio_channel(trio)
+    call.waiter = trio.lowlevel.current_task()
+    call.submit(ch)
+
+    def abort(raise_cancel):
+        call.waiter = None
+        call.cancel()
+        return trio.lowlevel.Abort.SUCCEEDED
+
+    await trio.lowlevel.wait_task_rescheduled(abort)
+    return call.result()
+
+
+async def wait(call):
+    """Run ``call`` on a worker thread and return its outcome (or raise its error)."""
+    loop = asyncio._get_running_loop()
+    if loop is not None:
+        return await _wait_asyncio(loop, call)
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        return await _wait_trio(trio, call)
+    raise RuntimeError("rhei's async API needs a running asyncio or trio event loop")

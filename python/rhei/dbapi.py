@@ -1,0 +1,328 @@
+"""PEP 249 (DB-API 2.0) over Rhei, shaped like :mod:`sqlite3` so code ports by changing the
+import: ``rhei.connect(path, **config)``, cursors, ``?`` and named parameters, executemany,
+fetchone/fetchmany/fetchall, description, rowcount, ``with conn:`` commit/rollback.
+
+Transactions are sqlite3's legacy ones: with ``isolation_level`` "" (the default), "DEFERRED",
+"IMMEDIATE" or "EXCLUSIVE" a BEGIN is issued before the first INSERT/UPDATE/DELETE/REPLACE and
+held until commit() or rollback(); ``isolation_level=None`` is autocommit. BEGIN, COMMIT and
+ROLLBACK go to the engine through rhei_execute, which keeps the writer for the thread in
+between, so a connection belongs to one thread at a time (threadsafety = 1).
+
+Writes run on SQLite; SELECTs are routed (SQLite for point reads, DuckDB for analytics).
+Differences from sqlite3: ``lastrowid`` is None (rhei.h does not expose it), and rows a
+transaction has not committed yet are visible to reads only if the engine serves those reads on
+the transaction's connection.
+"""
+import datetime as _dt
+import re
+import time as _time
+
+from . import _errors
+from ._engine import open_sync
+from ._errors import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
+                      InternalError, NotSupportedError, OperationalError, ProgrammingError,
+                      Warning)
+from ._params import bind
+
+apilevel = "2.0"
+threadsafety = 1   # threads may share the module, not connections
+paramstyle = "qmark"  # named (:name) is accepted as well
+
+Date = _dt.date
+Time = _dt.time
+Timestamp = _dt.datetime
+Binary = bytes
+
+
+def DateFromTicks(ticks):
+    return Date(*_time.gmtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks):
+    return Time(*_time.gmtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks):
+    return _dt.datetime.fromtimestamp(ticks, _dt.timezone.utc)
+
+
+class _TypeObject(frozenset):
+    """Compares equal to every rhei type name it covers (PEP 249 type objects)."""
+
+    def __eq__(self, other):
+        return other in self if isinstance(other, str) else frozenset.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = frozenset.__hash__
+
+
+STRING = _TypeObject({"TEXT"})
+BINARY = _TypeObject({"BLOB"})
+NUMBER = _TypeObject({"INTEGER", "REAL", "DECIMAL", "BOOLEAN"})
+DATETIME = _TypeObject({"DATE", "TIMESTAMP"})
+ROWID = _TypeObject({"INTEGER"})
+
+_QUERY, _DML, _BEGIN, _END, _OTHER = range(5)
+_kinds: dict = {}
+_LEAD = re.compile(r"\s*(?:(?:--[^\n]*\n?)|(?:/\*.*?\*/)|\s)*\s*([A-Za-z]+)", re.S)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+
+
+def _kind(sql):
+    k = _kinds.get(sql)
+    if k is not None:
+        return k
+    m = _LEAD.match(sql)
+    word = m.group(1).upper() if m else ""
+    if word in ("SELECT", "VALUES", "EXPLAIN", "SHOW", "DESCRIBE", "SUMMARIZE", "FROM", "TABLE"):
+        k = _QUERY
+    elif word == "WITH":
+        k = _DML if _WRITE_WORD.search(sql) else _QUERY
+    elif word in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+        k = _DML
+    elif word == "BEGIN":
+        k = _BEGIN
+    elif word in ("COMMIT", "END") or (word == "ROLLBACK" and not re.search(r"\bTO\b", sql,
+                                                                            re.I)):
+        k = _END
+    else:
+        k = _OTHER
+    if len(_kinds) > 1024:
+        _kinds.clear()
+    _kinds[sql] = k
+    return k
+
+
+class Cursor:
+    """A DB-API cursor. Results are fetched whole from the engine, then handed out."""
+
+    arraysize = 1
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.description = None
+        self.rowcount = -1
+        self.lastrowid = None
+        self.row_factory = connection.row_factory
+        self._result = None
+        self._pos = 0
+        self._closed = False
+
+    def _check(self):
+        if self._closed:
+            raise ProgrammingError("cannot operate on a closed cursor")
+        self.connection._check()
+
+    def execute(self, sql, parameters=()):
+        """Run one statement; SELECTs make rows available to fetch*()."""
+        self._check()
+        conn = self.connection
+        k = _kind(sql)
+        self._result = None
+        self._pos = 0
+        self.description = None
+        if k == _QUERY:
+            sql, parameters = bind(sql, parameters)
+            self._result = r = conn._db.query(sql, parameters).run()
+            self.description = tuple((n, t, None, None, None, None, None)
+                                     for n, t in zip(r.column_names, r.column_types))
+            self.rowcount = -1
+            return self
+        if k == _DML and conn.isolation_level is not None and not conn._in_txn:
+            conn._begin()
+        sql, parameters = bind(sql, parameters)
+        changes = conn._db.execute(sql, parameters).run()
+        self.rowcount = changes if k == _DML else -1
+        if k == _BEGIN:
+            conn._in_txn = True
+        elif k == _END:
+            conn._in_txn = False
+        return self
+
+    def executemany(self, sql, seq_of_parameters):
+        """Run one INSERT/UPDATE/DELETE per parameter set (in the implicit transaction)."""
+        self._check()
+        conn = self.connection
+        if _kind(sql) != _DML:
+            raise ProgrammingError("executemany() is for INSERT, UPDATE, DELETE and REPLACE")
+        self._result = None
+        self.description = None
+        if conn.isolation_level is not None and not conn._in_txn:
+            conn._begin()
+        self.rowcount = conn._engine.executemany(sql, seq_of_parameters)
+        return self
+
+    def executescript(self, script):
+        """Commit, then run several statements in one text."""
+        self._check()
+        self.connection.commit()
+        self.connection._db.execute(script, None).run()
+        return self
+
+    def _rows(self, n):
+        r = self._result
+        if r is None:
+            return []
+        rows = r.fetch(self._pos, self._pos + n)
+        self._pos += len(rows)
+        f = self.row_factory
+        return [f(self, row) for row in rows] if f is not None else rows
+
+    def fetchone(self):
+        self._check()
+        rows = self._rows(1)
+        return rows[0] if rows else None
+
+    def fetchmany(self, size=None):
+        self._check()
+        return self._rows(self.arraysize if size is None else size)
+
+    def fetchall(self):
+        self._check()
+        r = self._result
+        return self._rows(len(r) - self._pos if r is not None else 0)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+    @property
+    def result(self):
+        """The current rhei.Result (rows, side, Arrow export), or None."""
+        return self._result
+
+    def close(self):
+        self._closed = True
+        self._result = None
+
+    def setinputsizes(self, sizes):
+        pass
+
+    def setoutputsize(self, size, column=None):
+        pass
+
+
+class Connection:
+    """A DB-API connection over one Rhei engine (``conn.engine`` for replication calls)."""
+
+    Warning = Warning
+    Error = Error
+    InterfaceError = InterfaceError
+    DatabaseError = DatabaseError
+    DataError = DataError
+    OperationalError = OperationalError
+    IntegrityError = IntegrityError
+    InternalError = InternalError
+    ProgrammingError = ProgrammingError
+    NotSupportedError = NotSupportedError
+
+    def __init__(self, engine, isolation_level=""):
+        self._engine = engine
+        self._db = engine._db
+        self._in_txn = False
+        self.isolation_level = isolation_level
+        self.row_factory = None
+
+    @property
+    def engine(self):
+        """The SyncEngine: register_table, sync_now, sync_status, explain_route..."""
+        return self._engine
+
+    @property
+    def in_transaction(self):
+        return self._in_txn
+
+    @property
+    def isolation_level(self):
+        return self._isolation
+
+    @isolation_level.setter
+    def isolation_level(self, value):
+        if value is not None and value.upper() not in ("", "DEFERRED", "IMMEDIATE",
+                                                       "EXCLUSIVE"):
+            raise ValueError(f"invalid isolation_level {value!r}")
+        if value is None and getattr(self, "_in_txn", False):
+            self.commit()
+        self._isolation = value
+
+    def _check(self):
+        if self._db.closed:
+            raise ProgrammingError("cannot operate on a closed connection")
+
+    def _begin(self):
+        self._db.execute(f"BEGIN {self._isolation}".strip(), None).run()
+        self._in_txn = True
+
+    def cursor(self, factory=Cursor):
+        self._check()
+        return factory(self)
+
+    def execute(self, sql, parameters=()):
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql, seq_of_parameters):
+        return self.cursor().executemany(sql, seq_of_parameters)
+
+    def executescript(self, script):
+        return self.cursor().executescript(script)
+
+    def commit(self):
+        self._check()
+        if self._in_txn:
+            self._db.execute("COMMIT", None).run()
+            self._in_txn = False
+
+    def rollback(self):
+        self._check()
+        if self._in_txn:
+            self._in_txn = False
+            self._db.execute("ROLLBACK", None).run()
+
+    def close(self):
+        """Roll back what is not committed and close the engine (final sync cycle)."""
+        if self._db.closed:
+            return
+        try:
+            if self._in_txn:
+                self.rollback()
+        finally:
+            self._engine.close()
+
+    def interrupt(self):
+        self._engine.interrupt()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+        return False
+
+    def __del__(self):
+        try:
+            if not self._db.closed and self._in_txn:
+                self.rollback()
+        except Exception:
+            pass
+
+
+def connect(database=None, *, isolation_level="", config_file=None, **config):
+    """Open a DB-API connection: ``rhei.connect("app.db")``. ``database`` is the SQLite file
+    (oltp_path); other keywords are the engine's configuration (see rhei.open)."""
+    engine = open_sync(database, config_file=config_file, **config)
+    return Connection(engine, isolation_level)
+
+
+__all__ = ["connect", "Connection", "Cursor", "apilevel", "threadsafety", "paramstyle",
+           "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date", "Time", "Timestamp",
+           "Binary", "DateFromTicks", "TimeFromTicks", "TimestampFromTicks"] + _errors.__all__
