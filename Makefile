@@ -10,7 +10,7 @@ ifdef CI
 CMAKE_FLAGS += -DRHEI_WERROR=ON
 endif
 
-.PHONY: all deps build test sanitize tsan fuzz demo bench clean
+.PHONY: all deps build test sanitize tsan fuzz demo bench clean python bench-python
 
 all: build
 
@@ -20,6 +20,15 @@ deps:
 build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build -j $(JOBS)
+
+# The Python package into build/python: PYTHONPATH=build/python /usr/bin/python3 app.py
+python: build
+	@cmake --build build -j $(JOBS) --target rhei_python
+	@echo "python: built into build/python (PYTHONPATH=build/python /usr/bin/python3 app.py)"
+
+# Python API speed next to stdlib sqlite3 and the C API, measured in the same run.
+bench-python: python
+	@PYTHONPATH=build/python /usr/bin/python3 python/bench.py $(if $(QUICK),--quick,)
 
 test: build
 	@cd build && ctest --output-on-failure -j $(JOBS)

@@ -291,7 +291,10 @@ class Connection:
             return
         try:
             if self._in_txn:
-                self.rollback()
+                self._in_txn = False
+                self._db.execute("ROLLBACK", None).run()
+        except Error:
+            pass  # closing drops an open transaction either way
         finally:
             self._engine.close()
 

@@ -114,20 +114,19 @@ static int run_many(prh_call *c, rhei_db *db)
 
 static int run_tables(prh_call *c, rhei_db *db)
 {
-    size_t n = 0;
-    int rc = rhei_table_count(db, &n);
+    rhei_table_list *l = NULL;
+    int rc = rhei_tables(db, &l);
     if (rc)
         return rc;
+    size_t n = rhei_table_list_count(l);
     c->names = calloc(n ? n : 1, sizeof *c->names);
     if (!c->names)
-        return RHEI_NOMEM;
-    for (size_t i = 0; i < n && rc == RHEI_OK; i++) {
-        char buf[256];
-        rc = rhei_table_name(db, i, buf, sizeof buf);
-        if (rc == RHEI_OK && !(c->names[c->nnames++] = strdup(buf)))
+        rc = RHEI_NOMEM;
+    for (size_t i = 0; rc == RHEI_OK && i < n; i++)
+        if (!(c->names[c->nnames++] = strdup(rhei_table_list_name(l, i))))
             rc = RHEI_NOMEM;
-    }
-    return rc == RHEI_NOTFOUND ? RHEI_OK : rc; /* a table dropped meanwhile: shorter list */
+    rhei_table_list_free(l);
+    return rc;
 }
 
 static int run_sidecar_status(prh_call *c, rhei_db *db)

@@ -4,6 +4,7 @@
 #include "pyrhei.h"
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static PyObject *db_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
@@ -393,6 +394,41 @@ static PyObject *db_interrupt(prh_db *d, PyObject *a)
     Py_RETURN_NONE;
 }
 
+/* wait_idle(timeout_s) -> True once no call runs on the engine, False at the timeout. */
+static PyObject *db_wait_idle(prh_db *d, PyObject *arg)
+{
+    double t = PyFloat_AsDouble(arg);
+    if (t == -1.0 && PyErr_Occurred())
+        return NULL;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)t;
+    until.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int idle;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&d->mu);
+    int rc = 0;
+    while (d->running > 0 && rc == 0)
+        rc = pthread_cond_timedwait(&d->idle, &d->mu, &until);
+    idle = d->running == 0;
+    pthread_mutex_unlock(&d->mu);
+    Py_END_ALLOW_THREADS
+    return PyBool_FromLong(idle);
+}
+
+static PyObject *db_running(prh_db *d, void *closure)
+{
+    (void)closure;
+    pthread_mutex_lock(&d->mu);
+    int n = d->running;
+    pthread_mutex_unlock(&d->mu);
+    return PyLong_FromLong(n);
+}
+
 static PyObject *db_closed(prh_db *d, void *closure)
 {
     (void)closure;
@@ -423,10 +459,13 @@ static PyMethodDef db_methods[] = {
     {"sidecar_sync_now", (PyCFunction)db_sidecar_sync, METH_NOARGS, NULL},
     {"sidecar_status", (PyCFunction)db_sidecar_status, METH_NOARGS, NULL},
     {"interrupt", (PyCFunction)db_interrupt, METH_NOARGS, NULL},
+    {"wait_idle", (PyCFunction)db_wait_idle, METH_O,
+     "wait_idle(timeout_s) -> True once no call runs on the engine, False at the timeout."},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef db_getset[] = {
     {"closed", (getter)db_closed, NULL, "Whether the engine is closed (or never opened).", NULL},
+    {"running", (getter)db_running, NULL, "Calls running on the engine now.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 PyTypeObject prh_db_type = {

@@ -1,0 +1,188 @@
+"""PEP 249 conformance points, and sqlite3-shaped behaviour so code ports by one import."""
+import datetime as dt
+import decimal
+
+import pytest
+
+import rhei
+
+
+@pytest.fixture
+def conn(db_path):
+    c = rhei.connect(db_path)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def test_module_globals():
+    assert rhei.apilevel == "2.0"
+    assert rhei.threadsafety in (0, 1, 2, 3)
+    assert rhei.paramstyle in ("qmark", "named")
+    for name in ("Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
+                 "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
+                 "NotSupportedError"):
+        assert issubclass(getattr(rhei, name), Exception)
+    assert issubclass(rhei.IntegrityError, rhei.DatabaseError)
+    assert issubclass(rhei.DatabaseError, rhei.Error)
+    assert rhei.Date(2024, 1, 2) == dt.date(2024, 1, 2)
+    assert rhei.Binary(b"x") == b"x"
+    assert rhei.TimestampFromTicks(0) == dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    assert rhei.DateFromTicks(86400) == dt.date(1970, 1, 2)
+
+
+def test_cursor_basics(conn):
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, x REAL)")
+    assert cur.description is None
+    cur.execute("INSERT INTO t VALUES (?, ?, ?)", (1, "a", 1.5))
+    assert cur.rowcount == 1
+    cur.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, f"n{i}", i / 2) for i in range(2, 12)])
+    assert cur.rowcount == 10
+    conn.commit()
+    cur.execute("SELECT id, name, x FROM t ORDER BY id")
+    assert [d[0] for d in cur.description] == ["id", "name", "x"]
+    assert all(len(d) == 7 for d in cur.description)
+    assert cur.description[0][1] == rhei.NUMBER and cur.description[1][1] == rhei.STRING
+    assert cur.description[1][1] != rhei.NUMBER
+    assert cur.rowcount == -1
+    assert cur.fetchone() == (1, "a", 1.5)
+    assert cur.fetchmany(2) == [(2, "n2", 1.0), (3, "n3", 1.5)]
+    cur.arraysize = 3
+    assert len(cur.fetchmany()) == 3
+    rest = cur.fetchall()
+    assert [r[0] for r in rest] == list(range(7, 12))
+    assert cur.fetchone() is None and cur.fetchall() == []
+    assert [r[0] for r in conn.execute("SELECT id FROM t WHERE id < 4 ORDER BY id")] == [1, 2, 3]
+    cur.close()
+    with pytest.raises(rhei.ProgrammingError):
+        cur.execute("SELECT 1")
+
+
+def test_named_parameters(conn):
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT)")
+    conn.execute("INSERT INTO t VALUES (:id, :a, :b)", {"id": 1, "a": "x", "b": "y"})
+    conn.execute("INSERT INTO t VALUES (@id, $a, :a)", {"id": 2, "a": "z"})
+    conn.executemany("INSERT INTO t VALUES (:id, :a, 'k')", [{"id": 3, "a": "p"},
+                                                              {"id": 4, "a": "q"}])
+    conn.commit()
+    rows = conn.execute("SELECT * FROM t WHERE id >= :lo AND a <> ':not_a_param' ORDER BY id",
+                        {"lo": 1}).fetchall()
+    assert rows == [(1, "x", "y"), (2, "z", "z"), (3, "p", "k"), (4, "q", "k")]
+    with pytest.raises(rhei.ProgrammingError, match="missing|supply"):
+        conn.execute("SELECT * FROM t WHERE id = :missing", {"other": 1})
+
+
+def test_implicit_transaction_commit_and_rollback(db_path, conn):
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    assert conn.in_transaction
+    conn.rollback()
+    assert not conn.in_transaction
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
+    conn.execute("INSERT INTO t VALUES (2)")
+    conn.commit()
+    assert conn.execute("SELECT id FROM t").fetchall() == [(2,)]
+
+
+def test_context_manager_commits_or_rolls_back(conn):
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    with conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+    assert not conn.in_transaction
+    with pytest.raises(rhei.IntegrityError):
+        with conn:
+            conn.execute("INSERT INTO t VALUES (2)")
+            conn.execute("INSERT INTO t VALUES (1)")
+    assert conn.execute("SELECT id FROM t").fetchall() == [(1,)]
+
+
+def test_autocommit_mode(db_path):
+    c = rhei.connect(db_path, isolation_level=None)
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    c.execute("INSERT INTO t VALUES (1)")
+    assert not c.in_transaction
+    c.close()
+    c = rhei.connect(db_path)
+    assert c.execute("SELECT id FROM t").fetchall() == [(1,)]
+    c.close()
+
+
+def test_engine_calls_through_connection(conn):
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, p DECIMAL(10,2), d DATE)")
+    conn.engine.register_table("t")
+    with conn:
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                         [(i, decimal.Decimal("1.25"), dt.date(2024, 1, i)) for i in range(1, 8)])
+    conn.engine.sync_now()
+    cur = conn.execute("SELECT SUM(p), MAX(d) FROM t")
+    assert cur.fetchone() == (decimal.Decimal("8.75"), dt.date(2024, 1, 7))
+    assert cur.result.side == "olap"
+
+
+def test_errors_are_pep249(conn):
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    with pytest.raises(rhei.IntegrityError) as ei:
+        conn.execute("INSERT INTO t VALUES (1, NULL)")
+    assert "NOT NULL" in str(ei.value)
+    conn.rollback()
+    with pytest.raises(rhei.OperationalError, match="no such table"):
+        conn.execute("SELECT * FROM missing")
+    with pytest.raises(rhei.ProgrammingError):
+        conn.execute("SELEC 1")
+    with pytest.raises(rhei.ProgrammingError):
+        conn.execute("SELECT ?", (1, 2))
+    with pytest.raises(rhei.ProgrammingError):
+        conn.executemany("SELECT 1", [()])
+    assert conn.Error is rhei.Error and conn.IntegrityError is rhei.IntegrityError
+
+
+def test_closed_connection(db_path):
+    c = rhei.connect(db_path)
+    c.close()
+    c.close()
+    with pytest.raises(rhei.ProgrammingError):
+        c.cursor()
+    with pytest.raises(rhei.ProgrammingError):
+        c.commit()
+
+
+def test_row_factory_and_executescript(conn):
+    conn.executescript("CREATE TABLE a (x INTEGER); CREATE TABLE b (y INTEGER);"
+                       " INSERT INTO a VALUES (1); INSERT INTO b VALUES (2);")
+    conn.row_factory = lambda cur, row: {d[0]: v for d, v in zip(cur.description, row)}
+    assert conn.execute("SELECT x FROM a").fetchone() == {"x": 1}
+    assert conn.execute("SELECT y FROM b").fetchall() == [{"y": 2}]
+
+
+def test_sqlite3_code_ports_by_changing_the_import(tmpdir_rm):
+    import os
+    import sqlite3
+    out = {}
+    for mod in (sqlite3, rhei):
+        path = os.path.join(tmpdir_rm, f"{mod.__name__}.db")
+        con = mod.connect(path)
+        cur = con.cursor()
+        cur.execute("CREATE TABLE movie(title TEXT, year INTEGER, score REAL)")
+        cur.execute("INSERT INTO movie VALUES ('Monty Python and the Holy Grail', 1975, 8.2),"
+                    " ('And Now for Something Completely Different', 1971, 7.5)")
+        con.commit()
+        data = [("Monty Python Live at the Hollywood Bowl", 1982, 7.9),
+                ("Monty Python's The Meaning of Life", 1983, 7.5),
+                ("Monty Python's Life of Brian", 1979, 8.0)]
+        cur.executemany("INSERT INTO movie VALUES(?, ?, ?)", data)
+        con.commit()
+        with con:
+            con.execute("UPDATE movie SET score = :s WHERE year = :y", {"s": 9.0, "y": 1975})
+        try:
+            with con:
+                con.execute("INSERT INTO movie VALUES ('x', 1, 1.0)")
+                raise ValueError("abort")
+        except ValueError:
+            pass
+        out[mod.__name__] = (
+            cur.execute("SELECT title, year, score FROM movie ORDER BY year").fetchall(),
+            [d[0] for d in cur.description], con.in_transaction)
+        con.close()
+    assert out["sqlite3"] == out["rhei"]
