@@ -429,6 +429,13 @@ static PyObject *db_running(prh_db *d, void *closure)
     return PyLong_FromLong(n);
 }
 
+/* The rhei_db* as an int, for C code (or ctypes) that calls rhei.h on the same engine. */
+static PyObject *db_handle(prh_db *d, void *closure)
+{
+    (void)closure;
+    return PyLong_FromVoidPtr(d->db);
+}
+
 static PyObject *db_closed(prh_db *d, void *closure)
 {
     (void)closure;
@@ -466,6 +473,8 @@ static PyMethodDef db_methods[] = {
 static PyGetSetDef db_getset[] = {
     {"closed", (getter)db_closed, NULL, "Whether the engine is closed (or never opened).", NULL},
     {"running", (getter)db_running, NULL, "Calls running on the engine now.", NULL},
+    {"handle", (getter)db_handle, NULL,
+     "The rhei_db* address (0 when closed), for C code calling rhei.h on this engine.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 PyTypeObject prh_db_type = {
