@@ -3,6 +3,7 @@ coroutine running its blocking work on a worker thread with the GIL released;
 :class:`SyncEngine` offers the same methods as plain blocking calls (the GIL is released
 while they run). Both wrap one ``rhei_db``."""
 import datetime as _dt
+import re
 from collections.abc import Mapping
 
 from . import _loop, _rhei
@@ -10,6 +11,9 @@ from ._errors import ProgrammingError
 from ._params import bind
 from ._types import (CONSISTENCY, SIDE_NAMES, SIDES, RouteInfo, RouteStats, SidecarTableStatus,
                      SyncStats, SyncStatus, TableSchema, sql_type)
+
+
+_TXN = re.compile(r"\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 
 def _text(v):
@@ -82,7 +86,13 @@ def _stmt(s):
 class _Ops:
     __slots__ = ("_db", "_config")
 
+    _async = False
+
     def _p_execute(self, sql, params=None):
+        if self._async and _TXN.match(sql):
+            raise ProgrammingError(
+                "transaction control through the async API would pin SQLite's writer to a "
+                "worker thread: use execute_batch() (one transaction) or the blocking API")
         sql, params = bind(sql, params)
         return self._db.execute(sql, params), None
 
@@ -240,9 +250,11 @@ def _make_sync(name, prep):
 class Engine(_Ops):
     """An open Rhei engine for asyncio or trio (through anyio or directly). Every method is a
     coroutine; the work runs on worker threads with the GIL released, so the event loop is
-    never blocked. Use as ``async with await rhei.open(...) as engine:``."""
+    never blocked. Use as ``async with await rhei.open(...) as engine:``. Transactions are
+    execute_batch() (BEGIN/COMMIT through execute() are refused: calls run on any worker)."""
 
     __slots__ = ()
+    _async = True
 
     def __init__(self, db, config):
         self._db = db

@@ -9,9 +9,8 @@ ROLLBACK go to the engine through rhei_execute, which keeps the writer for the t
 between, so a connection belongs to one thread at a time (threadsafety = 1).
 
 Writes run on SQLite; SELECTs are routed (SQLite for point reads, DuckDB for analytics).
-Differences from sqlite3: ``lastrowid`` is None (rhei.h does not expose it), and rows a
-transaction has not committed yet are visible to reads only if the engine serves those reads on
-the transaction's connection.
+Reads inside an open transaction see its uncommitted writes (the engine serves them on the
+writer). Difference from sqlite3: ``lastrowid`` is None (rhei.h does not expose it).
 """
 import datetime as _dt
 import re

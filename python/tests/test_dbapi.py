@@ -111,12 +111,10 @@ def test_autocommit_mode(db_path):
 
 def test_engine_calls_through_connection(conn):
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, p DECIMAL(10,2), d DATE)")
+    conn.engine.register_table("t")
     with conn:
         conn.executemany("INSERT INTO t VALUES (?, ?, ?)",
                          [(i, decimal.Decimal("1.25"), dt.date(2024, 1, i)) for i in range(1, 8)])
-    # Registered after the transaction: until BEGIN holds the writer for its thread, the
-    # engine's pruner (started by replication) could run on the writer inside it.
-    conn.engine.register_table("t")
     conn.engine.sync_now()
     cur = conn.execute("SELECT SUM(p), MAX(d) FROM t")
     assert cur.fetchone() == (decimal.Decimal("8.75"), dt.date(2024, 1, 7))
@@ -188,3 +186,32 @@ def test_sqlite3_code_ports_by_changing_the_import(tmpdir_rm):
             [d[0] for d in cur.description], con.in_transaction)
         con.close()
     assert out["sqlite3"] == out["rhei"]
+
+
+def test_transactions_with_background_sync(db_path):
+    """The writer stays with the connection's transaction while the engine syncs and prunes
+    in the background; reads inside the transaction see its own writes."""
+    c = rhei.connect(db_path, sync_interval_ms=1)
+    try:
+        c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+        c.engine.register_table("t")
+        for round_ in range(30):
+            base = round_ * 100
+            c.executemany("INSERT INTO t VALUES (?, ?)", [(base + i, i) for i in range(100)])
+            assert c.in_transaction
+            assert c.execute("SELECT COUNT(*) FROM t WHERE id >= ?", (base,)).fetchone() == (100,)
+            if round_ % 3 == 2:
+                c.rollback()
+            else:
+                c.commit()
+        c.engine.sync_now()
+        want = sum(100 for r in range(30) if r % 3 != 2)
+        assert c.execute("SELECT COUNT(*) FROM t").fetchone() == (want,)
+        cur = c.execute("SELECT COUNT(*) FROM t")
+        assert cur.result.side == "olap" and cur.fetchone() == (want,)
+        with pytest.raises(rhei.MisuseError, match="transaction"):
+            c.execute("INSERT INTO t VALUES (-1, 0)")
+            c.engine.register_table("t")
+        c.rollback()
+    finally:
+        c.close()

@@ -76,3 +76,11 @@ def test_open_failure_message(tmpdir_rm):
     assert str(ei.value)
     with pytest.raises(rhei.ConfigError, match="sync_mode"):
         rhei.open_sync(oltp_path=tmpdir_rm + "/x.db", sync_mode="sideways")
+
+
+async def test_async_refuses_transaction_control(engine):
+    await engine.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    for sql in ("BEGIN", "begin immediate", "COMMIT", "ROLLBACK", "SAVEPOINT a", "END"):
+        with pytest.raises(rhei.ProgrammingError, match="execute_batch"):
+            await engine.execute(sql)
+    assert await engine.execute_batch(["INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)"]) == 2
