@@ -18,10 +18,11 @@ import time
 
 import anyio
 
-import rhei
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The script's folder holds the package's sources without the extension: import the build.
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 sys.path.insert(0, os.path.join(HERE, "tests"))
+import rhei  # noqa: E402
 from arrow_consumer import ArrowArrayStream, count_stream_rows  # noqa: E402
 
 ORIGINAL = {"insert": 2491.0, "sync": 32142.0, "batch": 30733.0}
@@ -65,15 +66,15 @@ class Bench:
               f"  ratio {ratio:5.2f}{o}  {note}", flush=True)
 
     # --- inserts, sync, batch (async API, as the original measured) ---------------------
-    async def async_writes(self):
+    async def async_writes(self, backend):
         ins, syn, bat, sins, sbat, dins = [], [], [], [], [], []
         for r in range(self.rounds):
-            path = os.path.join(self.dir, f"w{r}.db")
+            path = os.path.join(self.dir, f"w{r}-{backend}.db")
             async with await rhei.open(oltp_path=path) as e:
                 await e.execute(TABLE)
                 await e.register_table(rhei.TableSchema(
                     "t", [("id", "int64"), ("name", "utf8"), ("amount", "int64")], ["id"]))
-                con, ntrig = sqlite_twin(path, os.path.join(self.dir, f"s{r}.db"))
+                con, ntrig = sqlite_twin(path, os.path.join(self.dir, f"s{r}-{backend}.db"))
                 assert ntrig >= 3, "capture triggers were not copied"
                 t0 = time.perf_counter()
                 for i in range(500):
@@ -100,7 +101,7 @@ class Bench:
                 sbat.append(400 / (time.perf_counter() - t0))
                 con.close()
             # DB-API (blocking) single-row insert, same capture, autocommit
-            dpath = os.path.join(self.dir, f"d{r}.db")
+            dpath = os.path.join(self.dir, f"d{r}-{backend}.db")
             c = rhei.connect(dpath, isolation_level=None)
             c.execute(TABLE)
             c.engine.register_table("t")
@@ -112,7 +113,7 @@ class Bench:
         return ins, syn, bat, sins, sbat, dins
 
     def writes(self, backend):
-        ins, syn, bat, sins, sbat, dins = anyio.run(self.async_writes, backend=backend)
+        ins, syn, bat, sins, sbat, dins = anyio.run(self.async_writes, backend, backend=backend)
         s = median_rate(sins)
         self.row(f"insert 500 rows, async ({backend})", median_rate(ins), s, "rows/s",
                  "sqlite3+capture", ORIGINAL["insert"])
