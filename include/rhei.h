@@ -126,6 +126,11 @@ RHEI_API const char *rhei_type_name(rhei_type t);
  *   olap_threads      DuckDB worker threads; 0 = DuckDB's default       [0]
  *   olap_memory_limit DuckDB memory limit, e.g. "2GB"; "" = default     [""]
  *   busy_timeout_ms   how long a write waits for another process' lock  [5000]
+ *   olap_external_access  true lets OLAP queries read local files and URLs   [false]
+ *                     (read_parquet, read_csv, ATTACH, COPY ... TO). With false the OLAP
+ *                     side is a sandbox: DuckDB sees only its own tables, never installs or
+ *                     loads extensions, and its settings are locked (SET fails); either way
+ *                     extensions are never downloaded or auto-loaded.
  * rhei_config is single-threaded; rhei_open copies what it needs.
  * ---------------------------------------------------------------------------------------- */
 typedef struct rhei_config rhei_config;
@@ -164,7 +169,8 @@ RHEI_API int rhei_open_path(const char *oltp_path, rhei_db **out);
 RHEI_API int rhei_close(rhei_db *db);
 
 /* Message of the last failed call this thread made on db (or on rhei_open when db is NULL).
- * Borrowed until this thread's next call on db; "" if none. */
+ * Kept per (thread, handle): a failure on another handle, or in another thread, never
+ * replaces it. Borrowed until this thread's next call on db; "" if none. */
 RHEI_API const char *rhei_errmsg(const rhei_db *db);
 /* Code of that same failure (RHEI_OK if none). */
 RHEI_API int rhei_errcode(const rhei_db *db);
@@ -420,8 +426,10 @@ RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
 RHEI_API int rhei_table_pending(rhei_db *db, const char *table, int64_t *out_events);
 
 /* Point-in-time read in history mode: the rows of table as they were at ts_us (microseconds
- * since the epoch, UTC). RHEI_RANGE if ts_us is later than what sync has applied;
- * RHEI_MISUSE in mirror mode. In DuckDB SQL the same is `SELECT * FROM rhei_as_of('t', ts)`. */
+ * since the epoch, UTC). For a replicated table the call first applies every commit made
+ * before it (it may wait for a running sync cycle), so the answer is complete; RHEI_RANGE if
+ * ts_us is in the future. For a sidecar-followed table, RHEI_RANGE if ts_us is later than
+ * the table's watermark (what the sidecar has applied). RHEI_MISUSE in mirror mode. In DuckDB SQL the same is `SELECT * FROM rhei_as_of('t', ts)`. */
 RHEI_API int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us,
                               rhei_result **out);
 

@@ -86,6 +86,17 @@ static int p_synchronous(rhei_config *c, const char *k, const char *v)
     return RHEI_OK;
 }
 
+static int p_external_access(rhei_config *c, const char *k, const char *v)
+{
+    if (strcmp(v, "true") == 0)
+        c->olap_external_access = 1;
+    else if (strcmp(v, "false") == 0)
+        c->olap_external_access = 0;
+    else
+        return bad(c, k, v, "expected true or false");
+    return RHEI_OK;
+}
+
 static int p_memory_limit(rhei_config *c, const char *k, const char *v)
 {
     for (const char *p = v; *p; p++)
@@ -120,6 +131,7 @@ static const key_def keys[RHEI__CONFIG_NKEYS] = {
     {"busy_timeout_ms", "5000", p_busy_timeout},
     {"flight_port", "0", p_flight_port},
     {"metrics_port", "0", p_metrics_port},
+    {"olap_external_access", "false", p_external_access},
 };
 
 const char *rhei_config_key(size_t i) { return i < RHEI__CONFIG_NKEYS ? keys[i].key : NULL; }

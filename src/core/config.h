@@ -7,7 +7,7 @@
 
 enum { RHEI__SYNC_MIRROR = 0, RHEI__SYNC_HISTORY = 1 };
 
-#define RHEI__CONFIG_NKEYS 12
+#define RHEI__CONFIG_NKEYS 13
 
 struct rhei_config {
     char *oltp_path;
@@ -22,6 +22,7 @@ struct rhei_config {
     int64_t busy_timeout_ms;
     int64_t flight_port;
     int64_t metrics_port;
+    int olap_external_access; /* DuckDB may read files / the network (off: sandbox) */
     char *text[RHEI__CONFIG_NKEYS]; /* text form of each key, for rhei_config_get */
     struct rhei__config_kv { char *key, *value; } *kv; /* "sidecar.*" keys, validated */
     size_t nkv, kvcap;

@@ -8,22 +8,24 @@
 #include <strings.h>
 #include <unistd.h>
 
-static _Thread_local struct {
-    const rhei_db *db;
-    int code;
-    char msg[RHEI__ERRMSG_MAX];
-} tl_err;
-
-int rhei__engine_fail(const rhei_db *db, rhei__err *e)
+int rhei__engine_check_params(const char *what, const rhei_value *params, size_t n,
+                              rhei__err *e)
 {
-    tl_err.db = db;
-    tl_err.code = e->code ? e->code : RHEI_ERROR;
-    memcpy(tl_err.msg, e->msg, sizeof tl_err.msg);
-    return tl_err.code;
+    if (!params && n)
+        return rhei__err_set(e, RHEI_MISUSE, "%s: params is NULL but nparams is %zu", what, n);
+    for (size_t i = 0; i < n; i++) {
+        const rhei_value *v = &params[i];
+        if ((unsigned)v->type > RHEI_TYPE_TIMESTAMP)
+            return rhei__err_set(e, RHEI_MISUSE, "%s: parameter %zu has no valid type (%d)",
+                                 what, i + 1, (int)v->type);
+        int bytes = v->type == RHEI_TYPE_TEXT || v->type == RHEI_TYPE_BLOB ||
+                    v->type == RHEI_TYPE_DECIMAL;
+        if (bytes && !v->s && v->n)
+            return rhei__err_set(e, RHEI_MISUSE, "%s: parameter %zu has length %zu but no"
+                                 " bytes (s is NULL)", what, i + 1, v->n);
+    }
+    return RHEI_OK;
 }
-
-const char *rhei_errmsg(const rhei_db *db) { return tl_err.db == db ? tl_err.msg : ""; }
-int rhei_errcode(const rhei_db *db) { return tl_err.db == db ? tl_err.code : RHEI_OK; }
 
 static int misuse(const rhei_db *db, const char *what)
 {
@@ -76,6 +78,23 @@ int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
     return RHEI_OK;
 }
 
+/* What the SQL form rhei_as_of('t', ts) may read: a followed table up to its watermark,
+ * any table up to now (like rhei_query_as_of). Runs on DuckDB's threads. */
+static int as_of_limit(void *ud, const char *table, int64_t *out_us, char *why, size_t size)
+{
+    rhei_db *db = ud;
+    int64_t wm = 0;
+    if (db->sidecar && rhei__sidecar_watermark(db->sidecar, table, &wm) == RHEI_OK) {
+        *out_us = wm;
+        snprintf(why, size, "the sidecar has applied its source only up to %lld",
+                 (long long)wm);
+        return 1;
+    }
+    *out_us = rhei__now_us();
+    snprintf(why, size, "that moment is in the future");
+    return 1;
+}
+
 static int open_sides(rhei_db *db, rhei__err *e)
 {
     const rhei_config *c = db->cfg;
@@ -91,9 +110,10 @@ static int open_sides(rhei_db *db, rhei__err *e)
         return rc;
     db->vt = &rhei__olap_duckdb;
     rhei__olap_opts ao = {c->olap_path, (int)c->olap_threads, c->olap_memory_limit,
-                          (int)c->read_pool_size};
+                          (int)c->read_pool_size, c->olap_external_access};
     if ((rc = db->vt->open(&ao, &db->olap, e)) != RHEI_OK)
         return rhei__err_wrap(e, "cannot open olap store '%s'", c->olap_path);
+    db->vt->set_as_of_limit(db->olap, as_of_limit, db);
     int volatile_olap = strcmp(c->olap_path, ":memory:") == 0;
     char consumer[600];
     static _Atomic long seq;
@@ -129,6 +149,7 @@ static void destroy(rhei_db *db)
     pthread_mutex_destroy(&db->names_mu);
     pthread_mutex_destroy(&db->count_mu);
     pthread_mutex_destroy(&db->rcache_mu);
+    rhei__errmsg_unregister(db);
     rhei__free(db);
 }
 
@@ -151,7 +172,9 @@ int rhei_open(const rhei_config *cfg, rhei_db **out)
     pthread_mutex_init(&db->names_mu, NULL);
     pthread_mutex_init(&db->count_mu, NULL);
     pthread_mutex_init(&db->rcache_mu, NULL);
-    int rc = rhei__config_copy(cfg, &db->cfg);
+    int rc = rhei__errmsg_register(db);
+    if (rc == RHEI_OK)
+        rc = rhei__config_copy(cfg, &db->cfg);
     if (rc) {
         rhei__err_set(&e, rc, "%s", rc == RHEI_NOMEM ? "out of memory" : "invalid config");
     } else {
@@ -168,6 +191,13 @@ int rhei_open(const rhei_config *cfg, rhei_db **out)
 
 int rhei_open_path(const char *oltp_path, rhei_db **out)
 {
+    if (!oltp_path || !out) {
+        rhei__err e;
+        rhei__err_set(&e, RHEI_MISUSE, "rhei_open_path needs a path and an output");
+        if (out)
+            *out = NULL;
+        return rhei__engine_fail(NULL, &e);
+    }
     rhei_config *cfg = NULL;
     int rc = rhei_config_new(&cfg);
     if (rc == RHEI_OK)
@@ -228,11 +258,13 @@ int rhei_close(rhei_db *db)
 int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                  int64_t *out_changes)
 {
-    if (!db || !sql || (!params && nparams))
-        return misuse(db, "rhei_execute needs a handle, SQL text and params when nparams > 0");
+    if (!db || !sql)
+        return misuse(db, "rhei_execute needs a handle and SQL text");
     if (db->sidecar_only)
         return rhei__engine_refuse_pure_sidecar(db, "cannot execute");
     rhei__err e;
+    if (rhei__engine_check_params("rhei_execute", params, nparams, &e))
+        return rhei__engine_fail(db, &e);
     rhei__conn *w = rhei__oltp_writer(db->oltp);
     int rc = rhei__conn_exec(w, sql, params, nparams, out_changes, &e);
     rhei__oltp_writer_release(db->oltp);
@@ -245,9 +277,12 @@ static int batch_run(rhei__conn *w, const rhei_statement *stmts, size_t n, int64
 {
     int64_t one = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!stmts[i].sql || (!stmts[i].params && stmts[i].nparams))
-            return rhei__err_set(e, RHEI_MISUSE, "statement %zu of the batch has no SQL text or"
-                                 " NULL params with nparams > 0, nothing was applied", i + 1);
+        if (!stmts[i].sql)
+            return rhei__err_set(e, RHEI_MISUSE, "statement %zu of the batch has no SQL text,"
+                                 " nothing was applied", i + 1);
+        if (rhei__engine_check_params("rhei_execute_batch", stmts[i].params, stmts[i].nparams,
+                                      e))
+            return rhei__err_wrap(e, "statement %zu, nothing was applied", i + 1);
         int rc = rhei__conn_exec(w, stmts[i].sql, stmts[i].params, stmts[i].nparams, &one, e);
         if (rc)
             return rhei__err_wrap(e, "statement %zu of the batch failed, nothing was applied",

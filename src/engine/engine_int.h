@@ -40,10 +40,19 @@ struct rhei_db {
 
     pthread_mutex_t count_mu;
     int64_t routed_oltp, routed_olap, fallbacks;
+
+    uint64_t serial;           /* unique per handle, never reused: keys rhei_errmsg's slots */
 };
 
 /* Records e as this thread's last error on db and returns its code. */
 int rhei__engine_fail(const rhei_db *db, rhei__err *e);
+/* errmsg.c: gives db its serial at open (RHEI_NOMEM), retires it at close. */
+int rhei__errmsg_register(rhei_db *db);
+void rhei__errmsg_unregister(rhei_db *db);
+/* RHEI_MISUSE (in e, naming `what`) unless params/n are bindable: params non-NULL when
+ * n > 0, every type a rhei_type, TEXT/BLOB/DECIMAL bytes non-NULL when their length > 0. */
+int rhei__engine_check_params(const char *what, const rhei_value *params, size_t n,
+                              rhei__err *e);
 /* Sidecar mode (sidecar.c): starts it when configured; refuses local writes when pure. */
 int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e);
 int rhei__engine_refuse_pure_sidecar(const rhei_db *db, const char *what);

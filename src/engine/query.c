@@ -172,6 +172,13 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         return rhei__engine_fail(db, &e);
     }
     rhei_query_opts o = opts ? *opts : (rhei_query_opts){RHEI_SIDE_AUTO, RHEI_EVENTUAL};
+    if ((unsigned)o.hint > RHEI_SIDE_OLAP || (unsigned)o.consistency > RHEI_STRONG) {
+        rhei__err_set(&e, RHEI_MISUSE, "rhei_query: hint %d or consistency %d is out of range",
+                      (int)o.hint, (int)o.consistency);
+        return rhei__engine_fail(db, &e);
+    }
+    if (rhei__engine_check_params("rhei_query", params, nparams, &e))
+        return rhei__engine_fail(db, &e);
     rhei_route_info ri = {RHEI_SIDE_OLTP, "hint", ""}, auto_ri = ri;
     int is_write = 0;
     route_cached(db, sql, &is_write, &auto_ri);

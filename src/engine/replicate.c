@@ -93,8 +93,15 @@ static int bad_args(rhei_db *db, const char *what)
 int rhei_register_table(rhei_db *db, const char *table, const rhei_column *cols, size_t ncols,
                         const char *const *pk, size_t npk)
 {
-    if (!db || !table || (cols && !ncols) || (pk && !npk))
+    if (!db || !table || (cols && !ncols) || (pk && !npk) || (!cols && ncols) ||
+        (!pk && npk))
         return bad_args(db, "rhei_register_table needs a table name; cols/pk need counts");
+    for (size_t i = 0; cols && i < ncols; i++)
+        if (!cols[i].name)
+            return bad_args(db, "rhei_register_table: a column has no name (NULL)");
+    for (size_t i = 0; pk && i < npk; i++)
+        if (!pk[i])
+            return bad_args(db, "rhei_register_table: a key column has no name (NULL)");
     reg_args a = {table, cols, ncols, pk, npk, NULL, NULL};
     return change(db, do_register, &a);
 }

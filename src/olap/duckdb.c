@@ -77,6 +77,8 @@ int rhei__duck_err(rhei__err *e, int user, duckdb_error_type t, const char *msg)
     int code = code_of_type(t, user);
     if (t == DUCKDB_ERROR_CATALOG && strstr(msg, "does not exist"))
         code = RHEI_NOTFOUND;
+    if (strstr(msg, RHEI__DUCK_RANGE_MARK)) /* the rhei_as_of guard (duckdb_asof.c) */
+        code = RHEI_RANGE;
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         n--;
@@ -221,26 +223,41 @@ static void put_cols(rhei__buf *b, const rhei__table *t)
 static const char as_of_macro[] =
     "CREATE OR REPLACE TEMP MACRO rhei_as_of"
     " (tbl, ts_us) AS TABLE (SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to)"
-    " FROM query_table('\"' || tbl || '_history\"') WHERE _rhei_valid_from <= ts_us"
-    " AND (_rhei_valid_to IS NULL OR _rhei_valid_to > ts_us)),"
+    " FROM query_table('\"' || tbl || '_history\"') WHERE _rhei_as_of_check(tbl, ts_us)"
+    " AND _rhei_valid_from <= ts_us AND (_rhei_valid_to IS NULL OR _rhei_valid_to > ts_us)),"
     " (tbl, ts_us TIMESTAMP) AS TABLE (SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to)"
-    " FROM query_table('\"' || tbl || '_history\"') WHERE _rhei_valid_from <= epoch_us(ts_us)"
+    " FROM query_table('\"' || tbl || '_history\"') WHERE"
+    " _rhei_as_of_check(tbl, epoch_us(ts_us)) AND _rhei_valid_from <= epoch_us(ts_us)"
     " AND (_rhei_valid_to IS NULL OR _rhei_valid_to > epoch_us(ts_us)))";
 
-int rhei__duck_connect(rhei__olap *o, duckdb_connection *out, rhei__err *e)
+static int connect_raw(rhei__olap *o, duckdb_connection *out, rhei__err *e)
 {
-    duckdb_result r;
     if (duckdb_connect(o->db, out) != DuckDBSuccess) {
         *out = NULL;
         return rhei__err_set(e, RHEI_OLAP, "duckdb: cannot connect");
     }
+    return RHEI_OK;
+}
+
+/* The session objects of a connection (TEMP: allowed after the sandbox locks settings). */
+static int session_setup(rhei__olap *o, duckdb_connection c, rhei__err *e)
+{
+    (void)o;
+    duckdb_result r;
     int rc = RHEI_OK;
-    if (duckdb_query(*out, as_of_macro, &r) != DuckDBSuccess) {
+    if (duckdb_query(c, as_of_macro, &r) != DuckDBSuccess)
         rc = rhei__duck_result_err(e, 0, &r);
+    duckdb_destroy_result(&r);
+    return rc;
+}
+
+int rhei__duck_connect(rhei__olap *o, duckdb_connection *out, rhei__err *e)
+{
+    int rc = connect_raw(o, out, e);
+    if (rc == RHEI_OK && (rc = session_setup(o, *out, e)) != RHEI_OK) {
         duckdb_disconnect(out);
         *out = NULL;
     }
-    duckdb_destroy_result(&r);
     return rc;
 }
 
@@ -277,6 +294,10 @@ static int open_db(rhei__olap *o, const rhei__olap_opts *opts, const char *path,
     /* The default 16 MB threshold runs a full checkpoint inside some commits (in memory too:
      * a 1.3 s commit after 100K changes to 1M rows); maintain() checkpoints when idle instead. */
     duckdb_set_config(cfg, "checkpoint_threshold", "1GB");
+    /* Never fetch or load extensions behind the caller's back, from the start: opening a
+     * file of another format (an SQLite file as olap_path) would try to. See sandbox(). */
+    duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
+    duckdb_set_config(cfg, "autoload_known_extensions", "false");
     if (duckdb_open_ext(path, &o->db, cfg, &err) != DuckDBSuccess) {
         rc = rhei__duck_err(e, 0, DUCKDB_ERROR_INVALID, err);
         o->db = NULL;
@@ -330,6 +351,22 @@ static int store_open(rhei__olap *o, rhei__err *e)
     return rc;
 }
 
+/* The sandbox (issue 9 point 8): queries come from callers, so DuckDB must not reach the
+ * file system, the network or extension repositories on their behalf. Applied last in
+ * open, after the engine's own setup: every global setting the engine needs (query
+ * semantics included) must be made before it, because lock_configuration makes any later
+ * SET fail. Per-connection setup after it may only create TEMP objects (rhei_as_of). */
+static int sandbox(rhei__olap *o, int external_access, rhei__err *e)
+{
+    int rc = rhei__duck_exec(o, "SET autoinstall_known_extensions = false;"
+                                " SET autoload_known_extensions = false", e);
+    if (rc == RHEI_OK && !external_access)
+        rc = rhei__duck_exec(o, "SET enable_external_access = false", e);
+    if (rc == RHEI_OK)
+        rc = rhei__duck_exec(o, "SET lock_configuration = true", e);
+    return rc ? rhei__err_wrap(e, "cannot set up the olap sandbox") : RHEI_OK;
+}
+
 static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e)
 {
     *out = NULL;
@@ -351,10 +388,14 @@ static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e
     const char *path = opts->path && opts->path[0] ? opts->path : ":memory:";
     if ((rc = open_db(o, opts, path, e)))
         goto fail;
-    if ((rc = rhei__duck_connect(o, &o->w, e)))
+    /* before any connection makes the rhei_as_of macro, which calls it */
+    if ((rc = connect_raw(o, &o->w, e)) || (rc = rhei__duck_asof_register(o, e)) ||
+        (rc = session_setup(o, o->w, e)))
         goto fail;
     if ((rc = store_open(o, e)) || (rc = rhei__duck_kv_open(o, e)) ||
         (rc = rhei__duck_feed_register(o, e)))
+        goto fail;
+    if ((rc = sandbox(o, opts->external_access, e)))
         goto fail;
     *out = o;
     return RHEI_OK;
@@ -771,4 +812,5 @@ const rhei__olap_vtab rhei__olap_duckdb = {
     .set_kv = rhei__duck_set_kv,
     .get_kv = rhei__duck_get_kv,
     .fill_column = rhei__duck_fill_column,
+    .set_as_of_limit = rhei__duck_set_as_of_limit,
 };

@@ -77,6 +77,8 @@ struct rhei__olap {
     pthread_cond_t cv;
     rhei__duck_slot *slots;
     size_t nslots;
+    rhei__olap_limit_fn as_of_limit; /* what rhei_as_of() may read, see duckdb_asof.c */
+    void *as_of_ud;
 };
 
 /* Errors: "duckdb: <message>" with a code from the DuckDB error class. user != 0 when the
@@ -92,6 +94,11 @@ int rhei__duck_query_row(rhei__olap *o, const char *sql, int64_t *out, size_t n,
 int rhei__duck_need_txn(rhei__olap *o, rhei__err *e);
 /* A new connection with the session objects rhei provides (the rhei_as_of macro). */
 int rhei__duck_connect(rhei__olap *o, duckdb_connection *out, rhei__err *e);
+/* duckdb_asof.c: _rhei_as_of_check(table, ts), the guard of the rhei_as_of macro. Its
+ * error messages contain RHEI__DUCK_RANGE_MARK, which maps them to RHEI_RANGE. */
+#define RHEI__DUCK_RANGE_MARK "past what is known: "
+int rhei__duck_asof_register(rhei__olap *o, rhei__err *e);
+void rhei__duck_set_as_of_limit(rhei__olap *o, rhei__olap_limit_fn fn, void *ud);
 /* Records that a target (table + mode) had rows deleted or updated in this transaction. */
 int rhei__duck_touch(rhei__olap *o, const char *name, int history, rhei__err *e);
 

@@ -19,6 +19,7 @@ typedef struct rhei__olap_opts {
     int threads;             /* 0 = backend default */
     const char *memory_limit;/* "" = backend default */
     int read_pool_size;      /* read connections kept open */
+    int external_access;     /* queries may read files and URLs (default: sandbox) */
 } rhei__olap_opts;
 
 /* Counts of what apply() did (mirror: rows; history: versions). */
@@ -31,6 +32,12 @@ typedef struct rhei__olap_state {
     int64_t position;  /* last change-log position applied, 0 if none */
     int64_t last_ts;   /* largest event timestamp applied (keeps history monotonic) */
 } rhei__olap_state;
+
+/* The latest moment (µs) point-in-time reads of table may ask for: returns 1 and sets
+ * *out_us and a reason when the table has a limit, 0 when it has none. Called from DuckDB's
+ * threads while queries run: must be thread-safe and must not call back into the backend. */
+typedef int (*rhei__olap_limit_fn)(void *ud, const char *table, int64_t *out_us, char *why,
+                                   size_t why_size);
 
 /* Visits one (table name, catalog tid) pair recorded by set_table_version. */
 typedef int (*rhei__olap_table_cb)(void *ud, const char *name, int64_t tid);
@@ -95,6 +102,9 @@ typedef struct rhei__olap_vtab {
      * added with a default; history: current versions only, past versions keep NULL). */
     int (*fill_column)(rhei__olap *o, const rhei__table *t, const char *column,
                        const rhei_value *v, int history, rhei__err *e);
+    /* Installs the limit the SQL form rhei_as_of('t', ts) checks (set once, right after
+     * open, before queries run; fn NULL = no limit). */
+    void (*set_as_of_limit)(rhei__olap *o, rhei__olap_limit_fn fn, void *ud);
 } rhei__olap_vtab;
 
 extern const rhei__olap_vtab rhei__olap_duckdb;

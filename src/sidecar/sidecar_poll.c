@@ -397,13 +397,18 @@ static int source_keys(sc_cycle *c, sc_table *t, keyscan *k, rhei__err *e)
     return rc;
 }
 
-/* DELETE events for the OLAP keys the source no longer has, at the cycle's cutoff. */
+/* DELETE events for the OLAP keys the source no longer has, dated found_us: the source
+ * clock read after the key scan that missed them. A delete happened before that scan
+ * finished, never after, so history never shows a row gone while it still existed (the
+ * cycle's cutoff, read before the scan, could be earlier than the DELETE itself). */
 static int delete_missing(sc_cycle *c, sc_table *t, const rhei_result *r, keyscan *k,
-                          rhei__err *e)
+                          int64_t found_us, rhei__err *e)
 {
     const rhei__table *s = t->shape;
     rhei_value key[RHEI__SC_MAX_PK];
-    int64_t ts = c->cutoff_us > t->pos.last_ts ? c->cutoff_us : t->pos.last_ts;
+    int64_t ts = found_us > t->pos.last_ts ? found_us : t->pos.last_ts;
+    if (ts < c->cutoff_us)
+        ts = c->cutoff_us;
     rhei__batch_reset(&t->events, s);
     for (size_t i = 0; i < rhei_result_row_count(r); i++) {
         for (size_t j = 0; j < s->npk; j++)
@@ -452,10 +457,13 @@ static int reconcile(sc_cycle *c, sc_table *t, rhei__err *e)
     int rc = rhei__buf_check(&q, e);
     if (rc == RHEI_OK)
         rc = sc->vt->query(sc->olap, rhei__buf_str(&q), NULL, 0, &r, e);
+    int64_t found_us = 0;
     if (rc == RHEI_OK)
         rc = source_keys(c, t, &k, e);
+    if (rc == RHEI_OK) /* after the scan: no missing key was deleted later than this */
+        rc = sc->svt->now_us(sc->src, &found_us, e);
     if (rc == RHEI_OK)
-        rc = delete_missing(c, t, r, &k, e);
+        rc = delete_missing(c, t, r, &k, found_us, e);
     if (rc == RHEI_OK)
         t->last_reconcile_us = now;
     rhei__batch_reset(&t->events, t->shape); /* its key values pointed into r */

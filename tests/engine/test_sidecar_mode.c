@@ -63,6 +63,16 @@ TEST(pure_sidecar_follows_a_sqlite_file)
     CHECK_STR(st.name, "orders");
     CHECK(st.watermark_us >= 1793534400000000LL); /* 12:00 */
     CHECK_RC(db, rhei_query_as_of(db, "orders", st.watermark_us + 1000000, &r), RHEI_RANGE);
+    /* The SQL form refuses past the watermark too (it answered before), and only then. */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM rhei_as_of('orders', %lld)",
+             (long long)(st.watermark_us + 1000000));
+    CHECK_RC(db, rhei_query(db, sql, NULL, 0, &r), RHEI_RANGE);
+    CHECK(strstr(rhei_errmsg(db), "sidecar has applied its source only up to") != NULL);
+    CHECK(r == NULL);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM rhei_as_of('orders', %lld)",
+             1793532600000000LL);
+    CHECK_INT(th_scalar(db, sql, RHEI_SIDE_OLAP), 3);
     CHECK_RC(db, rhei_execute(db, "CREATE TABLE x (a)", NULL, 0, NULL), RHEI_READONLY);
     CHECK(strstr(rhei_errmsg(db), "pure sidecar"));
     CHECK_OK(db, rhei_close(db));

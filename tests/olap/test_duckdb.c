@@ -31,7 +31,7 @@ static const rhei__olap_vtab *V = &rhei__olap_duckdb;
 
 static rhei__olap *open_store(const char *path)
 {
-    rhei__olap_opts opts = {path ? path : ":memory:", 1, "", 2};
+    rhei__olap_opts opts = {path ? path : ":memory:", 1, "", 2, 0};
     rhei__olap *o = NULL;
     OK(V->open(&opts, &o, E));
     CHECK(o != NULL);
@@ -836,7 +836,7 @@ TEST(file_store_reopens_with_data_and_state)
 
 TEST(open_reports_bad_path)
 {
-    rhei__olap_opts opts = {"/nonexistent-dir/x/olap.duckdb", 0, "", 1};
+    rhei__olap_opts opts = {"/nonexistent-dir/x/olap.duckdb", 0, "", 1, 0};
     rhei__olap *o = (rhei__olap *)1;
     rhei__err e = {0, ""};
     int rc = V->open(&opts, &o, &e);
@@ -1037,7 +1037,7 @@ TEST(allocation_failures_leave_no_leaks)
     }
     CHECK(ok);
     for (long n = 1; n < 100; n++) {
-        rhei__olap_opts opts = {":memory:", 1, "", 1};
+        rhei__olap_opts opts = {":memory:", 1, "", 1, 0};
         rhei__olap *p = NULL;
         rhei__err e = {0, ""};
         rhei__mem_fail_after(n);

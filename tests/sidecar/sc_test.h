@@ -40,7 +40,7 @@ static inline rhei__olap *sc_olap_open(const char *path)
 {
     rhei__olap *o = NULL;
     rhei__err e;
-    rhei__olap_opts opts = {path ? path : ":memory:", 2, "", 2};
+    rhei__olap_opts opts = {path ? path : ":memory:", 2, "", 2, 0};
     if (rhei__olap_duckdb.open(&opts, &o, &e) != RHEI_OK)
         FAIL("olap open '%s': %s", path ? path : ":memory:", e.msg);
     return o;

@@ -278,7 +278,7 @@ static void kid_main(void *ud, int fd)
     rhei__olap *o = NULL;
     rhei__sidecar *sc = NULL;
     rhei__err e;
-    rhei__olap_opts opts = {olap, 2, "", 2};
+    rhei__olap_opts opts = {olap, 2, "", 2, 0};
     rhei__sidecar_table_cfg t = items_table();
     rhei__sidecar_cfg cfg = pg_cfg(&t, 1);
     cfg.history = 1;

@@ -123,6 +123,47 @@ static void t_bulk(void)
     sqlite3_close(db);
 }
 
+/* ---- hard deletes are dated after they happened -------------------------------------- */
+
+/* A hard delete found by reconciliation used to be dated at the cycle's cutoff (source clock
+ * minus the safety delay, read before the key scan): seconds before the DELETE ran, so an
+ * as-of read in between missed a row that still existed. */
+static void t_hard_delete_dated(void)
+{
+    char dir[64], path[128], cmd[128];
+    rt_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/src.db", dir);
+    sqlite3 *db = db_open(path);
+    db_exec(db, "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER,"
+                " updated_at TEXT NOT NULL)");
+    db_exec(db, "INSERT INTO items VALUES (1, 'a', 1, '2024-01-01 10:00:00'),"
+                " (2, 'b', 2, '2024-01-01 10:00:00')");
+    rhei__olap *o = sc_olap_open(NULL);
+    rhei__sidecar_table_cfg t = items_table();
+    rhei__sidecar_cfg cfg = sqlite_cfg(path, &t, 1);
+    cfg.history = 1;
+    cfg.reconcile_interval_ms = -1;
+    cfg.safety_delay_ms = 3000;
+    rhei__sidecar *sc = sc_new(&cfg, o);
+    sc_cycle_ok(sc);
+    int64_t before = rhei__now_us();
+    db_exec(db, "DELETE FROM items WHERE id = 1");
+    rhei__sidecar_stats st = sc_cycle_ok(sc);
+    CHECK_INT(st.deleted, 1);
+    int64_t to = sc_olap_scalar(o, "SELECT _rhei_valid_to FROM items_history WHERE id = 1");
+    /* the SQLite source's clock has millisecond precision */
+    if (to < before - 1000)
+        FAIL("delete dated %lld, %lld us before the DELETE ran", (long long)to,
+             (long long)(before - to));
+    CHECK_INT(sc_olap_scalar(o, "SELECT count(*) FROM items_history WHERE id = 2 AND"
+                                " _rhei_valid_to IS NULL"), 1);
+    rhei__sidecar_free(sc);
+    rhei__olap_duckdb.close(o);
+    sqlite3_close(db);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
 /* ---- interleaved changes, checked after every cycle; history as of recorded moments ---- */
 
 typedef struct work {
@@ -265,7 +306,7 @@ static void kid_main(void *ud, int fd)
     rhei__olap *o = NULL;
     rhei__sidecar *sc = NULL;
     rhei__err e;
-    rhei__olap_opts opts = {k->olap, 2, "", 2};
+    rhei__olap_opts opts = {k->olap, 2, "", 2, 0};
     rhei__sidecar_table_cfg t = items_table();
     t.soft_delete = "deleted";
     rhei__sidecar_cfg cfg = sqlite_cfg(k->src, &t, 1);
@@ -848,6 +889,7 @@ static void t_oom(void)
 }
 #endif
 
+TEST(hard_delete_is_dated_no_earlier_than_it_happened) { SC_RUN(t_hard_delete_dated); }
 TEST(bulk_100k_rows_few_timestamps) { SC_RUN(t_bulk); }
 TEST(interleaved_changes_mirror) { SC_RUN(t_interleaved_mirror); }
 TEST(interleaved_changes_history_as_of) { SC_RUN(t_interleaved_history); }
