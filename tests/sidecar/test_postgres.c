@@ -245,11 +245,16 @@ static void interleaved(int history)
     for (int round = 0; round < ROUNDS; round++) {
         round_of_changes(&seed, OPS);
         sc_cycle_ok(sc);
+        /* Hard deletes are dated when the cycle's key scan found them missing (after the
+         * watermark): the round's state holds from here until the next round's changes. */
+        int64_t seen = rhei__now_us();
         state[round] = sc_psql_dump(LIVE_PG);
         char *got = sc_olap_dump(o, LIVE_OLAP);
         sc_same_dump(LIVE_OLAP, state[round], got);
         free(got);
         moment[round] = sc_watermark(sc, "items");
+        CHECK(seen >= moment[round]);
+        moment[round] = seen;
     }
     if (history) {
         sc_check_history(o, "items", "id");

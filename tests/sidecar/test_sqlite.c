@@ -269,6 +269,11 @@ static void interleaved(int history)
         state[round] = db_dump(w.db, LIVE_SRC);
         moment[round] = sc_watermark(sc, "items");
         CHECK(moment[round] >= w.last_ts);
+        /* A hard delete is dated when the cycle's key scan found it missing, after the
+         * watermark: the round's state holds from the end of its cycle until the next
+         * round's first change. */
+        int64_t seen = rhei__now_us();
+        moment[round] = seen > moment[round] ? seen : moment[round];
         clock_past(moment[round]);
     }
     if (history) {
