@@ -62,30 +62,118 @@ static void log_insert(rhei__buf *b, const rhei__table *t, int op, const char *r
     rhei__buf_puts(b, ");\n");
 }
 
-/* A condition true when NEW.c cannot be replicated as its declared type, or NULL. */
-static int guard_cond(rhei__buf *b, const rhei__colspec *c)
+/* --- value checks -----------------------------------------------------------------------
+ * The capture triggers refuse, inside the writing statement, every value the sync could not
+ * replicate exactly into the column's OLAP type (rhei.h, "Type map", says what each type
+ * takes). They may use only SQLite's built-in functions: other processes' writes run them.
+ * A refusal is an error whose text names table, column, type and the value: RAISE() takes
+ * only a constant message in SQLite 3.40, so the message is carried by a JSON path error
+ * (json_extract is built in since 3.38), which src/oltp maps to RHEI_TYPE. */
+
+/* Relative tolerance of a REAL taken as a decimal: 16 units in the last place of a double
+ * (2^-48), measured at max(|v|, 1) so that cancellation near zero (0.1 + 0.2 - 0.3) counts
+ * as noise too. Arithmetic on DECIMAL columns (SQLite computes in doubles) stays far inside
+ * it; a typed value with more decimals than the scale (1.234 in DECIMAL(10,2)) does not. */
+#define REAL_TOL "3.552713678800501e-15"
+/* Unix seconds of 0000-01-01 00:00:00 and 9999-12-31 23:59:59: the range SQLite's date
+ * functions and ISO-8601 text cover (a TIMESTAMP is microseconds in an int64). */
+#define TS_MIN "-62167219200"
+#define TS_MAX "253402300799"
+
+static void put_ref(rhei__buf *b, const char *ref, const char *name)
 {
-    const char *n = c->name;
+    rhei__buf_puts(b, ref);
+    rhei__buf_ident(b, name);
+}
+
+/* v (a REAL) is within REAL_TOL of a value with s decimals whose integer part has at most
+ * l digits: such a value is replicated as that decimal (the feed rounds at the scale). */
+static void real_off_scale(rhei__buf *b, const char *v, int l, int s)
+{
+    int rs = s > 30 ? 30 : s; /* SQLite's round() stops at 30 digits */
+    rhei__buf_printf(b, "abs(%s) >= 1e%d OR abs(round(%s, %d)) >= 1e%d OR abs(round(%s, %d) -"
+                        " %s) > max(abs(%s), 1) * " REAL_TOL, v, l, v, rs, l, v, rs, v, v);
+}
+
+/* DECIMAL(p,s) text: [+-] digits with at most one '.', at most s decimals and p-s integer
+ * digits (leading zeros aside). */
+static void decimal_text_bad(rhei__buf *b, const char *v, int l, int s)
+{
+    rhei__buf u = RHEI__BUF_INIT;
+    rhei__buf_printf(&u, "(CASE WHEN %s GLOB '[+-]*' THEN substr(%s, 2) ELSE %s END)", v, v, v);
+    const char *x = rhei__buf_str(&u);
+    rhei__buf_printf(b, "%s GLOB '*[^0-9.]*' OR %s NOT GLOB '*[0-9]*' OR %s GLOB '*.*.*' OR"
+                        " (instr(%s, '.') > 0 AND length(%s) - instr(%s, '.') > %d) OR"
+                        " (CASE WHEN instr(ltrim(%s, '0'), '.') > 0 THEN"
+                        " instr(ltrim(%s, '0'), '.') - 1 ELSE length(ltrim(%s, '0')) END) > %d",
+                     x, x, x, x, x, x, s, x, x, x, l);
+    rhei__buf_free(&u);
+}
+
+static void decimal_bad(rhei__buf *b, const char *v, const rhei__colspec *c)
+{
+    int p = c->precision, s = c->scale;
+    if (p < 1) { /* the type map's default, as the OLAP side creates it */
+        p = 18;
+        s = 3;
+    }
+    if (p > 38)
+        p = 38;
+    s = s < 0 ? 0 : s > p ? p : s;
+    int l = p - s;
+    rhei__buf_printf(b, "CASE typeof(%s) WHEN 'null' THEN 0 WHEN 'integer' THEN ", v);
+    if (l >= 19) {
+        rhei__buf_puts(b, "0");
+    } else {
+        long long m = 1;
+        for (int i = 0; i < l; i++)
+            m *= 10;
+        rhei__buf_printf(b, "%s NOT BETWEEN %lld AND %lld", v, -(m - 1), m - 1);
+    }
+    rhei__buf_puts(b, " WHEN 'real' THEN ");
+    real_off_scale(b, v, l, s);
+    rhei__buf_puts(b, " WHEN 'text' THEN ");
+    decimal_text_bad(b, v, l, s);
+    rhei__buf_puts(b, " ELSE 1 END");
+}
+
+/* TIMESTAMP: Unix seconds in [TS_MIN, TS_MAX] (REAL ones within REAL_TOL of a microsecond),
+ * or ISO-8601 text SQLite's julianday() reads: a real date, one 'T' or ' ' before HH:MM,
+ * at most 6 fraction digits (microseconds), and an optional zone ('Z', [+-]HH:MM). */
+static void timestamp_bad(rhei__buf *b, const char *v)
+{
+    rhei__buf_printf(b, "CASE typeof(%s) WHEN 'null' THEN 0 WHEN 'integer' THEN %s NOT BETWEEN "
+                        TS_MIN " AND " TS_MAX " WHEN 'real' THEN %s NOT BETWEEN " TS_MIN
+                        " AND " TS_MAX " OR ", v, v, v);
+    real_off_scale(b, v, 12, 6);
+    rhei__buf_printf(b, " WHEN 'text' THEN %s NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+                        " OR date(substr(%s, 1, 10), '+0 days') IS NOT substr(%s, 1, 10) OR"
+                        " (length(%s) > 10 AND %s NOT GLOB '??????????[ T][0-9][0-9]:[0-9][0-9]*')"
+                        " OR %s GLOB '*.[0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' OR julianday(%s)"
+                        " IS NULL ELSE 1 END", v, v, v, v, v, v, v);
+}
+
+/* A condition true when value `ref`c cannot be replicated as c's declared type; 0 if any
+ * value can. Key columns (key != 0) also refuse values SQLite tells apart but the OLAP type
+ * would not: a TEXT key takes only text (a blob 'a' and the text 'a' are two SQLite keys). */
+static int guard_cond(rhei__buf *b, const rhei__colspec *c, const char *ref, int key)
+{
     rhei__buf nb = RHEI__BUF_INIT;
-    rhei__buf_puts(&nb, "NEW.");
-    rhei__buf_ident(&nb, n);
+    put_ref(&nb, ref, c->name);
     const char *v = rhei__buf_str(&nb);
     int any = 1;
     switch (c->type) {
     case RHEI_TYPE_INTEGER:
-    case RHEI_TYPE_BOOLEAN:
         rhei__buf_printf(b, "typeof(%s) NOT IN ('integer','null')", v);
+        break;
+    case RHEI_TYPE_BOOLEAN:
+        rhei__buf_printf(b, "(typeof(%s) NOT IN ('integer','null') OR %s NOT IN (0, 1))", v, v);
         break;
     case RHEI_TYPE_REAL:
         rhei__buf_printf(b, "typeof(%s) NOT IN ('real','integer','null')", v);
         break;
     case RHEI_TYPE_DECIMAL:
-        /* Too many integer digits, or more decimals than the scale keeps (DuckDB would
-         * round them away silently). */
-        rhei__buf_printf(b, "(typeof(%s) = 'blob' OR (typeof(%s) = 'text' AND (%s NOT GLOB"
-                            " '*[0-9]*' OR %s GLOB '*[^0-9.+-]*')) OR abs(%s) >= 1e%d OR"
-                            " (typeof(%s) = 'real' AND round(%s, %d) <> %s))",
-                         v, v, v, v, v, c->precision - c->scale, v, v, c->scale, v);
+        decimal_bad(b, v, c);
         break;
     case RHEI_TYPE_DATE:
         /* '+0 days' makes SQLite normalise (2026-02-30 becomes 2026-03-02): a real date
@@ -93,9 +181,19 @@ static int guard_cond(rhei__buf *b, const rhei__colspec *c)
         rhei__buf_printf(b, "(%s IS NOT NULL AND date(%s, '+0 days') IS NOT %s)", v, v, v);
         break;
     case RHEI_TYPE_TIMESTAMP:
-        rhei__buf_printf(b, "(typeof(%s) IN ('blob') OR (typeof(%s) = 'text' AND (%s NOT GLOB"
-                            " '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' OR date(%s, '+0 days')"
-                            " IS NOT substr(%s, 1, 10))))", v, v, v, v, v);
+        timestamp_bad(b, v);
+        break;
+    case RHEI_TYPE_TEXT:
+        if (key)
+            rhei__buf_printf(b, "typeof(%s) NOT IN ('text','null')", v);
+        else
+            any = 0;
+        break;
+    case RHEI_TYPE_BLOB:
+        if (key)
+            rhei__buf_printf(b, "typeof(%s) NOT IN ('blob','null')", v);
+        else
+            any = 0;
         break;
     default:
         any = 0;
@@ -105,33 +203,137 @@ static int guard_cond(rhei__buf *b, const rhei__colspec *c)
     return any;
 }
 
-/* SELECT CASE WHEN <bad a> THEN RAISE(ABORT, '...') ... END; for typed columns. */
+/* The refusal: an error naming table, column, type and (up to 64 bytes of) the value. */
+static void refusal(rhei__buf *b, const rhei__table *t, const rhei__colspec *c, const char *why)
+{
+    rhei__buf msg = RHEI__BUF_INIT, v = RHEI__BUF_INIT;
+    rhei__buf_printf(&msg, "rhei: type mismatch: column '%s' of table '%s' is %s%s;"
+                     " refused value: ", c->name, t->name,
+                     c->decl[0] ? c->decl : rhei_type_name(c->type), why);
+    put_ref(&v, "NEW.", c->name);
+    const char *x = rhei__buf_str(&v);
+    rhei__buf_puts(b, "json_extract('{}', ");
+    rhei__buf_literal(b, rhei__buf_str(&msg));
+    rhei__buf_printf(b, " || CASE typeof(%s) WHEN 'null' THEN 'NULL' WHEN 'real' THEN"
+                        " printf('%%.17g', %s) WHEN 'blob' THEN 'x' || substr(hex(%s), 1, 64)"
+                        " WHEN 'text' THEN '\"' || substr(%s, 1, 64) || '\"' ELSE %s END)",
+                     x, x, x, x, x);
+    rhei__buf_free(&msg);
+    rhei__buf_free(&v);
+}
+
+/* SELECT CASE WHEN <bad a> THEN <refusal> ... END; for typed columns and NULL key parts. */
 static void guards(rhei__buf *b, const rhei__table *t)
 {
     int n = 0;
     for (size_t i = 0; i < t->ncols; i++) {
         const rhei__colspec *c = &t->cols[i];
-        /* An INTEGER PRIMARY KEY is the rowid: SQLite already refuses non-integers. */
+        /* An INTEGER PRIMARY KEY is the rowid: SQLite already refuses non-integers and
+         * NULLs. */
         if (c->pk && t->npk == 1 && c->type == RHEI_TYPE_INTEGER)
             continue;
-        rhei__buf cond = RHEI__BUF_INIT;
-        if (!guard_cond(&cond, c)) {
-            rhei__buf_free(&cond);
-            continue;
+        if (c->pk) { /* SQLite allows NULL in other keys; two such rows are one OLAP key */
+            rhei__buf_puts(b, n++ ? " WHEN " : "SELECT CASE WHEN ");
+            put_ref(b, "NEW.", c->name);
+            rhei__buf_puts(b, " IS NULL THEN ");
+            refusal(b, t, c, ", a key column that cannot hold NULL");
         }
-        rhei__buf_puts(b, n++ ? " WHEN " : "SELECT CASE WHEN ");
-        rhei__buf_puts(b, rhei__buf_str(&cond));
-        rhei__buf msg = RHEI__BUF_INIT;
-        rhei__buf_printf(&msg, "rhei: type mismatch: column '%s' of table '%s' is %s",
-                         c->name, t->name, c->decl[0] ? c->decl : rhei_type_name(c->type));
-        rhei__buf_puts(b, " THEN RAISE(ABORT, ");
-        rhei__buf_literal(b, rhei__buf_str(&msg));
-        rhei__buf_puts(b, ")");
-        rhei__buf_free(&msg);
+        rhei__buf cond = RHEI__BUF_INIT;
+        if (guard_cond(&cond, c, "NEW.", c->pk != 0)) {
+            rhei__buf_puts(b, n++ ? " WHEN " : "SELECT CASE WHEN ");
+            rhei__buf_puts(b, rhei__buf_str(&cond));
+            rhei__buf_puts(b, " THEN ");
+            refusal(b, t, c, "");
+        }
         rhei__buf_free(&cond);
     }
     if (n)
         rhei__buf_puts(b, " END;\n");
+}
+
+/* --- what registration refuses ------------------------------------------------------------
+ * Keys SQLite and the OLAP side would compare differently (a collation, or values of several
+ * storage classes in an untyped column), and rows the capture triggers would refuse: each
+ * would make OLAP diverge from SQLite without a word. */
+
+static int key_collation_ok(rhei__conn *w, const char *table, const rhei__colspec *c,
+                            rhei__err *e)
+{
+    const char *coll = NULL;
+    if (sqlite3_table_column_metadata(rhei__conn_db(w), NULL, table, c->name, NULL, &coll,
+                                      NULL, NULL, NULL) != SQLITE_OK || !coll ||
+        strcasecmp(coll, "BINARY") == 0)
+        return RHEI_OK;
+    return rhei__err_set(e, RHEI_MISUSE, "key column '%s' uses collation %s: SQLite compares"
+                         " its keys by it, OLAP byte by byte, so one SQLite key could be two"
+                         " OLAP rows; use a BINARY key column", c->name, coll);
+}
+
+/* First existing row a capture trigger would refuse: *out_col its column, or -1. */
+static int first_refused(rhei__conn *w, const char *table, const rhei__colspec *cols, size_t n,
+                         long *out_col, rhei__err *e)
+{
+    rhei__buf q = RHEI__BUF_INIT;
+    size_t npk = 0;
+    int any = 0;
+    *out_col = -1;
+    for (size_t i = 0; i < n; i++)
+        npk += cols[i].pk != 0;
+    rhei__buf_puts(&q, "SELECT w FROM (SELECT CASE");
+    for (size_t i = 0; i < n; i++) {
+        const rhei__colspec *c = &cols[i];
+        if (c->pk && npk == 1 && c->type == RHEI_TYPE_INTEGER)
+            continue;
+        if (c->pk) {
+            rhei__buf_puts(&q, " WHEN ");
+            rhei__buf_ident(&q, c->name);
+            rhei__buf_printf(&q, " IS NULL THEN %zu", i);
+            any = 1;
+        }
+        rhei__buf cond = RHEI__BUF_INIT;
+        if (guard_cond(&cond, c, "", c->pk != 0)) {
+            rhei__buf_printf(&q, " WHEN %s THEN %zu", rhei__buf_str(&cond), i);
+            any = 1;
+        }
+        rhei__buf_free(&cond);
+    }
+    rhei__buf_puts(&q, " END AS w FROM ");
+    rhei__buf_ident(&q, table);
+    rhei__buf_puts(&q, ") WHERE w IS NOT NULL LIMIT 1");
+    rhei_result *r = NULL;
+    int rc = any ? rhei__buf_check(&q, e) : RHEI_OK;
+    if (any && rc == RHEI_OK)
+        rc = rhei__conn_query(w, rhei__buf_str(&q), NULL, 0, &r, e);
+    if (rc == RHEI_OK && r && rhei_result_row_count(r) > 0)
+        *out_col = (long)rhei_result_int64(r, 0, 0);
+    rhei_result_free(r);
+    rhei__buf_free(&q);
+    return rc;
+}
+
+static int check_registrable(rhei__conn *w, const char *table, const rhei__colspec *cols,
+                             size_t n, rhei__err *e)
+{
+    int rc = RHEI_OK;
+    for (size_t i = 0; i < n && rc == RHEI_OK; i++) {
+        if (!cols[i].pk)
+            continue;
+        if (cols[i].type == RHEI_TYPE_BLOB && !cols[i].decl[0])
+            return rhei__err_set(e, RHEI_MISUSE, "key column '%s' has no declared type: SQLite"
+                                 " keeps 1, '1' and x'31' as three keys, OLAP would store one;"
+                                 " declare its type (or name one in the registered schema)",
+                                 cols[i].name);
+        rc = key_collation_ok(w, table, &cols[i], e);
+    }
+    long bad = -1;
+    if (rc == RHEI_OK)
+        rc = first_refused(w, table, cols, n, &bad, e);
+    if (rc == RHEI_OK && bad >= 0)
+        rc = rhei__err_set(e, RHEI_TYPE, "a row holds a value of column '%s' that cannot be"
+                           " replicated as %s%s: fix or delete it first", cols[bad].name,
+                           cols[bad].decl[0] ? cols[bad].decl : rhei_type_name(cols[bad].type),
+                           cols[bad].pk ? " (key columns take no NULL)" : "");
+    return rc;
 }
 
 static void create_triggers(rhei__buf *b, const rhei__table *t)
@@ -407,6 +609,8 @@ int rhei__cdc_register(rhei__conn *w, const char *table, const rhei_column *cols
             rc = rhei__err_set(e, RHEI_EXISTS, "already registered with another schema");
         goto done; /* same shape: registering again changes nothing */
     }
+    if ((rc = check_registrable(w, table, specs, n, e)) != RHEI_OK)
+        goto done;
     if ((rc = store_version(w, table, specs, n, &t, e)) == RHEI_OK)
         rc = activate(w, t, RHEI__EV_REGISTER, e);
 done:

@@ -80,6 +80,9 @@ static int is_int_text(const char *s, int64_t *out)
     return 1;
 }
 
+#define TS_MIN_S (-62167219200LL) /* 0000-01-01 00:00:00 */
+#define TS_MAX_S 253402300799LL    /* 9999-12-31 23:59:59 */
+
 static int decode_bool(sqlite3_stmt *st, int i, int st_type, rhei_value *v)
 {
     v->type = RHEI_TYPE_BOOLEAN;
@@ -107,9 +110,19 @@ static int decode_time(sqlite3_stmt *st, int i, int st_type, const rhei__colspec
     if (st_type == SQLITE_INTEGER || st_type == SQLITE_FLOAT) {
         if (col->type == RHEI_TYPE_DATE)
             return RHEI_TYPE; /* a bare number is no date: days? julian? refuse to guess */
-        v->i = (int64_t)llround(sqlite3_column_double(st, i) * 1e6); /* Unix seconds */
-        if (st_type == SQLITE_INTEGER)
-            v->i = sqlite3_column_int64(st, i) * 1000000;
+        /* Unix seconds, within the years 0000-9999 the capture triggers allow (older
+         * triggers did not check: the range also keeps the product inside an int64). */
+        if (st_type == SQLITE_INTEGER) {
+            int64_t secs = sqlite3_column_int64(st, i);
+            if (secs < TS_MIN_S || secs > TS_MAX_S)
+                return RHEI_TYPE;
+            v->i = secs * 1000000;
+        } else {
+            double d = sqlite3_column_double(st, i);
+            if (!(d >= (double)TS_MIN_S && d <= (double)TS_MAX_S))
+                return RHEI_TYPE;
+            v->i = (int64_t)llround(d * 1e6);
+        }
         return RHEI_OK;
     }
     if (st_type != SQLITE_TEXT || rhei__parse_timestamp(s, n, &us) != 0)

@@ -94,6 +94,8 @@ int rhei__parse_date(const char *s, size_t n, int32_t *out_days)
     return 0;
 }
 
+static int is_blank(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
 int rhei__parse_timestamp(const char *s, size_t n, int64_t *out_us)
 {
     size_t i = 0;
@@ -102,8 +104,10 @@ int rhei__parse_timestamp(const char *s, size_t n, int64_t *out_us)
     int64_t frac = 0;
     if (parse_ymd(s, n, &i, &days))
         return -1;
+    int timed = 0;
     if (i < n && (s[i] == ' ' || s[i] == 'T')) {
         i++;
+        timed = 1;
         if (take(s, n, &i, 2, &hh) || i >= n || s[i++] != ':' || take(s, n, &i, 2, &mi))
             return -1;
         if (i < n && s[i] == ':') {
@@ -122,9 +126,13 @@ int rhei__parse_timestamp(const char *s, size_t n, int64_t *out_us)
             }
         }
     }
-    if (hh > 23 || mi > 59 || ss > 60)
+    /* 24:MM is the next day, as SQLite's date functions read it. */
+    if (hh > 24 || mi > 59 || ss > 60)
         return -1;
     int64_t offset_s = 0;
+    if (timed) /* SQLite allows blanks between a time and its zone, and after both */
+        while (i < n && is_blank(s[i]))
+            i++;
     if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
         i++;
     } else if (i < n && (s[i] == '+' || s[i] == '-')) {
@@ -133,10 +141,12 @@ int rhei__parse_timestamp(const char *s, size_t n, int64_t *out_us)
             return -1;
         if (i < n && s[i] == ':')
             i++;
-        if (i < n && take(s, n, &i, 2, &om))
+        if (i < n && s[i] >= '0' && s[i] <= '9' && take(s, n, &i, 2, &om))
             return -1;
         offset_s = sign * (oh * 3600 + om * 60);
     }
+    while (i < n && is_blank(s[i]))
+        i++;
     if (i != n)
         return -1;
     *out_us = ((days * 86400 + hh * 3600 + mi * 60 + ss) - offset_s) * 1000000 + frac;

@@ -67,9 +67,25 @@ int rhei__oltp_error(sqlite3 *db, int rc, rhei__err *e)
         code = strstr(msg, "rhei: type mismatch") ? RHEI_TYPE : RHEI_CONSTRAINT;
         break;
     case SQLITE_ERROR:
-        code = strstr(msg, "no such table") ? RHEI_NOTFOUND : RHEI_SQL;
+        code = strstr(msg, "rhei: type mismatch") ? RHEI_TYPE
+             : strstr(msg, "no such table") ? RHEI_NOTFOUND : RHEI_SQL;
         break;
     default: code = RHEI_OLTP; break;
+    }
+    /* A capture trigger's refusal arrives as a JSON path error quoting its text with
+     * doubled quotes (see src/cdc/capture.c): show the text alone, quotes single. */
+    static const char jp[] = "JSON path error near '";
+    size_t n = strlen(msg);
+    if (code == RHEI_TYPE && strncmp(msg, jp, sizeof jp - 1) == 0 && msg[n - 1] == '\'') {
+        char text[sizeof e->msg];
+        size_t o = 0;
+        for (size_t i = sizeof jp - 1; i + 1 < n && o + 1 < sizeof text; i++) {
+            text[o++] = msg[i];
+            if (msg[i] == '\'' && msg[i + 1] == '\'')
+                i++;
+        }
+        text[o] = '\0';
+        return rhei__err_set(e, code, "sqlite: %s", text);
     }
     return rhei__err_set(e, code, "sqlite: %s", msg);
 }
