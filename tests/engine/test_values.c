@@ -208,9 +208,10 @@ TEST(keys_compared_differently_are_refused)
     th_exec(db, "INSERT INTO nc VALUES ('a', 1)");
     th_exec(db, "UPDATE nc SET k = 'A'");
     th_exec(db, "INSERT INTO un VALUES (1, 1), ('1', 2)");
-    size_t n = 9;
-    CHECK_OK(db, rhei_table_count(db, &n));
-    CHECK_INT(n, 0);
+    rhei_table_list *l = NULL;
+    CHECK_OK(db, rhei_tables(db, &l));
+    CHECK_INT(rhei_table_list_count(l), 0);
+    rhei_table_list_free(l);
     /* With a declared key type the untyped column replicates exactly: other kinds refused. */
     th_exec(db, "DELETE FROM un WHERE typeof(k) = 'integer'");
     rhei_column cols[2] = {{"k", "TEXT"}, {"v", "INTEGER"}};
