@@ -419,9 +419,42 @@ typedef struct rhei_sync_status {
     int64_t last_cycle_us;    /* duration of the last cycle */
     int last_error_code;      /* last cycle's error, RHEI_OK if it succeeded */
     char last_error[256];
+    int failed_tables;        /* tables no longer replicated (see rhei_table_status_get) */
+    char failed_table[256];   /* the first of them, "" if none */
 } rhei_sync_status;
 
 RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
+
+/* Failure model. A change the write check let through but OLAP still cannot take (written
+ * by an older build's triggers, a DuckDB limit, invalid UTF-8 in TEXT: SQLite's built-in
+ * functions cannot check it) fails only its own table. The cycle that met it is rolled back
+ * whole and run again without that table, so every other table keeps replicating and no
+ * cycle is ever half-applied. The failed table:
+ *  - keeps its OLAP rows as of the last cycle before the failure (queries see them, stale);
+ *  - has its later changes neither applied nor pruned: the change log keeps every event
+ *    after `failed_after` (the log grows until the repair);
+ *  - makes rhei_sync_now return the failure's code with a message naming the table, for as
+ *    long as it lasts (the other tables are applied all the same); rhei_sync_status_get
+ *    counts it, rhei_table_status_get gives its cause. The failure is stored with the OLAP
+ *    position, so a durable store that reopens knows it too.
+ * Errors of the environment (memory, disk, locks) fail the whole cycle instead, which is
+ * retried with backoff and loses nothing. */
+typedef struct rhei_table_status {
+    int failed;            /* 1: this table's changes are no longer applied */
+    int64_t failed_after;  /* its changes after this log position are not in OLAP */
+    int error_code;        /* the cause: RHEI_TYPE for a value, RHEI_OLAP for DuckDB, ... */
+    char error[256];
+} rhei_table_status;
+
+/* The replication state of a registered table. RHEI_NOTFOUND if it is not registered. */
+RHEI_API int rhei_table_status_get(rhei_db *db, const char *table, rhei_table_status *out);
+/* The repair of a failed table (also works on a healthy one): fix the offending rows in
+ * SQLite first, then call this. It copies the table's current rows to OLAP again, replacing
+ * its OLAP copy atomically with the sync position (history mode: the table's past versions
+ * are replaced by its current rows), and ends the failure. RHEI_OK once the table
+ * replicates again; if its rows still cannot be copied, the table stays failed and the call
+ * returns the cause (code and message naming table, column and value). */
+RHEI_API int rhei_resync_table(rhei_db *db, const char *table);
 /* Change events of one table committed to the log but not yet applied by this engine. */
 RHEI_API int rhei_table_pending(rhei_db *db, const char *table, int64_t *out_events);
 

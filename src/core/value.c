@@ -253,3 +253,31 @@ void rhei__decimal_format(__int128 v, int scale, char *buf, size_t size)
     }
     buf[o] = '\0';
 }
+
+int rhei__utf8_valid(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = (s[i] & 0xE0) == 0xC0 ? 2 : (s[i] & 0xF0) == 0xE0 ? 3
+                   : (s[i] & 0xF8) == 0xF0 ? 4 : 0;
+        if (!len || i + len > n)
+            return 0;
+        uint32_t cp = s[i] & (0x7F >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        /* overlong forms, surrogates and values past U+10FFFF are invalid */
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return 0;
+        i += len;
+    }
+    return 1;
+}

@@ -22,4 +22,7 @@ int64_t rhei__days_from_civil(int64_t y, unsigned m, unsigned d);
 int rhei__decimal_parse(const char *s, size_t n, int scale, __int128 *out);
 /* Scaled integer -> decimal text; buf needs 48 bytes. */
 void rhei__decimal_format(__int128 v, int scale, char *buf, size_t size);
+/* 1 if the n bytes are well-formed UTF-8 (no overlong forms, surrogates or values past
+ * U+10FFFF), as DuckDB requires of VARCHAR. */
+int rhei__utf8_valid(const char *s, size_t n);
 #endif

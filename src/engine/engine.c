@@ -263,7 +263,8 @@ int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params, size_t 
     if (db->sidecar_only)
         return rhei__engine_refuse_pure_sidecar(db, "cannot execute");
     rhei__err e;
-    if (rhei__engine_check_params("rhei_execute", params, nparams, &e))
+    if (rhei__engine_check_params("rhei_execute", params, nparams, &e) ||
+        rhei__engine_check_text(sql, params, nparams, &e))
         return rhei__engine_fail(db, &e);
     rhei__conn *w = rhei__oltp_writer(db->oltp);
     int rc = rhei__conn_exec(w, sql, params, nparams, out_changes, &e);
@@ -300,6 +301,9 @@ int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n, int64
         return rhei__engine_refuse_pure_sidecar(db, "cannot execute");
     rhei__err e, ignored;
     int64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rhei__engine_check_text(stmts[i].sql, stmts[i].params, stmts[i].nparams, &e))
+            return rhei__engine_fail(db, &e);
     rhei__conn *w = rhei__oltp_writer(db->oltp);
     /* Inside the caller's own transaction the batch is a savepoint in it: all or nothing
      * within that transaction, which the caller still commits or rolls back. */

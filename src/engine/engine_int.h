@@ -58,4 +58,7 @@ int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e);
 int rhei__engine_refuse_pure_sidecar(const rhei_db *db, const char *what);
 /* Re-reads the replicated-table list now. */
 int rhei__engine_refresh_names(rhei_db *db, rhei__err *e);
+/* utf8.c: RHEI_MISUSE if the SQL text, RHEI_TYPE if a TEXT parameter, is not UTF-8. */
+int rhei__engine_check_text(const char *sql, const rhei_value *params, size_t nparams,
+                            rhei__err *e);
 #endif

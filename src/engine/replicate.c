@@ -6,6 +6,7 @@
 #include "mem.h"
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static int head_of(rhei_db *db, int64_t *out, rhei__err *e)
 {
@@ -238,6 +239,18 @@ void rhei_table_list_free(rhei_table_list *l)
     rhei__free(l);
 }
 
+/* A failed table (see rhei.h, "Failure model") as an error naming it. */
+static int failed_table_error(rhei_db *db, rhei__err *e)
+{
+    char name[256];
+    rhei_table_status ts;
+    if (!rhei__sync_first_failed(db->sync, name, sizeof name, &ts))
+        return RHEI_OK;
+    return rhei__err_set(e, ts.error_code ? ts.error_code : RHEI_ERROR, "table '%s' is not"
+                         " replicated since change %lld (fix its rows in sqlite, then"
+                         " rhei_resync_table): %s", name, (long long)ts.failed_after, ts.error);
+}
+
 int rhei_sync_now(rhei_db *db, rhei_sync_stats *out)
 {
     if (!db)
@@ -245,11 +258,54 @@ int rhei_sync_now(rhei_db *db, rhei_sync_stats *out)
     rhei__err e;
     rhei_sync_stats st;
     int rc = catch_up(db, &st, &e);
+    if (out)
+        *out = rc ? (rhei_sync_stats){0} : st;
+    if (rc == RHEI_OK)
+        rc = failed_table_error(db, &e); /* the other tables were applied all the same */
+    return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
+}
+
+static int is_registered(rhei_db *db, const char *table, rhei__err *e)
+{
+    int rc = rhei__engine_refresh_names(db, e), found = 0;
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&db->names_mu);
+    for (size_t i = 0; i < db->nnames && !found; i++)
+        found = strcasecmp(db->names[i], table) == 0;
+    pthread_mutex_unlock(&db->names_mu);
+    return found ? RHEI_OK
+                 : rhei__err_set(e, RHEI_NOTFOUND, "table '%s' is not registered", table);
+}
+
+int rhei_table_status_get(rhei_db *db, const char *table, rhei_table_status *out)
+{
+    if (!db || !table || !out)
+        return bad_args(db, "rhei_table_status_get needs a handle, a table and an output");
+    rhei__err e;
+    int rc = is_registered(db, table, &e);
     if (rc)
         return rhei__engine_fail(db, &e);
-    if (out)
-        *out = st;
+    rhei__sync_table_status(db->sync, table, out);
     return RHEI_OK;
+}
+
+int rhei_resync_table(rhei_db *db, const char *table)
+{
+    if (!db || !table)
+        return bad_args(db, "rhei_resync_table needs a handle and a table name");
+    reg_args a = {.table = table};
+    int rc = change(db, do_resync, &a);
+    if (rc)
+        return rc;
+    rhei_table_status ts;
+    rhei__sync_table_status(db->sync, table, &ts);
+    if (!ts.failed)
+        return RHEI_OK;
+    rhei__err e;
+    rhei__err_set(&e, ts.error_code ? ts.error_code : RHEI_ERROR, "cannot resync table '%s',"
+                  " it stays failed: %s", table, ts.error);
+    return rhei__engine_fail(db, &e);
 }
 
 int rhei_start_sync(rhei_db *db, int64_t interval_ms)

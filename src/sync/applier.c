@@ -19,6 +19,7 @@ static void *applier_main(void *arg)
             break;
         pthread_mutex_unlock(&a->mu);
         int rc = RHEI_OK;
+        const char *failed = NULL;
         rhei__err e;
         rhei__apply_stats sum = {0, 0, 0};
         for (size_t i = 0; i < a->n && rc == RHEI_OK; i++) {
@@ -26,8 +27,10 @@ static void *applier_main(void *arg)
             rhei__apply_stats st = {0, 0, 0};
             if (b->nrows == 0)
                 continue;
-            if ((rc = s->vt->apply(s->olap, b, s->opts.history, &st, &e)) != RHEI_OK)
+            if ((rc = s->vt->apply(s->olap, b, s->opts.history, &st, &e)) != RHEI_OK) {
                 rhei__err_wrap(&e, "cannot apply changes to table '%s'", b->table->name);
+                failed = b->table->name;
+            }
             sum.inserted += st.inserted;
             sum.updated += st.updated;
             sum.deleted += st.deleted;
@@ -36,6 +39,7 @@ static void *applier_main(void *arg)
             rhei__batch_reset(&a->b[i], NULL);
         pthread_mutex_lock(&a->mu);
         a->rc = rc;
+        a->blame = failed;
         if (rc)
             a->err = e;
         a->st.inserted += sum.inserted;

@@ -111,6 +111,9 @@ void rhei__sync_status(rhei__sync *s, rhei_sync_status *out)
     out->last_cycle_us = s->last_cycle_us;
     out->last_error_code = s->last_error_code;
     rhei__strlcpy(out->last_error, s->last_error, sizeof out->last_error);
+    out->failed_tables = (int)s->nfails;
+    if (s->nfails)
+        rhei__strlcpy(out->failed_table, s->fails[0].name, sizeof out->failed_table);
     pthread_mutex_unlock(&s->stat_mu);
     pthread_mutex_lock(&s->loop_mu);
     out->running = s->running;

@@ -102,6 +102,7 @@ void rhei__sync_free(rhei__sync *s)
     rhei__sync_pruner_stop(s);
     rhei__applier_free(s);
     rhei__sync_clear_states(s);
+    rhei__sync_fails_free(s);
     rhei__free(s->tables);
     rhei__catalog_free(&s->cat);
     rhei__free(s->consumer);
@@ -123,13 +124,29 @@ typedef struct cycle {
     int64_t last_ts;
     size_t pending;
     rhei_sync_stats stats;
+    char *blame;      /* the table whose data failed the cycle (fail.c), owned */
+    int cleared;      /* failed tables copied again or dropped in this cycle */
 } cycle;
+
+/* Remembers which table a failure belongs to, when the failure is that table's own. */
+static int blame(cycle *c, const char *table, int rc)
+{
+    if (rc && !c->blame && rhei__sync_blamable(rc))
+        c->blame = rhei__strdup(table); /* NULL on OOM: the cycle then fails as a whole */
+    return rc;
+}
+
+static int wait_applier(cycle *c, rhei__err *e)
+{
+    int rc = rhei__applier_wait(c->s, &c->stats, e);
+    return rc && c->s->ap.blame ? blame(c, c->s->ap.blame, rc) : rc;
+}
 
 /* Applies every pending batch now, after the applier's running job. */
 static int flush_all(cycle *c, rhei__err *e)
 {
     rhei__sync *s = c->s;
-    int rc = rhei__applier_wait(s, &c->stats, e);
+    int rc = wait_applier(c, e);
     if (rc)
         return rc;
     for (size_t i = 0; i < s->ntables; i++) {
@@ -138,7 +155,8 @@ static int flush_all(cycle *c, rhei__err *e)
             continue;
         rhei__apply_stats st = {0, 0, 0};
         if ((rc = s->vt->apply(s->olap, b, s->opts.history, &st, e)) != RHEI_OK)
-            return rhei__err_wrap(e, "cannot apply changes to table '%s'", s->tables[i].name);
+            return blame(c, s->tables[i].name, rhei__err_wrap(e, "cannot apply changes to"
+                                                              " table '%s'", s->tables[i].name));
         c->stats.inserted += st.inserted;
         c->stats.updated += st.updated;
         c->stats.deleted += st.deleted;
@@ -151,7 +169,7 @@ static int flush_all(cycle *c, rhei__err *e)
 /* Mid-cycle, a full set of batches goes to the applier and the reading goes on. */
 static int flush_async(cycle *c, rhei__err *e)
 {
-    int rc = rhei__applier_wait(c->s, &c->stats, e);
+    int rc = wait_applier(c, e);
     if (rc == RHEI_OK)
         rc = rhei__applier_submit(c->s, e);
     c->pending = 0;
@@ -221,16 +239,24 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
         return rc;
     tstate *st = find_state(s, v->name);
     const rhei__table *latest = rhei__catalog_active(&s->cat, v->name);
+    rhei__sync_fail *f = s->nfails ? rhei__sync_fail_find(s, v->name) : NULL;
     switch (ev->op) {
     case RHEI__EV_REGISTER:
     case RHEI__EV_RESYNC:
-        if (st && ev->seq <= st->skip_upto)
-            return RHEI_OK;
+        if ((st && !f && ev->seq <= st->skip_upto) || (f && ev->seq <= f->tried))
+            return RHEI_OK; /* covered by a copy, or a copy of a failed table that failed */
         if (!latest) /* unregistered later in this snapshot; its DROP event follows */
             return RHEI_OK;
-        return rhei__sync_copy_table(s, c->reader, latest, ev->ts, c->head, e);
+        if ((rc = rhei__sync_copy_table(s, c->reader, latest, ev->ts, c->head, e)) != RHEI_OK)
+            return blame(c, v->name, rc);
+        if (f) { /* the repair of a failed table: its copy is whole again */
+            f->cleared = 1;
+            c->cleared++;
+            find_state(s, v->name)->failed = 0;
+        }
+        return RHEI_OK;
     case RHEI__EV_ALTER: {
-        if (!st || ev->seq <= st->skip_upto)
+        if (!st || st->failed || ev->seq <= st->skip_upto)
             return RHEI_OK;
         const rhei__table *from = rhei__catalog_find(&s->cat, st->tid);
         if (!from)
@@ -240,7 +266,7 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
         if (rc == RHEI_OK)
             rc = fill_defaults(c, from, v, e);
         if (rc)
-            return rhei__err_wrap(e, "cannot alter olap table '%s'", v->name);
+            return blame(c, v->name, rhei__err_wrap(e, "cannot alter olap table '%s'", v->name));
         st->tid = v->tid;
         rhei__batch_reset(&st->batch, v);
         return RHEI_OK;
@@ -249,8 +275,12 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
         if (st && ev->seq <= st->skip_upto)
             return RHEI_OK;
         if ((rc = s->vt->drop_table(s->olap, v->name, s->opts.history, e)) != RHEI_OK)
-            return rhei__err_wrap(e, "cannot drop olap table '%s'", v->name);
+            return blame(c, v->name, rhei__err_wrap(e, "cannot drop olap table '%s'", v->name));
         remove_state(s, v->name);
+        if (f) { /* unregistered: nothing is owed any more */
+            f->cleared = 1;
+            c->cleared++;
+        }
         return RHEI_OK;
     default:
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld has unknown kind %d",
@@ -333,8 +363,8 @@ static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld names unknown table version %lld",
                              (long long)ev->seq, (long long)ev->tid);
     tstate *st = find_state(s, v->name);
-    if (!st || ev->seq <= st->skip_upto)
-        return RHEI_OK; /* not replicated yet (REGISTER follows) or inside a copy */
+    if (!st || st->failed || ev->seq <= st->skip_upto)
+        return RHEI_OK; /* not replicated (yet, or failed) or inside a copy */
     if (st->tid != v->tid)
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld is for version %lld of '%s' but olap"
                              " holds version %lld", (long long)ev->seq, (long long)ev->tid,
@@ -351,7 +381,7 @@ static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_
         return rhei__err_nomem(e);
     int rc = rhei__cdc_cursor_values(cur, v, b, row, e);
     if (rc || pre)
-        return rc;
+        return blame(c, v->name, rc);
     if (st->pre.nrows && (rc = resolve_pre(st, v, e)) != RHEI_OK)
         return rc;
     c->stats.events++;
@@ -433,31 +463,32 @@ static void record(rhei__sync *s, const rhei_sync_stats *st, int rc, const rhei_
     pthread_mutex_unlock(&s->stat_mu);
 }
 
-static int cycle_locked(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
+/* One attempt: everything visible in one snapshot, in one OLAP transaction, or nothing. */
+static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
 {
-    cycle c = {.s = s, .last_ts = s->last_ts};
-    int64_t t0 = rhei__now_us();
     int olap_open = 0;
     rhei__err ignored;
-    c.reader = rhei__oltp_reader(s->oltp);
-    int rc = rhei__conn_exec(c.reader, "BEGIN", NULL, 0, NULL, e);
+    c->reader = rhei__oltp_reader(s->oltp);
+    int rc = rhei__conn_exec(c->reader, "BEGIN", NULL, 0, NULL, e);
     if (rc == RHEI_OK)
-        rc = rhei__cdc_head(c.reader, &c.head, e); /* first read fixes the snapshot */
-    if (rc == RHEI_OK && c.head > s->applied) {
-        rc = refresh_catalog(s, c.reader, e);
+        rc = rhei__cdc_head(c->reader, &c->head, e); /* first read fixes the snapshot */
+    if (rc == RHEI_OK && c->head > s->applied) {
+        rc = refresh_catalog(s, c->reader, e);
         if (rc == RHEI_OK && (rc = s->vt->begin(s->olap, e)) == RHEI_OK)
             olap_open = 1;
         if (rc == RHEI_OK)
-            rc = apply_events(&c, e);
+            rc = apply_events(c, e);
         if (olap_open) { /* a failed read leaves the applier's job running: let it end */
             rhei__err late;
-            int arc = rhei__applier_wait(s, &c.stats, &late);
+            int arc = rhei__applier_wait(s, &c->stats, &late);
             if (rc == RHEI_OK && arc) {
-                rc = arc;
                 *e = late;
+                rc = s->ap.blame ? blame(c, s->ap.blame, arc) : arc;
             }
         }
-        rhei__olap_state st = {c.head, c.last_ts};
+        if (rc == RHEI_OK && (s->fails_dirty || c->cleared))
+            rc = rhei__sync_fails_store(s, e);
+        rhei__olap_state st = {c->head, c->last_ts};
         if (rc == RHEI_OK)
             rc = s->vt->set_state(s->olap, &st, e);
         if (rc == RHEI_OK)
@@ -465,21 +496,54 @@ static int cycle_locked(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
         if (rc && olap_open)
             s->vt->rollback(s->olap);
     }
-    rhei__conn_exec(c.reader, rc ? "ROLLBACK" : "COMMIT", NULL, 0, NULL, &ignored);
-    rhei__oltp_reader_release(s->oltp, c.reader);
+    rhei__conn_exec(c->reader, rc ? "ROLLBACK" : "COMMIT", NULL, 0, NULL, &ignored);
+    rhei__oltp_reader_release(s->oltp, c->reader);
     if (rc) {
         discard_batches(s);
         /* Copies made in the failed cycle are gone with its transaction. */
         rhei__sync_clear_states(s);
         if (s->vt->list_tables(s->olap, rhei__sync_load_table_cb, s, &ignored) != RHEI_OK)
             rhei__err_wrap(e, "and the olap table list could not be reloaded");
-        c.stats = (rhei_sync_stats){0};
-    } else if (c.head > s->applied) {
-        s->applied = c.head;
-        s->last_ts = c.last_ts;
+        for (size_t i = 0; i < s->nfails; i++)
+            s->fails[i].cleared = 0;
+        rhei__sync_fail_flags(s);
+        c->stats = (rhei_sync_stats){0};
+    } else if (c->head > s->applied) {
+        for (size_t i = s->nfails; i-- > 0;)
+            if (s->fails[i].cleared)
+                rhei__sync_fail_remove(s, s->fails[i].name);
+        s->fails_dirty = 0;
+        s->applied = c->head;
+        s->last_ts = c->last_ts;
         s->dirty = 1;
-        rhei__sync_prune_request(s, s->applied);
+        rhei__sync_prune_request(s, rhei__sync_floor(s));
     }
+    return rc;
+}
+
+/* A cycle. When one table's data fails it (fail.c), the attempt has been rolled back whole:
+ * that table is marked failed and the cycle runs again without it, so the others go on. */
+static int cycle_locked(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
+{
+    int64_t t0 = rhei__now_us();
+    cycle c;
+    int rc;
+    for (size_t attempt = 0;; attempt++) {
+        c = (cycle){.s = s, .last_ts = s->last_ts};
+        rc = cycle_once(s, &c, e);
+        if (rc == RHEI_OK || !c.blame || attempt > s->ntables + s->nfails + 4)
+            break;
+        rhei__err e2;
+        int frc = rhei__sync_fail_add(s, c.blame, s->applied, c.head, e, &e2);
+        rhei__free(c.blame);
+        if (frc) {
+            *e = e2;
+            rc = frc;
+            c.blame = NULL;
+            break;
+        }
+    }
+    rhei__free(c.blame);
     c.stats.last_position = s->applied;
     c.stats.elapsed_us = rhei__now_us() - t0;
     record(s, &c.stats, rc, e);
@@ -535,7 +599,7 @@ int rhei__sync_detach(rhei__sync *s, rhei__err *e)
     pthread_mutex_lock(&s->mu);
     rhei__conn *w = rhei__oltp_writer(s->oltp);
     int rc = s->opts.olap_volatile ? rhei__cdc_consumer_drop(w, s->consumer, e)
-                                   : rhei__cdc_consumer_set(w, s->consumer, s->applied, e);
+                                   : rhei__cdc_consumer_set(w, s->consumer, rhei__sync_floor(s), e);
     rhei__oltp_writer_release(s->oltp);
     pthread_mutex_unlock(&s->mu);
     return rc;

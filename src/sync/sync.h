@@ -37,6 +37,10 @@ int64_t rhei__sync_applied(rhei__sync *s);
 /* The last published applied position, without waiting for a running cycle. */
 int64_t rhei__sync_applied_now(rhei__sync *s);
 void rhei__sync_status(rhei__sync *s, rhei_sync_status *out);
+/* The failure of one table (fail.c), or out->failed = 0. */
+void rhei__sync_table_status(rhei__sync *s, const char *table, rhei_table_status *out);
+/* Number of failed tables; the first one's name and state go to name/out when there is one. */
+size_t rhei__sync_first_failed(rhei__sync *s, char *name, size_t size, rhei_table_status *out);
 
 /* The lock every OLAP write transaction is taken under (sync cycles hold it); other
  * writers of the same OLAP store, such as the sidecar, take it around theirs. */

@@ -13,7 +13,19 @@ typedef struct tstate {
     int64_t skip_upto; /* events up to here were covered by a snapshot copy */
     rhei__batch batch; /* pending events of this cycle */
     rhei__batch pre;   /* a pre-insert mark waiting for the event after it (0 or 1 row) */
+    int failed;        /* in s->fails: its events are not applied (see fail.c) */
 } tstate;
+
+/* A table whose changes cannot be applied (fail.c): the other tables go on; its events after
+ * `from` stay unapplied and in the log until rhei_resync_table copies it again. */
+typedef struct rhei__sync_fail {
+    char *name;
+    int64_t from;    /* its events after this position are not applied */
+    int64_t tried;   /* its copy events up to here failed already: not retried */
+    int code;
+    char msg[256];
+    int cleared;     /* copied again (or dropped) by the running cycle: gone once it commits */
+} rhei__sync_fail;
 
 /* The applier thread (applier.c): mu/cv guard busy, stop, rc, err and st; b[0..n) belong to
  * the thread while busy, to the cycle otherwise. */
@@ -27,6 +39,7 @@ typedef struct rhei__applier {
     size_t n, cap;
     int rc;
     rhei__err err;
+    const char *blame; /* the table whose batch failed (a catalog name), with rc */
     rhei__apply_stats st;
 } rhei__applier;
 
@@ -44,6 +57,9 @@ struct rhei__sync {
     int64_t applied;  /* position applied and committed in OLAP */
     int64_t last_ts;  /* largest event time applied */
     int dirty;        /* OLAP written since the last maintain() */
+    rhei__sync_fail *fails; /* failed tables; changed under mu and stat_mu, read under either */
+    size_t nfails, failcap;
+    int fails_dirty;  /* fails differ from what OLAP stores */
     rhei__applier ap; /* applies full batch sets while the cycle reads on */
 
     pthread_mutex_t stat_mu;
@@ -83,6 +99,25 @@ int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e);
 /* Asks the pruner to delete log rows up to applied (batched: 4,096 events or 1 s). */
 void rhei__sync_prune_request(rhei__sync *s, int64_t applied);
 void rhei__sync_pruner_stop(rhei__sync *s);
+/* --- fail.c: per-table fault isolation --- */
+/* Errors a table's own data can cause (a value, a DuckDB limit) make that table failed;
+ * others (memory, disk, locks) fail the cycle as a whole. */
+int rhei__sync_blamable(int code);
+rhei__sync_fail *rhei__sync_fail_find(rhei__sync *s, const char *name);
+/* Marks name failed (or updates its cause), tstate flag included. */
+int rhei__sync_fail_add(rhei__sync *s, const char *name, int64_t from, int64_t tried,
+                        const rhei__err *cause, rhei__err *e);
+void rhei__sync_fail_remove(rhei__sync *s, const char *name);
+/* Sets every tstate's failed flag from s->fails (after the states were reloaded). */
+void rhei__sync_fail_flags(rhei__sync *s);
+/* The lowest position the log must keep for this engine: applied, or below a failed
+ * table's first unapplied event. */
+int64_t rhei__sync_floor(rhei__sync *s);
+/* Stores / loads the failed set in OLAP (inside the write transaction / on open). */
+int rhei__sync_fails_store(rhei__sync *s, rhei__err *e);
+int rhei__sync_fails_load(rhei__sync *s, rhei__err *e);
+void rhei__sync_fails_free(rhei__sync *s);
+
 int rhei__sync_copy_table(rhei__sync *s, rhei__conn *reader, const rhei__table *t,
                           int64_t ts, int64_t covered, rhei__err *e);
 #endif

@@ -539,3 +539,26 @@ TEST(random_adversarial_values_replicate_or_are_refused)
     CHECK_OK(db, rhei_close(db));
     rm_dir(dir);
 }
+
+/* Invalid UTF-8 can never be a DuckDB VARCHAR: caller text carrying it is refused (what SQL
+ * makes inside SQLite, CAST(x'ff' AS TEXT), fails only its table: test_isolation.c). */
+TEST(invalid_utf8_from_the_caller_is_refused)
+{
+    char dir[64];
+    rhei_db *db = values_db(dir, sizeof dir);
+    CHECK_RC(db, rhei_execute(db, "INSERT INTO v (id, t) VALUES (1, '\xff')", NULL, 0, NULL),
+             RHEI_MISUSE);
+    CHECK(strstr(rhei_errmsg(db), "UTF-8"));
+    rhei_value p[2] = {rhei_int(1), rhei_text("ok \xc3\x28")};
+    CHECK_RC(db, rhei_execute(db, "INSERT INTO v (id, t) VALUES (?, ?)", p, 2, NULL), RHEI_TYPE);
+    CHECK(strstr(rhei_errmsg(db), "parameter 2"));
+    rhei_statement st[2] = {{"INSERT INTO v (id, t) VALUES (2, 'fine')", NULL, 0},
+                            {"INSERT INTO v (id, t) VALUES (?, ?)", p, 2}};
+    CHECK_RC(db, rhei_execute_batch(db, st, 2, NULL), RHEI_TYPE);
+    CHECK_INT(th_scalar(db, "SELECT count(*) FROM v", RHEI_SIDE_OLTP), 0);
+    p[1] = rhei_text("ok \xc3\xa9 \xf0\x9f\x98\x80");
+    CHECK_OK(db, rhei_execute(db, "INSERT INTO v (id, t) VALUES (?, ?)", p, 2, NULL));
+    still_replicating(db, 1);
+    CHECK_OK(db, rhei_close(db));
+    rm_dir(dir);
+}
