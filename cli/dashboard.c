@@ -168,6 +168,10 @@ static void draw_sync(const dash *d, int *y)
     max = sparkline(d, (*y)++, 11, d->cycle_us, width);
     printw("  now %.0f  peak %.0f", newest(d, d->cycle_us), max);
     line((*y)++, "last error %s", st->last_error_code ? st->last_error : "none");
+    rhei_table_status ts;
+    if (st->failed_tables && rhei_table_status_get(d->s->db, st->failed_table, &ts) == RHEI_OK)
+        line((*y)++, "FAILED     %d table(s); '%s' since change %lld: %s", st->failed_tables,
+             st->failed_table, (long long)ts.failed_after, ts.error);
 }
 
 static void draw_tables(const dash *d, int y)

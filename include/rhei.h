@@ -82,6 +82,40 @@ RHEI_API const char *rhei_errstr(int code);
  *   TIMESTAMP, DATETIME                 -> RHEI_TYPE_TIMESTAMP -> TIMESTAMP
  *   anything else                       -> by SQLite affinity rules (section 3.1 of
  *                                          https://sqlite.org/datatype3.html)
+ *
+ * What each column accepts. The capture triggers check every write (from any process) and
+ * refuse with RHEI_TYPE, naming table, column, type and value, anything the OLAP type cannot
+ * hold exactly; what they accept always replicates, exactly:
+ *   INTEGER    integers (a TEXT like '42' becomes one by SQLite's affinity).
+ *   BOOLEAN    0 or 1.
+ *   REAL       numbers.
+ *   DECIMAL(p,s)  integers of at most p-s digits; text [+-]digits[.digits] with at most s
+ *              decimals and p-s integer digits (no exponent, no blanks); a REAL within
+ *              floating-point error of a value of scale s, replicated as that value (rounded
+ *              at the scale). "Floating-point error" is 2^-48 of max(|v|, 1): 16 units in
+ *              the last place of a double, so arithmetic on DECIMAL columns (SQLite computes
+ *              in doubles: -524292.54 + 4 * 1.25 = -524287.54000000004) is accepted, while a
+ *              typed value with more decimals than the scale (1.234 in DECIMAL(10,2)) is
+ *              refused. Where a double is coarser than the scale (|v| * 2^-48 > 10^-s / 2)
+ *              every REAL is within that error and is rounded at the scale.
+ *   DATE       text YYYY-MM-DD naming a real day.
+ *   TIMESTAMP  Unix seconds (integer, or REAL rounded to the microsecond under the same
+ *              tolerance) within the years 0000-9999; or text SQLite's julianday() reads:
+ *              YYYY-MM-DD, then optionally 'T' or ' ', HH:MM[:SS[.ffffff]] (hour 24 = next
+ *              day, at most 6 fraction digits), blanks, and a zone 'Z' or +HH:MM / -HH:MM,
+ *              converted to UTC exactly (a text without zone is UTC). SQLite's date functions
+ *              stop at 9999-12-31 23:59:59.999, so later instants are refused.
+ *   TEXT       any text. Invalid UTF-8 cannot be stored in DuckDB and SQLite's built-in
+ *              functions cannot detect it: rhei_execute refuses SQL text and TEXT parameters
+ *              that are not UTF-8; one made inside SQL (CAST(x'ff' AS TEXT)) fails only its
+ *              table at sync (see "Failure model" below).
+ *   BLOB / untyped  any value (numbers and text as their text's bytes).
+ * Key columns also refuse NULL (SQLite allows NULL outside INTEGER PRIMARY KEY; two such
+ * rows would be one OLAP key), and TEXT keys take only text, BLOB keys only blobs (SQLite
+ * keeps 1, '1' and x'31' apart). rhei_register_table refuses a key column with a collation
+ * other than BINARY (NOCASE, RTRIM: SQLite and DuckDB would compare keys differently), a
+ * key column without a declared type (name one in `cols`), and a table holding rows the
+ * triggers would refuse (fix them first): RHEI_MISUSE or RHEI_TYPE with the reason.
  * ---------------------------------------------------------------------------------------- */
 typedef enum rhei_type {
     RHEI_TYPE_NULL = 0,
