@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "cdc.h"
 #include "mem.h"
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -74,7 +75,7 @@ static void log_insert(rhei__buf *b, const rhei__table *t, int op, const char *r
  * (2^-48), measured at max(|v|, 1) so that cancellation near zero (0.1 + 0.2 - 0.3) counts
  * as noise too. Arithmetic on DECIMAL columns (SQLite computes in doubles) stays far inside
  * it; a typed value with more decimals than the scale (1.234 in DECIMAL(10,2)) does not. */
-#define REAL_TOL "3.552713678800501e-15"
+#define REAL_TOL 3.552713678800501e-15
 /* Unix seconds of 0000-01-01 00:00:00 and 9999-12-31 23:59:59: the range SQLite's date
  * functions and ISO-8601 text cover (a TIMESTAMP is microseconds in an int64). */
 #define TS_MIN "-62167219200"
@@ -87,12 +88,13 @@ static void put_ref(rhei__buf *b, const char *ref, const char *name)
 }
 
 /* v (a REAL) is within REAL_TOL of a value with s decimals whose integer part has at most
- * l digits: such a value is replicated as that decimal (the feed rounds at the scale). */
+ * l digits: such a value is replicated as that decimal (the feed rounds at the scale).
+ * Scaled by 10^s, round() takes SQLite's fast integer path (no printf as with round(v, s)). */
 static void real_off_scale(rhei__buf *b, const char *v, int l, int s)
 {
-    int rs = s > 30 ? 30 : s; /* SQLite's round() stops at 30 digits */
-    rhei__buf_printf(b, "abs(%s) >= 1e%d OR abs(round(%s, %d)) >= 1e%d OR abs(round(%s, %d) -"
-                        " %s) > max(abs(%s), 1) * " REAL_TOL, v, l, v, rs, l, v, rs, v, v);
+    rhei__buf_printf(b, "abs(%s) >= 1e%d OR abs(round(%s * 1e%d)) >= 1e%d OR abs(round(%s * 1e%d)"
+                        " - %s * 1e%d) > max(abs(%s), 1) * %.17g", v, l, v, s, l + s, v, s, v, s,
+                     v, REAL_TOL * pow(10.0, s));
 }
 
 /* DECIMAL(p,s) text: [+-] digits with at most one '.', at most s decimals and p-s integer

@@ -104,7 +104,20 @@ int rhei_register_table(rhei_db *db, const char *table, const rhei_column *cols,
         if (!pk[i])
             return bad_args(db, "rhei_register_table: a key column has no name (NULL)");
     reg_args a = {table, cols, ncols, pk, npk, NULL, NULL};
-    return change(db, do_register, &a);
+    int rc = change(db, do_register, &a);
+    rhei_table_status ts;
+    if (rc)
+        return rc;
+    rhei__sync_table_status(db->sync, table, &ts);
+    if (!ts.failed)
+        return RHEI_OK;
+    /* Rows the write check cannot see (invalid UTF-8, a DuckDB limit) made the first copy
+     * fail: the registration is taken back rather than left half-done. */
+    rhei__err e;
+    rhei__err_set(&e, ts.error_code ? ts.error_code : RHEI_ERROR, "cannot register table '%s',"
+                  " its rows cannot be copied to olap: %s", table, ts.error);
+    change(db, do_unregister, &a);
+    return rhei__engine_fail(db, &e);
 }
 
 int rhei_unregister_table(rhei_db *db, const char *table)

@@ -253,3 +253,29 @@ TEST(sigkill_during_resync_reopens_consistent)
     CHECK_OK(db, rhei_close(db));
     rm_dir(dir);
 }
+
+/* Rows the write check cannot see make the first copy fail: the registration is taken back
+ * and says why; the other tables are not disturbed. */
+TEST(registration_whose_copy_fails_is_taken_back)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    th_exec(db, "CREATE TABLE b (id INTEGER PRIMARY KEY, t TEXT)");
+    CHECK_OK(db, rhei_register_table(db, "b", NULL, 0, NULL, 0));
+    th_exec(db, "CREATE TABLE a (id INTEGER PRIMARY KEY, t TEXT)");
+    th_exec(db, "INSERT INTO a VALUES (1, CAST(x'80' AS TEXT))");
+    th_exec(db, "INSERT INTO b VALUES (1, 'x')");
+    CHECK(rhei_register_table(db, "a", NULL, 0, NULL, 0) != RHEI_OK);
+    CHECK(strstr(rhei_errmsg(db), "cannot register table 'a'") && strstr(rhei_errmsg(db), "UTF-8"));
+    rhei_table_status ts;
+    CHECK_RC(db, rhei_table_status_get(db, "a", &ts), RHEI_NOTFOUND);
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    th_same(db, "SELECT id, t FROM b ORDER BY id");
+    th_exec(db, "UPDATE a SET t = 'fine'");
+    CHECK_OK(db, rhei_register_table(db, "a", NULL, 0, NULL, 0));
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    th_same(db, "SELECT id, t FROM a ORDER BY id");
+    CHECK_OK(db, rhei_close(db));
+    rm_dir(dir);
+}
