@@ -62,8 +62,11 @@ fuzz:
 	  -o build-fuzz/fuzz_route
 	$(FUZZ_CC) -Isrc/core tests/core/fuzz_toml.c src/core/toml.c src/core/toml_get.c src/core/mem.c src/core/buf.c \
 	  src/core/err.c -o build-fuzz/fuzz_toml
+	$(FUZZ_CC) -Isrc/net/arrow tests/net/fuzz_ipc.c src/net/arrow/*.c -lzstd -llz4 \
+	  -o build-fuzz/fuzz_ipc
 	./build-fuzz/fuzz_route -t $(FUZZ_SECONDS) -s 1
 	./build-fuzz/fuzz_toml $(FUZZ_SECONDS) 1
+	./build-fuzz/fuzz_ipc $(FUZZ_SECONDS) 1
 
 demo: build
 	@./build/examples/quickstart

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Rhei builds and tests with, on Debian 12: Debian packages through
-# apt-get (only those missing) and DuckDB 1.4.4 through `npm pack` into third_party/duckdb.
+# apt-get (only those missing), DuckDB 1.4.4 through `npm pack` into third_party/duckdb, and
+# the pinned npm clients of the Flight SQL tests.
 # Idempotent; the Dockerfile runs this same script so the two cannot drift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,8 @@ DUCKDB_SRC_SHA=5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed
 
 PKGS=(build-essential cmake pkg-config libsqlite3-dev sqlite3 libpq-dev postgresql
       libreadline-dev libncurses-dev tmux python3 python3-dev python3-pytest python3-anyio
-      python3-trio python3-setuptools python3-pip gnuplot-nox ca-certificates)
+      python3-trio python3-setuptools python3-pip gnuplot-nox ca-certificates
+      libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev liblz4-dev)
 [ "${RHEI_DEPS_MINIMAL:-0}" = 1 ] && PKGS=(build-essential cmake pkg-config libsqlite3-dev ca-certificates)
 
 missing=()
@@ -27,6 +29,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Flight SQL test clients (tests/net/node): exact versions in package.json, pinned with their
+# dependencies by package-lock.json; installed (no install scripts) only when the lock file
+# changed since the last install. `npm install` rather than `npm ci`: npm ci refuses this lock
+# because @lakehouse-rs/flight-sql-client names optional per-platform binaries (freebsd, ...)
+# that were never published, so they cannot be in any lock file; npm install honours the lock.
+node_dir=tests/net/node
+if [ "${RHEI_DEPS_MINIMAL:-0}" != 1 ] && [ -f "$node_dir/package-lock.json" ] && \
+   ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.rhei-lock" 2>/dev/null; then
+    echo "deps: installing the Flight SQL test clients (npm, pinned by $node_dir/package-lock.json)"
+    (cd "$node_dir" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error)
+    cp "$node_dir/package-lock.json" "$node_dir/node_modules/.rhei-lock"
 fi
 
 # A user-supplied DuckDB (DUCKDB_ROOT with include/duckdb.h and lib/libduckdb.so) skips the fetch.
