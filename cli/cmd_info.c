@@ -48,7 +48,8 @@ int64_t rh_count_rows(rh_session *s, const char *table, rhei_side side)
 static void print_features(void)
 {
     printf("features     readline %s (shell history, multi-line), %s (dashboard),"
-           " formats table/csv/json, service mode\n", rl_library_version, curses_version());
+           " formats table/csv/json, service mode, %s\n", rl_library_version, curses_version(),
+           rh_flight_feature());
 }
 
 int rh_cmd_info(const rh_opts *o)

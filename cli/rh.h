@@ -78,6 +78,14 @@ int rh_session_close(rh_session *s);
  * destructor runs a sync on its behalf. */
 int rh_session_guest_open(void);
 
+/* --- flight_hook.c: the Flight SQL server of `rh serve` -------------------------------------
+ * Starts it when the config asks ([engine] flight_port or [flight]); *out stays NULL when it
+ * does not. desc gets the log line ("flight sql listening on HOST:PORT ..."). -1 when it
+ * cannot start (message printed). Stop drains running streams, accepts NULL. */
+int rh_flight_start(const rh_opts *o, rhei_db *db, void **out, char *desc, size_t n);
+void rh_flight_stop(void *f);
+const char *rh_flight_feature(void);
+
 /* --- util ------------------------------------------------------------------------------ */
 void rh_err(const char *fmt, ...) RH_PRINTF(1, 2);
 /* Prints "rh: <what>: <engine message>" for a failed engine call; returns RH_EXIT_ERR. */

@@ -186,16 +186,25 @@ int rh_cmd_serve(const rh_opts *o)
     if (quiet && log_open(&lg, o->log) != 0)
         return RH_EXIT_ERR;
     rh_block_stop_signals(&sigs);
+    void *flight = NULL;
+    char flight_desc[512];
     int code = rh_session_open(&s, o, "serve", RH_SYNC_OWNER);
+    if (code == RH_EXIT_OK && rh_flight_start(o, s.db, &flight, flight_desc, sizeof flight_desc))
+        code = RH_EXIT_ERR;
     if (code == RH_EXIT_OK && o->pidfile && pidfile_write(o->pidfile) != 0)
         code = RH_EXIT_ERR;
     if (code == RH_EXIT_OK && quiet) {
         logf_(&lg, "info", "serving db=%s olap=%s interval_ms=%lld pid=%ld", s.oltp_path,
               s.olap_path, (long long)s.sync_interval_ms, (long)getpid());
+        if (flight)
+            logf_(&lg, "info", "%s", flight_desc);
         code = headless(&lg, &s, &sigs);
     } else if (code == RH_EXIT_OK) {
+        if (flight)
+            fprintf(stderr, "rh: %s\n", flight_desc);
         code = rh_dashboard_loop(&s, "serve", o->refresh_ms, &sigs);
     }
+    rh_flight_stop(flight); /* streams drain before the engine closes under them */
     int opened = s.db != NULL;
     int c2 = rh_session_close(&s);
     if (quiet && opened)

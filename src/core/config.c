@@ -148,7 +148,7 @@ int rhei_config_set(rhei_config *cfg, const char *key, const char *value)
 {
     if (!cfg || !key || !value)
         return RHEI_MISUSE;
-    if (strncmp(key, "sidecar.", 8) == 0) {
+    if (strncmp(key, "sidecar.", 8) == 0 || strncmp(key, "flight.", 7) == 0) {
         int rc = rhei__config_set_sidecar(cfg, key, value);
         if (rc == RHEI_NOMEM)
             rhei__config_set_error(cfg, "out of memory");
@@ -176,7 +176,7 @@ const char *rhei_config_get(const rhei_config *cfg, const char *key)
     for (size_t i = 0; cfg && key && i < RHEI__CONFIG_NKEYS; i++)
         if (strcmp(keys[i].key, key) == 0)
             return cfg->text[i] ? cfg->text[i] : "";
-    if (cfg && key && strncmp(key, "sidecar.", 8) == 0) {
+    if (cfg && key && (strncmp(key, "sidecar.", 8) == 0 || strncmp(key, "flight.", 7) == 0)) {
         const char *v = rhei__config_kv(cfg, key);
         return v ? v : ""; /* a valid key not set reads as "" (unknown keys fail to set) */
     }

@@ -34,6 +34,8 @@ void rhei__config_set_error(rhei_config *cfg, const char *fmt, ...) RHEI__PRINTF
 /* "sidecar.*" keys: validated set, lookup (NULL if unset), release. */
 int rhei__config_set_sidecar(rhei_config *c, const char *key, const char *value);
 const char *rhei__config_kv(const rhei_config *c, const char *key);
+/* "flight.*" keys ([flight] table): shape checks (config_flight.c); stored like sidecar.*. */
+int rhei__config_check_flight(rhei_config *c, const char *key, const char *value);
 void rhei__config_kv_free(rhei_config *c);
 
 /* Deep copy for the engine to keep. */

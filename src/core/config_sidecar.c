@@ -49,6 +49,8 @@ static int bad(rhei_config *c, const char *key, const char *v, const char *why)
 /* Validates one "sidecar.*" key and its value. */
 static int check(rhei_config *c, const char *key, const char *v)
 {
+    if (strncmp(key, "flight.", 7) == 0)
+        return rhei__config_check_flight(c, key, v);
     const char *k = key + strlen("sidecar.");
     long idx, part;
     if (strcmp(k, "source") == 0) {

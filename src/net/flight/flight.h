@@ -1,0 +1,41 @@
+/* flight.h — the Arrow Flight SQL server: the one entry point `rh serve` uses. It runs on
+ * its own threads (an acceptor and a bounded pool of call workers) over a rhei_db the caller
+ * keeps open until rhei_flight_stop returns. Uses only rhei.h. */
+#ifndef RHEI_NET_FLIGHT_H
+#define RHEI_NET_FLIGHT_H
+#include "rhei.h"
+#include <stddef.h>
+
+#define RHEI_FLIGHT_MAX_TOKENS 64
+
+typedef struct rhei_flight_opts {
+    char host[256];             /* bind address; default 127.0.0.1 */
+    int port;                   /* 0 = any free port (the bound one is reported) */
+    char *tokens[RHEI_FLIGHT_MAX_TOKENS]; /* accepted bearer tokens / Basic passwords */
+    size_t ntokens;
+    int allow_unauthenticated;  /* explicit opt-out of tokens on a non-loopback address */
+    int allow_writes;           /* DoPut updates through rhei_execute */
+    int max_calls;              /* concurrent calls served (worker pool size) */
+    char tls_cert[1024], tls_key[1024];
+    char compression[8];        /* default body compression: "none", "zstd" or "lz4" */
+} rhei_flight_opts;
+
+typedef struct rhei_flight rhei_flight;
+
+/* Fills o from a config: [engine] flight_port, and the [flight] table ("flight.host",
+ * "flight.port", "flight.tokens.N", "flight.token_file", "flight.tls_cert", "flight.tls_key",
+ * "flight.allow_writes", "flight.allow_unauthenticated", "flight.max_connections",
+ * "flight.compression"). *out_enabled is 0 when neither is set. Returns 0 or -1 with err. */
+int rhei_flight_opts_from_config(const rhei_config *cfg, rhei_flight_opts *o, int *out_enabled,
+                                 char *err, size_t errlen);
+void rhei_flight_opts_free(rhei_flight_opts *o);
+
+/* Starts serving db. Refuses (-1, reason in err) a non-loopback address without tokens
+ * unless allow_unauthenticated. *out owns the server; its bound port is rhei_flight_port. */
+int rhei_flight_start(rhei_db *db, const rhei_flight_opts *o, rhei_flight **out, char *err,
+                      size_t errlen);
+int rhei_flight_port(const rhei_flight *f);
+/* Stops accepting, lets running streams finish (up to grace_ms, then cancels them), joins
+ * every thread and frees the server. Accepts NULL. */
+void rhei_flight_stop(rhei_flight *f, int grace_ms);
+#endif

@@ -1,0 +1,137 @@
+/* flight_int.h — what the files of the Flight server share: the server, one call in
+ * progress (its worker, its completion queue, its request headers), the statement/ticket
+ * registry and the helpers that send and receive gRPC messages. */
+#ifndef RHEI_NET_FLIGHT_INT_H
+#define RHEI_NET_FLIGHT_INT_H
+#include "flight.h"
+#include "flight.pb-c.h"
+#include "ipc.h"
+#include <grpc/byte_buffer.h>
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#define FL_ERR_MAX 512
+#define FL_HANDLE_LEN 32 /* hex characters of a random 128-bit handle */
+
+/* gRPC status codes used (grpc_status_code values). */
+enum {
+    FL_OK = 0, FL_CANCELLED = 1, FL_UNKNOWN = 2, FL_INVALID = 3, FL_NOT_FOUND = 5,
+    FL_EXISTS = 6, FL_PERMISSION = 7, FL_RESOURCE = 8, FL_FAILED_PRECONDITION = 9,
+    FL_ABORTED = 10, FL_OUT_OF_RANGE = 11, FL_UNIMPLEMENTED = 12, FL_INTERNAL = 13,
+    FL_UNAVAILABLE = 14, FL_UNAUTHENTICATED = 16
+};
+
+typedef struct fl_registry fl_registry;
+
+struct rhei_flight {
+    rhei_db *db;
+    rhei_flight_opts opts;
+    grpc_server *server;
+    grpc_completion_queue *cq; /* notifications: new calls, shutdown */
+    int port;
+    pthread_t acceptor;
+    struct fl_slot *slots;
+    int nslots;
+    volatile int stopping;
+    fl_registry *reg;
+    pthread_mutex_t lock; /* session tokens */
+    char (*sessions)[FL_HANDLE_LEN + 1];
+    int *session_owner;
+    size_t nsessions, sessioncap;
+};
+
+/* One worker and the call it serves. */
+typedef struct fl_slot {
+    rhei_flight *f;
+    int index;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int ready, dead;
+    grpc_completion_queue *cq; /* pluck queue bound to the slot's calls */
+    grpc_call *call;
+    grpc_call_details details;
+    grpc_metadata_array md;
+} fl_slot;
+
+/* The call being served. */
+typedef struct fl_call {
+    rhei_flight *f;
+    fl_slot *slot;
+    grpc_call *call;
+    int sent_initial;
+    int owner;          /* principal: token index, or -1 when unauthenticated */
+    int codec;          /* IPC_COMP_* for record batches */
+    rhei_query_opts qopts;
+    grpc_metadata out_md[2];
+    size_t nout_md;
+    char bearer[FL_HANDLE_LEN + 8];
+} fl_call;
+
+/* --- transport.c ------------------------------------------------------------------------- */
+/* Request header value (borrowed until the call ends) or NULL; *len set. */
+const char *fl_header(const fl_call *c, const char *key, size_t *len);
+/* Receives the next message as a heap copy (*out NULL at end of stream). 0 ok, -1 failed. */
+int fl_recv(fl_call *c, uint8_t **out, size_t *out_len);
+/* Sends a byte buffer (consumed). 0 ok, -1 when the client is gone or cancelled. */
+int fl_send_bb(fl_call *c, grpc_byte_buffer *bb);
+/* Sends bytes as one message (copied). */
+int fl_send(fl_call *c, const uint8_t *p, size_t n);
+/* Ends the call with a status; message may be NULL. */
+void fl_finish(fl_call *c, int code, const char *msg);
+
+/* --- auth.c ------------------------------------------------------------------------------- */
+/* Authenticates the call from its headers (Bearer session/config token, or Basic for the
+ * Handshake); sets c->owner. 0 ok, else a gRPC status code with msg filled. */
+int fl_authenticate(fl_call *c, int handshake, char *msg);
+void fl_sessions_free(rhei_flight *f);
+void fl_random_hex(char *out, size_t nhex);
+
+/* --- registry.c: prepared statements and tickets, owned by a principal ------------------- */
+typedef struct fl_params {
+    struct ArrowSchema schema;
+    struct ArrowArray batch; /* release == NULL when no parameters are bound */
+} fl_params;
+
+fl_registry *fl_registry_new(void);
+void fl_registry_free(fl_registry *r);
+/* Adds an entry; handle gets FL_HANDLE_LEN hex chars + NUL. kind: 'p' prepared, 't' ticket.
+ * A ticket may name a prepared statement (prep) whose parameters it copies at redemption. */
+int fl_registry_add(fl_registry *r, char kind, int owner, const char *sql, int is_update,
+                    const rhei_query_opts *o, const char *prep, char *handle);
+/* Looks up an entry of this owner: copies its sql (heap), is_update and opts. A ticket is
+ * removed (one use). Returns 0, or FL_NOT_FOUND. */
+int fl_registry_take(fl_registry *r, char kind, int owner, const char *handle, size_t hlen,
+                     char **sql, int *is_update, rhei_query_opts *o, char *prep_out);
+/* Binds parameters to a prepared statement (moves *p in; previous ones released). */
+int fl_registry_bind(fl_registry *r, int owner, const char *handle, size_t hlen, fl_params *p);
+/* Row `row` of the statement's bound parameters as rhei_values: *out (heap) and *out_mem
+ * (heap text/blob bytes) are freed by the caller. *out_rows gets the bound row count (0 when
+ * nothing is bound). Returns 0, FL_NOT_FOUND, or FL_INVALID with err for a type it cannot
+ * bind. */
+int fl_registry_params(fl_registry *r, int owner, const char *handle, int64_t row,
+                       rhei_value **out, size_t *out_n, int64_t *out_rows, char **out_mem,
+                       char *err);
+int fl_registry_remove(fl_registry *r, int owner, const char *handle, size_t hlen);
+
+/* --- sql.c: Flight SQL commands ---------------------------------------------------------- */
+void fl_serve_call(fl_call *c, const char *method);
+/* Sends schema + sliced record batches of result r (consumed). Returns 0, or a status. */
+int fl_stream_result(fl_call *c, rhei_result *r, char *msg);
+/* Sends schema + batches of an Arrow stream made by the server (consumed). */
+int fl_stream_arrow(fl_call *c, struct ArrowSchema *sc, struct ArrowArray *batch, char *msg);
+/* Encapsulated IPC schema bytes (heap) of a schema. */
+int fl_schema_bytes(const struct ArrowSchema *sc, uint8_t **out, size_t *out_len, char *msg);
+
+/* --- put.c: DoPut (updates, parameter binding) ------------------------------------------ */
+int fl_do_put(fl_call *c, char *msg);
+int fl_status_of(int rhei_rc);
+
+/* --- meta.c: metadata commands ------------------------------------------------------------ */
+/* Handles a metadata command packed in any (GetFlightInfo: schema only; DoGet: data). */
+int fl_meta_is_command(const char *type_name);
+int fl_meta_schema(fl_call *c, const char *type_name, const uint8_t *v, size_t n, uint8_t **out,
+                   size_t *out_len, char *msg);
+int fl_meta_doget(fl_call *c, const char *type_name, const uint8_t *v, size_t n, char *msg);
+#endif

@@ -1,0 +1,578 @@
+/* sql.c — the Flight SQL commands: dispatch by gRPC method name, then by the type of the
+ * Any packed in the descriptor or ticket. Queries are prepared at GetFlightInfo (their
+ * schema comes from a LIMIT 0/1 probe on the side the router picks, so nothing runs in full)
+ * and executed once at DoGet, through rhei_query_ex with the call's hint and consistency.
+ * Statements and tickets live in the registry under the caller's principal. */
+#include "flight_int.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SVC "/arrow.flight.protocol.FlightService/"
+#define TYPE_PREFIX "type.googleapis.com/arrow.flight.protocol.sql."
+
+/* --- Any ---------------------------------------------------------------------------------- */
+
+/* Unpacks an Any; *name gets the Flight SQL message name (borrowed from *any). */
+static Rhei__Flight__Any *any_unpack(const uint8_t *p, size_t n, const char **name)
+{
+    Rhei__Flight__Any *a = rhei__flight__any__unpack(NULL, n, p);
+    *name = "";
+    if (a && a->type_url && strncmp(a->type_url, TYPE_PREFIX, strlen(TYPE_PREFIX)) == 0)
+        *name = a->type_url + strlen(TYPE_PREFIX);
+    return a;
+}
+
+/* Packs msg into an Any of the given Flight SQL type; heap bytes in *out. */
+static int any_pack(const ProtobufCMessage *msg, const char *name, uint8_t **out, size_t *n)
+{
+    char url[160];
+    snprintf(url, sizeof url, TYPE_PREFIX "%s", name);
+    size_t vn = protobuf_c_message_get_packed_size(msg);
+    uint8_t *v = malloc(vn + 1);
+    if (!v)
+        return -1;
+    protobuf_c_message_pack(msg, v);
+    Rhei__Flight__Any a = RHEI__FLIGHT__ANY__INIT;
+    a.type_url = url;
+    a.has_value = 1;
+    a.value.data = v;
+    a.value.len = vn;
+    *n = rhei__flight__any__get_packed_size(&a);
+    *out = malloc(*n + 1);
+    if (*out)
+        rhei__flight__any__pack(&a, *out);
+    free(v);
+    return *out ? 0 : -1;
+}
+
+static int send_packed(fl_call *c, const ProtobufCMessage *m)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    uint8_t *p = malloc(n + 1);
+    if (!p)
+        return -1;
+    protobuf_c_message_pack(m, p);
+    int rc = fl_send(c, p, n);
+    free(p);
+    return rc;
+}
+
+/* --- engine errors and call options ------------------------------------------------------- */
+
+int fl_status_of(int rc)
+{
+    switch (rc) {
+    case RHEI_SQL: case RHEI_MISUSE: case RHEI_TYPE: case RHEI_CONFIG: return FL_INVALID;
+    case RHEI_NOTFOUND: return FL_NOT_FOUND;
+    case RHEI_CONSTRAINT: case RHEI_EXISTS: return FL_FAILED_PRECONDITION;
+    case RHEI_READONLY: return FL_PERMISSION;
+    case RHEI_INTERRUPTED: return FL_CANCELLED;
+    case RHEI_BUSY: return FL_UNAVAILABLE;
+    case RHEI_RANGE: return FL_OUT_OF_RANGE;
+    case RHEI_NOMEM: case RHEI_FULL: return FL_RESOURCE;
+    default: return FL_INTERNAL;
+    }
+}
+
+static int engine_error(fl_call *c, int rc, char *msg)
+{
+    snprintf(msg, FL_ERR_MAX, "%s", rhei_errmsg(c->f->db));
+    if (!msg[0])
+        snprintf(msg, FL_ERR_MAX, "%s", rhei_errstr(rc));
+    return fl_status_of(rc);
+}
+
+static int header_is(const fl_call *c, const char *key, const char *value)
+{
+    size_t n;
+    const char *h = fl_header(c, key, &n);
+    return h && n == strlen(value) && strncasecmp(h, value, n) == 0;
+}
+
+/* Hint, consistency and compression from request headers. */
+static int call_options(fl_call *c, char *msg)
+{
+    size_t n;
+    c->qopts.hint = RHEI_SIDE_AUTO;
+    c->qopts.consistency = RHEI_EVENTUAL;
+    if (header_is(c, "x-rhei-hint", "oltp"))
+        c->qopts.hint = RHEI_SIDE_OLTP;
+    else if (header_is(c, "x-rhei-hint", "olap"))
+        c->qopts.hint = RHEI_SIDE_OLAP;
+    else if (fl_header(c, "x-rhei-hint", &n) && !header_is(c, "x-rhei-hint", "auto"))
+        return snprintf(msg, FL_ERR_MAX, "x-rhei-hint must be oltp, olap or auto"), FL_INVALID;
+    if (header_is(c, "x-rhei-consistency", "strong"))
+        c->qopts.consistency = RHEI_STRONG;
+    else if (fl_header(c, "x-rhei-consistency", &n) && !header_is(c, "x-rhei-consistency", "eventual"))
+        return snprintf(msg, FL_ERR_MAX, "x-rhei-consistency must be strong or eventual"), FL_INVALID;
+    const char *def = c->f->opts.compression;
+    c->codec = !strcmp(def, "zstd") ? IPC_COMP_ZSTD : !strcmp(def, "lz4") ? IPC_COMP_LZ4 : IPC_COMP_NONE;
+    if (header_is(c, "x-arrow-compression", "zstd"))
+        c->codec = IPC_COMP_ZSTD;
+    else if (header_is(c, "x-arrow-compression", "lz4"))
+        c->codec = IPC_COMP_LZ4;
+    else if (header_is(c, "x-arrow-compression", "none"))
+        c->codec = IPC_COMP_NONE;
+    else if (fl_header(c, "x-arrow-compression", &n))
+        return snprintf(msg, FL_ERR_MAX, "x-arrow-compression must be zstd, lz4 or none"), FL_INVALID;
+    return FL_OK;
+}
+
+/* --- statements --------------------------------------------------------------------------- */
+
+/* A statement that returns rows (SELECT and friends) rather than an update. */
+static int is_query(const char *sql)
+{
+    static const char *const kw[] = {"select", "with", "values", "from", "table", "show",
+                                     "describe", "explain", "summarize", "pragma", "("};
+    while (isspace((unsigned char)*sql))
+        sql++;
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++) {
+        size_t n = strlen(kw[i]);
+        if (strncasecmp(sql, kw[i], n) == 0 && (n == 1 || !isalnum((unsigned char)sql[n])))
+            return 1;
+    }
+    return 0;
+}
+
+/* '?' placeholders outside quotes and comments. */
+static size_t count_params(const char *s)
+{
+    size_t n = 0;
+    for (char q = 0; *s; s++) {
+        if (q) {
+            if (*s == q)
+                q = 0;
+        } else if (*s == '\'' || *s == '"') {
+            q = *s;
+        } else if (*s == '-' && s[1] == '-') {
+            while (*s && *s != '\n')
+                s++;
+            if (!*s)
+                break;
+        } else if (*s == '?') {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Schema of a query's result without running it in full: SELECT * FROM (sql) LIMIT 0 (1 on
+ * SQLite, see below) on the side the router picks for sql, parameters bound as NULL. Encapsulated IPC bytes in *out
+ * (empty when the statement cannot be wrapped: SHOW, PRAGMA, ...). */
+static int probe_schema(fl_call *c, const char *sql, uint8_t **out, size_t *out_len, char *msg)
+{
+    *out = NULL;
+    *out_len = 0;
+    rhei_route_info ri;
+    int rc = rhei_explain_route(c->f->db, sql, &ri);
+    if (rc != RHEI_OK)
+        return engine_error(c, rc, msg);
+    size_t len = strlen(sql);
+    while (len && (isspace((unsigned char)sql[len - 1]) || sql[len - 1] == ';'))
+        len--;
+    const char *p = sql;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!strncasecmp(p, "show", 4) || !strncasecmp(p, "describe", 8) ||
+        !strncasecmp(p, "explain", 7) || !strncasecmp(p, "summarize", 9) ||
+        !strncasecmp(p, "pragma", 6))
+        return FL_OK;
+    char *wrapped = malloc(len + 64);
+    size_t np = count_params(sql);
+    rhei_value *nulls = calloc(np + 1, sizeof *nulls);
+    if (!wrapped || !nulls) {
+        free(wrapped);
+        free(nulls);
+        return snprintf(msg, FL_ERR_MAX, "out of memory"), FL_RESOURCE;
+    }
+    /* SQLite types a column by its first value when it has no declared type (expressions,
+     * aggregates): on that side one row is read, so the schema matches what DoGet sends. */
+    rhei_query_opts o = {c->qopts.hint ? c->qopts.hint : ri.side, RHEI_EVENTUAL};
+    snprintf(wrapped, len + 64, "SELECT * FROM (%.*s\n) AS rhei_probe LIMIT %d", (int)len, sql,
+             o.hint == RHEI_SIDE_OLTP ? 1 : 0);
+    rhei_result *r = NULL;
+    rc = rhei_query_ex(c->f->db, wrapped, nulls, np, &o, &r);
+    if (rc != RHEI_OK && !c->qopts.hint) { /* e.g. DuckDB cannot: SQLite will at DoGet */
+        o.hint = RHEI_SIDE_AUTO;
+        rc = rhei_query_ex(c->f->db, wrapped, nulls, np, &o, &r);
+    }
+    free(wrapped);
+    free(nulls);
+    if (rc != RHEI_OK) /* the statement itself is wrong: report it as the engine words it */
+        return rhei_query_ex(c->f->db, sql, NULL, 0, &c->qopts, &r) == RHEI_OK
+                   ? (rhei_result_free(r), FL_OK) : engine_error(c, rc, msg);
+    struct ArrowArrayStream st;
+    struct ArrowSchema sc;
+    if (rhei_result_to_arrow(r, &st) != RHEI_OK)
+        return engine_error(c, RHEI_ERROR, msg);
+    rc = st.get_schema(&st, &sc) ? FL_INTERNAL : fl_schema_bytes(&sc, out, out_len, msg);
+    if (sc.release)
+        sc.release(&sc);
+    st.release(&st);
+    return rc;
+}
+
+/* FlightInfo for a statement: its schema, one endpoint whose ticket is a fresh handle. */
+static int statement_info(fl_call *c, const char *sql, const char *prep, const uint8_t *desc,
+                          size_t desc_n, int schema_only, char *msg)
+{
+    uint8_t *schema = NULL, *ticket = NULL;
+    size_t schema_n = 0, ticket_n = 0;
+    char handle[FL_HANDLE_LEN + 1];
+    int rc = probe_schema(c, sql, &schema, &schema_n, msg);
+    if (rc == FL_OK && schema_only) {
+        Rhei__Flight__SchemaResult sr = RHEI__FLIGHT__SCHEMA_RESULT__INIT;
+        sr.has_schema = 1, sr.schema.data = schema, sr.schema.len = schema_n;
+        rc = send_packed(c, &sr.base) ? FL_CANCELLED : FL_OK;
+        free(schema);
+        return rc;
+    }
+    if (rc == FL_OK)
+        rc = fl_registry_add(c->f->reg, 't', c->owner, sql, 0, &c->qopts, prep, handle);
+    Rhei__Flight__TicketStatementQuery tq = RHEI__FLIGHT__TICKET_STATEMENT_QUERY__INIT;
+    tq.has_statement_handle = 1;
+    tq.statement_handle.data = (uint8_t *)handle;
+    tq.statement_handle.len = FL_HANDLE_LEN;
+    if (rc == FL_OK && any_pack(&tq.base, "TicketStatementQuery", &ticket, &ticket_n))
+        rc = FL_RESOURCE;
+    if (rc == FL_OK) {
+        Rhei__Flight__Ticket t = RHEI__FLIGHT__TICKET__INIT;
+        t.has_ticket = 1, t.ticket.data = ticket, t.ticket.len = ticket_n;
+        Rhei__Flight__FlightEndpoint ep = RHEI__FLIGHT__FLIGHT_ENDPOINT__INIT, *eps[1] = {&ep};
+        ep.ticket = &t;
+        Rhei__Flight__FlightDescriptor *d = rhei__flight__flight_descriptor__unpack(NULL, desc_n, desc);
+        Rhei__Flight__FlightInfo fi = RHEI__FLIGHT__FLIGHT_INFO__INIT;
+        fi.has_schema = 1, fi.schema.data = schema, fi.schema.len = schema_n;
+        fi.flight_descriptor = d;
+        fi.n_endpoint = 1, fi.endpoint = eps;
+        fi.has_total_records = 1, fi.total_records = -1;
+        fi.has_total_bytes = 1, fi.total_bytes = -1;
+        rc = send_packed(c, &fi.base) ? FL_CANCELLED : FL_OK;
+        if (d)
+            rhei__flight__flight_descriptor__free_unpacked(d, NULL);
+    }
+    if (rc == FL_RESOURCE)
+        snprintf(msg, FL_ERR_MAX, "out of memory");
+    free(schema);
+    free(ticket);
+    return rc;
+}
+
+/* Metadata commands: their schema is fixed; the ticket is the command itself. */
+static int meta_info(fl_call *c, const char *name, const uint8_t *cmd, size_t cmd_n,
+                     const Rhei__Flight__Any *a, const uint8_t *desc, size_t desc_n,
+                     int schema_only, char *msg)
+{
+    uint8_t *schema = NULL;
+    size_t schema_n = 0;
+    int rc = fl_meta_schema(c, name, a->value.data, a->value.len, &schema, &schema_n, msg);
+    if (rc != FL_OK)
+        return rc;
+    if (schema_only) {
+        Rhei__Flight__SchemaResult sr = RHEI__FLIGHT__SCHEMA_RESULT__INIT;
+        sr.has_schema = 1, sr.schema.data = schema, sr.schema.len = schema_n;
+        rc = send_packed(c, &sr.base) ? FL_CANCELLED : FL_OK;
+        free(schema);
+        return rc;
+    }
+    Rhei__Flight__Ticket t = RHEI__FLIGHT__TICKET__INIT;
+    t.has_ticket = 1, t.ticket.data = (uint8_t *)cmd, t.ticket.len = cmd_n;
+    Rhei__Flight__FlightEndpoint ep = RHEI__FLIGHT__FLIGHT_ENDPOINT__INIT, *eps[1] = {&ep};
+    ep.ticket = &t;
+    Rhei__Flight__FlightDescriptor *d = rhei__flight__flight_descriptor__unpack(NULL, desc_n, desc);
+    Rhei__Flight__FlightInfo fi = RHEI__FLIGHT__FLIGHT_INFO__INIT;
+    fi.has_schema = 1, fi.schema.data = schema, fi.schema.len = schema_n;
+    fi.flight_descriptor = d;
+    fi.n_endpoint = 1, fi.endpoint = eps;
+    fi.has_total_records = 1, fi.total_records = -1;
+    fi.has_total_bytes = 1, fi.total_bytes = -1;
+    rc = send_packed(c, &fi.base) ? FL_CANCELLED : FL_OK;
+    if (d)
+        rhei__flight__flight_descriptor__free_unpacked(d, NULL);
+    free(schema);
+    return rc;
+}
+
+/* GetFlightInfo and GetSchema: a FlightDescriptor with a command. */
+static int get_info(fl_call *c, int schema_only, char *msg)
+{
+    uint8_t *req;
+    size_t n;
+    const char *name;
+    if (fl_recv(c, &req, &n) || !req)
+        return snprintf(msg, FL_ERR_MAX, "no request"), FL_INVALID;
+    Rhei__Flight__FlightDescriptor *d = rhei__flight__flight_descriptor__unpack(NULL, n, req);
+    int rc = FL_INVALID;
+    Rhei__Flight__Any *a = d && d->has_cmd ? any_unpack(d->cmd.data, d->cmd.len, &name) : NULL;
+    if (!a) {
+        snprintf(msg, FL_ERR_MAX, "the descriptor must be a command (a packed Flight SQL message)");
+    } else if (!strcmp(name, "CommandStatementQuery")) {
+        Rhei__Flight__CommandStatementQuery *q =
+            rhei__flight__command_statement_query__unpack(NULL, a->value.len, a->value.data);
+        if (q && q->query)
+            rc = statement_info(c, q->query, NULL, req, n, schema_only, msg);
+        else
+            snprintf(msg, FL_ERR_MAX, "CommandStatementQuery without a query");
+        if (q)
+            rhei__flight__command_statement_query__free_unpacked(q, NULL);
+    } else if (!strcmp(name, "CommandPreparedStatementQuery")) {
+        Rhei__Flight__CommandPreparedStatementQuery *q =
+            rhei__flight__command_prepared_statement_query__unpack(NULL, a->value.len, a->value.data);
+        char *sql = NULL, prep[FL_HANDLE_LEN + 1];
+        int upd;
+        rhei_query_opts o;
+        rc = q ? fl_registry_take(c->f->reg, 'p', c->owner,
+                                  (const char *)q->prepared_statement_handle.data,
+                                  q->prepared_statement_handle.len, &sql, &upd, &o, NULL)
+               : FL_INVALID;
+        if (rc == FL_OK) {
+            memcpy(prep, q->prepared_statement_handle.data, FL_HANDLE_LEN);
+            prep[FL_HANDLE_LEN] = '\0';
+            rc = statement_info(c, sql, prep, req, n, schema_only, msg);
+        } else {
+            snprintf(msg, FL_ERR_MAX, "unknown prepared statement handle");
+        }
+        free(sql);
+        if (q)
+            rhei__flight__command_prepared_statement_query__free_unpacked(q, NULL);
+    } else if (fl_meta_is_command(name)) {
+        rc = meta_info(c, name, d->cmd.data, d->cmd.len, a, req, n, schema_only, msg);
+    } else {
+        rc = FL_UNIMPLEMENTED;
+        snprintf(msg, FL_ERR_MAX, "command '%s' is not supported", name[0] ? name : a->type_url);
+    }
+    if (a)
+        rhei__flight__any__free_unpacked(a, NULL);
+    if (d)
+        rhei__flight__flight_descriptor__free_unpacked(d, NULL);
+    free(req);
+    return rc;
+}
+
+/* Runs a ticket's statement once and streams it. */
+static int run_ticket(fl_call *c, const uint8_t *h, size_t hn, char *msg)
+{
+    char *sql = NULL, prep[FL_HANDLE_LEN + 1];
+    int upd;
+    rhei_query_opts o;
+    int rc = fl_registry_take(c->f->reg, 't', c->owner, (const char *)h, hn, &sql, &upd, &o, prep);
+    if (rc != FL_OK)
+        return snprintf(msg, FL_ERR_MAX, "unknown or already used ticket"), rc;
+    rhei_value *params = NULL;
+    size_t np = 0;
+    int64_t rows = 0;
+    char *mem = NULL;
+    if (prep[0])
+        rc = fl_registry_params(c->f->reg, c->owner, prep, 0, &params, &np, &rows, &mem, msg);
+    if (rc == FL_NOT_FOUND)
+        snprintf(msg, FL_ERR_MAX, "the prepared statement was closed");
+    rhei_result *r = NULL;
+    if (rc == FL_OK) {
+        int erc = rhei_query_ex(c->f->db, sql, params, np, &o, &r);
+        rc = erc == RHEI_OK ? fl_stream_result(c, r, msg) : engine_error(c, erc, msg);
+    }
+    free(params);
+    free(mem);
+    free(sql);
+    return rc;
+}
+
+static int do_get(fl_call *c, char *msg)
+{
+    uint8_t *req;
+    size_t n;
+    const char *name;
+    if (fl_recv(c, &req, &n) || !req)
+        return snprintf(msg, FL_ERR_MAX, "no ticket"), FL_INVALID;
+    Rhei__Flight__Ticket *t = rhei__flight__ticket__unpack(NULL, n, req);
+    Rhei__Flight__Any *a = t && t->has_ticket ? any_unpack(t->ticket.data, t->ticket.len, &name) : NULL;
+    int rc = FL_INVALID;
+    if (!a) {
+        snprintf(msg, FL_ERR_MAX, "malformed ticket");
+    } else if (!strcmp(name, "TicketStatementQuery")) {
+        Rhei__Flight__TicketStatementQuery *q =
+            rhei__flight__ticket_statement_query__unpack(NULL, a->value.len, a->value.data);
+        rc = q ? run_ticket(c, q->statement_handle.data, q->statement_handle.len, msg) : FL_INVALID;
+        if (q)
+            rhei__flight__ticket_statement_query__free_unpacked(q, NULL);
+        else
+            snprintf(msg, FL_ERR_MAX, "malformed ticket");
+    } else if (fl_meta_is_command(name)) {
+        rc = fl_meta_doget(c, name, a->value.data, a->value.len, msg);
+    } else {
+        snprintf(msg, FL_ERR_MAX, "unknown ticket type '%s'", a->type_url ? a->type_url : "");
+    }
+    if (a)
+        rhei__flight__any__free_unpacked(a, NULL);
+    if (t)
+        rhei__flight__ticket__free_unpacked(t, NULL);
+    free(req);
+    return rc;
+}
+
+/* --- actions ------------------------------------------------------------------------------ */
+
+static int create_prepared(fl_call *c, const uint8_t *body, size_t n, char *msg)
+{
+    const char *name;
+    Rhei__Flight__Any *a = any_unpack(body, n, &name);
+    Rhei__Flight__ActionCreatePreparedStatementRequest *q =
+        a && !strcmp(name, "ActionCreatePreparedStatementRequest")
+            ? rhei__flight__action_create_prepared_statement_request__unpack(NULL, a->value.len, a->value.data)
+            : NULL;
+    uint8_t *schema = NULL, *packed = NULL;
+    size_t schema_n = 0, packed_n = 0;
+    char handle[FL_HANDLE_LEN + 1];
+    int rc = FL_INVALID;
+    if (!q || !q->query) {
+        snprintf(msg, FL_ERR_MAX, "CreatePreparedStatement needs an ActionCreatePreparedStatementRequest with a query");
+        goto done;
+    }
+    int upd = !is_query(q->query);
+    rc = upd ? FL_OK : probe_schema(c, q->query, &schema, &schema_n, msg);
+    if (rc == FL_OK)
+        rc = fl_registry_add(c->f->reg, 'p', c->owner, q->query, upd, &c->qopts, NULL, handle);
+    if (rc != FL_OK)
+        goto done;
+    Rhei__Flight__ActionCreatePreparedStatementResult res =
+        RHEI__FLIGHT__ACTION_CREATE_PREPARED_STATEMENT_RESULT__INIT;
+    res.has_prepared_statement_handle = 1;
+    res.prepared_statement_handle.data = (uint8_t *)handle;
+    res.prepared_statement_handle.len = FL_HANDLE_LEN;
+    res.has_dataset_schema = schema_n > 0;
+    res.dataset_schema.data = schema, res.dataset_schema.len = schema_n;
+    res.has_is_update = 1, res.is_update = upd;
+    if (any_pack(&res.base, "ActionCreatePreparedStatementResult", &packed, &packed_n)) {
+        rc = FL_RESOURCE;
+        snprintf(msg, FL_ERR_MAX, "out of memory");
+        goto done;
+    }
+    Rhei__Flight__Result r = RHEI__FLIGHT__RESULT__INIT;
+    r.has_body = 1, r.body.data = packed, r.body.len = packed_n;
+    rc = send_packed(c, &r.base) ? FL_CANCELLED : FL_OK;
+done:
+    free(schema);
+    free(packed);
+    if (q)
+        rhei__flight__action_create_prepared_statement_request__free_unpacked(q, NULL);
+    if (a)
+        rhei__flight__any__free_unpacked(a, NULL);
+    return rc;
+}
+
+static int close_prepared(fl_call *c, const uint8_t *body, size_t n, char *msg)
+{
+    const char *name;
+    Rhei__Flight__Any *a = any_unpack(body, n, &name);
+    Rhei__Flight__ActionClosePreparedStatementRequest *q =
+        a && !strcmp(name, "ActionClosePreparedStatementRequest")
+            ? rhei__flight__action_close_prepared_statement_request__unpack(NULL, a->value.len, a->value.data)
+            : NULL;
+    int rc = FL_INVALID;
+    if (q)
+        rc = fl_registry_remove(c->f->reg, c->owner, (const char *)q->prepared_statement_handle.data,
+                                q->prepared_statement_handle.len);
+    if (rc != FL_OK)
+        snprintf(msg, FL_ERR_MAX, "unknown prepared statement handle");
+    if (q)
+        rhei__flight__action_close_prepared_statement_request__free_unpacked(q, NULL);
+    if (a)
+        rhei__flight__any__free_unpacked(a, NULL);
+    return rc;
+}
+
+static int do_action(fl_call *c, char *msg)
+{
+    uint8_t *req;
+    size_t n;
+    if (fl_recv(c, &req, &n) || !req)
+        return snprintf(msg, FL_ERR_MAX, "no action"), FL_INVALID;
+    Rhei__Flight__Action *a = rhei__flight__action__unpack(NULL, n, req);
+    int rc;
+    if (!a || !a->type)
+        rc = FL_INVALID, snprintf(msg, FL_ERR_MAX, "malformed action");
+    else if (!strcmp(a->type, "CreatePreparedStatement"))
+        rc = create_prepared(c, a->body.data, a->body.len, msg);
+    else if (!strcmp(a->type, "ClosePreparedStatement"))
+        rc = close_prepared(c, a->body.data, a->body.len, msg);
+    else
+        rc = FL_UNIMPLEMENTED, snprintf(msg, FL_ERR_MAX, "action '%s' is not supported", a->type);
+    if (a)
+        rhei__flight__action__free_unpacked(a, NULL);
+    free(req);
+    return rc;
+}
+
+static int list_actions(fl_call *c, char *msg)
+{
+    static const char *const acts[][2] = {
+        {"CreatePreparedStatement", "Creates a reusable prepared statement resource on the server."},
+        {"ClosePreparedStatement", "Closes a reusable prepared statement resource on the server."}};
+    uint8_t *req;
+    size_t n;
+    if (fl_recv(c, &req, &n))
+        return snprintf(msg, FL_ERR_MAX, "no request"), FL_INVALID;
+    free(req);
+    for (size_t i = 0; i < 2; i++) {
+        Rhei__Flight__ActionType t = RHEI__FLIGHT__ACTION_TYPE__INIT;
+        t.type = (char *)acts[i][0];
+        t.description = (char *)acts[i][1];
+        if (send_packed(c, &t.base))
+            return snprintf(msg, FL_ERR_MAX, "the client went away"), FL_CANCELLED;
+    }
+    return FL_OK;
+}
+
+/* Handshake: authentication happened on the headers; answer with the token (if any). */
+static int handshake(fl_call *c, char *msg)
+{
+    uint8_t *req;
+    size_t n;
+    if (fl_recv(c, &req, &n))
+        return snprintf(msg, FL_ERR_MAX, "no handshake request"), FL_INVALID;
+    free(req);
+    Rhei__Flight__HandshakeResponse r = RHEI__FLIGHT__HANDSHAKE_RESPONSE__INIT;
+    if (c->bearer[0]) {
+        r.has_payload = 1;
+        r.payload.data = (uint8_t *)c->bearer + 7;
+        r.payload.len = strlen(c->bearer + 7);
+    }
+    return send_packed(c, &r.base) ? (snprintf(msg, FL_ERR_MAX, "client went away"), FL_CANCELLED) : FL_OK;
+}
+
+void fl_serve_call(fl_call *c, const char *method)
+{
+    char msg[FL_ERR_MAX] = "";
+    if (strncmp(method, SVC, strlen(SVC)) != 0) {
+        fl_finish(c, FL_UNIMPLEMENTED, "unknown service");
+        return;
+    }
+    const char *m = method + strlen(SVC);
+    int hs = !strcmp(m, "Handshake");
+    int rc = fl_authenticate(c, hs, msg);
+    if (rc == FL_OK)
+        rc = call_options(c, msg);
+    if (rc != FL_OK)
+        ;
+    else if (hs)
+        rc = handshake(c, msg);
+    else if (!strcmp(m, "GetFlightInfo"))
+        rc = get_info(c, 0, msg);
+    else if (!strcmp(m, "GetSchema"))
+        rc = get_info(c, 1, msg);
+    else if (!strcmp(m, "DoGet"))
+        rc = do_get(c, msg);
+    else if (!strcmp(m, "DoAction"))
+        rc = do_action(c, msg);
+    else if (!strcmp(m, "ListActions"))
+        rc = list_actions(c, msg);
+    else if (!strcmp(m, "DoPut"))
+        rc = fl_do_put(c, msg);
+    else
+        rc = FL_UNIMPLEMENTED, snprintf(msg, FL_ERR_MAX, "method '%s' is not supported", m);
+    fl_finish(c, rc, rc == FL_OK ? NULL : msg);
+}
