@@ -35,6 +35,7 @@ static const workload workloads[] = {
     {"analytics", w_analytics, "group by, filtered scan, top-10, point reads; 1M, 10M rows"},
     {"sidecar", w_sidecar, "sidecar mode: 10-row cycle p50/p99, initial sync 10K/100K"},
     {"htap", w_htap, "TPC-C transactions with analytical queries at once (CH-benCHmark)"},
+    {"flight", w_flight, "Flight SQL over loopback: 100K scan, point query, 8 clients, zstd, RSS"},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])
 

@@ -35,6 +35,7 @@ ORIGINAL = {
     "sidecar copy 10K sqlite>mem (rows/s)": "488K rows/s",
     "sidecar copy 100K sqlite>mem (rows/s)": "466K rows/s; v2.0 in-memory: 387K",
     "sidecar copy 100K sqlite>file (rows/s)": "473K rows/s (Vortex local, durable)",
+    "flight scan 100K rows (q/s)": "1,713 q/s (Flight SQL, locally)",
 }
 
 GROUP_TITLES = {
@@ -46,6 +47,7 @@ GROUP_TITLES = {
     "analytics": "Analytics and point reads",
     "sidecar": "Sidecar (SQLite and PostgreSQL sources)",
     "htap": "HTAP (CH-benCHmark, HATtrick freshness)",
+    "flight": "Flight SQL server (loopback)",
 }
 
 

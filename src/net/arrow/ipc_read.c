@@ -170,6 +170,11 @@ int ipc_read_schema(const uint8_t *meta, size_t len, struct ArrowSchema *out, ch
         int b = 0;
         if (fb_vector_table(&s, vec, i, &f) || field_format(&f, fmt, sizeof fmt, err))
             goto fail;
+        if (fb_field(&f, 4, 4)) {
+            ipc_fail(err, "parameters: dictionary-encoded columns are not supported (send plain "
+                     "columns)");
+            goto fail;
+        }
         const char *name = fb_get_string(&f, 0, &nl, &b);
         uint32_t nkids = 0;
         const uint8_t *kv;

@@ -5,6 +5,7 @@
 #define RHEI_NET_FLIGHT_H
 #include "rhei.h"
 #include <stddef.h>
+#include <stdint.h>
 
 #define RHEI_FLIGHT_MAX_TOKENS 64
 
@@ -38,4 +39,18 @@ int rhei_flight_port(const rhei_flight *f);
 /* Stops accepting, lets running streams finish (up to grace_ms, then cancels them), joins
  * every thread and frees the server. Accepts NULL. */
 void rhei_flight_stop(rhei_flight *f, int grace_ms);
+
+/* --- a minimal client (client.c), for benchmarks and tests --------------------------------- */
+typedef struct rhei_flight_client rhei_flight_client;
+typedef struct rhei_flight_stats {
+    int64_t rows, messages, body_bytes, wire_bytes;
+} rhei_flight_stats;
+/* target: "127.0.0.1:PORT". Plaintext. */
+int rhei_flight_client_open(const char *target, rhei_flight_client **out);
+void rhei_flight_client_close(rhei_flight_client *c);
+/* GetFlightInfo(CommandStatementQuery) + DoGet, counting rows and bytes. compression: NULL,
+ * "zstd" or "lz4" (request header). delay_us: pause after each message (a slow reader).
+ * 0, or -1 with the gRPC status in err. Thread-safe on distinct clients. */
+int rhei_flight_client_query(rhei_flight_client *c, const char *sql, const char *compression,
+                             int delay_us, rhei_flight_stats *out, char *err, size_t errlen);
 #endif

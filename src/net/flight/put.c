@@ -44,6 +44,9 @@ static int read_params(fl_call *c, Rhei__Flight__FlightData *first, fl_params *p
                     rc = FL_INVALID, snprintf(msg, FL_ERR_MAX, "parameters: %s", err);
                 else if (p->batch.length > MAX_PARAM_ROWS)
                     rc = FL_INVALID, snprintf(msg, FL_ERR_MAX, "more than %d parameter rows", MAX_PARAM_ROWS);
+            } else if (t == 2 && rc == FL_OK) {
+                rc = FL_INVALID, snprintf(msg, FL_ERR_MAX, "parameters: dictionary-encoded "
+                                          "columns are not supported (send plain columns)");
             } else if (t != 1 && t != 3 && rc == FL_OK) {
                 rc = FL_INVALID, snprintf(msg, FL_ERR_MAX, "parameters: unexpected IPC message");
             }
