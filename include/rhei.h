@@ -165,6 +165,11 @@ RHEI_API const char *rhei_type_name(rhei_type t);
  *                     side is a sandbox: DuckDB sees only its own tables, never installs or
  *                     loads extensions, and its settings are locked (SET fails); either way
  *                     extensions are never downloaded or auto-loaded.
+ *   flight_port       `rh serve`'s Flight SQL port on 127.0.0.1; 0 = none [0]
+ *   flight.*          the [flight] table of a config file (host, port, tokens.N, token_file,
+ *                     tls_cert, tls_key, allow_writes, allow_unauthenticated,
+ *                     max_connections, compression): read by the Flight SQL server of `rh`,
+ *                     not by the engine; shapes are checked here (see README)
  * rhei_config is single-threaded; rhei_open copies what it needs.
  * ---------------------------------------------------------------------------------------- */
 typedef struct rhei_config rhei_config;

@@ -151,21 +151,41 @@ static int keep_info(void *arg, const uint8_t *p, size_t n)
     return *fi ? 0 : -1;
 }
 
-/* Counts rows (RecordBatch.length of the header) and bytes of each FlightData. */
+static uint64_t varint(const uint8_t **p, const uint8_t *end)
+{
+    uint64_t v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    return v;
+}
+
+/* Counts rows (RecordBatch.length of the header) and bytes of each FlightData, reading the
+ * protobuf fields in place: the body is measured, never copied. */
 static int count(void *arg, const uint8_t *p, size_t n)
 {
     rhei_flight_stats *s = arg;
-    Rhei__Flight__FlightData *d = rhei__flight__flight_data__unpack(NULL, n, p);
-    if (!d)
-        return -1;
-    fb_table msg, rb;
-    if (d->has_data_header && fb_root(d->data_header.data, d->data_header.len, &msg) == 0 &&
-        fb_get_int(&msg, 1, 1, 0) == 3 && fb_get_table(&msg, 2, &rb) == 0)
-        s->rows += fb_get_int(&rb, 0, 8, 0);
+    const uint8_t *at = p, *end = p + n;
+    while (at < end) {
+        uint64_t key = varint(&at, end);
+        if ((key & 7) != 2)
+            return -1; /* FlightData has only length-delimited fields */
+        uint64_t len = varint(&at, end);
+        if (len > (uint64_t)(end - at))
+            return -1;
+        fb_table msg, rb;
+        if (key >> 3 == 2 && fb_root(at, (size_t)len, &msg) == 0 && fb_get_int(&msg, 1, 1, 0) == 3 &&
+            fb_get_table(&msg, 2, &rb) == 0)
+            s->rows += fb_get_int(&rb, 0, 8, 0);
+        if (key >> 3 == 1000)
+            s->body_bytes += (int64_t)len;
+        at += len;
+    }
     s->messages++;
-    s->body_bytes += (int64_t)d->data_body.len;
     s->wire_bytes += (int64_t)n;
-    rhei__flight__flight_data__free_unpacked(d, NULL);
     return 0;
 }
 
