@@ -3,8 +3,12 @@
  * REPL. A script runs statement by statement and stops at the first failure; what committed
  * before it stays committed, and an owner syncs it before exiting. */
 #include "rh.h"
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,28 +65,97 @@ int rh_run_write(rh_session *s, const char *sql, int no_register, int64_t *out_c
     return w.code;
 }
 
-/* While a query runs, SIGINT (blocked in every thread so readline and the engine never see
- * it) is taken here and turned into rhei_interrupt: Ctrl-C cancels the query itself. */
+/* While a query runs in the REPL, SIGINT (blocked in every thread so readline and the engine
+ * never see it) is read here from a signalfd and turned into rhei_interrupt: Ctrl-C cancels
+ * the query itself. The watcher sleeps in poll() until the signal or the end of the query
+ * (an eventfd), so waiting for it costs nothing. Where SIGINT is not blocked (one-shot
+ * commands) Ctrl-C simply ends rh and there is no watcher. */
 typedef struct sigint_watch {
     rhei_db *db;
-    _Atomic int done;
+    int sig_fd, stop_fd;
+    pthread_t thread;
     _Atomic int fired;
 } sigint_watch;
 
 static void *watch_main(void *arg)
 {
     sigint_watch *w = arg;
-    sigset_t one;
-    struct timespec tick = {0, 50 * 1000 * 1000}; /* how soon `done` is noticed */
-    sigemptyset(&one);
-    sigaddset(&one, SIGINT);
-    while (!w->done) {
-        if (sigtimedwait(&one, NULL, &tick) == SIGINT) {
+    struct pollfd fds[2] = {{w->sig_fd, POLLIN, 0}, {w->stop_fd, POLLIN, 0}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents)
+            break;
+        struct signalfd_siginfo si;
+        if (fds[0].revents && read(w->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
             w->fired = 1;
             rhei_interrupt(w->db);
         }
     }
     return NULL;
+}
+
+/* Starts the watcher when SIGINT is blocked here; returns 1 if one runs. */
+static int watch_start(sigint_watch *w, rhei_db *db)
+{
+    sigset_t cur, one;
+    w->db = db;
+    w->sig_fd = w->stop_fd = -1;
+    w->fired = 0;
+    if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0 || !sigismember(&cur, SIGINT))
+        return 0;
+    sigemptyset(&one);
+    sigaddset(&one, SIGINT);
+    w->sig_fd = signalfd(-1, &one, SFD_CLOEXEC | SFD_NONBLOCK);
+    w->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (w->sig_fd >= 0 && w->stop_fd >= 0 && pthread_create(&w->thread, NULL, watch_main, w) == 0)
+        return 1;
+    if (w->sig_fd >= 0)
+        close(w->sig_fd);
+    if (w->stop_fd >= 0)
+        close(w->stop_fd);
+    return 0;
+}
+
+static void watch_stop(sigint_watch *w)
+{
+    uint64_t one = 1;
+    if (write(w->stop_fd, &one, sizeof one) != (ssize_t)sizeof one)
+        pthread_cancel(w->thread); /* cannot happen with an eventfd; never hang on it */
+    pthread_join(w->thread, NULL);
+    close(w->sig_fd);
+    close(w->stop_fd);
+}
+
+static int print_rows(rh_session *s, rhei_result *r, int format, int timer, int explain,
+                      double elapsed)
+{
+    rh_print_opts po = {(rh_format)format, timer, explain, elapsed,
+                        rh_side_name(rhei_result_side(r)), rhei_result_reason(r),
+                        s->headers_off};
+    rh_print_result(stdout, r, &po);
+    rhei_result_free(r);
+    fflush(stdout);
+    return RH_EXIT_OK;
+}
+
+int rh_exec_rows(rh_session *s, const char *sql, int64_t *changes)
+{
+    rhei_result *r = NULL;
+    double t0 = rh_now_ms();
+    int rc = rhei_execute_query(s->db, sql, NULL, 0, &r);
+    if (rc != RHEI_OK)
+        return rh_db_err(s->db, rc, "statement failed");
+    int writes = rh_sql_kind(sql, strlen(sql)) == RH_STMT_ROWS_WRITE;
+    *changes = writes ? (int64_t)rhei_result_row_count(r) : 0;
+    if (rhei_result_column_count(r) == 0) {
+        rhei_result_free(r);
+        return RH_EXIT_OK;
+    }
+    print_rows(s, r, s->format, 0, 0, rh_now_ms() - t0);
+    if (writes && s->show_changes)
+        printf("%lld row%s changed\n", (long long)*changes, *changes == 1 ? "" : "s");
+    return RH_EXIT_OK;
 }
 
 int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc)
@@ -92,21 +165,35 @@ int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc)
     rhei_query_opts q = {o->hint, s->guest ? RHEI_EVENTUAL : o->consistency};
     rhei_result *r = NULL;
     double t0 = rh_now_ms();
-    sigint_watch watch = {s->db, 0, 0};
-    pthread_t watcher;
-    int watching = pthread_create(&watcher, NULL, watch_main, &watch) == 0;
+    sigint_watch watch;
+    int watching = watch_start(&watch, s->db);
     int rc = rhei_query_ex(s->db, sql, NULL, 0, &q, &r);
-    watch.done = 1;
     if (watching)
-        pthread_join(watcher, NULL);
+        watch_stop(&watch);
     double elapsed = rh_now_ms() - t0;
-    if (watch.fired || rc == RHEI_INTERRUPTED) {
+    if ((watching && watch.fired) || rc == RHEI_INTERRUPTED) {
         rh_note_sigint(); /* the REPL drops the rest of the line, as for any Ctrl-C */
         rh_err("interrupted: the query was cancelled");
         rhei_result_free(r);
         if (out_rc)
             *out_rc = RHEI_INTERRUPTED;
         return RH_EXIT_ERR;
+    }
+    if (rc == RHEI_MISUSE) {
+        /* Refused as a write. A typo (no SQLite statement starts that way) is shown with
+         * SQLite's own error; SQLite refuses it before running anything. A PRAGMA without
+         * '=' reads: its rows are printed. */
+        rh_stmt_kind k = rh_sql_kind(sql, strlen(sql));
+        if (k == RH_STMT_UNKNOWN || k == RH_STMT_PRAGMA) {
+            t0 = rh_now_ms();
+            rc = rhei_execute_query(s->db, sql, NULL, 0, &r);
+            elapsed = rh_now_ms() - t0;
+            if (out_rc)
+                *out_rc = rc == RHEI_MISUSE ? RHEI_SQL : rc;
+            if (rc != RHEI_OK)
+                return rh_db_err(s->db, rc, "query failed");
+            return print_rows(s, r, o->format, o->timer, o->explain, elapsed);
+        }
     }
     if (out_rc)
         *out_rc = rc;
@@ -118,12 +205,7 @@ int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc)
             rh_err("use `rh exec` for writes and DDL");
         return RH_EXIT_ERR;
     }
-    rh_print_opts po = {o->format, o->timer, o->explain, elapsed,
-                        rh_side_name(rhei_result_side(r)), rhei_result_reason(r)};
-    rh_print_result(stdout, r, &po);
-    rhei_result_free(r);
-    fflush(stdout);
-    return RH_EXIT_OK;
+    return print_rows(s, r, o->format, o->timer, o->explain, elapsed);
 }
 
 /* The SQL argument, or stdin when it is "-" or absent and stdin is not a terminal. */
@@ -155,6 +237,8 @@ int rh_cmd_exec(const rh_opts *o)
         return RH_EXIT_USAGE;
     int code = rh_session_open(&s, o, "exec", RH_SYNC_ON_DEMAND);
     if (code == RH_EXIT_OK) {
+        s.format = o->format;
+        s.show_changes = o->changes;
         code = rh_run_write(&s, sql, o->no_register, NULL);
         int c2 = rh_session_close(&s);
         code = code ? code : c2;

@@ -10,7 +10,8 @@
 enum {
     O_DB = 1 << 0, O_CONFIG = 1 << 1, O_OLAP = 1 << 2, O_HINT = 1 << 3, O_CONS = 1 << 4,
     O_FORMAT = 1 << 5, O_TIMER = 1 << 6, O_EXPLAIN = 1 << 7, O_NOREG = 1 << 8,
-    O_HEADLESS = 1 << 9, O_PIDFILE = 1 << 10, O_LOG = 1 << 11, O_REFRESH = 1 << 12
+    O_HEADLESS = 1 << 9, O_PIDFILE = 1 << 10, O_LOG = 1 << 11, O_REFRESH = 1 << 12,
+    O_CHANGES = 1 << 13
 };
 #define O_ENGINE (O_DB | O_CONFIG | O_OLAP)
 
@@ -25,7 +26,7 @@ static const opt_def opt_defs[] = {
     {"hint", O_HINT, 1},       {"consistency", O_CONS, 1}, {"format", O_FORMAT, 1},
     {"timer", O_TIMER, 0},     {"explain", O_EXPLAIN, 0}, {"no-register", O_NOREG, 0},
     {"headless", O_HEADLESS, 0}, {"pidfile", O_PIDFILE, 1}, {"log", O_LOG, 1},
-    {"refresh", O_REFRESH, 1},
+    {"refresh", O_REFRESH, 1}, {"changes", O_CHANGES, 0},
 };
 
 typedef struct cmd_def {
@@ -36,8 +37,9 @@ typedef struct cmd_def {
 } cmd_def;
 
 static const cmd_def cmd_defs[] = {
-    {"exec", rh_cmd_exec, O_ENGINE | O_NOREG,
-     "exec --db FILE [--no-register] \"SQL\"   writes and DDL on SQLite (SQL or stdin)"},
+    {"exec", rh_cmd_exec, O_ENGINE | O_NOREG | O_CHANGES | O_FORMAT,
+     "exec --db FILE [--no-register] [--changes] [--format F] \"SQL\"\n"
+     "        writes and DDL on SQLite (SQL or stdin); rows of SELECT/PRAGMA/RETURNING"},
     {"query", rh_cmd_query, O_ENGINE | O_HINT | O_CONS | O_FORMAT | O_TIMER | O_EXPLAIN,
      "query --db FILE [--hint auto|oltp|olap] [--consistency eventual|strong]\n"
      "        [--format table|csv|json] [--timer] [--explain] \"SQL\"   routed read"},
@@ -111,6 +113,7 @@ static void set_flag(rh_opts *o, unsigned bit)
     o->explain |= bit == O_EXPLAIN;
     o->no_register |= bit == O_NOREG;
     o->headless |= bit == O_HEADLESS;
+    o->changes |= bit == O_CHANGES;
 }
 
 /* Parses one "--name[=value]" at argv[*i]; sets *seen. Returns 0 or an exit code. */
@@ -139,6 +142,13 @@ static int parse_long(rh_opts *o, int argc, char **argv, int *i, unsigned *seen)
     return usage_error("unknown option '%s'", argv[*i]);
 }
 
+/* "--name[=value]" never has a blank in its name: "-- comment\nSELECT 1" is SQL. */
+static int looks_like_sql(const char *a)
+{
+    size_t name = strcspn(a, "=");
+    return strcspn(a, " \t\r\n") < name;
+}
+
 static int parse(rh_opts *o, int argc, char **argv, unsigned *seen)
 {
     int rest = 0, rc;
@@ -152,10 +162,10 @@ static int parse(rh_opts *o, int argc, char **argv, unsigned *seen)
         } else if (!rest && (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)) {
             printf("rh %s (rhei %s)\n", RH_VERSION, rhei_version());
             exit(RH_EXIT_OK);
-        } else if (!rest && a[0] == '-' && a[1] == '-') {
+        } else if (!rest && a[0] == '-' && a[1] == '-' && !looks_like_sql(a)) {
             if ((rc = parse_long(o, argc, argv, &i, seen)) != 0)
                 return rc;
-        } else if (!rest && a[0] == '-' && a[1]) {
+        } else if (!rest && a[0] == '-' && a[1] && !looks_like_sql(a)) {
             return usage_error("unknown option '%s'", a);
         } else if (!o->cmd) {
             o->cmd = a;

@@ -23,15 +23,7 @@ static const char *res_text(rh_grid *g, size_t row, size_t col, size_t *len)
     *len = 0;
     if (rhei_result_is_null(r, row, col))
         return NULL;
-    rhei_value v = rhei_result_value(r, row, col);
-    if (v.type == RHEI_TYPE_REAL) {
-        /* shortest of %.15g / %.17g that reads back exactly: 0.1, not 0.10000000000000001 */
-        int n = snprintf(g->scratch, sizeof g->scratch, "%.15g", v.f);
-        if (strtod(g->scratch, NULL) != v.f)
-            n = snprintf(g->scratch, sizeof g->scratch, "%.17g", v.f);
-        *len = (size_t)n;
-        return g->scratch;
-    }
+    /* reals come in the shortest form that reads back exactly (rhei_result_text) */
     return rhei_result_text(r, row, col, len);
 }
 

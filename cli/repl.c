@@ -41,6 +41,8 @@ static int run_one(void *ud, const char *stmt, size_t len)
         rh_err("out of memory");
         return r->failed = 1;
     }
+    r->s.format = r->o.format; /* rows of writes (RETURNING) print like reads */
+    r->s.show_changes = 1;
     /* A read is tried first; the engine refuses a write with RHEI_MISUSE (its router knows
      * writes exactly), and then it runs on SQLite. */
     code = rh_run_read(&r->s, sql, &r->o, &erc);

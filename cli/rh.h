@@ -38,7 +38,7 @@ typedef struct rh_opts {
     rhei_consistency consistency;
     rh_format format;
     int format_set; /* --format given; otherwise table on a terminal, csv elsewhere */
-    int timer, explain, no_register, headless;
+    int timer, explain, no_register, headless, changes;
     long refresh_ms;
     char **args; /* positional arguments after the command */
     int nargs;
@@ -53,9 +53,15 @@ typedef struct rh_session {
     int guest;                     /* another rh process owns sync of this file */
     char owner[160];               /* when guest: "pid 4242 (serve)" */
     int lock_fd;                   /* the flock'ed lock file while we own sync, else -1 */
+    int lock_created;              /* this process created the lock file */
     char oltp_path[RH_PATH_MAX];
     char olap_path[RH_PATH_MAX];
     int64_t sync_interval_ms;      /* background sync period running, 0 = none */
+    /* how statements run as writes print: rows (SELECT/PRAGMA/RETURNING in exec) and, with
+     * show_changes, "N rows changed" after INSERT/UPDATE/DELETE */
+    rh_format format;
+    int headers_off;               /* csv/table/... without the header line (.headers off) */
+    int show_changes;
 } rh_session;
 
 /* Which sync a command wants: ON_DEMAND (one-shot commands), BACKGROUND when it owns the
@@ -115,6 +121,7 @@ typedef struct rh_print_opts {
     double elapsed_ms;
     const char *side;   /* "oltp"/"olap" or NULL */
     const char *reason; /* route reason or NULL */
+    int no_headers;     /* .headers off: no header line (table, csv, box, ...) */
 } rh_print_opts;
 
 void rh_grid_of_result(rh_grid *g, const rhei_result *r);
@@ -146,6 +153,18 @@ typedef struct rh_alter {
     size_t decl_len;
 } rh_alter;
 int rh_sql_alter(const char *stmt, size_t len, rh_alter *out);
+/* The first word of stmt, upper-cased, into word; 0 if it does not start with a word. */
+int rh_sql_first_word(const char *stmt, size_t len, char *word, size_t cap);
+/* 1 if the keyword word (any case) appears as a token of stmt (not in quotes or comments). */
+int rh_sql_has_word(const char *stmt, size_t len, const char *word);
+/* What a statement is to the shell: UNKNOWN does not start like any SQLite statement (a
+ * typo: SQLite refuses it before running anything); ROWS reads; PRAGMA a pragma without '='
+ * (prints rows); DML changes rows (INSERT/UPDATE/DELETE/REPLACE); ROWS_WRITE is DML with
+ * RETURNING; WRITE anything else (DDL, transactions, PRAGMA x = y...). */
+typedef enum rh_stmt_kind {
+    RH_STMT_UNKNOWN, RH_STMT_ROWS, RH_STMT_PRAGMA, RH_STMT_DML, RH_STMT_ROWS_WRITE, RH_STMT_WRITE
+} rh_stmt_kind;
+rh_stmt_kind rh_sql_kind(const char *stmt, size_t len);
 /* Calls fn with each table named after FROM/JOIN/INTO/UPDATE (for `rh route` without --db). */
 typedef void (*rh_name_fn)(void *ud, const char *name);
 void rh_sql_tables(const char *stmt, size_t len, rh_name_fn fn, void *ud);
@@ -179,6 +198,9 @@ int rh_run_write_stmt(rh_session *s, const char *sql, size_t len, int no_registe
                       int64_t *changes);
 /* Registers an existing table (created: it was just made by this statement). */
 int rh_register_one(rh_session *s, const char *table, int created);
+/* Runs one statement on SQLite keeping its rows (rhei_execute_query) and prints them in
+ * s->format; *changes gets the rows a RETURNING statement changed. Returns an exit code. */
+int rh_exec_rows(rh_session *s, const char *sql, int64_t *changes);
 /* Runs one read and prints it. Returns an exit code; RHEI_MISUSE from the engine (the
  * statement writes) is returned through *out_rc so the REPL can fall back to a write. */
 int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc);
