@@ -10,7 +10,9 @@ ifdef CI
 CMAKE_FLAGS += -DRHEI_WERROR=ON
 endif
 
-.PHONY: all deps build test sanitize tsan fuzz demo bench clean python bench-python
+PREFIX ?= /usr/local
+
+.PHONY: all deps build test sanitize tsan fuzz demo bench clean python bench-python install
 
 all: build
 
@@ -64,6 +66,10 @@ fuzz:
 	  src/core/err.c -o build-fuzz/fuzz_toml
 	./build-fuzz/fuzz_route -t $(FUZZ_SECONDS) -s 1
 	./build-fuzz/fuzz_toml $(FUZZ_SECONDS) 1
+
+# librhei.so, rhei.h, rhei.pc (pkg-config), the bundled libduckdb.so and rh under PREFIX.
+install: build
+	@cmake --install build --prefix $(PREFIX)
 
 demo: build
 	@./build/examples/quickstart

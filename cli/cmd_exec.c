@@ -23,17 +23,26 @@ static char *dup_n(const char *s, size_t n)
     return p;
 }
 
+/* A script of several lines names the line of a failing statement ("near line 3"). */
+static void script_context(const char *base, const char *stmt, size_t len)
+{
+    if (base)
+        rh_err_context(NULL, rh_line_of(base, (size_t)(stmt - base), 1), stmt, len);
+}
+
 typedef struct write_ctx {
     rh_session *s;
     int no_register;
     int64_t changes;
     int code;
+    const char *base; /* the script, when errors name lines */
 } write_ctx;
 
 static int write_stmt(void *ud, const char *stmt, size_t len)
 {
     write_ctx *w = ud;
     int64_t n = 0;
+    script_context(w->base, stmt, len);
     char *sql = dup_n(stmt, len);
     if (!sql) {
         rh_err("out of memory");
@@ -42,6 +51,7 @@ static int write_stmt(void *ud, const char *stmt, size_t len)
     w->code = rh_run_write_stmt(w->s, sql, len, w->no_register, &n);
     w->changes += n;
     free(sql);
+    rh_err_context(NULL, 0, NULL, 0);
     if (w->code == RH_EXIT_OK && rh_take_sigint()) {
         rh_err("interrupted: the statement had already committed; the rest was skipped");
         w->code = RH_EXIT_ERR;
@@ -49,9 +59,10 @@ static int write_stmt(void *ud, const char *stmt, size_t len)
     return w->code; /* non-zero stops the script */
 }
 
-int rh_run_write(rh_session *s, const char *sql, int no_register, int64_t *out_changes)
+static int run_script(rh_session *s, const char *sql, int no_register, int64_t *out_changes,
+                      const char *base)
 {
-    write_ctx w = {s, no_register, 0, RH_EXIT_OK};
+    write_ctx w = {s, no_register, 0, RH_EXIT_OK, base};
     rh_sql_each(sql, write_stmt, &w);
     /* An owner applies what committed now, so the next `rh query` reads it from OLAP; a
      * guest leaves that to the owner's background sync. */
@@ -63,6 +74,11 @@ int rh_run_write(rh_session *s, const char *sql, int no_register, int64_t *out_c
     if (out_changes)
         *out_changes = w.changes;
     return w.code;
+}
+
+int rh_run_write(rh_session *s, const char *sql, int no_register, int64_t *out_changes)
+{
+    return run_script(s, sql, no_register, out_changes, NULL);
 }
 
 /* While a query runs in the REPL, SIGINT (blocked in every thread so readline and the engine
@@ -239,7 +255,7 @@ int rh_cmd_exec(const rh_opts *o)
     if (code == RH_EXIT_OK) {
         s.format = o->format;
         s.show_changes = o->changes;
-        code = rh_run_write(&s, sql, o->no_register, NULL);
+        code = run_script(&s, sql, o->no_register, NULL, strchr(sql, '\n') ? sql : NULL);
         int c2 = rh_session_close(&s);
         code = code ? code : c2;
     }
@@ -251,11 +267,13 @@ typedef struct read_ctx {
     rh_session *s;
     const rh_opts *o;
     int code;
+    const char *base; /* the script, when errors name lines */
 } read_ctx;
 
 static int read_stmt(void *ud, const char *stmt, size_t len)
 {
     read_ctx *rc = ud;
+    script_context(rc->base, stmt, len);
     char *sql = dup_n(stmt, len);
     if (!sql) {
         rh_err("out of memory");
@@ -263,6 +281,7 @@ static int read_stmt(void *ud, const char *stmt, size_t len)
     }
     rc->code = rh_run_read(rc->s, sql, rc->o, NULL);
     free(sql);
+    rh_err_context(NULL, 0, NULL, 0);
     return rc->code;
 }
 
@@ -274,7 +293,7 @@ int rh_cmd_query(const rh_opts *o)
         return RH_EXIT_USAGE;
     int code = rh_session_open(&s, o, "query", RH_SYNC_ON_DEMAND);
     if (code == RH_EXIT_OK) {
-        read_ctx rc = {&s, o, RH_EXIT_OK};
+        read_ctx rc = {&s, o, RH_EXIT_OK, strchr(sql, '\n') ? sql : NULL};
         rh_sql_each(sql, read_stmt, &rc);
         int c2 = rh_session_close(&s);
         code = rc.code ? rc.code : c2;

@@ -30,8 +30,8 @@ int rh_register_one(rh_session *s, const char *table, int created)
     if (created)
         rh_err("table '%s' was created but not registered for replication: %s (--no-register"
                " keeps a table in SQLite only)", table, rhei_errmsg(s->db));
-    else
-        rh_err("cannot register table '%s': %s", table, rhei_errmsg(s->db));
+    else /* the engine's message already says "cannot register table '...'" */
+        rh_err("%s", rhei_errmsg(s->db));
     return RH_EXIT_ERR;
 }
 

@@ -27,7 +27,10 @@
 #define RH_PRINTF(f, a)
 #endif
 
-typedef enum rh_format { RH_FMT_TABLE = 0, RH_FMT_CSV = 1, RH_FMT_JSON = 2 } rh_format;
+typedef enum rh_format {
+    RH_FMT_TABLE = 0, RH_FMT_CSV = 1, RH_FMT_JSON = 2, /* table: rh's own, with a footer */
+    RH_FMT_LINE, RH_FMT_BOX, RH_FMT_MARKDOWN, RH_FMT_COLUMN /* as sqlite3's .mode names them */
+} rh_format;
 
 /* The command line, parsed once by main.c. Strings point into argv. */
 typedef struct rh_opts {
@@ -39,6 +42,7 @@ typedef struct rh_opts {
     rh_format format;
     int format_set; /* --format given; otherwise table on a terminal, csv elsewhere */
     int timer, explain, no_register, headless, changes;
+    int help; /* --help seen: print the command's help instead of running it */
     long refresh_ms;
     char **args; /* positional arguments after the command */
     int nargs;
@@ -57,6 +61,7 @@ typedef struct rh_session {
     char oltp_path[RH_PATH_MAX];
     char olap_path[RH_PATH_MAX];
     int64_t sync_interval_ms;      /* background sync period running, 0 = none */
+    int metrics_port;              /* config metrics_port ([metrics] port); 0 = none */
     /* how statements run as writes print: rows (SELECT/PRAGMA/RETURNING in exec) and, with
      * show_changes, "N rows changed" after INSERT/UPDATE/DELETE */
     rh_format format;
@@ -86,6 +91,11 @@ int rh_session_guest_open(void);
 
 /* --- util ------------------------------------------------------------------------------ */
 void rh_err(const char *fmt, ...) RH_PRINTF(1, 2);
+/* Errors printed from now on name this place of a script: "rh: [src ]near line N: ...",
+ * followed by the statement (its first 80 characters). line 0 clears it. */
+void rh_err_context(const char *src, long line, const char *stmt, size_t len);
+/* The line of text[at] counted from first_line (text's first line). */
+long rh_line_of(const char *text, size_t at, long first_line);
 /* Prints "rh: <what>: <engine message>" for a failed engine call; returns RH_EXIT_ERR. */
 int rh_db_err(rhei_db *db, int rc, const char *what);
 double rh_now_ms(void);

@@ -2,7 +2,9 @@
  * SIGTERM/SIGINT, then stops gracefully (rhei_close applies what is left) and exits 0. In a
  * terminal it shows the dashboard; headless it writes one log line per event,
  * "<ISO-8601 UTC time> <level> <message> key=value...". SIGHUP reopens the --log file
- * (for logrotate). --pidfile is written once serving and removed on the way out. */
+ * (for logrotate). --pidfile is written once serving and removed on the way out. With
+ * metrics_port set it serves Prometheus metrics (src/net/metrics) while it runs. */
+#include "metrics_http.h"
 #include "rh.h"
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #define HEARTBEAT_MS 60000.0 /* an idle service still says it is alive once a minute */
+#define RH_METRICS_ADDR "127.0.0.1"
 
 typedef struct logger {
     FILE *f;
@@ -173,6 +176,18 @@ static int headless(logger *lg, rh_session *s, const sigset_t *sigs)
     }
 }
 
+/* The Prometheus endpoint ([metrics] port / metrics_port), on the loopback interface only:
+ * metrics name tables and errors, so exposing them further is a proxy's decision. */
+static int metrics_start(rh_session *s, rhei__metrics_server **out)
+{
+    char err[256];
+    if (rhei__metrics_server_start(s->db, RH_METRICS_ADDR, s->metrics_port, out, err,
+                                   sizeof err) == RHEI_OK)
+        return RH_EXIT_OK;
+    rh_err("%s", err);
+    return RH_EXIT_ERR;
+}
+
 int rh_cmd_serve(const rh_opts *o)
 {
     rh_session s;
@@ -189,14 +204,21 @@ int rh_cmd_serve(const rh_opts *o)
     int code = rh_session_open(&s, o, "serve", RH_SYNC_OWNER);
     if (code == RH_EXIT_OK && o->pidfile && pidfile_write(o->pidfile) != 0)
         code = RH_EXIT_ERR;
+    rhei__metrics_server *metrics = NULL;
+    if (code == RH_EXIT_OK && s.metrics_port > 0)
+        code = metrics_start(&s, &metrics);
     if (code == RH_EXIT_OK && quiet) {
         logf_(&lg, "info", "serving db=%s olap=%s interval_ms=%lld pid=%ld", s.oltp_path,
               s.olap_path, (long long)s.sync_interval_ms, (long)getpid());
+        if (metrics)
+            logf_(&lg, "info", "metrics url=http://%s:%d/metrics", RH_METRICS_ADDR,
+                  rhei__metrics_server_port(metrics));
         code = headless(&lg, &s, &sigs);
     } else if (code == RH_EXIT_OK) {
         code = rh_dashboard_loop(&s, "serve", o->refresh_ms, &sigs);
     }
     int opened = s.db != NULL;
+    rhei__metrics_server_stop(metrics); /* before the engine it reads goes away */
     int c2 = rh_session_close(&s);
     if (quiet && opened)
         logf_(&lg, c2 ? "error" : "info", "%s", c2 ? "stopped: the final sync failed"

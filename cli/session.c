@@ -170,6 +170,7 @@ int rh_session_open(rh_session *s, const rh_opts *o, const char *role, rh_sync_w
     }
     if (s->guest)
         guest_opened = 1;
+    s->metrics_port = atoi(rhei_config_get(cfg, "metrics_port"));
     rhei_config_free(cfg);
     return RH_EXIT_OK;
 fail:

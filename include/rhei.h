@@ -532,6 +532,50 @@ RHEI_API int rhei_sidecar_sync_now(rhei_db *db, int64_t *out_rows);
 RHEI_API int rhei_sidecar_table_count(rhei_db *db, size_t *out_count);
 RHEI_API int rhei_sidecar_status_get(rhei_db *db, size_t i, rhei_sidecar_table_status *out);
 
+/* --- metrics ---------------------------------------------------------------------------
+ * A snapshot of the engine's counters for monitoring (rh serve's Prometheus endpoint renders
+ * it). Counters count since open; durations are in seconds.
+ * ---------------------------------------------------------------------------------------- */
+
+#define RHEI_HISTOGRAM_BUCKETS 16
+/* Observations by upper bound: bucket[i] counts those in (bound(i-1), bound(i)], not
+ * cumulative; observations above the last bound are only in count. */
+typedef struct rhei_histogram {
+    int64_t count;
+    double sum; /* seconds */
+    int64_t bucket[RHEI_HISTOGRAM_BUCKETS];
+} rhei_histogram;
+/* Upper bound of bucket i in seconds (100 us .. 10 s); a huge value for i out of range. */
+RHEI_API double rhei_histogram_bound(size_t i);
+
+#define RHEI_METRICS_ROUTES 32
+typedef struct rhei_route_count {
+    rhei_side side;
+    const char *reason; /* static string, as rhei_result_reason */
+    int64_t count;
+} rhei_route_count;
+
+typedef struct rhei_metrics {
+    size_t size;               /* the caller sets sizeof(rhei_metrics): room to grow */
+    rhei_sync_status sync;     /* positions, lag, cycles, last error (rhei_sync_status_get) */
+    int64_t applied_inserted;  /* change events applied, by kind */
+    int64_t applied_updated;
+    int64_t applied_deleted;
+    int64_t batches;           /* OLAP transactions that applied changes (cycles with events) */
+    int64_t cycle_failures;    /* sync cycles that failed (and were retried) */
+    int64_t pruned_position;   /* this engine pruned the change log up to here (0: not yet) */
+    rhei_histogram cycle_seconds;
+    int64_t queries[3];        /* routed queries served, by side: [RHEI_SIDE_OLTP], [.._OLAP] */
+    int64_t fallbacks;         /* auto-routed OLAP queries SQLite answered instead */
+    rhei_histogram query_seconds[3]; /* query latency by serving side, as queries[] */
+    size_t nroutes;            /* distinct (side, reason) pairs below; more are not counted */
+    rhei_route_count routes[RHEI_METRICS_ROUTES];
+} rhei_metrics;
+
+/* Fills *out (out->size must be sizeof(rhei_metrics), else RHEI_MISUSE). Reads the change
+ * log's head and pruned position (a SQLite read); any thread. */
+RHEI_API int rhei_metrics_get(rhei_db *db, rhei_metrics *out);
+
 /* --- SQL text (no database needed) -------------------------------------------------------
  * Statement boundaries as SQLite reads them, on the engine's own tokenizer, so shells and
  * front ends need no SQL lexer of their own. Pure functions, any thread. Any byte string is

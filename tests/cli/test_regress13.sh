@@ -73,6 +73,12 @@ expect_rc 1 "open of a file that is not a database"
 [ ! -e "$T/text.db.rh-lock" ] || fail "a failed open left a lock file"
 ok "a missing database is an error; a failed open leaves no lock file"
 
+run "$RH" register --db "$DB" nosuch
+expect_rc 1 "register of a missing table"
+[ "$(printf '%s\n' "$ERR" | grep -o "cannot register table 'nosuch'" | wc -l)" -eq 1 ] \
+    || fail "rh register nosuch should say its message once: $ERR"
+ok "rh register says its message once"
+
 mkdir -p "$T/conf" "$T/elsewhere"
 printf '[engine]\noltp_path = "rel.db"\nolap_path = "rel.duckdb"\n' >"$T/conf/rhei.toml"
 (cd "$T/elsewhere" && "$RH" exec --config ../conf/rhei.toml "CREATE TABLE t (id INTEGER PRIMARY KEY)" </dev/null) \

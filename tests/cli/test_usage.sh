@@ -30,7 +30,7 @@ usage_case "query takes one SQL argument" query --db "$T/a.db" "SELECT 1" "SELEC
 usage_case "route takes one SQL argument" route
 usage_case "status takes no arguments" status --db "$T/a.db" extra
 usage_case "register needs table names" register --db "$T/a.db"
-usage_case "repl takes no SQL arguments" repl --db "$T/a.db" "SELECT 1"
+usage_case "repl takes a database and one SQL argument" repl --db "$T/a.db" "SELECT 1" "SELECT 2"
 usage_case "dashboard needs a terminal" dashboard --db "$T/a.db"
 usage_case "invalid value '5' for option '--refresh'" dashboard --db "$T/a.db" --refresh 5
 ok "usage errors exit 2 with a message"
