@@ -245,17 +245,27 @@ static char *sql_arg(const rh_opts *o, const char *cmd)
     return sql;
 }
 
+int rh_exec_text(rh_session *s, const char *sql, const rh_opts *o)
+{
+    s->format = o->format;
+    s->show_changes = o->changes;
+    return run_script(s, sql, o->no_register, NULL, strchr(sql, '\n') ? sql : NULL);
+}
+
 int rh_cmd_exec(const rh_opts *o)
 {
     rh_session s;
     char *sql = sql_arg(o, "exec");
     if (!sql)
         return RH_EXIT_USAGE;
-    int code = rh_session_open(&s, o, "exec", RH_SYNC_ON_DEMAND);
-    if (code == RH_EXIT_OK) {
-        s.format = o->format;
-        s.show_changes = o->changes;
-        code = run_script(&s, sql, o->no_register, NULL, strchr(sql, '\n') ? sql : NULL);
+    /* a running `rh serve` owning the database runs it (local.c) */
+    int code = rh_local_forward(o, sql, strlen(sql));
+    if (code < 0)
+        code = rh_session_open(&s, o, "exec", RH_SYNC_ON_DEMAND);
+    else
+        s.db = NULL;
+    if (code == RH_EXIT_OK && s.db) {
+        code = rh_exec_text(&s, sql, o);
         int c2 = rh_session_close(&s);
         code = code ? code : c2;
     }
@@ -285,18 +295,57 @@ static int read_stmt(void *ud, const char *stmt, size_t len)
     return rc->code;
 }
 
+int rh_query_text(rh_session *s, const char *sql, const rh_opts *o)
+{
+    read_ctx rc = {s, o, RH_EXIT_OK, strchr(sql, '\n') ? sql : NULL};
+    rh_sql_each(sql, read_stmt, &rc);
+    return rc.code;
+}
+
+typedef struct stmt_ctx {
+    rh_session *s;
+    const rh_opts *o;
+    int code;
+} stmt_ctx;
+
+static int one_stmt(void *ud, const char *stmt, size_t len)
+{
+    stmt_ctx *c = ud;
+    int erc = RHEI_OK;
+    char *sql = dup_n(stmt, len);
+    if (!sql) {
+        rh_err("out of memory");
+        return c->code = RH_EXIT_ERR;
+    }
+    int code = rh_run_read(c->s, sql, c->o, &erc);
+    if (code != RH_EXIT_OK && erc == RHEI_MISUSE)
+        code = rh_run_write(c->s, sql, c->o->no_register, NULL);
+    free(sql);
+    c->code = code ? code : c->code;
+    return 0; /* like the REPL: the rest still runs */
+}
+
+int rh_statement_text(rh_session *s, const char *sql, const rh_opts *o)
+{
+    stmt_ctx c = {s, o, RH_EXIT_OK};
+    rh_sql_each(sql, one_stmt, &c);
+    return c.code;
+}
+
 int rh_cmd_query(const rh_opts *o)
 {
     rh_session s;
     char *sql = sql_arg(o, "query");
     if (!sql)
         return RH_EXIT_USAGE;
-    int code = rh_session_open(&s, o, "query", RH_SYNC_ON_DEMAND);
-    if (code == RH_EXIT_OK) {
-        read_ctx rc = {&s, o, RH_EXIT_OK, strchr(sql, '\n') ? sql : NULL};
-        rh_sql_each(sql, read_stmt, &rc);
-        int c2 = rh_session_close(&s);
-        code = rc.code ? rc.code : c2;
+    int code = rh_local_forward(o, sql, strlen(sql)); /* a running `rh serve` answers */
+    if (code < 0) {
+        code = rh_session_open(&s, o, "query", RH_SYNC_ON_DEMAND);
+        if (code == RH_EXIT_OK) {
+            code = rh_query_text(&s, sql, o);
+            int c2 = rh_session_close(&s);
+            code = code ? code : c2;
+        }
     }
     free(sql);
     return code;
@@ -309,7 +358,21 @@ int rh_cmd_register(const rh_opts *o)
         rh_err("register needs table names: rh register --db FILE TABLE...");
         return RH_EXIT_USAGE;
     }
-    int code = rh_session_open(&s, o, "register", RH_SYNC_ON_DEMAND);
+    size_t len = 0;
+    for (int i = 0; i < o->nargs; i++)
+        len += strlen(o->args[i]) + 1;
+    char *names = malloc(len ? len : 1);
+    if (!names) {
+        rh_err("out of memory");
+        return RH_EXIT_ERR;
+    }
+    for (int i = 0, at = 0; i < o->nargs; i++) /* NUL-separated, for the service */
+        at += sprintf(names + at, "%s", o->args[i]) + 1;
+    int code = rh_local_forward(o, names, len);
+    free(names);
+    if (code >= 0)
+        return code;
+    code = rh_session_open(&s, o, "register", RH_SYNC_ON_DEMAND);
     for (int i = 0; code == RH_EXIT_OK && i < o->nargs; i++)
         code = rh_register_one(&s, o->args[i], 0);
     int c2 = rh_session_close(&s);

@@ -42,6 +42,9 @@ typedef struct dash {
 
 static int curses_on;
 
+void (*rh_dashboard_hook)(void *ud);
+void *rh_dashboard_hook_ud;
+
 static void restore_terminal(void)
 {
     if (curses_on && !isendwin())
@@ -317,6 +320,8 @@ int rh_dashboard_loop(rh_session *s, const char *title, long refresh_ms, const s
         int ch = getch();
         if (ch == 'q' || ch == 'Q')
             break;
+        if (rh_dashboard_hook) /* rh serve: clients of its local socket */
+            rh_dashboard_hook(rh_dashboard_hook_ud);
         if (ch == KEY_RESIZE) {
             clear();
             resized = 1;

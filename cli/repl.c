@@ -45,11 +45,15 @@ static int run_one(void *ud, const char *stmt, size_t len)
     if (!r->interactive || r->src) /* a script's errors say where */
         rh_err_context(r->src, rh_line_of(r->run_base, (size_t)(stmt - r->run_base),
                                           r->stmt_line), stmt, len);
-    /* A read is tried first; the engine refuses a write with RHEI_MISUSE (its router knows
+    /* The service owning the database runs it when there is one (local.c). Otherwise a
+     * read is tried first; the engine refuses a write with RHEI_MISUSE (its router knows
      * writes exactly), and then it runs on SQLite. */
-    code = rh_run_read(&r->s, sql, &r->o, &erc);
-    if (code != RH_EXIT_OK && erc == RHEI_MISUSE)
-        code = rh_run_write(&r->s, sql, r->o.no_register, NULL);
+    code = r->remote ? rh_local_statement(&r->o, r->s.headers_off, r->s.show_changes, sql) : -1;
+    if (code < 0) {
+        code = rh_run_read(&r->s, sql, &r->o, &erc);
+        if (code != RH_EXIT_OK && erc == RHEI_MISUSE)
+            code = rh_run_write(&r->s, sql, r->o.no_register, NULL);
+    }
     free(sql);
     rh_err_context(NULL, 0, NULL, 0);
     if (code != RH_EXIT_OK)
@@ -223,7 +227,10 @@ static void banner(const rh_repl *r)
 {
     printf("rh %s on %s (rhei %s). Enter .help for help.\n", RH_VERSION,
            r->tmpdir ? "a temporary in-memory database" : r->s.oltp_path, rhei_version());
-    if (r->s.guest)
+    if (r->remote)
+        printf("note: %s serves this file: statements run there (dot commands here)\n",
+               r->s.owner);
+    else if (r->s.guest)
         printf("note: sync of this file is owned by %s. This shell reads an OLAP copy taken\n"
                "now and never syncs it, so reads go to SQLite (.hint oltp); .hint auto routes"
                " them.\n", r->s.owner);
@@ -323,8 +330,13 @@ int rh_cmd_repl(const rh_opts *o)
         return code;
     }
     r.s.show_changes = r.interactive;
-    if (r.s.guest && r.o.hint == RHEI_SIDE_AUTO)
+    int fd = r.s.guest ? rh_local_open(&r.o) : -1;
+    if (fd >= 0) {
+        close(fd);
+        r.remote = 1; /* statements go to the serving owner: fresh, read-your-writes */
+    } else if (r.s.guest && r.o.hint == RHEI_SIDE_AUTO) {
         r.o.hint = RHEI_SIDE_OLTP; /* the guest's OLAP copy goes stale; SQLite never does */
+    }
     if (r.interactive) {
         history_file(hist, sizeof hist);
         using_history();

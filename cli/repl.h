@@ -22,6 +22,7 @@ typedef struct rh_repl {
     int saved_stdout;   /* -1 when stdout is the original */
     int once;           /* .once: restore after the next statement or command */
     char *tmpdir;       /* the temporary folder of an unnamed (in-memory) database */
+    int remote;         /* a running `rh serve` owns the database and runs the statements */
 } rh_repl;
 
 /* Runs one line of input: a dot command, or SQL added to the statement being typed. */

@@ -67,6 +67,7 @@ typedef struct rh_session {
     rh_format format;
     int headers_off;               /* csv/table/... without the header line (.headers off) */
     int show_changes;
+    int serving;                   /* rh serve answering another rh process (local.c) */
 } rh_session;
 
 /* Which sync a command wants: ON_DEMAND (one-shot commands), BACKGROUND when it owns the
@@ -182,8 +183,30 @@ void rh_sql_tables(const char *stmt, size_t len, rh_name_fn fn, void *ud);
 /* --- dashboard.c ------------------------------------------------------------------------- */
 /* Blocks SIGINT, SIGTERM and SIGHUP (call before the engine starts threads); fills set. */
 void rh_block_stop_signals(sigset_t *set);
+/* Called once per refresh when set (rh serve serves its local socket there). */
+extern void (*rh_dashboard_hook)(void *ud);
+extern void *rh_dashboard_hook_ud;
 /* Runs the ncurses dashboard until `q` or one of the blocked signals in sigs. */
 int rh_dashboard_loop(rh_session *s, const char *title, long refresh_ms, const sigset_t *sigs);
+
+/* --- local.c: a running `rh serve` serves other rh commands on its database -------------- */
+typedef struct rh_local_server {
+    int fd;         /* the listening socket, -1 when none */
+    char path[108]; /* <db>.rh-sock */
+} rh_local_server;
+/* Client: -1 when no service owns the database (then run locally), else the exit code of
+ * the request the service ran for us (exec/query: text is the SQL; status; register: the
+ * table names NUL-separated). */
+int rh_local_forward(const rh_opts *o, const char *text, size_t len);
+/* The REPL's statements, with its live settings; -1 when no service answers. */
+int rh_local_statement(const rh_opts *o, int headers_off, int show_changes, const char *sql);
+/* A connection to the service owning o's database, or -1. */
+int rh_local_open(const rh_opts *o);
+/* Server: listens on <db>.rh-sock with the database file's mode; -1 when it cannot. */
+int rh_local_listen(rh_session *s, rh_local_server *l);
+/* Waits up to timeout_ms for clients and serves those waiting, one at a time. */
+void rh_local_serve(rh_local_server *l, rh_session *s, int timeout_ms);
+void rh_local_close(rh_local_server *l);
 
 /* --- commands ---------------------------------------------------------------------------- */
 int rh_cmd_exec(const rh_opts *o);
@@ -214,6 +237,11 @@ int rh_exec_rows(rh_session *s, const char *sql, int64_t *changes);
 /* Runs one read and prints it. Returns an exit code; RHEI_MISUSE from the engine (the
  * statement writes) is returned through *out_rc so the REPL can fall back to a write. */
 int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc);
+/* The bodies of `rh exec` / `rh query` on an open session (also run by the service for a
+ * client), and one REPL statement (read first, a write when the engine refuses it). */
+int rh_exec_text(rh_session *s, const char *sql, const rh_opts *o);
+int rh_query_text(rh_session *s, const char *sql, const rh_opts *o);
+int rh_statement_text(rh_session *s, const char *sql, const rh_opts *o);
 /* `rh status` text, also `.status` in the REPL. */
 int rh_print_status(rh_session *s, FILE *out);
 /* Registered table names: *out is a heap array of RH_NAME_MAX-byte names. */
