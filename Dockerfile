@@ -25,7 +25,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # Runtime libraries of rh (readline, wide ncurses and its terminfo for the dashboard),
 # librhei (SQLite; libpq for PostgreSQL sidecar sources) and libduckdb (the C++ runtime).
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends libsqlite3-0 libpq5 libreadline8 \
+ && apt-get install -y -qq --no-install-recommends libsqlite3-0 libpq5 libreadline8 libmicrohttpd12 \
       libncursesw6 ncurses-base libstdc++6 libgcc-s1 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/rhei --shell /usr/sbin/nologin rhei \

@@ -10,7 +10,9 @@ ifdef CI
 CMAKE_FLAGS += -DRHEI_WERROR=ON
 endif
 
-.PHONY: all deps build test sanitize tsan fuzz demo bench clean python bench-python
+PREFIX ?= /usr/local
+
+.PHONY: all deps build test sanitize tsan fuzz demo bench clean python bench-python install
 
 all: build
 
@@ -67,6 +69,10 @@ fuzz:
 	./build-fuzz/fuzz_route -t $(FUZZ_SECONDS) -s 1
 	./build-fuzz/fuzz_toml $(FUZZ_SECONDS) 1
 	./build-fuzz/fuzz_ipc $(FUZZ_SECONDS) 1
+
+# librhei.so, rhei.h, rhei.pc (pkg-config), the bundled libduckdb.so and rh under PREFIX.
+install: build
+	@cmake --install build --prefix $(PREFIX)
 
 demo: build
 	@./build/examples/quickstart

@@ -179,7 +179,10 @@ static void print_sync(rh_session *s, FILE *out, const rhei_sync_status *st)
         fprintf(out, "head         %lld\n", (long long)st->head_position);
         return;
     }
-    if (s->sync_interval_ms > 0)
+    if (s->serving)
+        fprintf(out, "sync         owned by pid %ld (serve), background every %lld ms\n",
+                (long)getpid(), (long long)s->sync_interval_ms);
+    else if (s->sync_interval_ms > 0)
         fprintf(out, "sync         this process, background every %lld ms\n",
                 (long long)s->sync_interval_ms);
     else
@@ -267,7 +270,10 @@ int rh_cmd_status(const rh_opts *o)
         rh_err("status takes no arguments");
         return RH_EXIT_USAGE;
     }
-    int code = rh_session_open(&s, o, "status", RH_SYNC_ON_DEMAND);
+    int code = rh_local_forward(o, "", 0); /* the owning service's own lag and positions */
+    if (code >= 0)
+        return code;
+    code = rh_session_open(&s, o, "status", RH_SYNC_ON_DEMAND);
     if (code != RH_EXIT_OK)
         return code;
     code = rh_print_status(&s, stdout);

@@ -1,6 +1,7 @@
 /* dashboard.c — the live ncurses dashboard of `rh dashboard` and of `rh serve` in a terminal:
  * rows per table on each side, sync lag, events/s and cycle latency sparklines built from
- * successive rhei_sync_status_get samples, last error. Invariant: the terminal is restored
+ * successive rhei_sync_status_get samples (kept across resizes: the ring does not depend on
+ * the width), last error, followed sidecar tables. Invariant: the terminal is restored
  * (endwin) on every way out — `q`, SIGINT/SIGTERM/SIGHUP (blocked, polled in the loop),
  * and exit() through an atexit hook. */
 #include "rh.h"
@@ -36,9 +37,13 @@ typedef struct dash {
     size_t ntables;
     double next_count_ms; /* counts cost a scan per table: spaced by how long they take */
     char count_err[128];
+    int64_t own[3];       /* count(*) queries this view ran, by side: not the user's routing */
 } dash;
 
 static int curses_on;
+
+void (*rh_dashboard_hook)(void *ud);
+void *rh_dashboard_hook_ud;
 
 static void restore_terminal(void)
 {
@@ -67,6 +72,8 @@ static void count_tables(dash *d, double now)
         snprintf(t[i].name, sizeof t[i].name, "%s", names[i]);
         t[i].oltp = rh_count_rows(d->s, names[i], RHEI_SIDE_OLTP);
         t[i].olap = d->s->guest ? -1 : rh_count_rows(d->s, names[i], RHEI_SIDE_OLAP);
+        d->own[RHEI_SIDE_OLTP] += t[i].oltp >= 0;
+        d->own[RHEI_SIDE_OLAP] += t[i].olap >= 0;
         if (rhei_table_pending(d->s->db, names[i], &t[i].pending) != RHEI_OK)
             t[i].pending = -1;
     }
@@ -174,31 +181,79 @@ static void draw_sync(const dash *d, int *y)
              st->failed_table, (long long)ts.failed_after, ts.error);
 }
 
-static void draw_tables(const dash *d, int y)
+/* One table row: the name, then as many of the numeric columns as fit the terminal, whole
+ * columns dropped from the right (PENDING first) rather than cut in the middle. */
+static void table_row(int y, int w, int ncols, const char *name, char cells[4][24])
+{
+    static const int widths[4] = {12, 12, 9, 9};
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "%-*.*s", w, w, name);
+    for (int c = 0; c < ncols && n > 0 && (size_t)n < sizeof buf; c++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " %*s", widths[c], cells[c]);
+    line(y, "%s", buf);
+}
+
+static void draw_tables(const dash *d, int *y)
 {
     int w = 24;
     for (size_t i = 0; i < d->ntables; i++)
         w = (int)strlen(d->tables[i].name) > w ? (int)strlen(d->tables[i].name) : w;
-    line(y++, "%-*s %12s %12s %9s %9s", w, "TABLE", "OLTP ROWS", "OLAP ROWS", "DELTA", "PENDING");
-    for (size_t i = 0; i < d->ntables && y < LINES - 2; i++) {
+    w = w > 64 ? 64 : w;
+    /* columns that fit: name (at least 12 wide), then 13 + 13 + 10 + 10 */
+    int room = COLS - 1, ncols = 0;
+    static const int need[4] = {13, 13, 10, 10};
+    if (w > room - need[0])
+        w = room - need[0] > 12 ? room - need[0] : 12;
+    for (int c = 0, used = w; c < 4 && used + need[c] <= room; c++)
+        used += need[c], ncols++;
+    char head[4][24] = {"OLTP ROWS", "OLAP ROWS", "DELTA", "PENDING"};
+    table_row((*y)++, w, ncols, "TABLE", head);
+    for (size_t i = 0; i < d->ntables && *y < LINES - 2; i++) {
         const dash_table *t = &d->tables[i];
-        char a[24] = "-", b[24] = "-", c[24] = "-", p[24] = "-";
-        if (t->pending >= 0)
-            snprintf(p, sizeof p, "%lld", (long long)t->pending);
+        char cells[4][24] = {"-", "-", "-", "-"};
         if (t->oltp >= 0)
-            snprintf(a, sizeof a, "%lld", (long long)t->oltp);
+            snprintf(cells[0], sizeof cells[0], "%lld", (long long)t->oltp);
         if (t->olap >= 0)
-            snprintf(b, sizeof b, "%lld", (long long)t->olap);
+            snprintf(cells[1], sizeof cells[1], "%lld", (long long)t->olap);
         if (t->oltp >= 0 && t->olap >= 0)
-            snprintf(c, sizeof c, "%lld", (long long)(t->oltp - t->olap));
-        line(y++, "%-*s %12s %12s %9s %9s", w, t->name, a, b, c, p);
+            snprintf(cells[2], sizeof cells[2], "%lld", (long long)(t->oltp - t->olap));
+        if (t->pending >= 0)
+            snprintf(cells[3], sizeof cells[3], "%lld", (long long)t->pending);
+        table_row((*y)++, w, ncols, t->name, cells);
     }
     if (!d->ntables)
-        line(y++, "(no registered tables)");
+        line((*y)++, "(no registered tables)");
     if (d->count_err[0])
-        line(y++, "cannot count rows: %s", d->count_err);
-    while (y < LINES - 1)
-        line(y++, "%s", "");
+        line((*y)++, "cannot count rows: %s", d->count_err);
+}
+
+/* Sidecar mode: each followed table's watermark and how far it is behind now. */
+static void draw_sidecar(const dash *d, int *y)
+{
+    size_t n = 0;
+    if (rhei_sidecar_table_count(d->s->db, &n) != RHEI_OK || n == 0)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    line((*y)++, "%s", "");
+    line((*y)++, "%-24s %-23s %10s %10s  %s", "SIDECAR TABLE", "WATERMARK (UTC)", "LAG S",
+         "ROWS", "STATE");
+    for (size_t i = 0; i < n && *y < LINES - 2; i++) {
+        rhei_sidecar_table_status st;
+        char mark[32] = "-";
+        if (rhei_sidecar_status_get(d->s->db, i, &st) != RHEI_OK)
+            continue;
+        if (st.watermark_us > 0) {
+            time_t secs = (time_t)(st.watermark_us / 1000000);
+            struct tm tm;
+            strftime(mark, sizeof mark, "%Y-%m-%d %H:%M:%S", gmtime_r(&secs, &tm));
+        }
+        double lag = st.watermark_us > 0 ? (double)(now_us - st.watermark_us) / 1e6 : 0;
+        line((*y)++, "%-24.24s %-23s %10.1f %10lld  %s", st.name, mark, lag,
+             (long long)st.rows_applied,
+             st.stopped ? "stopped" : st.last_error_code ? st.last_error : "ok");
+    }
 }
 
 static void draw(const dash *d)
@@ -215,10 +270,15 @@ static void draw(const dash *d)
     draw_sync(d, &y);
     rhei_route_stats rs = {0, 0, 0};
     rhei_route_stats_get(d->s->db, &rs); /* this process' queries: other processes have theirs */
-    line(y++, "routing    oltp %lld   olap %lld   fallbacks %lld", (long long)rs.oltp,
-         (long long)rs.olap, (long long)rs.fallbacks);
+    /* the counts this view runs itself are not the routing anyone asked about */
+    line(y++, "routing    oltp %lld   olap %lld   fallbacks %lld",
+         (long long)(rs.oltp - d->own[RHEI_SIDE_OLTP]),
+         (long long)(rs.olap - d->own[RHEI_SIDE_OLAP]), (long long)rs.fallbacks);
     line(y++, "%s", "");
-    draw_tables(d, y);
+    draw_tables(d, &y);
+    draw_sidecar(d, &y);
+    while (y < LINES - 1)
+        line(y++, "%s", "");
     line(LINES - 1, "q quit   refresh %ld ms", d->refresh_ms);
     refresh();
 }
@@ -248,14 +308,24 @@ int rh_dashboard_loop(rh_session *s, const char *title, long refresh_ms, const s
     keypad(stdscr, TRUE);
     curs_set(0);
     timeout((int)refresh_ms);
+    int resized = 0;
     for (;;) {
         if (sigtimedwait(sigs, NULL, &zero) > 0)
             break;
-        sample(&d);
+        /* a resize redraws from the same samples: no extra (too short) sample, no reset */
+        if (!resized)
+            sample(&d);
+        resized = 0;
         draw(&d);
         int ch = getch();
         if (ch == 'q' || ch == 'Q')
             break;
+        if (rh_dashboard_hook) /* rh serve: clients of its local socket */
+            rh_dashboard_hook(rh_dashboard_hook_ud);
+        if (ch == KEY_RESIZE) {
+            clear();
+            resized = 1;
+        }
     }
     restore_terminal();
     free(d.tables);

@@ -30,8 +30,8 @@ int rh_register_one(rh_session *s, const char *table, int created)
     if (created)
         rh_err("table '%s' was created but not registered for replication: %s (--no-register"
                " keeps a table in SQLite only)", table, rhei_errmsg(s->db));
-    else
-        rh_err("cannot register table '%s': %s", table, rhei_errmsg(s->db));
+    else /* the engine's message already says "cannot register table '...'" */
+        rh_err("%s", rhei_errmsg(s->db));
     return RH_EXIT_ERR;
 }
 
@@ -63,8 +63,15 @@ static ddl_kind classify(rh_session *s, const char *sql, size_t len, char *table
 
 static int exec_plain(rh_session *s, const char *sql, int64_t *changes)
 {
+    rh_stmt_kind k = rh_sql_kind(sql, strlen(sql));
+    if (k == RH_STMT_ROWS || k == RH_STMT_PRAGMA || k == RH_STMT_ROWS_WRITE)
+        return rh_exec_rows(s, sql, changes); /* the rows are printed, as sqlite3 does */
     int rc = rhei_execute(s->db, sql, NULL, 0, changes);
-    return rc == RHEI_OK ? RH_EXIT_OK : rh_db_err(s->db, rc, "statement failed");
+    if (rc != RHEI_OK)
+        return rh_db_err(s->db, rc, "statement failed");
+    if (k == RH_STMT_DML && s->show_changes)
+        printf("%lld row%s changed\n", (long long)*changes, *changes == 1 ? "" : "s");
+    return RH_EXIT_OK;
 }
 
 static int alter_column(rh_session *s, ddl_kind kind, const rh_alter *a)

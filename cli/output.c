@@ -23,15 +23,7 @@ static const char *res_text(rh_grid *g, size_t row, size_t col, size_t *len)
     *len = 0;
     if (rhei_result_is_null(r, row, col))
         return NULL;
-    rhei_value v = rhei_result_value(r, row, col);
-    if (v.type == RHEI_TYPE_REAL) {
-        /* shortest of %.15g / %.17g that reads back exactly: 0.1, not 0.10000000000000001 */
-        int n = snprintf(g->scratch, sizeof g->scratch, "%.15g", v.f);
-        if (strtod(g->scratch, NULL) != v.f)
-            n = snprintf(g->scratch, sizeof g->scratch, "%.17g", v.f);
-        *len = (size_t)n;
-        return g->scratch;
-    }
+    /* reals come in the shortest form that reads back exactly (rhei_result_text) */
     return rhei_result_text(r, row, col, len);
 }
 
@@ -58,11 +50,14 @@ void rh_grid_of_result(rh_grid *g, const rhei_result *r)
     g->kind = res_kind;
 }
 
+static const char *const format_names[] = {"table", "csv",      "json",  "line",
+                                           "box",   "markdown", "column"};
+#define NFORMATS (sizeof format_names / sizeof *format_names)
+
 int rh_parse_format(const char *s, rh_format *out)
 {
-    static const char *const names[] = {"table", "csv", "json"};
-    for (int i = 0; i < 3; i++)
-        if (strcmp(s, names[i]) == 0) {
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (strcmp(s, format_names[i]) == 0) {
             *out = (rh_format)i;
             return 0;
         }
@@ -71,7 +66,7 @@ int rh_parse_format(const char *s, rh_format *out)
 
 const char *rh_format_name(rh_format f)
 {
-    return f == RH_FMT_CSV ? "csv" : f == RH_FMT_JSON ? "json" : "table";
+    return (size_t)f < NFORMATS ? format_names[f] : "table";
 }
 
 static void put_hex(FILE *out, const char *p, size_t n)
@@ -165,7 +160,7 @@ static void print_table(FILE *out, rh_grid *g, const rh_print_opts *po)
             w[c] = n > w[c] ? n : w[c];
         }
     }
-    if (g->ncols) {
+    if (g->ncols && !po->no_headers) {
         table_row(out, g, (size_t)-1, w);
         for (size_t c = 0; c < g->ncols; c++) {
             fputs(c ? "-+-" : "-", out);
@@ -205,15 +200,16 @@ static void csv_field(FILE *out, const char *s, size_t n)
     fputc('"', out);
 }
 
-static void print_csv(FILE *out, rh_grid *g)
+static void print_csv(FILE *out, rh_grid *g, int headers)
 {
-    for (size_t c = 0; c < g->ncols; c++) {
+    for (size_t c = 0; headers && c < g->ncols; c++) {
         const char *name = g->name(g, c);
         if (c)
             fputc(',', out);
         csv_field(out, name, strlen(name));
     }
-    fputc('\n', out);
+    if (headers)
+        fputc('\n', out);
     for (size_t r = 0; r < g->nrows; r++) {
         for (size_t c = 0; c < g->ncols; c++) {
             size_t n = 0;
@@ -288,6 +284,109 @@ static void print_json(FILE *out, rh_grid *g)
     fputs(g->nrows ? "\n]\n" : "]\n", out);
 }
 
+/* --- sqlite3's modes: line, box, markdown, column -------------------------------------- */
+
+/* "name = value" per cell, names right-aligned, a blank line between rows. */
+static void print_line(FILE *out, rh_grid *g)
+{
+    char buf[CELL_BUF];
+    size_t wn = 0;
+    for (size_t c = 0; c < g->ncols; c++) {
+        size_t n = render(g, (size_t)-1, c, buf);
+        wn = n > wn ? n : wn;
+    }
+    for (size_t r = 0; r < g->nrows; r++) {
+        if (r)
+            fputc('\n', out);
+        for (size_t c = 0; c < g->ncols; c++) {
+            size_t n = render(g, (size_t)-1, c, buf);
+            pad(out, wn - n);
+            fprintf(out, "%s = ", buf);
+            render(g, r, c, buf);
+            fprintf(out, "%s\n", buf);
+        }
+    }
+}
+
+typedef struct frame {
+    const char *left, *mid, *right, *fill; /* one horizontal rule */
+} frame;
+
+static void rule(FILE *out, const rh_grid *g, const size_t *w, const frame *f)
+{
+    fputs(f->left, out);
+    for (size_t c = 0; c < g->ncols; c++) {
+        for (size_t i = 0; i < w[c] + 2; i++)
+            fputs(f->fill, out);
+        fputs(c + 1 < g->ncols ? f->mid : f->right, out);
+    }
+    fputc('\n', out);
+}
+
+/* One row between separators sep (box: "│", markdown: "|", column: "" with two spaces). */
+static void framed_row(FILE *out, rh_grid *g, size_t row, const size_t *w, const char *sep)
+{
+    char buf[CELL_BUF];
+    int column = !*sep;
+    if (!column)
+        fputs(sep, out);
+    for (size_t c = 0; c < g->ncols; c++) {
+        size_t width = render(g, row, c, buf);
+        int right = row != (size_t)-1 && g->kind(g, row, c) == RH_K_NUMBER;
+        int last = c + 1 == g->ncols;
+        fputs(column ? "" : " ", out);
+        if (right)
+            pad(out, w[c] - width);
+        fputs(buf, out);
+        if (!right && !(column && last))
+            pad(out, w[c] - width);
+        fputs(column ? (last ? "" : "  ") : " ", out);
+        if (!column)
+            fputs(sep, out);
+    }
+    fputc('\n', out);
+}
+
+static void print_framed(FILE *out, rh_grid *g, rh_format f, int headers)
+{
+    static const frame box_top = {"┌", "┬", "┐", "─"}, box_mid = {"├", "┼", "┤", "─"},
+                       box_bot = {"└", "┴", "┘", "─"}, md_mid = {"|", "|", "|", "-"};
+    char buf[CELL_BUF];
+    size_t *w = calloc(g->ncols ? g->ncols : 1, sizeof *w);
+    if (!w || !g->ncols) {
+        free(w);
+        return;
+    }
+    for (size_t c = 0; c < g->ncols; c++) {
+        w[c] = headers ? render(g, (size_t)-1, c, buf) : 1;
+        for (size_t r = 0; r < g->nrows; r++) {
+            size_t n = render(g, r, c, buf);
+            w[c] = n > w[c] ? n : w[c];
+        }
+    }
+    const char *sep = f == RH_FMT_BOX ? "│" : f == RH_FMT_MARKDOWN ? "|" : "";
+    if (f == RH_FMT_BOX)
+        rule(out, g, w, &box_top);
+    if (headers) {
+        framed_row(out, g, (size_t)-1, w, sep);
+        if (f == RH_FMT_BOX)
+            rule(out, g, w, &box_mid);
+        else if (f == RH_FMT_MARKDOWN)
+            rule(out, g, w, &md_mid);
+        else
+            for (size_t c = 0; c < g->ncols; c++) {
+                for (size_t i = 0; i < w[c]; i++)
+                    fputc('-', out);
+                fputs(c + 1 < g->ncols ? "  " : "\n", out);
+            }
+    }
+    for (size_t r = 0; r < g->nrows; r++)
+        framed_row(out, g, r, w, sep);
+    if (f == RH_FMT_BOX)
+        rule(out, g, w, &box_bot);
+    free(w);
+}
+
 void rh_print_grid(FILE *out, rh_grid *g, const rh_print_opts *po)
 {
     if (po->format == RH_FMT_TABLE) {
@@ -295,9 +394,13 @@ void rh_print_grid(FILE *out, rh_grid *g, const rh_print_opts *po)
         return;
     }
     if (po->format == RH_FMT_CSV)
-        print_csv(out, g);
-    else
+        print_csv(out, g, !po->no_headers);
+    else if (po->format == RH_FMT_JSON)
         print_json(out, g);
+    else if (po->format == RH_FMT_LINE)
+        print_line(out, g);
+    else
+        print_framed(out, g, po->format, !po->no_headers);
     /* machine formats keep stdout pure data: the side and the timing go to stderr */
     if (po->explain && po->side)
         fprintf(stderr, "served by %s: %s\n", po->side, po->reason ? po->reason : "");

@@ -41,12 +41,21 @@ static int run_one(void *ud, const char *stmt, size_t len)
         rh_err("out of memory");
         return r->failed = 1;
     }
-    /* A read is tried first; the engine refuses a write with RHEI_MISUSE (its router knows
+    r->s.format = r->o.format; /* rows of writes (RETURNING) print like reads */
+    if (!r->interactive || r->src) /* a script's errors say where */
+        rh_err_context(r->src, rh_line_of(r->run_base, (size_t)(stmt - r->run_base),
+                                          r->stmt_line), stmt, len);
+    /* The service owning the database runs it when there is one (local.c). Otherwise a
+     * read is tried first; the engine refuses a write with RHEI_MISUSE (its router knows
      * writes exactly), and then it runs on SQLite. */
-    code = rh_run_read(&r->s, sql, &r->o, &erc);
-    if (code != RH_EXIT_OK && erc == RHEI_MISUSE)
-        code = rh_run_write(&r->s, sql, r->o.no_register, NULL);
+    code = r->remote ? rh_local_statement(&r->o, r->s.headers_off, r->s.show_changes, sql) : -1;
+    if (code < 0) {
+        code = rh_run_read(&r->s, sql, &r->o, &erc);
+        if (code != RH_EXIT_OK && erc == RHEI_MISUSE)
+            code = rh_run_write(&r->s, sql, r->o.no_register, NULL);
+    }
     free(sql);
+    rh_err_context(NULL, 0, NULL, 0);
     if (code != RH_EXIT_OK)
         r->failed = 1;
     /* after a Ctrl-C the rest of the input is dropped; other failures let it go on */
@@ -55,7 +64,12 @@ static int run_one(void *ud, const char *stmt, size_t len)
 
 void rh_repl_run_sql(rh_repl *r, const char *sql)
 {
+    const char *outer = r->run_base;
+    r->run_base = sql;
     rh_sql_each(sql, run_one, r);
+    r->run_base = outer;
+    if (r->once)
+        rh_repl_output_reset(r);
 }
 
 static int buf_append(rh_repl *r, const char *line)
@@ -88,15 +102,21 @@ static int buf_append(rh_repl *r, const char *line)
 }
 
 /* One line of input: a dot command (only at the start of a statement) or more SQL. */
-static void on_line(rh_repl *r, const char *line)
+void rh_repl_line(rh_repl *r, const char *line)
 {
     const char *p = line + strspn(line, " \t");
+    r->lineno++;
     if (r->len == 0 && *p == '.') {
-        if (r->interactive)
+        if (r->interactive && !r->src)
             add_history(p);
+        int once = r->once;
         rh_repl_meta(r, p);
+        if (once && r->once) /* .once FILE applies to the next command, not to itself */
+            rh_repl_output_reset(r);
         return;
     }
+    if (r->len == 0)
+        r->stmt_line = r->lineno;
     if (buf_append(r, line) != 0)
         return;
     if (rh_sql_blank(r->buf)) {
@@ -105,12 +125,12 @@ static void on_line(rh_repl *r, const char *line)
     }
     if (!rh_sql_complete(r->buf))
         return;
-    if (r->interactive) {
+    if (r->interactive && !r->src) {
         r->buf[r->len - 1] = '\0'; /* history without the final newline */
         add_history(r->buf);
     }
+    r->len = 0; /* before running: a .read inside cannot see this statement */
     rh_repl_run_sql(r, r->buf);
-    r->len = 0;
 }
 
 static const char *prompt(const rh_repl *r) { return r->len ? "..> " : "rh> "; }
@@ -125,7 +145,7 @@ static void run_pipe(rh_repl *r)
     while (!r->quit && (n = getline(&line, &cap, stdin)) >= 0) {
         if (n > 0 && line[n - 1] == '\n')
             line[--n] = '\0';
-        on_line(r, line);
+        rh_repl_line(r, line);
     }
     free(line);
     /* a last statement without its ';' still runs, as the author plainly meant it */
@@ -143,7 +163,7 @@ static void line_cb(char *line)
         r->quit = 1;
         return;
     }
-    on_line(r, line);
+    rh_repl_line(r, line);
     free(line);
     rl_set_prompt(prompt(r));
 }
@@ -205,9 +225,12 @@ static void run_terminal(rh_repl *r, const sigset_t *waitmask)
 
 static void banner(const rh_repl *r)
 {
-    printf("rh %s on %s (rhei %s). Enter .help for help.\n", RH_VERSION, r->s.oltp_path,
-           rhei_version());
-    if (r->s.guest)
+    printf("rh %s on %s (rhei %s). Enter .help for help.\n", RH_VERSION,
+           r->tmpdir ? "a temporary in-memory database" : r->s.oltp_path, rhei_version());
+    if (r->remote)
+        printf("note: %s serves this file: statements run there (dot commands here)\n",
+               r->s.owner);
+    else if (r->s.guest)
         printf("note: sync of this file is owned by %s. This shell reads an OLAP copy taken\n"
                "now and never syncs it, so reads go to SQLite (.hint oltp); .hint auto routes"
                " them.\n", r->s.owner);
@@ -236,23 +259,84 @@ static void block_signals(sigset_t *waitmask)
         sigdelset(waitmask, sigs[i]);
 }
 
-int rh_cmd_repl(const rh_opts *o)
+/* `rh repl` without a database, like `sqlite3` alone: a SQLite file in a private temporary
+ * folder (the engine's writer and readers need one file to share) with OLAP in memory,
+ * all removed on exit. */
+static int temp_database(rh_repl *r, char *path, size_t cap)
 {
-    rh_repl r = {.o = *o};
-    sigset_t waitmask;
-    char hist[RH_PATH_MAX];
-    if (o->nargs) {
-        rh_err("repl takes no SQL arguments; pipe a script into it instead");
+    const char *tmp = getenv("TMPDIR");
+    char tmpl[RH_PATH_MAX];
+    snprintf(tmpl, sizeof tmpl, "%s/rh-mem-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(tmpl) || !(r->tmpdir = strdup(tmpl))) {
+        rh_err("cannot make a temporary database folder in '%s': %s", tmpl, strerror(errno));
+        return RH_EXIT_ERR;
+    }
+    snprintf(path, cap, "%s/memory.db", tmpl);
+    r->o.db = path;
+    r->o.olap = ":memory:";
+    return RH_EXIT_OK;
+}
+
+static void remove_temp_database(rh_repl *r)
+{
+    static const char *const files[] = {"memory.db", "memory.db-wal", "memory.db-shm",
+                                        "memory.db.rh-lock", "memory.db-journal"};
+    char path[RH_PATH_MAX + 32];
+    if (!r->tmpdir)
+        return;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", r->tmpdir, files[i]);
+        unlink(path);
+    }
+    rmdir(r->tmpdir);
+    free(r->tmpdir);
+    r->tmpdir = NULL;
+}
+
+/* `rh repl [FILE] [SQL]`, `rh FILE [SQL]`: FILE when no --db names the database; SQL runs
+ * as a script instead of reading stdin. */
+static int repl_args(rh_repl *r, const rh_opts *o, const char **sql, char *mem, size_t cap)
+{
+    int i = 0;
+    *sql = NULL;
+    if (!o->db && !o->config && i < o->nargs)
+        r->o.db = o->args[i++];
+    if (i < o->nargs)
+        *sql = o->args[i++];
+    if (i < o->nargs || (*sql && (o->db || o->config) && o->nargs > 1)) {
+        rh_err("repl takes a database and one SQL argument: rh repl [FILE] [\"SQL\"]");
         return RH_EXIT_USAGE;
     }
-    r.interactive = isatty(STDIN_FILENO);
-    if (r.interactive)
-        block_signals(&waitmask);
-    int code = rh_session_open(&r.s, o, "repl", RH_SYNC_BACKGROUND);
+    if (!r->o.db && !o->config)
+        return temp_database(r, mem, cap);
+    return RH_EXIT_OK;
+}
+
+int rh_cmd_repl(const rh_opts *o)
+{
+    rh_repl r = {.o = *o, .saved_stdout = -1};
+    sigset_t waitmask;
+    char hist[RH_PATH_MAX], mem[RH_PATH_MAX + 16];
+    const char *sql = NULL;
+    int code = repl_args(&r, o, &sql, mem, sizeof mem);
     if (code != RH_EXIT_OK)
         return code;
-    if (r.s.guest && r.o.hint == RHEI_SIDE_AUTO)
+    r.interactive = isatty(STDIN_FILENO) && !sql;
+    if (r.interactive)
+        block_signals(&waitmask);
+    code = rh_session_open(&r.s, &r.o, "repl", RH_SYNC_BACKGROUND);
+    if (code != RH_EXIT_OK) {
+        remove_temp_database(&r);
+        return code;
+    }
+    r.s.show_changes = r.interactive;
+    int fd = r.s.guest ? rh_local_open(&r.o) : -1;
+    if (fd >= 0) {
+        close(fd);
+        r.remote = 1; /* statements go to the serving owner: fresh, read-your-writes */
+    } else if (r.s.guest && r.o.hint == RHEI_SIDE_AUTO) {
         r.o.hint = RHEI_SIDE_OLTP; /* the guest's OLAP copy goes stale; SQLite never does */
+    }
     if (r.interactive) {
         history_file(hist, sizeof hist);
         using_history();
@@ -263,11 +347,16 @@ int rh_cmd_repl(const rh_opts *o)
         run_terminal(&r, &waitmask);
         if (hist[0] && write_history(hist) == 0)
             chmod(hist, 0600); /* statements may hold data: keep history private */
+    } else if (sql) {
+        r.stmt_line = 1;
+        rh_repl_run_sql(&r, sql);
     } else {
         run_pipe(&r);
     }
+    rh_repl_output_reset(&r);
     free(r.buf);
     code = rh_session_close(&r.s);
+    remove_temp_database(&r);
     /* a person saw each error as it happened; a script's caller learns it from the code */
     return !r.interactive && r.failed ? RH_EXIT_ERR : code;
 }

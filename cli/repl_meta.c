@@ -1,9 +1,13 @@
 /* repl_meta.c — the REPL's dot commands: .tables, .schema, .route, .sync, .status, .mode,
- * .timer, .hint, .consistency, .help, .quit. Catalog reads go through the engine's routed
+ * .headers, .changes, .timer, .hint, .consistency, .output, .once, .read, .import (import.c),
+ * .help, .quit. Catalog reads go through the engine's routed
  * query API with an OLTP hint (sqlite_master exists only in SQLite). */
 #include "repl.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char help_text[] =
     ".tables                  tables and views; replicated ones marked\n"
@@ -11,7 +15,13 @@ static const char help_text[] =
     ".route SQL               which side would serve SQL, and why\n"
     ".sync                    apply pending changes to OLAP now\n"
     ".status                  sync position, lag, row counts per side\n"
-    ".mode table|csv|json     output format\n"
+    ".mode MODE               output format: table csv json line box markdown column\n"
+    ".headers on|off          header line in table, csv, box, markdown, column\n"
+    ".changes on|off          \"N rows changed\" after INSERT/UPDATE/DELETE\n"
+    ".output [FILE]           write results to FILE (none: back to the terminal)\n"
+    ".once FILE               write the next result to FILE\n"
+    ".read FILE               run the statements and commands of FILE\n"
+    ".import FILE TABLE       load CSV (header line first) into TABLE, replicated\n"
     ".timer on|off            show how long each statement took\n"
     ".hint auto|oltp|olap     routing: automatic or forced to a side\n"
     ".consistency eventual|strong   strong: OLAP reads wait for earlier commits\n"
@@ -135,7 +145,8 @@ static int pick(rh_repl *r, const char *cmd, const char *arg, const char *const 
 
 static void meta_setting(rh_repl *r, const char *cmd, const char *arg)
 {
-    static const char *const modes[] = {"table", "csv", "json"};
+    static const char *const modes[] = {"table", "csv", "json", "line", "box", "markdown",
+                                        "column"};
     static const char *const onoff[] = {"off", "on"};
     static const char *const hints[] = {"auto", "oltp", "olap"};
     static const char *const cons[] = {"eventual", "strong"};
@@ -143,11 +154,17 @@ static void meta_setting(rh_repl *r, const char *cmd, const char *arg)
     if (strcmp(cmd, ".mode") == 0) {
         if (!*arg)
             printf("%s\n", rh_format_name(r->o.format));
-        else if (pick(r, cmd, arg, modes, 3, &v) == 0)
-            r->o.format = (rh_format)v;
+        else if (pick(r, cmd, arg, modes, 7, &v) == 0)
+            r->o.format = (rh_format)v; /* in rh_format's order */
     } else if (strcmp(cmd, ".timer") == 0) {
         if (pick(r, cmd, arg, onoff, 2, &v) == 0)
             r->o.timer = v;
+    } else if (strcmp(cmd, ".headers") == 0) {
+        if (pick(r, cmd, arg, onoff, 2, &v) == 0)
+            r->s.headers_off = !v;
+    } else if (strcmp(cmd, ".changes") == 0) {
+        if (pick(r, cmd, arg, onoff, 2, &v) == 0)
+            r->s.show_changes = v;
     } else if (strcmp(cmd, ".hint") == 0) {
         if (!*arg)
             printf("%s\n", rh_side_name(r->o.hint));
@@ -156,6 +173,93 @@ static void meta_setting(rh_repl *r, const char *cmd, const char *arg)
     } else if (pick(r, cmd, arg, cons, 2, &v) == 0) {
         r->o.consistency = v ? RHEI_STRONG : RHEI_EVENTUAL;
     }
+}
+
+/* --- .output, .once, .read ------------------------------------------------------------- */
+
+void rh_repl_output_reset(rh_repl *r)
+{
+    r->once = 0;
+    if (r->saved_stdout < 0)
+        return;
+    fflush(stdout);
+    dup2(r->saved_stdout, STDOUT_FILENO);
+    close(r->saved_stdout);
+    r->saved_stdout = -1;
+}
+
+/* Points stdout (the descriptor: every printer follows) at FILE; none: the terminal again. */
+static void meta_output(rh_repl *r, const char *cmd, const char *file)
+{
+    rh_repl_output_reset(r);
+    if (!*file) {
+        if (strcmp(cmd, ".once") == 0)
+            rh_err(".once needs a file: .once FILE"), fail(r);
+        return;
+    }
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rh_err("cannot write '%s': %s", file, strerror(errno));
+        fail(r);
+        return;
+    }
+    fflush(stdout);
+    r->saved_stdout = dup(STDOUT_FILENO);
+    if (r->saved_stdout < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+        rh_err("cannot redirect output to '%s': %s", file, strerror(errno));
+        if (r->saved_stdout >= 0)
+            close(r->saved_stdout);
+        r->saved_stdout = -1;
+        fail(r);
+    }
+    close(fd);
+    r->once = strcmp(cmd, ".once") == 0;
+}
+
+#define READ_DEPTH_MAX 16 /* a file that reads itself stops here instead of looping */
+
+static void meta_read(rh_repl *r, const char *file)
+{
+    if (!*file) {
+        rh_err(".read needs a file: .read FILE");
+        fail(r);
+        return;
+    }
+    if (r->depth >= READ_DEPTH_MAX) {
+        rh_err("cannot read '%s': .read nested more than %d deep", file, READ_DEPTH_MAX);
+        fail(r);
+        return;
+    }
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        rh_err("cannot read '%s': %s", file, strerror(errno));
+        fail(r);
+        return;
+    }
+    const char *src = r->src;
+    long lineno = r->lineno;
+    char *line = NULL, *name = strdup(file);
+    size_t cap = 0;
+    ssize_t n;
+    r->src = name ? name : file;
+    r->lineno = 0;
+    r->depth++;
+    while (!r->quit && (n = getline(&line, &cap, f)) >= 0) {
+        if (n > 0 && line[n - 1] == '\n')
+            line[--n] = '\0';
+        rh_repl_line(r, line);
+    }
+    if (!r->quit && r->len && !rh_sql_blank(r->buf)) { /* a last statement without ';' */
+        r->len = 0;
+        rh_repl_run_sql(r, r->buf);
+    }
+    r->len = 0;
+    r->depth--;
+    r->src = src;
+    r->lineno = lineno;
+    free(line);
+    free(name);
+    fclose(f);
 }
 
 void rh_repl_meta(rh_repl *r, const char *line)
@@ -185,8 +289,15 @@ void rh_repl_meta(rh_repl *r, const char *line)
     else if (!strcmp(cmd, ".status"))
         r->failed |= rh_print_status(&r->s, stdout) != RH_EXIT_OK;
     else if (!strcmp(cmd, ".mode") || !strcmp(cmd, ".timer") || !strcmp(cmd, ".hint") ||
-             !strcmp(cmd, ".consistency"))
+             !strcmp(cmd, ".consistency") || !strcmp(cmd, ".headers") ||
+             !strcmp(cmd, ".changes"))
         meta_setting(r, cmd, a);
+    else if (!strcmp(cmd, ".output") || !strcmp(cmd, ".once"))
+        meta_output(r, cmd, a);
+    else if (!strcmp(cmd, ".read"))
+        meta_read(r, a);
+    else if (!strcmp(cmd, ".import"))
+        rh_repl_import(r, a);
     else
         rh_err("unknown command '%s': try .help", cmd), fail(r);
     free(a);

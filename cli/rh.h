@@ -27,7 +27,10 @@
 #define RH_PRINTF(f, a)
 #endif
 
-typedef enum rh_format { RH_FMT_TABLE = 0, RH_FMT_CSV = 1, RH_FMT_JSON = 2 } rh_format;
+typedef enum rh_format {
+    RH_FMT_TABLE = 0, RH_FMT_CSV = 1, RH_FMT_JSON = 2, /* table: rh's own, with a footer */
+    RH_FMT_LINE, RH_FMT_BOX, RH_FMT_MARKDOWN, RH_FMT_COLUMN /* as sqlite3's .mode names them */
+} rh_format;
 
 /* The command line, parsed once by main.c. Strings point into argv. */
 typedef struct rh_opts {
@@ -38,7 +41,8 @@ typedef struct rh_opts {
     rhei_consistency consistency;
     rh_format format;
     int format_set; /* --format given; otherwise table on a terminal, csv elsewhere */
-    int timer, explain, no_register, headless;
+    int timer, explain, no_register, headless, changes;
+    int help; /* --help seen: print the command's help instead of running it */
     long refresh_ms;
     char **args; /* positional arguments after the command */
     int nargs;
@@ -53,9 +57,17 @@ typedef struct rh_session {
     int guest;                     /* another rh process owns sync of this file */
     char owner[160];               /* when guest: "pid 4242 (serve)" */
     int lock_fd;                   /* the flock'ed lock file while we own sync, else -1 */
+    int lock_created;              /* this process created the lock file */
     char oltp_path[RH_PATH_MAX];
     char olap_path[RH_PATH_MAX];
     int64_t sync_interval_ms;      /* background sync period running, 0 = none */
+    int metrics_port;              /* config metrics_port ([metrics] port); 0 = none */
+    /* how statements run as writes print: rows (SELECT/PRAGMA/RETURNING in exec) and, with
+     * show_changes, "N rows changed" after INSERT/UPDATE/DELETE */
+    rh_format format;
+    int headers_off;               /* csv/table/... without the header line (.headers off) */
+    int show_changes;
+    int serving;                   /* rh serve answering another rh process (local.c) */
 } rh_session;
 
 /* Which sync a command wants: ON_DEMAND (one-shot commands), BACKGROUND when it owns the
@@ -88,6 +100,11 @@ const char *rh_flight_feature(void);
 
 /* --- util ------------------------------------------------------------------------------ */
 void rh_err(const char *fmt, ...) RH_PRINTF(1, 2);
+/* Errors printed from now on name this place of a script: "rh: [src ]near line N: ...",
+ * followed by the statement (its first 80 characters). line 0 clears it. */
+void rh_err_context(const char *src, long line, const char *stmt, size_t len);
+/* The line of text[at] counted from first_line (text's first line). */
+long rh_line_of(const char *text, size_t at, long first_line);
 /* Prints "rh: <what>: <engine message>" for a failed engine call; returns RH_EXIT_ERR. */
 int rh_db_err(rhei_db *db, int rc, const char *what);
 double rh_now_ms(void);
@@ -123,6 +140,7 @@ typedef struct rh_print_opts {
     double elapsed_ms;
     const char *side;   /* "oltp"/"olap" or NULL */
     const char *reason; /* route reason or NULL */
+    int no_headers;     /* .headers off: no header line (table, csv, box, ...) */
 } rh_print_opts;
 
 void rh_grid_of_result(rh_grid *g, const rhei_result *r);
@@ -154,6 +172,18 @@ typedef struct rh_alter {
     size_t decl_len;
 } rh_alter;
 int rh_sql_alter(const char *stmt, size_t len, rh_alter *out);
+/* The first word of stmt, upper-cased, into word; 0 if it does not start with a word. */
+int rh_sql_first_word(const char *stmt, size_t len, char *word, size_t cap);
+/* 1 if the keyword word (any case) appears as a token of stmt (not in quotes or comments). */
+int rh_sql_has_word(const char *stmt, size_t len, const char *word);
+/* What a statement is to the shell: UNKNOWN does not start like any SQLite statement (a
+ * typo: SQLite refuses it before running anything); ROWS reads; PRAGMA a pragma without '='
+ * (prints rows); DML changes rows (INSERT/UPDATE/DELETE/REPLACE); ROWS_WRITE is DML with
+ * RETURNING; WRITE anything else (DDL, transactions, PRAGMA x = y...). */
+typedef enum rh_stmt_kind {
+    RH_STMT_UNKNOWN, RH_STMT_ROWS, RH_STMT_PRAGMA, RH_STMT_DML, RH_STMT_ROWS_WRITE, RH_STMT_WRITE
+} rh_stmt_kind;
+rh_stmt_kind rh_sql_kind(const char *stmt, size_t len);
 /* Calls fn with each table named after FROM/JOIN/INTO/UPDATE (for `rh route` without --db). */
 typedef void (*rh_name_fn)(void *ud, const char *name);
 void rh_sql_tables(const char *stmt, size_t len, rh_name_fn fn, void *ud);
@@ -161,8 +191,30 @@ void rh_sql_tables(const char *stmt, size_t len, rh_name_fn fn, void *ud);
 /* --- dashboard.c ------------------------------------------------------------------------- */
 /* Blocks SIGINT, SIGTERM and SIGHUP (call before the engine starts threads); fills set. */
 void rh_block_stop_signals(sigset_t *set);
+/* Called once per refresh when set (rh serve serves its local socket there). */
+extern void (*rh_dashboard_hook)(void *ud);
+extern void *rh_dashboard_hook_ud;
 /* Runs the ncurses dashboard until `q` or one of the blocked signals in sigs. */
 int rh_dashboard_loop(rh_session *s, const char *title, long refresh_ms, const sigset_t *sigs);
+
+/* --- local.c: a running `rh serve` serves other rh commands on its database -------------- */
+typedef struct rh_local_server {
+    int fd;         /* the listening socket, -1 when none */
+    char path[108]; /* <db>.rh-sock */
+} rh_local_server;
+/* Client: -1 when no service owns the database (then run locally), else the exit code of
+ * the request the service ran for us (exec/query: text is the SQL; status; register: the
+ * table names NUL-separated). */
+int rh_local_forward(const rh_opts *o, const char *text, size_t len);
+/* The REPL's statements, with its live settings; -1 when no service answers. */
+int rh_local_statement(const rh_opts *o, int headers_off, int show_changes, const char *sql);
+/* A connection to the service owning o's database, or -1. */
+int rh_local_open(const rh_opts *o);
+/* Server: listens on <db>.rh-sock with the database file's mode; -1 when it cannot. */
+int rh_local_listen(rh_session *s, rh_local_server *l);
+/* Waits up to timeout_ms for clients and serves those waiting, one at a time. */
+void rh_local_serve(rh_local_server *l, rh_session *s, int timeout_ms);
+void rh_local_close(rh_local_server *l);
 
 /* --- commands ---------------------------------------------------------------------------- */
 int rh_cmd_exec(const rh_opts *o);
@@ -187,9 +239,17 @@ int rh_run_write_stmt(rh_session *s, const char *sql, size_t len, int no_registe
                       int64_t *changes);
 /* Registers an existing table (created: it was just made by this statement). */
 int rh_register_one(rh_session *s, const char *table, int created);
+/* Runs one statement on SQLite keeping its rows (rhei_execute_query) and prints them in
+ * s->format; *changes gets the rows a RETURNING statement changed. Returns an exit code. */
+int rh_exec_rows(rh_session *s, const char *sql, int64_t *changes);
 /* Runs one read and prints it. Returns an exit code; RHEI_MISUSE from the engine (the
  * statement writes) is returned through *out_rc so the REPL can fall back to a write. */
 int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc);
+/* The bodies of `rh exec` / `rh query` on an open session (also run by the service for a
+ * client), and one REPL statement (read first, a write when the engine refuses it). */
+int rh_exec_text(rh_session *s, const char *sql, const rh_opts *o);
+int rh_query_text(rh_session *s, const char *sql, const rh_opts *o);
+int rh_statement_text(rh_session *s, const char *sql, const rh_opts *o);
 /* `rh status` text, also `.status` in the REPL. */
 int rh_print_status(rh_session *s, FILE *out);
 /* Registered table names: *out is a heap array of RH_NAME_MAX-byte names. */

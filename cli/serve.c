@@ -2,7 +2,9 @@
  * SIGTERM/SIGINT, then stops gracefully (rhei_close applies what is left) and exits 0. In a
  * terminal it shows the dashboard; headless it writes one log line per event,
  * "<ISO-8601 UTC time> <level> <message> key=value...". SIGHUP reopens the --log file
- * (for logrotate). --pidfile is written once serving and removed on the way out. */
+ * (for logrotate). --pidfile is written once serving and removed on the way out. With
+ * metrics_port set it serves Prometheus metrics (src/net/metrics) while it runs. */
+#include "metrics_http.h"
 #include "rh.h"
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #define HEARTBEAT_MS 60000.0 /* an idle service still says it is alive once a minute */
+#define RH_METRICS_ADDR "127.0.0.1"
 
 typedef struct logger {
     FILE *f;
@@ -154,14 +157,18 @@ static void report(logger *lg, rh_session *s, watch *w, double now)
     w->err = st.last_error_code;
 }
 
-static int headless(logger *lg, rh_session *s, const sigset_t *sigs)
+static int headless(logger *lg, rh_session *s, const sigset_t *sigs, rh_local_server *local)
 {
     watch w = {0, 0, RHEI_OK, rh_now_ms()};
     long ms = s->sync_interval_ms < 20 ? 20 : s->sync_interval_ms > 1000 ? 1000
                                                                         : (long)s->sync_interval_ms;
-    struct timespec tick = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec tick = {ms / 1000, (ms % 1000) * 1000000L}, zero = {0, 0};
     for (;;) {
-        int sig = sigtimedwait(sigs, NULL, &tick);
+        /* clients of the local socket are served while waiting; signals stay blocked and
+         * are taken right after, so a stop waits at most one tick */
+        if (local->fd >= 0)
+            rh_local_serve(local, s, (int)ms);
+        int sig = sigtimedwait(sigs, NULL, local->fd >= 0 ? &zero : &tick);
         if (sig == SIGHUP) {
             log_reopen(lg);
         } else if (sig == SIGINT || sig == SIGTERM) {
@@ -171,6 +178,22 @@ static int headless(logger *lg, rh_session *s, const sigset_t *sigs)
         }
         report(lg, s, &w, rh_now_ms());
     }
+}
+
+static rh_session *the_session; /* for the dashboard's hook, which takes one pointer */
+
+static void serve_local(void *ud) { rh_local_serve(ud, the_session, 0); }
+
+/* The Prometheus endpoint ([metrics] port / metrics_port), on the loopback interface only:
+ * metrics name tables and errors, so exposing them further is a proxy's decision. */
+static int metrics_start(rh_session *s, rhei__metrics_server **out)
+{
+    char err[256];
+    if (rhei__metrics_server_start(s->db, RH_METRICS_ADDR, s->metrics_port, out, err,
+                                   sizeof err) == RHEI_OK)
+        return RH_EXIT_OK;
+    rh_err("%s", err);
+    return RH_EXIT_ERR;
 }
 
 int rh_cmd_serve(const rh_opts *o)
@@ -193,12 +216,28 @@ int rh_cmd_serve(const rh_opts *o)
         code = RH_EXIT_ERR;
     if (code == RH_EXIT_OK && o->pidfile && pidfile_write(o->pidfile) != 0)
         code = RH_EXIT_ERR;
+    rhei__metrics_server *metrics = NULL;
+    rh_local_server local = {-1, ""};
+    if (code == RH_EXIT_OK && s.metrics_port > 0)
+        code = metrics_start(&s, &metrics);
+    if (code == RH_EXIT_OK) {
+        signal(SIGPIPE, SIG_IGN); /* a client's closed pipe fails a write, not the service */
+        rh_local_listen(&s, &local); /* without it, other rh commands work as guests */
+        rh_dashboard_hook = serve_local;
+        rh_dashboard_hook_ud = &local;
+        the_session = &s;
+    }
     if (code == RH_EXIT_OK && quiet) {
         logf_(&lg, "info", "serving db=%s olap=%s interval_ms=%lld pid=%ld", s.oltp_path,
               s.olap_path, (long long)s.sync_interval_ms, (long)getpid());
         if (flight)
             logf_(&lg, "info", "%s", flight_desc);
-        code = headless(&lg, &s, &sigs);
+        if (metrics)
+            logf_(&lg, "info", "metrics url=http://%s:%d/metrics", RH_METRICS_ADDR,
+                  rhei__metrics_server_port(metrics));
+        if (local.fd >= 0)
+            logf_(&lg, "info", "local socket=%s", local.path);
+        code = headless(&lg, &s, &sigs, &local);
     } else if (code == RH_EXIT_OK) {
         if (flight)
             fprintf(stderr, "rh: %s\n", flight_desc);
@@ -206,6 +245,9 @@ int rh_cmd_serve(const rh_opts *o)
     }
     rh_flight_stop(flight); /* streams drain before the engine closes under them */
     int opened = s.db != NULL;
+    rhei__metrics_server_stop(metrics); /* before the engine it reads goes away */
+    rh_local_close(&local);
+    rh_dashboard_hook = NULL;
     int c2 = rh_session_close(&s);
     if (quiet && opened)
         logf_(&lg, c2 ? "error" : "info", "%s", c2 ? "stopped: the final sync failed"

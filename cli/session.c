@@ -71,7 +71,10 @@ static void take_lock(rh_session *s, const char *role)
 {
     char path[RH_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s.rh-lock", s->oltp_path);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    s->lock_created = fd >= 0;
+    if (fd < 0)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -112,6 +115,30 @@ static int set_sync(rh_session *s, rhei_config *cfg, rh_sync_want want)
     return 0;
 }
 
+static void unlink_lock(const rh_session *s)
+{
+    char path[RH_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s.rh-lock", s->oltp_path);
+    unlink(path);
+}
+
+/* Commands that only read (query, status, ...) must not create a database: a typo in --db
+ * is an error, not an empty file, a DuckDB file and a lock file. (A config file's database
+ * may be created by any command: a pure sidecar starts from none.) */
+static int must_exist(const char *role)
+{
+    static const char *const readers[] = {"query", "status", "register", "dashboard", "route"};
+    for (size_t i = 0; i < sizeof readers / sizeof *readers; i++)
+        if (strcmp(role, readers[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_file_path(const char *path)
+{
+    return *path && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0;
+}
+
 int rh_session_open(rh_session *s, const rh_opts *o, const char *role, rh_sync_want want)
 {
     rhei_config *cfg = NULL;
@@ -121,7 +148,14 @@ int rh_session_open(rh_session *s, const rh_opts *o, const char *role, rh_sync_w
     if (code != RH_EXIT_OK)
         return code;
     snprintf(s->oltp_path, sizeof s->oltp_path, "%s", rhei_config_get(cfg, "oltp_path"));
-    take_lock(s, role);
+    if (o->db && must_exist(role) && is_file_path(s->oltp_path) &&
+        access(s->oltp_path, F_OK) != 0) {
+        rh_err("cannot open database '%s': %s", s->oltp_path, strerror(errno));
+        rhei_config_free(cfg);
+        return RH_EXIT_ERR;
+    }
+    if (is_file_path(s->oltp_path))
+        take_lock(s, role);
     code = RH_EXIT_ERR;
     if (s->guest && want == RH_SYNC_OWNER) {
         rh_err("cannot %s '%s': its sync is already owned by %s", role, s->oltp_path, s->owner);
@@ -136,12 +170,18 @@ int rh_session_open(rh_session *s, const rh_opts *o, const char *role, rh_sync_w
     }
     if (s->guest)
         guest_opened = 1;
+    s->metrics_port = atoi(rhei_config_get(cfg, "metrics_port"));
     rhei_config_free(cfg);
     return RH_EXIT_OK;
 fail:
     rhei_config_free(cfg);
-    if (s->lock_fd >= 0)
+    if (s->lock_fd >= 0) {
+        /* A database that did not open leaves no lock file behind. Unlinked while still
+         * locked: a process that opened it meanwhile fails to open the database too. */
+        if (s->lock_created)
+            unlink_lock(s);
         close(s->lock_fd);
+    }
     s->lock_fd = -1;
     return code;
 }

@@ -1,7 +1,7 @@
-/* sqltext.c — just enough SQL lexing for a shell: where statements end (quotes, comments and
- * CREATE TRIGGER bodies respected), the table a CREATE TABLE makes, and the tables a query
- * names, and the shape of DROP TABLE / ALTER TABLE. Not a parser: the engine's router decides routing; this only finds boundaries.
- * Any byte string is valid input; nothing reads past the terminating NUL. */
+/* sqltext.c — the little SQL reading a shell needs, on rhei.h's tokenizer and statement
+ * splitter (rhei_sql_token, rhei_sql_statement: no second lexer here): the table a CREATE
+ * TABLE makes, the shape of DROP TABLE / ALTER TABLE, and the tables a query names. Not a
+ * parser: the engine's router decides routing. Any byte string is valid input. */
 #include "rh.h"
 #include <ctype.h>
 #include <string.h>
@@ -16,68 +16,28 @@ typedef struct tok {
     size_t n;
 } tok;
 
+/* A position in [base, base + len): the tokens come from rhei.h's rhei_sql_token. */
 typedef struct lex {
-    const char *s, *end;
+    const char *base;
+    size_t len, pos;
 } lex;
 
-static int is_word(unsigned char c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
-
-/* Skips whitespace and comments; an unterminated comment runs to the end. */
-static void skip_space(lex *l)
-{
-    for (;;) {
-        while (l->s < l->end && isspace((unsigned char)*l->s))
-            l->s++;
-        if (l->end - l->s >= 2 && l->s[0] == '-' && l->s[1] == '-') {
-            while (l->s < l->end && *l->s != '\n')
-                l->s++;
-        } else if (l->end - l->s >= 2 && l->s[0] == '/' && l->s[1] == '*') {
-            const char *e = l->s + 2;
-            while (e < l->end && !(e[0] == '*' && e + 1 < l->end && e[1] == '/'))
-                e++;
-            l->s = e < l->end ? e + 2 : l->end;
-        } else {
-            return;
-        }
-    }
-}
-
-/* Quoted text ending at `close` (doubled to escape); unterminated runs to the end. */
-static const char *skip_quoted(const char *p, const char *end, char close)
-{
-    for (p++; p < end; p++)
-        if (*p == close) {
-            if (close != ']' && p + 1 < end && p[1] == close)
-                p++;
-            else
-                return p + 1;
-        }
-    return end;
-}
+static lex lex_of(const char *s, size_t len) { return (lex){s, len, 0}; }
 
 static tok next(lex *l)
 {
-    skip_space(l);
-    tok t = {T_END, l->s, 0};
-    if (l->s >= l->end)
-        return t;
-    unsigned char c = (unsigned char)*l->s;
-    const char *e = l->s + 1;
-    if (c == '\'') {
-        t.kind = T_STRING, e = skip_quoted(l->s, l->end, '\'');
-    } else if (c == '"' || c == '`' || c == '[') {
-        t.kind = T_QIDENT, e = skip_quoted(l->s, l->end, c == '[' ? ']' : (char)c);
-    } else if (is_word(c)) {
-        t.kind = T_WORD;
-        while (e < l->end && is_word((unsigned char)*e))
-            e++;
-    } else {
-        t.kind = c == ';' ? T_SEMI : c == '(' ? T_LPAREN : c == ',' ? T_COMMA
-                 : c == '.' ? T_DOT : T_OTHER;
-    }
-    t.n = (size_t)(e - l->s);
-    l->s = e;
-    return t;
+    size_t at = 0, n = 0;
+    rhei_sql_token_type t = rhei_sql_token(l->base, l->len, &l->pos, &at, &n);
+    tok out = {T_END, l->base + at, n};
+    if (t == RHEI_SQL_EOF)
+        return out;
+    char c = l->base[at];
+    out.kind = t == RHEI_SQL_WORD ? T_WORD : t == RHEI_SQL_QIDENT ? T_QIDENT
+             : t == RHEI_SQL_STRING ? T_STRING
+             : t != RHEI_SQL_PUNCT ? T_OTHER
+             : c == ';' ? T_SEMI : c == '(' ? T_LPAREN : c == ',' ? T_COMMA
+             : c == '.' ? T_DOT : T_OTHER;
+    return out;
 }
 
 static int kw(tok t, const char *word)
@@ -85,69 +45,23 @@ static int kw(tok t, const char *word)
     return t.kind == T_WORD && strlen(word) == t.n && strncasecmp(t.p, word, t.n) == 0;
 }
 
-/* Statement scanner state: inside CREATE TRIGGER a ';' ends the statement only after END. */
-typedef struct scan {
-    int ntok;       /* tokens seen in the current statement */
-    int trigger;    /* the statement is CREATE [TEMP] TRIGGER */
-    tok prev, prev2;
-} scan;
-
-/* Feeds one token; returns 1 when it ends a statement. */
-static int scan_tok(scan *sc, tok t)
+int rh_sql_each(const char *text, rh_stmt_fn fn, void *ud)
 {
-    if (t.kind == T_SEMI) {
-        int ends = !sc->trigger || kw(sc->prev, "END");
-        if (ends)
-            *sc = (scan){0};
-        return ends;
+    size_t len = strlen(text), pos = 0, at = 0, n = 0;
+    while (rhei_sql_statement(text, len, &pos, &at, &n)) {
+        int rc = fn(ud, text + at, n);
+        if (rc)
+            return rc;
     }
-    if (sc->ntok == 1 || sc->ntok == 2)
-        if (kw(sc->prev, "CREATE") || (sc->ntok == 2 && kw(sc->prev2, "CREATE") &&
-                                       (kw(sc->prev, "TEMP") || kw(sc->prev, "TEMPORARY"))))
-            sc->trigger |= kw(t, "TRIGGER");
-    sc->ntok++;
-    sc->prev2 = sc->prev;
-    sc->prev = t;
     return 0;
 }
 
-int rh_sql_each(const char *text, rh_stmt_fn fn, void *ud)
-{
-    lex l = {text, text + strlen(text)};
-    scan sc = {0};
-    const char *start = text;
-    for (;;) {
-        tok t = next(&l);
-        int ends = t.kind == T_END || scan_tok(&sc, t);
-        if (ends) {
-            size_t len = (size_t)(t.p - start);
-            lex piece = {start, t.p};
-            /* comment-only pieces are not statements */
-            int rc = next(&piece).kind == T_END ? 0 : fn(ud, start, len);
-            if (rc || t.kind == T_END)
-                return rc;
-            start = t.p + t.n;
-        }
-    }
-}
-
-int rh_sql_complete(const char *text)
-{
-    lex l = {text, text + strlen(text)};
-    scan sc = {0};
-    int complete = 0;
-    for (tok t = next(&l); t.kind != T_END; t = next(&l)) {
-        int ends = scan_tok(&sc, t);
-        complete = ends;
-    }
-    /* an unterminated quote or comment ran to the end: the ';' inside it does not count */
-    return complete;
-}
+int rh_sql_complete(const char *text) { return rhei_sql_complete(text); }
 
 int rh_sql_blank(const char *text)
 {
-    lex l = {text, text + strlen(text)};
-    return next(&l).kind == T_END;
+    size_t pos = 0;
+    return rhei_sql_token(text, strlen(text), &pos, NULL, NULL) == RHEI_SQL_EOF;
 }
 
 /* Copies an identifier token, unquoted, into name. */
@@ -191,7 +105,7 @@ static int table_name(lex *l, char *name, size_t cap)
 
 int rh_sql_created_table(const char *stmt, size_t len, char *name, size_t cap)
 {
-    lex l = {stmt, stmt + len};
+    lex l = lex_of(stmt, len);
     if (!kw(next(&l), "CREATE"))
         return 0;
     tok t = next(&l);
@@ -209,7 +123,7 @@ int rh_sql_created_table(const char *stmt, size_t len, char *name, size_t cap)
 
 int rh_sql_dropped_table(const char *stmt, size_t len, char *name, size_t cap)
 {
-    lex l = {stmt, stmt + len};
+    lex l = lex_of(stmt, len);
     if (!kw(next(&l), "DROP") || !kw(next(&l), "TABLE"))
         return 0;
     lex save = l;
@@ -220,7 +134,7 @@ int rh_sql_dropped_table(const char *stmt, size_t len, char *name, size_t cap)
 
 int rh_sql_alter(const char *stmt, size_t len, rh_alter *out)
 {
-    lex l = {stmt, stmt + len};
+    lex l = lex_of(stmt, len);
     memset(out, 0, sizeof *out);
     if (!kw(next(&l), "ALTER") || !kw(next(&l), "TABLE") ||
         !table_name(&l, out->table, sizeof out->table))
@@ -237,9 +151,10 @@ int rh_sql_alter(const char *stmt, size_t len, rh_alter *out)
         out->kind = RH_ALTER_OTHER; /* not a shape we can hand to the engine */
         return 1;
     }
-    skip_space(&l);
-    out->decl = l.s; /* the rest: type and constraints, as SQLite's ALTER takes them */
-    out->decl_len = (size_t)(l.end - l.s);
+    lex rest = l;
+    tok first = next(&rest); /* the rest: type and constraints, as SQLite's ALTER takes them */
+    out->decl = first.p;
+    out->decl_len = (size_t)(stmt + len - first.p);
     while (out->decl_len && isspace((unsigned char)out->decl[out->decl_len - 1]))
         out->decl_len--;
     return 1;
@@ -247,7 +162,7 @@ int rh_sql_alter(const char *stmt, size_t len, rh_alter *out)
 
 void rh_sql_tables(const char *stmt, size_t len, rh_name_fn fn, void *ud)
 {
-    lex l = {stmt, stmt + len};
+    lex l = lex_of(stmt, len);
     char name[RH_NAME_MAX];
     for (tok t = next(&l); t.kind != T_END; t = next(&l)) {
         if (!kw(t, "FROM") && !kw(t, "JOIN") && !kw(t, "INTO") && !kw(t, "UPDATE"))
@@ -273,4 +188,67 @@ void rh_sql_tables(const char *stmt, size_t len, rh_name_fn fn, void *ud)
             }
         }
     }
+}
+
+int rh_sql_first_word(const char *stmt, size_t len, char *word, size_t cap)
+{
+    lex l = lex_of(stmt, len);
+    tok t = next(&l);
+    word[0] = '\0';
+    if (t.kind != T_WORD || t.n >= cap)
+        return 0;
+    for (size_t i = 0; i < t.n; i++)
+        word[i] = (char)toupper((unsigned char)t.p[i]);
+    word[t.n] = '\0';
+    return 1;
+}
+
+int rh_sql_has_word(const char *stmt, size_t len, const char *word)
+{
+    lex l = lex_of(stmt, len);
+    for (tok t = next(&l); t.kind != T_END; t = next(&l))
+        if (kw(t, word))
+            return 1;
+    return 0;
+}
+
+static int has_punct(const char *stmt, size_t len, char c)
+{
+    lex l = lex_of(stmt, len);
+    for (tok t = next(&l); t.kind != T_END; t = next(&l))
+        if (t.n == 1 && *t.p == c && t.kind != T_STRING && t.kind != T_QIDENT)
+            return 1;
+    return 0;
+}
+
+rh_stmt_kind rh_sql_kind(const char *stmt, size_t len)
+{
+    /* every statement SQLite knows starts with one of these words */
+    static const char *const starts[] = {
+        "ALTER", "ANALYZE", "ATTACH", "BEGIN", "COMMIT", "CREATE", "DELETE", "DETACH", "DROP",
+        "END", "EXPLAIN", "INSERT", "PRAGMA", "REINDEX", "RELEASE", "REPLACE", "ROLLBACK",
+        "SAVEPOINT", "SELECT", "UPDATE", "VACUUM", "VALUES", "WITH"};
+    char w[16];
+    if (!rh_sql_first_word(stmt, len, w, sizeof w))
+        return RH_STMT_UNKNOWN;
+    size_t i = 0;
+    while (i < sizeof starts / sizeof *starts && strcmp(w, starts[i]) != 0)
+        i++;
+    if (i == sizeof starts / sizeof *starts)
+        return RH_STMT_UNKNOWN;
+    if (!strcmp(w, "SELECT") || !strcmp(w, "VALUES") || !strcmp(w, "EXPLAIN"))
+        return RH_STMT_ROWS;
+    if (!strcmp(w, "PRAGMA"))
+        return has_punct(stmt, len, '=') ? RH_STMT_WRITE : RH_STMT_PRAGMA;
+    if (rh_sql_has_word(stmt, len, "RETURNING"))
+        return RH_STMT_ROWS_WRITE;
+    if (!strcmp(w, "WITH")) /* WITH ... SELECT reads; WITH ... INSERT/UPDATE/DELETE writes */
+        return rh_sql_has_word(stmt, len, "INSERT") || rh_sql_has_word(stmt, len, "UPDATE") ||
+                       rh_sql_has_word(stmt, len, "DELETE") || rh_sql_has_word(stmt, len, "REPLACE")
+                   ? RH_STMT_DML
+                   : RH_STMT_ROWS;
+    if (!strcmp(w, "INSERT") || !strcmp(w, "UPDATE") || !strcmp(w, "DELETE") ||
+        !strcmp(w, "REPLACE"))
+        return RH_STMT_DML;
+    return RH_STMT_WRITE;
 }

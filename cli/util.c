@@ -8,14 +8,33 @@
 #include <string.h>
 #include <time.h>
 
+/* Where the statement running now came from, for errors of scripts ("" when none). */
+static char err_where[RH_PATH_MAX + 32];
+static char err_stmt[88];
+
+void rh_err_context(const char *src, long line, const char *stmt, size_t len)
+{
+    err_where[0] = err_stmt[0] = '\0';
+    if (line <= 0)
+        return;
+    snprintf(err_where, sizeof err_where, "%s%snear line %ld: ", src ? src : "",
+             src ? " " : "", line);
+    size_t n = len < 80 ? len : 77, j = 0;
+    for (size_t i = 0; i < n; i++) /* one line: newlines and tabs become blanks */
+        err_stmt[j++] = stmt[i] == '\n' || stmt[i] == '\t' || stmt[i] == '\r' ? ' ' : stmt[i];
+    snprintf(err_stmt + j, sizeof err_stmt - j, "%s", len > n ? "..." : "");
+}
+
 void rh_err(const char *fmt, ...)
 {
     va_list ap;
-    fputs("rh: ", stderr);
+    fprintf(stderr, "rh: %s", err_where);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    if (err_stmt[0])
+        fprintf(stderr, "  in: %s\n", err_stmt);
 }
 
 int rh_db_err(rhei_db *db, int rc, const char *what)
@@ -114,4 +133,11 @@ int rh_take_sigint(void)
     sigtimedwait(&one, NULL, &zero);
     sigint_seen = 1;
     return 1;
+}
+
+long rh_line_of(const char *text, size_t at, long first_line)
+{
+    for (size_t i = 0; i < at; i++)
+        first_line += text[i] == '\n';
+    return first_line;
 }

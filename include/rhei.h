@@ -291,6 +291,14 @@ typedef struct rhei_route_info {
 
 typedef struct rhei_result rhei_result;
 
+/* Runs one statement on SQLite like rhei_execute (writes are captured), and keeps the rows it
+ * produces: SELECT, PRAGMA, INSERT/UPDATE/DELETE ... RETURNING. *out (owned by the caller,
+ * rhei_result_free) has zero columns for a statement without rows; for RETURNING its row count
+ * is the number of rows changed. RHEI_MISUSE for more than one statement in sql; fails like
+ * rhei_execute otherwise (*out NULL). */
+RHEI_API int rhei_execute_query(rhei_db *db, const char *sql, const rhei_value *params,
+                                size_t nparams, rhei_result **out);
+
 /* Routed read-only query. Writes are refused with RHEI_MISUSE (use rhei_execute). */
 RHEI_API int rhei_query(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                         rhei_result **out);
@@ -528,6 +536,82 @@ typedef struct rhei_sidecar_table_status {
 RHEI_API int rhei_sidecar_sync_now(rhei_db *db, int64_t *out_rows);
 RHEI_API int rhei_sidecar_table_count(rhei_db *db, size_t *out_count);
 RHEI_API int rhei_sidecar_status_get(rhei_db *db, size_t i, rhei_sidecar_table_status *out);
+
+/* --- metrics ---------------------------------------------------------------------------
+ * A snapshot of the engine's counters for monitoring (rh serve's Prometheus endpoint renders
+ * it). Counters count since open; durations are in seconds.
+ * ---------------------------------------------------------------------------------------- */
+
+#define RHEI_HISTOGRAM_BUCKETS 16
+/* Observations by upper bound: bucket[i] counts those in (bound(i-1), bound(i)], not
+ * cumulative; observations above the last bound are only in count. */
+typedef struct rhei_histogram {
+    int64_t count;
+    double sum; /* seconds */
+    int64_t bucket[RHEI_HISTOGRAM_BUCKETS];
+} rhei_histogram;
+/* Upper bound of bucket i in seconds (100 us .. 10 s); a huge value for i out of range. */
+RHEI_API double rhei_histogram_bound(size_t i);
+
+#define RHEI_METRICS_ROUTES 32
+typedef struct rhei_route_count {
+    rhei_side side;
+    const char *reason; /* static string, as rhei_result_reason */
+    int64_t count;
+} rhei_route_count;
+
+typedef struct rhei_metrics {
+    size_t size;               /* the caller sets sizeof(rhei_metrics): room to grow */
+    rhei_sync_status sync;     /* positions, lag, cycles, last error (rhei_sync_status_get) */
+    int64_t applied_inserted;  /* change events applied, by kind */
+    int64_t applied_updated;
+    int64_t applied_deleted;
+    int64_t batches;           /* OLAP transactions that applied changes (cycles with events) */
+    int64_t cycle_failures;    /* sync cycles that failed (and were retried) */
+    int64_t pruned_position;   /* this engine pruned the change log up to here (0: not yet) */
+    rhei_histogram cycle_seconds;
+    int64_t queries[3];        /* routed queries served, by side: [RHEI_SIDE_OLTP], [.._OLAP] */
+    int64_t fallbacks;         /* auto-routed OLAP queries SQLite answered instead */
+    rhei_histogram query_seconds[3]; /* query latency by serving side, as queries[] */
+    size_t nroutes;            /* distinct (side, reason) pairs below; more are not counted */
+    rhei_route_count routes[RHEI_METRICS_ROUTES];
+} rhei_metrics;
+
+/* Fills *out (out->size must be sizeof(rhei_metrics), else RHEI_MISUSE). Reads the change
+ * log's head and pruned position (a SQLite read); any thread. */
+RHEI_API int rhei_metrics_get(rhei_db *db, rhei_metrics *out);
+
+/* --- SQL text (no database needed) -------------------------------------------------------
+ * Statement boundaries as SQLite reads them, on the engine's own tokenizer, so shells and
+ * front ends need no SQL lexer of their own. Pure functions, any thread. Any byte string is
+ * valid input: nothing is read outside [sql, sql + len); unterminated quotes and comments run
+ * to the end; NUL is an ordinary byte. Offsets are byte offsets into sql.
+ * ---------------------------------------------------------------------------------------- */
+
+typedef enum rhei_sql_token_type {
+    RHEI_SQL_EOF = 0, /* no token left (whitespace and comments are skipped) */
+    RHEI_SQL_WORD,    /* keyword or bare identifier */
+    RHEI_SQL_QIDENT,  /* "x", `x` or [x], quotes included */
+    RHEI_SQL_STRING,  /* 'x' or X'00', quotes included */
+    RHEI_SQL_NUMBER,
+    RHEI_SQL_PARAM,   /* ?, ?N, :name, @name, $name */
+    RHEI_SQL_PUNCT,   /* one byte: ( ) , ; . and any other */
+    RHEI_SQL_OP       /* several bytes: <= >= <> != || ... */
+} rhei_sql_token_type;
+
+/* The token at or after *pos: its span in out_start and out_len (may be NULL); *pos moves past it.
+ * At the end returns RHEI_SQL_EOF with *pos = len and *out_len = 0. */
+RHEI_API rhei_sql_token_type rhei_sql_token(const char *sql, size_t len, size_t *pos,
+                                            size_t *out_start, size_t *out_len);
+/* The next statement at or after *pos: out_start and out_len span it from its first token to
+ * its last, without the ';' (a ';' inside quotes, comments or a CREATE TRIGGER body does not
+ * end it); *pos moves past its ';' (or to len). Returns 1, or 0 when only whitespace,
+ * comments and ';' remain (then *pos = len). Loop: while (rhei_sql_statement(...)) ... */
+RHEI_API int rhei_sql_statement(const char *sql, size_t len, size_t *pos, size_t *out_start,
+                                size_t *out_len);
+/* 1 if the NUL-terminated sql ends with a complete statement: its last token is a ';' that
+ * ends a statement (the rule of sqlite3_complete); 0 if more input is needed (or sql is NULL). */
+RHEI_API int rhei_sql_complete(const char *sql);
 
 /* --- escape hatches ---------------------------------------------------------------------- */
 

@@ -15,7 +15,8 @@ DUCKDB_SRC_SHA=5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed
 PKGS=(build-essential cmake pkg-config libsqlite3-dev sqlite3 libpq-dev postgresql
       libreadline-dev libncurses-dev tmux python3 python3-dev python3-pytest python3-anyio
       python3-trio python3-setuptools python3-pip gnuplot-nox ca-certificates
-      libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev liblz4-dev openssl)
+      libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev liblz4-dev openssl
+      libmicrohttpd-dev prometheus)
 [ "${RHEI_DEPS_MINIMAL:-0}" = 1 ] && PKGS=(build-essential cmake pkg-config libsqlite3-dev ca-certificates)
 
 missing=()

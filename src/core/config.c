@@ -144,10 +144,17 @@ void rhei__config_set_error(rhei_config *cfg, const char *fmt, ...)
     va_end(ap);
 }
 
+/* [metrics] port in a file is the same setting as [engine] metrics_port. */
+static const char *alias(const char *key)
+{
+    return key && strcmp(key, "metrics.port") == 0 ? "metrics_port" : key;
+}
+
 int rhei_config_set(rhei_config *cfg, const char *key, const char *value)
 {
     if (!cfg || !key || !value)
         return RHEI_MISUSE;
+    key = alias(key);
     if (strncmp(key, "sidecar.", 8) == 0 || strncmp(key, "flight.", 7) == 0) {
         int rc = rhei__config_set_sidecar(cfg, key, value);
         if (rc == RHEI_NOMEM)
@@ -173,6 +180,7 @@ int rhei_config_set(rhei_config *cfg, const char *key, const char *value)
 
 const char *rhei_config_get(const rhei_config *cfg, const char *key)
 {
+    key = alias(key);
     for (size_t i = 0; cfg && key && i < RHEI__CONFIG_NKEYS; i++)
         if (strcmp(keys[i].key, key) == 0)
             return cfg->text[i] ? cfg->text[i] : "";

@@ -1,6 +1,7 @@
 /* config_file.c — rhei_config_load_file: a TOML file applied key by key through
- * rhei_config_set, so a file and the API accept exactly the same keys and values. Every
- * error names the file position of the offending key; a failed load leaves cfg unchanged. */
+ * rhei_config_set, so a file and the API accept exactly the same keys and values, except
+ * that relative paths resolve against the file's folder. Every error names the file position
+ * of the offending key; a failed load leaves cfg unchanged. */
 #include "buf.h"
 #include "config.h"
 #include "mem.h"
@@ -48,8 +49,32 @@ static int key_push(loader *L, size_t mark, const char *name, size_t n)
     return L->key.failed;
 }
 
+/* Where a relative path of the file points: its folder, not the reader's working directory
+ * (`rh serve --config /etc/rhei/htap.toml` started anywhere finds the same database). Paths
+ * are oltp_path, olap_path and a "sqlite:" sidecar source; ":memory:", "file:" URIs and
+ * absolute paths stay as written. Returns the text to set: value, or out when rewritten. */
+static const char *resolve_path(const loader *L, const char *key, const char *value, char *out,
+                                size_t cap)
+{
+    const char *rel = value, *prefix = "";
+    if (strcmp(key, "sidecar.source") == 0) {
+        if (strncmp(value, "sqlite:", 7) != 0)
+            return value;
+        rel = value + 7, prefix = "sqlite:";
+    } else if (strcmp(key, "oltp_path") != 0 && strcmp(key, "olap_path") != 0) {
+        return value;
+    }
+    const char *slash = strrchr(L->path, '/');
+    if (!*rel || *rel == '/' || !slash || strcmp(rel, ":memory:") == 0 ||
+        strncmp(rel, "file:", 5) == 0)
+        return value;
+    int n = snprintf(out, cap, "%s%.*s/%s", prefix, (int)(slash - L->path), L->path, rel);
+    return n > 0 && (size_t)n < cap ? out : value; /* too long: as written, opening fails */
+}
+
 static int set_value(loader *L, const rhei__toml *v)
 {
+    char resolved[4096];
     char num[64], why[RHEI__ERRMSG_MAX];
     const char *text = num;
     const char *full = rhei__buf_str(&L->key);
@@ -58,7 +83,7 @@ static int set_value(loader *L, const rhei__toml *v)
     case RHEI__TOML_STRING:
         if (strlen(v->str) != v->len)
             return fail_at(L, v, "value of '%s' contains a NUL character", full);
-        text = v->str;
+        text = resolve_path(L, key, v->str, resolved, sizeof resolved);
         break;
     case RHEI__TOML_INTEGER: snprintf(num, sizeof num, "%" PRId64, v->i); break;
     case RHEI__TOML_FLOAT: snprintf(num, sizeof num, "%.17g", v->f); break;

@@ -222,7 +222,13 @@ const char *rhei_result_text(const rhei_result *r, size_t row, size_t col, size_
         n = v.n;
         break;
     case RHEI_TYPE_REAL:
-        n = (size_t)snprintf(buf, 64, "%.17g", v.f);
+        /* the shortest of %.15g, %.16g, %.17g that reads back exactly: 0.1 and 109.24,
+         * not 0.10000000000000001; %.17g always reads back, so the loop ends there */
+        for (int digits = 15; digits <= 17; digits++) {
+            n = (size_t)snprintf(buf, 64, "%.*g", digits, v.f);
+            if (strtod(buf, NULL) == v.f || v.f != v.f)
+                break;
+        }
         s = buf;
         break;
     case RHEI_TYPE_BOOLEAN:

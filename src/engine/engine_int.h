@@ -42,7 +42,11 @@ struct rhei_db {
     int64_t routed_oltp, routed_olap, fallbacks;
 
     uint64_t serial;           /* unique per handle, never reused: keys rhei_errmsg's slots */
+    rhei_metrics qm;           /* queries by side and reason, latency (metrics.c; count_mu) */
 };
+
+/* Counts one served query into db->qm (metrics.c); the caller holds count_mu. */
+void rhei__metrics_query_locked(rhei_db *db, rhei_side side, const char *reason, int64_t us);
 
 /* Records e as this thread's last error on db and returns its code. */
 int rhei__engine_fail(const rhei_db *db, rhei__err *e);

@@ -148,9 +148,11 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
     return rc;
 }
 
-static void count(rhei_db *db, rhei_side side, int fallback)
+static void count(rhei_db *db, rhei_side side, int fallback, const char *reason, int64_t t0)
 {
+    int64_t us = rhei__now_us() - t0;
     pthread_mutex_lock(&db->count_mu);
+    rhei__metrics_query_locked(db, side, reason, us);
     if (side == RHEI_SIDE_OLAP)
         db->routed_olap++;
     else
@@ -171,6 +173,7 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         rhei__err_set(&e, RHEI_MISUSE, "rhei_query needs a handle and SQL text");
         return rhei__engine_fail(db, &e);
     }
+    int64_t t0 = rhei__now_us();
     rhei_query_opts o = opts ? *opts : (rhei_query_opts){RHEI_SIDE_AUTO, RHEI_EVENTUAL};
     if ((unsigned)o.hint > RHEI_SIDE_OLAP || (unsigned)o.consistency > RHEI_STRONG) {
         rhei__err_set(&e, RHEI_MISUSE, "rhei_query: hint %d or consistency %d is out of range",
@@ -214,7 +217,7 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         return rhei__engine_fail(db, &e);
     (*out)->side = ri.side;
     (*out)->reason = ri.reason;
-    count(db, ri.side, fallback);
+    count(db, ri.side, fallback, ri.reason, t0);
     return RHEI_OK;
 }
 

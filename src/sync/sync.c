@@ -457,6 +457,7 @@ static void record(rhei__sync *s, const rhei_sync_stats *st, int rc, const rhei_
     s->cycles++;
     s->events_total += st->events;
     s->last_cycle_us = st->elapsed_us;
+    rhei__sync_metrics_record(s, st, rc);
     s->last_error_code = rc;
     s->applied_pub = s->applied;
     rhei__strlcpy(s->last_error, rc ? e->msg : "", sizeof s->last_error);

@@ -41,6 +41,9 @@ void rhei__sync_status(rhei__sync *s, rhei_sync_status *out);
 void rhei__sync_table_status(rhei__sync *s, const char *table, rhei_table_status *out);
 /* Number of failed tables; the first one's name and state go to name/out when there is one. */
 size_t rhei__sync_first_failed(rhei__sync *s, char *name, size_t size, rhei_table_status *out);
+/* The sync's part of rhei_metrics: applied_*, batches, cycle_failures, cycle_seconds and
+ * pruned_position (metrics.c); other fields are left as they are. */
+void rhei__sync_metrics(rhei__sync *s, rhei_metrics *out);
 
 /* The lock every OLAP write transaction is taken under (sync cycles hold it); other
  * writers of the same OLAP store, such as the sidecar, take it around theirs. */

@@ -64,6 +64,7 @@ struct rhei__sync {
 
     pthread_mutex_t stat_mu;
     int64_t cycles, events_total, last_cycle_us;
+    rhei_metrics m;        /* applied_*, batches, cycle_failures, cycle_seconds (metrics.c) */
     int64_t applied_pub;   /* copy of applied, readable without waiting for a cycle */
     int64_t last_maintain_us;
     int last_error_code;
@@ -85,6 +86,8 @@ struct rhei__sync {
     int64_t interval_ms;
 };
 
+/* Counts one cycle into s->m (metrics.c); the caller holds stat_mu. */
+void rhei__sync_metrics_record(rhei__sync *s, const rhei_sync_stats *st, int rc);
 void rhei__sync_clear_states(rhei__sync *s);
 void rhei__applier_init(rhei__sync *s);
 void rhei__applier_free(rhei__sync *s);

@@ -21,6 +21,20 @@ tm_wait "last error none"
 [ "$(alt_screen)" = 1 ] || fail "the dashboard is not on the alternate screen"
 ok "dashboard shows the initial counts"
 
+# its own count(*) polling is not the routing it reports (it used to count itself)
+tm_wait "routing    oltp 0   olap 0   fallbacks 0"
+n_routing=$(tm_screen | grep -c "routing    oltp 0   olap 0")
+[ "$n_routing" -eq 1 ] || fail "routing line missing"
+ok "the dashboard's own queries are not in the routing line"
+
+# a narrow terminal drops whole columns from the right instead of wrapping them
+tm resize-window -x 40
+tm_wait_re '^orders +3$'
+tm_wait_re '^TABLE +OLTP ROWS$' 10 # no column cut in the middle
+tm resize-window -x 120
+tm_wait_re '^orders +3 +3 +0 +0$'
+ok "narrow terminals drop columns cleanly"
+
 for i in 4 5 6 7 8; do # a second process writes while the dashboard runs
     "$RH" exec --db "$DB" "INSERT INTO orders VALUES ($i, 'w$i', $i)" </dev/null ||
         fail "rh exec insert $i while the dashboard runs"

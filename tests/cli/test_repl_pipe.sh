@@ -97,6 +97,6 @@ after
 2" "$OUT" "statements after a failure still run; nothing after .quit"
 expect_contains "$ERR" "syntax error" "bad SQL reported"
 expect_contains "$ERR" "unknown command '.nonsense': try .help" "bad dot command reported"
-expect_contains "$ERR" ".mode expects table | csv | json; got 'xml'" "bad .mode value"
+expect_contains "$ERR" ".mode expects table | csv | json | line | box | markdown | column; got 'xml'" "bad .mode value"
 expect_contains "$ERR" "no such table: nosuch" "missing table reported"
 ok "failures give exit code 1"

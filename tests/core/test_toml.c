@@ -523,7 +523,13 @@ TEST(config_file_sets_engine_keys)
     CHECK_INT(rhei_config_new(&cfg), RHEI_OK);
     if (rhei_config_load_file(cfg, path) != RHEI_OK)
         FAIL("load: %s", rhei_config_errmsg(cfg));
-    const char *want[][2] = {{"oltp_path", "app.db"},       {"olap_path", "olap.duckdb"},
+    /* relative paths resolve against the file's folder, not the working directory */
+    char dir[512], oltp[600], olap[600];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    snprintf(oltp, sizeof oltp, "%s/app.db", dir);
+    snprintf(olap, sizeof olap, "%s/olap.duckdb", dir);
+    const char *want[][2] = {{"oltp_path", oltp},           {"olap_path", olap},
                              {"sync_mode", "history"},      {"sync_interval_ms", "250"},
                              {"batch_size", "5000"},        {"read_pool_size", "8"},
                              {"synchronous", "full"},       {"olap_threads", "2"},
@@ -556,7 +562,9 @@ TEST(config_file_example_loads)
                  rhei_config_get(def, k));
         rhei_config_free(def);
     }
-    CHECK_STR(rhei_config_get(cfg, "oltp_path"), "rhei.db");
+    char want[600]; /* relative to the file's folder */
+    snprintf(want, sizeof want, "%s/config/rhei.db", src ? src : ".");
+    CHECK_STR(rhei_config_get(cfg, "oltp_path"), want);
     rhei_config_free(cfg);
 }
 
@@ -647,5 +655,36 @@ TEST(config_file_out_of_memory)
         rhei_config_free(cfg);
     }
     CHECK(done);
+    remove(path);
+}
+
+TEST(config_file_relative_paths)
+{
+    /* relative to the file's folder; absolute paths, :memory: and file: URIs as written */
+    const char *path = write_file("rel.toml", "[engine]\noltp_path = 'sub/a.db'\n"
+                                              "olap_path = ':memory:'\n"
+                                              "[sidecar]\nsource = 'sqlite:src.db'\n");
+    char dir[512], want[600];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    rhei_config *cfg = NULL;
+    CHECK_INT(rhei_config_new(&cfg), RHEI_OK);
+    if (rhei_config_load_file(cfg, path) != RHEI_OK)
+        FAIL("load: %s", rhei_config_errmsg(cfg));
+    snprintf(want, sizeof want, "%s/sub/a.db", dir);
+    CHECK_STR(rhei_config_get(cfg, "oltp_path"), want);
+    CHECK_STR(rhei_config_get(cfg, "olap_path"), ":memory:");
+    snprintf(want, sizeof want, "sqlite:%s/src.db", dir);
+    CHECK_STR(rhei_config_get(cfg, "sidecar.source"), want);
+    rhei_config_free(cfg);
+    remove(path);
+    path = write_file("abs.toml", "[engine]\noltp_path = '/var/lib/rhei/x.db'\n"
+                                  "olap_path = 'file:x.duckdb'\n");
+    CHECK_INT(rhei_config_new(&cfg), RHEI_OK);
+    if (rhei_config_load_file(cfg, path) != RHEI_OK)
+        FAIL("load: %s", rhei_config_errmsg(cfg));
+    CHECK_STR(rhei_config_get(cfg, "oltp_path"), "/var/lib/rhei/x.db");
+    CHECK_STR(rhei_config_get(cfg, "olap_path"), "file:x.duckdb");
+    rhei_config_free(cfg);
     remove(path);
 }
