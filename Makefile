@@ -10,7 +10,7 @@ ifdef CI
 CMAKE_FLAGS += -DRHEI_WERROR=ON
 endif
 
-.PHONY: all deps build test sanitize tsan fuzz demo bench clean python bench-python
+.PHONY: all deps build test layers sanitize tsan fuzz demo bench clean python bench-python
 
 all: build
 
@@ -32,6 +32,10 @@ bench-python: python
 
 test: build
 	@cd build && ctest --output-on-failure -j $(JOBS)
+
+# The module layering, checked on the built objects (nm) and the compiler's depfiles.
+layers: build
+	@python3 scripts/check_layers.py build
 
 sanitize: deps
 	@cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DRHEI_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null

@@ -94,7 +94,7 @@ int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e)
         sc.history = db->history;
         sc.tables = tc;
         sc.ntables = n;
-        rc = rhei__sidecar_new(&sc, db->vt, db->olap, db->sync, &db->sidecar, e);
+        rc = rhei__sidecar_new(&sc, db->vt, db->olap, &db->sidecar, e);
     }
     if (rc == RHEI_OK) {
         /* One poll before open returns, so a fresh engine answers at once. A source that is

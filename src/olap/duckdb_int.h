@@ -54,6 +54,11 @@ typedef struct rhei__duck_stmt {
 struct rhei__olap {
     duckdb_database db;
     duckdb_connection w; /* the write connection */
+    /* The write lock (recursive): begin takes it and commit/rollback give it back, and the
+     * calls that use w outside a transaction hold it for their own length, so any number of
+     * writers (the sync, the sidecar) can share one store without a lock of their own. It
+     * guards w and everything below up to kv_appends. */
+    pthread_mutex_t write_mu;
     int in_txn;
     int wrote;           /* the open transaction wrote something */
     int ddl;             /* ... created, dropped or altered a table: see end_txn */

@@ -154,7 +154,7 @@ int rhei__sidecar_parse_source(const char *spec, rhei__src_kind *out_kind, const
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
 int rhei__sidecar_new(const rhei__sidecar_cfg *cfg, const rhei__olap_vtab *vt, rhei__olap *olap,
-                      rhei__sync *lock, rhei__sidecar **out, rhei__err *e)
+                      rhei__sidecar **out, rhei__err *e)
 {
     *out = NULL;
     int rc = check_cfg(cfg, e);
@@ -175,7 +175,6 @@ int rhei__sidecar_new(const rhei__sidecar_cfg *cfg, const rhei__olap_vtab *vt, r
     sc->history = cfg->history != 0;
     sc->vt = vt;
     sc->olap = olap;
-    sc->lock = lock;
     sc->kv_fallback = !vt->set_kv || !vt->get_kv;
     sc->svt = cfg->kind == RHEI__SRC_SQLITE ? &rhei__src_sqlite : &rhei__src_postgres;
     if (!(sc->source = rhei__strdup(cfg->source)) ||
@@ -285,10 +284,8 @@ static void maintain_if_idle(rhei__sidecar *sc, const rhei__sidecar_stats *st)
     if (st->rows || !sc->dirty || now - sc->last_maintain_us < MAINTAIN_EVERY_US)
         return;
     rhei__err e;
-    rhei__sc_lock(sc);
     if (sc->vt->maintain(sc->olap, &e) == RHEI_OK)
         sc->dirty = 0;
-    rhei__sc_unlock(sc);
     sc->last_maintain_us = now;
 }
 

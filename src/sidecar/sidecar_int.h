@@ -120,7 +120,6 @@ struct rhei__sidecar {
     rhei__src *src;
     const rhei__olap_vtab *vt;
     rhei__olap *olap;
-    rhei__sync *lock;         /* NULL: nobody else writes this OLAP store */
     sc_table *tables;
     size_t ntables;
     int kv_fallback;          /* the backend has no set_kv: a table of our own keeps them */
@@ -163,10 +162,8 @@ int rhei__sc_step(sc_cycle *c, sc_table *t, rhei__err *e);
 /* Reads the source clock once per cycle and sets the cutoff (clock - safety delay). */
 int rhei__sc_source_now(sc_cycle *c, rhei__err *e);
 
-/* sidecar_pos.c: the engine's lock (no-ops without one), OLAP transactions under it, and
- * small stored values. Only sidecar_pos.c includes sync.h. */
-void rhei__sc_lock(rhei__sidecar *sc);
-void rhei__sc_unlock(rhei__sidecar *sc);
+/* sidecar_pos.c: OLAP transactions (the backend's write lock makes them wait for the
+ * engine's sync when both share one store) and small stored values. */
 int rhei__sc_begin(rhei__sidecar *sc, rhei__err *e);
 int rhei__sc_commit(rhei__sidecar *sc, rhei__err *e);
 void rhei__sc_rollback(rhei__sidecar *sc);

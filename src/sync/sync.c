@@ -469,7 +469,7 @@ static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
     int olap_open = 0;
     rhei__err ignored;
     c->reader = rhei__oltp_reader(s->oltp);
-    int rc = rhei__conn_exec(c->reader, "BEGIN", NULL, 0, NULL, e);
+    int rc = rhei__conn_snapshot_begin(c->reader, e);
     if (rc == RHEI_OK)
         rc = rhei__cdc_head(c->reader, &c->head, e); /* first read fixes the snapshot */
     if (rc == RHEI_OK && c->head > s->applied) {
@@ -496,7 +496,7 @@ static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
         if (rc && olap_open)
             s->vt->rollback(s->olap);
     }
-    rhei__conn_exec(c->reader, rc ? "ROLLBACK" : "COMMIT", NULL, 0, NULL, &ignored);
+    rhei__conn_snapshot_end(c->reader, rc == RHEI_OK);
     rhei__oltp_reader_release(s->oltp, c->reader);
     if (rc) {
         discard_batches(s);
@@ -591,8 +591,6 @@ int64_t rhei__sync_applied(rhei__sync *s)
     return a;
 }
 
-void rhei__sync_lock(rhei__sync *s) { pthread_mutex_lock(&s->mu); }
-void rhei__sync_unlock(rhei__sync *s) { pthread_mutex_unlock(&s->mu); }
 
 int rhei__sync_detach(rhei__sync *s, rhei__err *e)
 {

@@ -42,11 +42,6 @@ void rhei__sync_table_status(rhei__sync *s, const char *table, rhei_table_status
 /* Number of failed tables; the first one's name and state go to name/out when there is one. */
 size_t rhei__sync_first_failed(rhei__sync *s, char *name, size_t size, rhei_table_status *out);
 
-/* The lock every OLAP write transaction is taken under (sync cycles hold it); other
- * writers of the same OLAP store, such as the sidecar, take it around theirs. */
-void rhei__sync_lock(rhei__sync *s);
-void rhei__sync_unlock(rhei__sync *s);
-
 /* Test knobs (process-wide): prune after every applied cycle instead of in batches; how
  * many prune attempts ran, and how many found the writer taken (busy, retried later). */
 extern _Atomic int rhei__sync_test_prune_always;
