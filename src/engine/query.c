@@ -124,11 +124,7 @@ int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out)
 
 static int strong_wait(rhei_db *db, rhei__err *e)
 {
-    int64_t head = 0;
-    rhei__conn *r = rhei__oltp_reader(db->oltp);
-    int rc = rhei__cdc_head(r, &head, e);
-    rhei__oltp_reader_release(db->oltp, r);
-    return rc ? rc : rhei__sync_until(db->sync, head, NULL, e);
+    return rhei__sync_catch_up(db->sync, NULL, e);
 }
 
 static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,

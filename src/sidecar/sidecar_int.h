@@ -2,9 +2,10 @@
  * status, background loop), sidecar_table.c (discovery, OLAP shape, full copies),
  * sidecar_poll.c (pages, reconciliation), sidecar_pos.c (watermarks, timestamps, kv) and
  * keyset.c. Locks: mu serialises cycles and guards every table field not marked otherwise;
- * stat_mu guards the fields marked "stat"; loop_mu/loop_cv drive the background thread. */
+ * stat_mu guards the fields marked "stat"; the background poll is core's helper (bg.h). */
 #ifndef RHEI_SIDECAR_INT_H
 #define RHEI_SIDECAR_INT_H
+#include "bg.h"
 #include "buf.h"
 #include "clock.h"
 #include "sidecar.h"
@@ -130,10 +131,7 @@ struct rhei__sidecar {
 
     pthread_mutex_t mu;
     pthread_mutex_t stat_mu;
-    pthread_mutex_t loop_mu;
-    pthread_cond_t loop_cv;
-    pthread_t thread;
-    int running, stopping;
+    rhei__bg loop;            /* the background poll (core's thread helper) */
 };
 
 /* One cycle's shared facts: the source clock read once per cycle. */

@@ -33,6 +33,9 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e);
 int rhei__sync_cycle(rhei__sync *s, rhei_sync_stats *out, rhei__err *e);
 /* Cycles until the applied position reaches target (read-your-writes). */
 int rhei__sync_until(rhei__sync *s, int64_t target, rhei_sync_stats *out, rhei__err *e);
+/* Reads the log's head, then cycles until it is applied: everything committed before the
+ * call (read-your-writes, rhei_sync_now, close). */
+int rhei__sync_catch_up(rhei__sync *s, rhei_sync_stats *out, rhei__err *e);
 int64_t rhei__sync_applied(rhei__sync *s);
 /* The last published applied position, without waiting for a running cycle. */
 int64_t rhei__sync_applied_now(rhei__sync *s);
