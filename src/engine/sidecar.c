@@ -1,6 +1,7 @@
 /* sidecar.c — the engine's side of sidecar mode: turning "sidecar.*" config keys into a
  * running rhei__sidecar, refusing writes in pure sidecar mode, and the public status calls.
- * The sidecar shares the OLAP store, and its write lock, with the engine's own sync. */
+ * The sidecar shares the OLAP store with the engine's own sync; the backend's write lock
+ * (olap.h) serialises their transactions. */
 #include "engine_int.h"
 #include "mem.h"
 #include <stdio.h>
