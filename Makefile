@@ -12,7 +12,7 @@ endif
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps build test sanitize tsan fuzz demo bench clean python bench-python install
+.PHONY: all deps build test layers sanitize tsan fuzz demo bench clean python bench-python install
 
 all: build
 
@@ -34,6 +34,10 @@ bench-python: python
 
 test: build
 	@cd build && ctest --output-on-failure -j $(JOBS)
+
+# The module layering, checked on the built objects (nm) and the compiler's depfiles.
+layers: build
+	@python3 scripts/check_layers.py build
 
 sanitize: deps
 	@cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DRHEI_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null

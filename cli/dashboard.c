@@ -268,7 +268,7 @@ static void draw(const dash *d)
     attroff(A_BOLD);
     line(y++, "olap       %s%s", d->s->olap_path, d->s->guest ? " (private copy)" : "");
     draw_sync(d, &y);
-    rhei_route_stats rs = {0, 0, 0};
+    rhei_route_stats rs = {0};
     rhei_route_stats_get(d->s->db, &rs); /* this process' queries: other processes have theirs */
     /* the counts this view runs itself are not the routing anyone asked about */
     line(y++, "routing    oltp %lld   olap %lld   fallbacks %lld",

@@ -13,6 +13,21 @@
  *  - Constructors set *out to NULL on failure and leave nothing to free. Destructors accept NULL.
  *  - Threads: rhei_db is thread-safe (any thread, concurrently). rhei_config and rhei_result
  *    are owned by one thread at a time. Rhei runs no user callbacks.
+ *  - Result codes: every function may return RHEI_MISUSE for a NULL handle, a NULL output or
+ *    another invalid argument (never a crash), and RHEI_NOMEM. A function that reads SQLite
+ *    may also return RHEI_OLTP, RHEI_BUSY (another process holds the lock past
+ *    busy_timeout_ms), RHEI_IO or RHEI_FULL; one that reads or writes DuckDB may return
+ *    RHEI_OLAP. Each function's comment names the other codes it returns and when.
+ *
+ * Growing without breaking (ABI): the shared library is versioned by its soname,
+ * librhei.so.RHEI_SOVERSION. Within one soname, functions and result codes are only added,
+ * and a struct's size and the offsets of its fields never change: structs Rhei fills in
+ * (rhei_route_info, rhei_route_stats, rhei_sync_stats, rhei_sync_status,
+ * rhei_sidecar_table_status) end in a `reserved` array, and a later release adds a field by
+ * taking it from that space, so a program built against an older rhei.h keeps working with a
+ * newer library. Callers neither read nor write `reserved`. Structs the caller fills in
+ * (rhei_query_opts, rhei_statement, rhei_column) are never extended in place; a new option
+ * comes with a new function. Removing or changing anything else bumps RHEI_SOVERSION.
  */
 #ifndef RHEI_H
 #define RHEI_H
@@ -32,6 +47,8 @@ extern "C" {
 
 #define RHEI_VERSION "0.1.0"
 #define RHEI_VERSION_NUMBER 1000 /* major*1000000 + minor*1000 + patch */
+/* The soname's number (librhei.so.0); CMakeLists.txt reads it from here. */
+#define RHEI_SOVERSION 0
 
 /* ------------------------------------------------------------------------------------------
  * Result codes. The list is append-only: a code never changes its number.
@@ -174,10 +191,12 @@ RHEI_API const char *rhei_type_name(rhei_type t);
  * ---------------------------------------------------------------------------------------- */
 typedef struct rhei_config rhei_config;
 
+/* A config with every key at its default. RHEI_MISUSE (out NULL), RHEI_NOMEM. */
 RHEI_API int rhei_config_new(rhei_config **out);
 RHEI_API void rhei_config_free(rhei_config *cfg);
 /* Sets one key from its text form. RHEI_CONFIG names the key and the reason in
- * rhei_config_errmsg(cfg) for unknown keys and malformed values. */
+ * rhei_config_errmsg(cfg) for unknown keys and malformed values; RHEI_MISUSE for NULL
+ * arguments; RHEI_NOMEM. On failure the key keeps its previous value. */
 RHEI_API int rhei_config_set(rhei_config *cfg, const char *key, const char *value);
 /* Current text form of a key, borrowed until the next set; NULL for an unknown key. */
 RHEI_API const char *rhei_config_get(const rhei_config *cfg, const char *key);
@@ -198,13 +217,19 @@ typedef struct rhei_db rhei_db;
 /* Opens (creating if needed) the SQLite file and the OLAP side. A durable OLAP resumes from
  * its stored position; an in-memory OLAP is rebuilt from SQLite for every registered table.
  * Starts background sync when sync_interval_ms > 0. On failure *out is NULL and
- * rhei_errmsg(NULL) gives the reason. */
+ * rhei_errmsg(NULL) gives the reason: RHEI_CONFIG (oltp_path missing, a bad sidecar.*
+ * section), RHEI_IO (the SQLite or DuckDB file cannot be opened or created), RHEI_CORRUPT
+ * (not a database, or rhei's own tables inconsistent), RHEI_BUSY (another process holds the
+ * SQLite lock), RHEI_VERSION_MISMATCH (a DuckDB library rhei does not support), RHEI_OLAP,
+ * RHEI_OLTP, RHEI_NOMEM. A sidecar source that is down does not fail the open. */
 RHEI_API int rhei_open(const rhei_config *cfg, rhei_db **out);
-/* Shorthand: default config with oltp_path = path. */
+/* Shorthand: default config with oltp_path = path. Codes as rhei_open. */
 RHEI_API int rhei_open_path(const char *oltp_path, rhei_db **out);
-/* Stops background sync, runs one final sync cycle, closes both sides. Accepts NULL.
- * Returns the final cycle's error if any (the handle is freed regardless), or RHEI_MISUSE
- * when a transaction was still open and was rolled back (see Transactions). */
+/* Stops background sync, runs one final sync cycle, closes both sides. Accepts NULL
+ * (RHEI_OK). Returns the final cycle's error if any, with its message in rhei_errmsg(NULL),
+ * or RHEI_MISUSE when a transaction was still open and was rolled back (see Transactions);
+ * the handle is freed regardless and nothing committed is lost (a durable OLAP resumes, an
+ * in-memory one is rebuilt on the next open). */
 RHEI_API int rhei_close(rhei_db *db);
 
 /* Message of the last failed call this thread made on db (or on rhei_open when db is NULL).
@@ -218,7 +243,10 @@ RHEI_API int rhei_errcode(const rhei_db *db);
 
 /* Runs one statement on SQLite with bound parameters (?1.., or ?), any kind: DML, DDL,
  * SELECT (rows discarded), transaction control (see Transactions below). *out_changes (may
- * be NULL) gets sqlite3_changes(). Fails with RHEI_READONLY in pure sidecar mode. */
+ * be NULL) gets sqlite3_changes(). RHEI_SQL (syntax or a SQLite error in the statement),
+ * RHEI_NOTFOUND (no such table), RHEI_CONSTRAINT, RHEI_TYPE (a value that does not fit a
+ * replicated column's type), RHEI_BUSY, RHEI_MISUSE (parameter count mismatch),
+ * RHEI_READONLY in pure sidecar mode. A failed statement changes nothing. */
 RHEI_API int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params,
                           size_t nparams, int64_t *out_changes);
 
@@ -231,7 +259,8 @@ typedef struct rhei_statement {
 /* Runs statements in one SQLite transaction: all apply or none. Called by a thread inside
  * its own open transaction (see Transactions), the batch is a SAVEPOINT in it: a failed
  * batch undoes only itself and the transaction stays open. RHEI_MISUSE for a statement with
- * NULL sql or NULL params with nparams > 0 (nothing applied). */
+ * NULL sql or NULL params with nparams > 0 (nothing applied). Other codes as rhei_execute;
+ * the message names the failing statement (counted from 1). */
 RHEI_API int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n,
                                 int64_t *out_changes);
 
@@ -287,6 +316,7 @@ typedef struct rhei_route_info {
     rhei_side side;
     const char *reason;
     char table[64];
+    int64_t reserved[8];    /* room for later fields; see "Growing without breaking" */
 } rhei_route_info;
 
 typedef struct rhei_result rhei_result;
@@ -299,14 +329,18 @@ typedef struct rhei_result rhei_result;
 RHEI_API int rhei_execute_query(rhei_db *db, const char *sql, const rhei_value *params,
                                 size_t nparams, rhei_result **out);
 
-/* Routed read-only query. Writes are refused with RHEI_MISUSE (use rhei_execute). */
+/* Routed read-only query; *out gets a result the caller frees with rhei_result_free (NULL on
+ * failure). Writes are refused with RHEI_MISUSE (use rhei_execute). RHEI_SQL (the serving
+ * side rejects the SQL), RHEI_NOTFOUND (no such table), RHEI_INTERRUPTED (rhei_interrupt),
+ * RHEI_OLAP, RHEI_OLTP, RHEI_BUSY; with RHEI_STRONG also the codes of rhei_sync_now. */
 RHEI_API int rhei_query(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                         rhei_result **out);
 RHEI_API int rhei_query_with_hint(rhei_db *db, const char *sql, rhei_side hint,
                                   rhei_result **out);
 RHEI_API int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params,
                            size_t nparams, const rhei_query_opts *opts, rhei_result **out);
-/* What rhei_query would do with sql, and why, without running it. */
+/* What rhei_query would do with sql, and why, without running it. RHEI_OK or RHEI_MISUSE:
+ * an unparsable statement still gets a side and a reason. */
 RHEI_API int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out);
 
 /* Queries served since open, per side; fallbacks are auto-routed OLAP queries DuckDB could
@@ -315,7 +349,9 @@ typedef struct rhei_route_stats {
     int64_t oltp;
     int64_t olap;
     int64_t fallbacks;
+    int64_t reserved[8];    /* room for later fields */
 } rhei_route_stats;
+/* RHEI_OK or RHEI_MISUSE. */
 RHEI_API int rhei_route_stats_get(rhei_db *db, rhei_route_stats *out);
 
 /* Cancels the reads running on db in other threads (Ctrl-C in a shell): they fail with
@@ -391,7 +427,8 @@ struct ArrowArrayStream {
 /* Moves the result's data into an Arrow stream (one record batch; INTEGER -> int64,
  * REAL -> float64, TEXT -> utf8, BLOB -> binary, BOOLEAN -> bool, DECIMAL -> decimal128(p,s),
  * DATE -> date32, TIMESTAMP -> timestamp[us, UTC]). r is consumed (freed) whether or not this
- * succeeds; the stream owns the data and is released by its release callback. */
+ * succeeds; the stream owns the data and is released by its release callback. RHEI_MISUSE
+ * (NULL), RHEI_NOMEM, RHEI_TYPE (a cell that does not fit its column's Arrow type). */
 RHEI_API int rhei_result_to_arrow(rhei_result *r, struct ArrowArrayStream *out);
 
 /* --- replication ------------------------------------------------------------------------- */
@@ -407,10 +444,13 @@ typedef struct rhei_column {
  * capture writes made by other processes), creates the OLAP table and copies the current
  * rows. cols == NULL infers the schema from SQLite; pk == NULL uses the table's declared
  * primary key (RHEI_MISUSE if it has none). Registering again with the same schema is a
- * no-op; a different one is RHEI_EXISTS. */
+ * no-op; a different one is RHEI_EXISTS. RHEI_NOTFOUND (no such table or column), RHEI_TYPE
+ * (an existing row that does not fit its column), RHEI_READONLY in pure sidecar mode. On
+ * failure nothing is registered. */
 RHEI_API int rhei_register_table(rhei_db *db, const char *table, const rhei_column *cols,
                                  size_t ncols, const char *const *pk, size_t npk);
-/* Stops replicating a table: removes triggers and the OLAP copy. */
+/* Stops replicating a table: removes triggers and the OLAP copy. RHEI_NOTFOUND if it is not
+ * registered. */
 RHEI_API int rhei_unregister_table(rhei_db *db, const char *table);
 /* A snapshot of the registered tables' names, taken at one instant (after re-reading the
  * catalog, so tables registered by other processes are included). It does not change when
@@ -435,22 +475,30 @@ typedef struct rhei_sync_stats {
     int64_t deleted;  /* rows deleted (history: versions closed) */
     int64_t last_position; /* change-log position applied, 0 if none yet */
     int64_t elapsed_us;
+    int64_t reserved[8];    /* room for later fields */
 } rhei_sync_stats;
 
-/* Runs sync cycles until everything committed before the call is applied. out may be NULL. */
+/* Runs sync cycles until everything committed before the call is applied. out may be NULL.
+ * RHEI_TYPE (a change OLAP cannot store; the message names table and value), RHEI_OLAP,
+ * RHEI_OLTP, RHEI_BUSY, RHEI_CORRUPT (the change log contradicts itself). What was applied
+ * before the failing cycle stays applied; the failing cycle is rolled back and retried. */
 RHEI_API int rhei_sync_now(rhei_db *db, rhei_sync_stats *out);
-/* Starts (or re-times) the background sync thread. */
+/* Starts (or re-times) the background sync thread. RHEI_MISUSE (interval_ms <= 0),
+ * RHEI_NOMEM or RHEI_ERROR (the thread cannot be created). */
 RHEI_API int rhei_start_sync(rhei_db *db, int64_t interval_ms);
-/* Stops it; returns after the running cycle ends. */
+/* Stops it; returns after the running cycle ends. RHEI_OK also when it was not running. */
 RHEI_API int rhei_stop_sync(rhei_db *db);
 /* Replaces the OLAP copy of one table (or all) with SQLite's current rows, atomically with
- * the sync position. */
+ * the sync position. *out_rows (may be NULL) gets the rows copied. RHEI_NOTFOUND (not
+ * registered), RHEI_TYPE, RHEI_OLAP, RHEI_OLTP. */
 RHEI_API int rhei_initial_sync(rhei_db *db, const char *table, int64_t *out_rows);
 RHEI_API int rhei_initial_sync_all(rhei_db *db, int64_t *out_rows);
 
 /* Schema evolution, safe while writes and background sync run: the SQLite ALTER, the new
  * capture triggers and a schema event in the change log commit together, and the OLAP ALTER
- * is applied in log order. */
+ * is applied in log order. RHEI_NOTFOUND (no such table or column), RHEI_EXISTS (add: the
+ * column exists), RHEI_MISUSE (drop: a primary-key column; a declared type rhei cannot map),
+ * RHEI_READONLY in pure sidecar mode. */
 RHEI_API int rhei_add_column(rhei_db *db, const char *table, const char *column,
                              const char *decl);
 RHEI_API int rhei_drop_column(rhei_db *db, const char *table, const char *column);
@@ -468,8 +516,10 @@ typedef struct rhei_sync_status {
     char last_error[256];
     int failed_tables;        /* tables no longer replicated (see rhei_table_status_get) */
     char failed_table[256];   /* the first of them, "" if none */
+    int64_t reserved[16];     /* room for later fields */
 } rhei_sync_status;
 
+/* RHEI_OK or RHEI_MISUSE. The positions are 0 when the change log cannot be read now. */
 RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
 
 /* Failure model. A change the write check let through but OLAP still cannot take (written
@@ -502,14 +552,16 @@ RHEI_API int rhei_table_status_get(rhei_db *db, const char *table, rhei_table_st
  * replicates again; if its rows still cannot be copied, the table stays failed and the call
  * returns the cause (code and message naming table, column and value). */
 RHEI_API int rhei_resync_table(rhei_db *db, const char *table);
-/* Change events of one table committed to the log but not yet applied by this engine. */
+/* Change events of one table committed to the log but not yet applied by this engine.
+ * RHEI_OK (0 for an unknown table), RHEI_OLTP, RHEI_BUSY. */
 RHEI_API int rhei_table_pending(rhei_db *db, const char *table, int64_t *out_events);
 
 /* Point-in-time read in history mode: the rows of table as they were at ts_us (microseconds
  * since the epoch, UTC). For a replicated table the call first applies every commit made
  * before it (it may wait for a running sync cycle), so the answer is complete; RHEI_RANGE if
  * ts_us is in the future. For a sidecar-followed table, RHEI_RANGE if ts_us is later than
- * the table's watermark (what the sidecar has applied). RHEI_MISUSE in mirror mode. In DuckDB SQL the same is `SELECT * FROM rhei_as_of('t', ts)`. */
+ * the table's watermark (what the sidecar has applied). RHEI_MISUSE in mirror mode;
+ * RHEI_NOTFOUND (no such table). In DuckDB SQL the same is `SELECT * FROM rhei_as_of('t', ts)`. */
 RHEI_API int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us,
                               rhei_result **out);
 
@@ -529,12 +581,16 @@ typedef struct rhei_sidecar_table_status {
     int stopped;           /* a schema problem stopped this table until restart */
     int last_error_code;
     char last_error[256];
+    int64_t reserved[16];  /* room for later fields */
 } rhei_sidecar_table_status;
 
 /* Polls every followed table now, until caught up; *out_rows (may be NULL) gets the rows
  * applied. RHEI_MISUSE when no sidecar is configured; RHEI_SOURCE when the source fails. */
 RHEI_API int rhei_sidecar_sync_now(rhei_db *db, int64_t *out_rows);
+/* Number of followed tables (0 without a sidecar). RHEI_OK or RHEI_MISUSE. */
 RHEI_API int rhei_sidecar_table_count(rhei_db *db, size_t *out_count);
+/* Status of the i-th followed table. RHEI_MISUSE when no sidecar is configured, RHEI_RANGE
+ * when i is past the end. */
 RHEI_API int rhei_sidecar_status_get(rhei_db *db, size_t i, rhei_sidecar_table_status *out);
 
 /* --- metrics ---------------------------------------------------------------------------

@@ -7,7 +7,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef void (*rt_fn)(void);
@@ -77,12 +79,62 @@ static int rt_ncases;
         exit(77);                                                                           \
     } while (0)
 
-/* A fresh directory for one case's files, removed by the OS's tmp cleaning; path in out. */
+/* Temp folders of this process, removed with their contents when it exits (also when a
+ * check FAILs: exit runs atexit handlers). Only by the process that made them: a forked
+ * child that exits must not remove its parent's files. RHEI_TEST_KEEP=1 keeps them. */
+static char rt_dirs[16][256];
+static int rt_ndirs;
+static pid_t rt_dirs_owner;
+
+/* Removes path and everything under it, as far as it can (no symlink is followed). */
+static void rt_rm_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return;
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+            char sub[1024];
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, de->d_name) < sizeof sub)
+                rt_rm_tree(sub);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static void rt_rm_dirs(void)
+{
+    if (getpid() != rt_dirs_owner || getenv("RHEI_TEST_KEEP"))
+        return;
+    for (int i = 0; i < rt_ndirs; i++)
+        rt_rm_tree(rt_dirs[i]);
+    rt_ndirs = 0;
+}
+
+/* A fresh directory for one case's files (under $TMPDIR, default /tmp), removed when the
+ * process exits; path in out. */
 static inline void rt_tmpdir(char *out, size_t n)
 {
-    snprintf(out, n, "/tmp/rhei-test-XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    if ((size_t)snprintf(out, n, "%s/rhei-test-XXXXXX", tmp && *tmp ? tmp : "/tmp") >= n)
+        FAIL("TMPDIR '%s' is too long for a test folder", tmp);
     if (!mkdtemp(out))
         FAIL("mkdtemp failed");
+    if (rt_dirs_owner != getpid()) { /* first folder of this process (or of a forked child) */
+        rt_dirs_owner = getpid();
+        rt_ndirs = 0;
+        atexit(rt_rm_dirs);
+    }
+    if (rt_ndirs < (int)(sizeof rt_dirs / sizeof rt_dirs[0]))
+        snprintf(rt_dirs[rt_ndirs++], sizeof rt_dirs[0], "%s", out);
 }
 
 int main(int argc, char **argv)

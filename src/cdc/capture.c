@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "cdc.h"
 #include "mem.h"
+#include <sqlite3.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

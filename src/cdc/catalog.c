@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "cdc.h"
 #include "mem.h"
+#include <sqlite3.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>

@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "mem.h"
 #include "value.h"
+#include <sqlite3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

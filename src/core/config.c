@@ -123,7 +123,7 @@ static const key_def keys[RHEI__CONFIG_NKEYS] = {
     {"olap_path", ":memory:", p_olap_path},
     {"sync_mode", "mirror", p_sync_mode},
     {"sync_interval_ms", "0", p_sync_interval},
-    {"batch_size", "25000", p_batch_size},
+    {"batch_size", RHEI__STR(RHEI__BATCH_SIZE_DEFAULT), p_batch_size},
     {"read_pool_size", "4", p_read_pool},
     {"synchronous", "normal", p_synchronous},
     {"olap_threads", "0", p_olap_threads},

@@ -7,6 +7,11 @@
 
 enum { RHEI__SYNC_MIRROR = 0, RHEI__SYNC_HISTORY = 1 };
 
+/* batch_size's default, the one place it is written (the key table and the sync use it). */
+#define RHEI__BATCH_SIZE_DEFAULT 25000
+#define RHEI__STR_(x) #x
+#define RHEI__STR(x) RHEI__STR_(x)
+
 #define RHEI__CONFIG_NKEYS 13
 
 struct rhei_config {

@@ -1,20 +1,25 @@
 /* mem.c — allocation wrapper with an optional failure injector for out-of-memory tests. */
 #include "mem.h"
 #include "rhei.h"
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static long fail_countdown; /* 0 = off; test-only, see rhei__mem_fail_after */
+/* 0 = off; test-only, see rhei__mem_fail_after. Atomic: background threads (sync, applier,
+ * pruner) allocate while a test arms it, and exactly one allocation must see it reach 0. */
+static atomic_long fail_countdown;
 
 static int should_fail(void)
 {
-    if (fail_countdown <= 0)
-        return 0;
-    return --fail_countdown == 0;
+    long n = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+    while (n > 0)
+        if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1))
+            return n == 1;
+    return 0;
 }
 
-void rhei__mem_fail_after(long n) { fail_countdown = n; }
+void rhei__mem_fail_after(long n) { atomic_store(&fail_countdown, n); }
 
 void *rhei__malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
 

@@ -16,6 +16,6 @@ int rhei__grow(void **p, size_t *cap, size_t need, size_t elem);
 /* Copies at most size-1 bytes and NUL-terminates (truncating quietly); returns dst. */
 char *rhei__strlcpy(char *dst, const char *src, size_t size);
 
-/* Test hook: the n-th allocation from now fails (0 disables). Not thread-aware. */
+/* Test hook: the n-th allocation from now, in any thread, fails (0 disables). */
 void rhei__mem_fail_after(long n);
 #endif

@@ -229,12 +229,8 @@ int rhei_close(rhei_db *db)
     if (rctx == RHEI_OK && rolled)
         rctx = rhei__err_set(&etx, RHEI_MISUSE, "rhei_close: a transaction was still open"
                              " (BEGIN without COMMIT or ROLLBACK); it was rolled back");
-    int64_t head = 0;
-    rhei__conn *r = rhei__oltp_reader(db->oltp);
-    int rc = rhei__cdc_head(r, &head, &e);
-    rhei__oltp_reader_release(db->oltp, r);
-    if (rc == RHEI_OK) /* a durable store then resumes with nothing pending */
-        rc = rhei__sync_until(db->sync, head, NULL, &e);
+    /* a durable store then resumes with nothing pending */
+    int rc = rhei__sync_catch_up(db->sync, NULL, &e);
     if (rc == RHEI_OK)
         rc = db->vt->maintain(db->olap, &e);
     rhei__err e2;

@@ -124,11 +124,7 @@ int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out)
 
 static int strong_wait(rhei_db *db, rhei__err *e)
 {
-    int64_t head = 0;
-    rhei__conn *r = rhei__oltp_reader(db->oltp);
-    int rc = rhei__cdc_head(r, &head, e);
-    rhei__oltp_reader_release(db->oltp, r);
-    return rc ? rc : rhei__sync_until(db->sync, head, NULL, e);
+    return rhei__sync_catch_up(db->sync, NULL, e);
 }
 
 static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
@@ -182,7 +178,7 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
     }
     if (rhei__engine_check_params("rhei_query", params, nparams, &e))
         return rhei__engine_fail(db, &e);
-    rhei_route_info ri = {RHEI_SIDE_OLTP, "hint", ""}, auto_ri = ri;
+    rhei_route_info ri = {.side = RHEI_SIDE_OLTP, .reason = "hint"}, auto_ri = ri;
     int is_write = 0;
     route_cached(db, sql, &is_write, &auto_ri);
     if (is_write) {
@@ -286,6 +282,7 @@ int rhei_route_stats_get(rhei_db *db, rhei_route_stats *out)
 {
     if (!db || !out)
         return RHEI_MISUSE;
+    memset(out, 0, sizeof *out);
     pthread_mutex_lock(&db->count_mu);
     out->oltp = db->routed_oltp;
     out->olap = db->routed_olap;

@@ -8,20 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
-static int head_of(rhei_db *db, int64_t *out, rhei__err *e)
-{
-    rhei__conn *r = rhei__oltp_reader(db->oltp);
-    int rc = rhei__cdc_head(r, out, e);
-    rhei__oltp_reader_release(db->oltp, r);
-    return rc;
-}
-
 /* Applies everything committed so far (used after each replication change). */
 static int catch_up(rhei_db *db, rhei_sync_stats *out, rhei__err *e)
 {
-    int64_t head = 0;
-    int rc = head_of(db, &head, e);
-    return rc ? rc : rhei__sync_until(db->sync, head, out, e);
+    return rhei__sync_catch_up(db->sync, out, e);
 }
 
 /* Runs one capture-side change on the writer, then applies it and refreshes routing. */

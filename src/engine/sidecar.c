@@ -1,6 +1,7 @@
 /* sidecar.c — the engine's side of sidecar mode: turning "sidecar.*" config keys into a
  * running rhei__sidecar, refusing writes in pure sidecar mode, and the public status calls.
- * The sidecar shares the OLAP store, and its write lock, with the engine's own sync. */
+ * The sidecar shares the OLAP store with the engine's own sync; the backend's write lock
+ * (olap.h) serialises their transactions. */
 #include "engine_int.h"
 #include "mem.h"
 #include <stdio.h>
@@ -94,7 +95,7 @@ int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e)
         sc.history = db->history;
         sc.tables = tc;
         sc.ntables = n;
-        rc = rhei__sidecar_new(&sc, db->vt, db->olap, db->sync, &db->sidecar, e);
+        rc = rhei__sidecar_new(&sc, db->vt, db->olap, &db->sidecar, e);
     }
     if (rc == RHEI_OK) {
         /* One poll before open returns, so a fresh engine answers at once. A source that is

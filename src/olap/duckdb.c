@@ -376,6 +376,11 @@ static int olap_open(const rhei__olap_opts *opts, rhei__olap **out, rhei__err *e
     rhei__olap *o = rhei__calloc(1, sizeof *o);
     if (!o)
         return rhei__err_nomem(e);
+    pthread_mutexattr_t ra;
+    pthread_mutexattr_init(&ra);
+    pthread_mutexattr_settype(&ra, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&o->write_mu, &ra);
+    pthread_mutexattr_destroy(&ra);
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->cv, NULL);
     pthread_mutex_init(&o->feed_mu, NULL);
@@ -435,6 +440,7 @@ static void olap_close(rhei__olap *o)
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->mu);
     pthread_mutex_destroy(&o->feed_mu);
+    pthread_mutex_destroy(&o->write_mu);
     rhei__free(o);
 }
 
@@ -487,43 +493,67 @@ static int txn_exec(rhei__olap *o, int commit, rhei__err *e)
     return rc;
 }
 
+/* Takes the write lock and keeps it until commit or rollback (another thread's begin waits
+ * here); on failure the lock is given back. */
 static int olap_begin(rhei__olap *o, rhei__err *e)
 {
-    if (o->in_txn)
-        return rhei__err_set(e, RHEI_MISUSE, "olap transaction already open");
-    int rc = txn_exec(o, 0, e);
+    pthread_mutex_lock(&o->write_mu);
+    int rc = o->in_txn ? rhei__err_set(e, RHEI_MISUSE, "olap transaction already open")
+                       : txn_exec(o, 0, e);
     if (rc == RHEI_OK)
         o->in_txn = 1;
+    else
+        pthread_mutex_unlock(&o->write_mu);
     return rc;
 }
 
+/* Ends the transaction either way (a failed COMMIT has rolled back in DuckDB) and gives back
+ * the lock begin took. Re-locking first (recursive) makes in_txn safe to read: it can only
+ * be set here by this thread's own begin. */
 static int olap_commit(rhei__olap *o, rhei__err *e)
 {
+    pthread_mutex_lock(&o->write_mu);
     int rc = rhei__duck_need_txn(o, e);
-    if (rc)
-        return rc;
-    rc = txn_exec(o, 1, e);
-    end_txn(o, rc == RHEI_OK); /* a failed COMMIT has rolled back in DuckDB */
+    if (rc == RHEI_OK) {
+        rc = txn_exec(o, 1, e);
+        end_txn(o, rc == RHEI_OK);
+        pthread_mutex_unlock(&o->write_mu);
+    }
+    pthread_mutex_unlock(&o->write_mu);
     return rc;
 }
 
 static void olap_rollback(rhei__olap *o)
 {
-    if (!o || !o->in_txn)
+    if (!o)
         return;
-    rhei__err ignored;
-    rhei__duck_exec(o, "ROLLBACK", &ignored);
-    end_txn(o, 0);
+    pthread_mutex_lock(&o->write_mu);
+    if (o->in_txn) {
+        rhei__err ignored;
+        rhei__duck_exec(o, "ROLLBACK", &ignored);
+        end_txn(o, 0);
+        pthread_mutex_unlock(&o->write_mu);
+    }
+    pthread_mutex_unlock(&o->write_mu);
 }
 
 /* The sync's state is one kv entry, "<position> <last_ts>", written with the rows. */
 static const char state_key[] = "_rhei.state";
 
+/* get_kv of the vtab: may run outside a transaction, so it holds the write lock itself. */
+static int olap_get_kv(rhei__olap *o, const char *key, char *buf, size_t size, rhei__err *e)
+{
+    pthread_mutex_lock(&o->write_mu);
+    int rc = rhei__duck_get_kv(o, key, buf, size, e);
+    pthread_mutex_unlock(&o->write_mu);
+    return rc;
+}
+
 static int olap_get_state(rhei__olap *o, rhei__olap_state *out, rhei__err *e)
 {
     char buf[64];
     long long pos = 0, ts = 0;
-    int rc = rhei__duck_get_kv(o, state_key, buf, sizeof buf, e);
+    int rc = olap_get_kv(o, state_key, buf, sizeof buf, e);
     if (rc == RHEI_NOTFOUND)
         rc = RHEI_OK; /* a new store */
     else if (rc == RHEI_OK && sscanf(buf, "%lld %lld", &pos, &ts) != 2)
@@ -541,7 +571,7 @@ static int olap_set_state(rhei__olap *o, const rhei__olap_state *st, rhei__err *
 }
 
 /* Visits every recorded table; a non-zero return from cb stops the walk and is returned. */
-static int olap_list_tables(rhei__olap *o, rhei__olap_table_cb cb, void *ud, rhei__err *e)
+static int list_tables(rhei__olap *o, rhei__olap_table_cb cb, void *ud, rhei__err *e)
 {
     duckdb_result r;
     int rc = RHEI_OK;
@@ -563,6 +593,14 @@ static int olap_list_tables(rhei__olap *o, rhei__olap_table_cb cb, void *ud, rhe
         duckdb_destroy_data_chunk(&ch);
     }
     duckdb_destroy_result(&r);
+    return rc;
+}
+
+static int olap_list_tables(rhei__olap *o, rhei__olap_table_cb cb, void *ud, rhei__err *e)
+{
+    pthread_mutex_lock(&o->write_mu); /* w may be used outside a transaction */
+    int rc = list_tables(o, cb, ud, e);
+    pthread_mutex_unlock(&o->write_mu);
     return rc;
 }
 
@@ -779,13 +817,16 @@ static int olap_alter_table(rhei__olap *o, const rhei__table *from, const rhei__
  * gets deleted rows vacuumed. DuckDB's CHECKPOINT waits for running read queries. */
 static int olap_maintain(rhei__olap *o, rhei__err *e)
 {
-    if (!o->dirty || o->in_txn)
-        return RHEI_OK;
-    int rc = rhei__duck_kv_compact(o, e);
-    if (rc == RHEI_OK)
-        rc = rhei__duck_exec(o, "CHECKPOINT", e);
-    if (rc == RHEI_OK)
-        o->dirty = 0;
+    int rc = RHEI_OK;
+    pthread_mutex_lock(&o->write_mu);
+    if (o->dirty && !o->in_txn) {
+        rc = rhei__duck_kv_compact(o, e);
+        if (rc == RHEI_OK)
+            rc = rhei__duck_exec(o, "CHECKPOINT", e);
+        if (rc == RHEI_OK)
+            o->dirty = 0;
+    }
+    pthread_mutex_unlock(&o->write_mu);
     return rc;
 }
 
@@ -810,7 +851,7 @@ const rhei__olap_vtab rhei__olap_duckdb = {
     .interrupt = rhei__duck_interrupt,
     .maintain = olap_maintain,
     .set_kv = rhei__duck_set_kv,
-    .get_kv = rhei__duck_get_kv,
+    .get_kv = olap_get_kv,
     .fill_column = rhei__duck_fill_column,
     .set_as_of_limit = rhei__duck_set_as_of_limit,
 };

@@ -1,6 +1,7 @@
-/* duckdb_int.h — private to the DuckDB backend (duckdb.c, duckdb_apply.c, duckdb_query.c):
- * the backend instance, shared SQL-text helpers and the error mapping. Nothing outside
- * src/olap/duckdb*.c includes this or duckdb.h. */
+/* duckdb_int.h — private to the DuckDB backend (duckdb.c, duckdb_apply.c, duckdb_feed.c,
+ * duckdb_kv.c, duckdb_query.c): the backend instance with its write lock, shared SQL-text
+ * helpers and the error mapping. Nothing outside src/olap/duckdb*.c includes this or
+ * duckdb.h (scripts/check_layers.py enforces it). */
 #ifndef RHEI_OLAP_DUCKDB_INT_H
 #define RHEI_OLAP_DUCKDB_INT_H
 #include "buf.h"
@@ -54,6 +55,11 @@ typedef struct rhei__duck_stmt {
 struct rhei__olap {
     duckdb_database db;
     duckdb_connection w; /* the write connection */
+    /* The write lock (recursive): begin takes it and commit/rollback give it back, and the
+     * calls that use w outside a transaction hold it for their own length, so any number of
+     * writers (the sync, the sidecar) can share one store without a lock of their own. It
+     * guards w and everything below up to kv_appends. */
+    pthread_mutex_t write_mu;
     int in_txn;
     int wrote;           /* the open transaction wrote something */
     int ddl;             /* ... created, dropped or altered a table: see end_txn */

@@ -2,9 +2,13 @@
  * only through this table of functions; each backend lives in its own file and includes
  * only its own library (src/olap/duckdb.c includes duckdb.h, nothing else does).
  *
- * Threads: write-side calls (begin .. commit, create/alter/drop/apply/state) come from one
- * thread at a time (the engine's sync lock serialises them). query() may be called from any
- * number of threads at once; the backend keeps its own pool of read connections. */
+ * Threads: a backend serialises its writers itself: begin takes the store's write lock and
+ * commit/rollback give it back, so the calls between them (create/alter/drop/apply/state/
+ * kv) run for the thread that began; get_state, get_kv, list_tables and maintain may also
+ * run outside a transaction and then hold the lock for their own length. Any number of
+ * writers (the sync, the sidecar) can share one store with no lock of their own. query()
+ * may be called from any number of threads at once; the backend keeps its own pool of read
+ * connections. */
 #ifndef RHEI_OLAP_H
 #define RHEI_OLAP_H
 #include "batch.h"

@@ -5,6 +5,7 @@
 #include "oltp.h"
 #include "mem.h"
 #include "value.h"
+#include <sqlite3.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -5,8 +5,12 @@
 #define RHEI_OLTP_H
 #include "err.h"
 #include "result.h"
-#include <sqlite3.h>
 #include <stdint.h>
+
+/* SQLite's handles, declared, not included: modules above see them only as opaque pointers
+ * (only oltp, cdc and the sidecar's SQLite adapter include <sqlite3.h>; check_layers.py). */
+typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
 
 typedef struct rhei__oltp rhei__oltp;
 
@@ -60,6 +64,10 @@ int rhei__conn_bind(rhei__conn *c, sqlite3_stmt *st, const rhei_value *params, s
 /* Runs SQL (one or more statements; params only with one) to completion. */
 int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                     int64_t *out_changes, rhei__err *e);
+/* A read snapshot on a reader: every read between begin and end sees the one state of the
+ * database fixed by the first of them. end(ok = 0) also abandons statements left running. */
+int rhei__conn_snapshot_begin(rhei__conn *c, rhei__err *e);
+void rhei__conn_snapshot_end(rhei__conn *c, int ok);
 /* Runs one read statement and collects its rows. */
 int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                      rhei_result **out, rhei__err *e);

@@ -3,6 +3,18 @@
 #include "mem.h"
 #include "oltp.h"
 #include "schema.h"
+#include <sqlite3.h>
+
+int rhei__conn_snapshot_begin(rhei__conn *c, rhei__err *e)
+{
+    return rhei__conn_exec(c, "BEGIN", NULL, 0, NULL, e);
+}
+
+void rhei__conn_snapshot_end(rhei__conn *c, int ok)
+{
+    rhei__err ignored;
+    rhei__conn_exec(c, ok ? "COMMIT" : "ROLLBACK", NULL, 0, NULL, &ignored);
+}
 
 static int push_cell(rhei_result *r, sqlite3_stmt *st, int i, rhei__err *e)
 {

@@ -3,11 +3,9 @@
  * table's step lives in sidecar_poll.c; this file never talks to a source itself. */
 #include "sidecar_int.h"
 #include "mem.h"
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define MAX_BACKOFF_MS 30000
 #define MAINTAIN_EVERY_US 5000000
@@ -154,7 +152,7 @@ int rhei__sidecar_parse_source(const char *spec, rhei__src_kind *out_kind, const
 /* ---- lifecycle --------------------------------------------------------------------------- */
 
 int rhei__sidecar_new(const rhei__sidecar_cfg *cfg, const rhei__olap_vtab *vt, rhei__olap *olap,
-                      rhei__sync *lock, rhei__sidecar **out, rhei__err *e)
+                      rhei__sidecar **out, rhei__err *e)
 {
     *out = NULL;
     int rc = check_cfg(cfg, e);
@@ -165,8 +163,7 @@ int rhei__sidecar_new(const rhei__sidecar_cfg *cfg, const rhei__olap_vtab *vt, r
         return rhei__err_nomem(e);
     pthread_mutex_init(&sc->mu, NULL);
     pthread_mutex_init(&sc->stat_mu, NULL);
-    pthread_mutex_init(&sc->loop_mu, NULL);
-    pthread_cond_init(&sc->loop_cv, NULL);
+    rhei__bg_init(&sc->loop);
     sc->kind = cfg->kind;
     sc->poll_ms = cfg->poll_interval_ms > 0 ? cfg->poll_interval_ms : 1000;
     sc->delay_ms = cfg->safety_delay_ms > 0 ? cfg->safety_delay_ms : 0;
@@ -175,7 +172,6 @@ int rhei__sidecar_new(const rhei__sidecar_cfg *cfg, const rhei__olap_vtab *vt, r
     sc->history = cfg->history != 0;
     sc->vt = vt;
     sc->olap = olap;
-    sc->lock = lock;
     sc->kv_fallback = !vt->set_kv || !vt->get_kv;
     sc->svt = cfg->kind == RHEI__SRC_SQLITE ? &rhei__src_sqlite : &rhei__src_postgres;
     if (!(sc->source = rhei__strdup(cfg->source)) ||
@@ -210,8 +206,7 @@ void rhei__sidecar_free(rhei__sidecar *sc)
     rhei__free(sc->source);
     pthread_mutex_destroy(&sc->mu);
     pthread_mutex_destroy(&sc->stat_mu);
-    pthread_mutex_destroy(&sc->loop_mu);
-    pthread_cond_destroy(&sc->loop_cv);
+    rhei__bg_destroy(&sc->loop);
     rhei__free(sc);
 }
 
@@ -285,71 +280,32 @@ static void maintain_if_idle(rhei__sidecar *sc, const rhei__sidecar_stats *st)
     if (st->rows || !sc->dirty || now - sc->last_maintain_us < MAINTAIN_EVERY_US)
         return;
     rhei__err e;
-    rhei__sc_lock(sc);
     if (sc->vt->maintain(sc->olap, &e) == RHEI_OK)
         sc->dirty = 0;
-    rhei__sc_unlock(sc);
     sc->last_maintain_us = now;
 }
 
-static void *loop_main(void *arg)
+/* One run of the background poll (bg.h): a cycle, then poll_ms until the next. */
+static int64_t loop_step(void *arg)
 {
     rhei__sidecar *sc = arg;
-    pthread_mutex_lock(&sc->loop_mu);
-    while (!sc->stopping) {
-        pthread_mutex_unlock(&sc->loop_mu);
-        rhei__sidecar_stats st;
-        rhei__err e;
-        pthread_mutex_lock(&sc->mu);
-        if (cycle_locked(sc, 1, &st, &e) == RHEI_OK)
-            maintain_if_idle(sc, &st);
-        pthread_mutex_unlock(&sc->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += sc->poll_ms / 1000;
-        until.tv_nsec += (sc->poll_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
-        pthread_mutex_lock(&sc->loop_mu);
-        while (!sc->stopping &&
-               pthread_cond_timedwait(&sc->loop_cv, &sc->loop_mu, &until) != ETIMEDOUT)
-            ;
-    }
-    pthread_mutex_unlock(&sc->loop_mu);
-    return NULL;
+    rhei__sidecar_stats st;
+    rhei__err e;
+    pthread_mutex_lock(&sc->mu);
+    if (cycle_locked(sc, 1, &st, &e) == RHEI_OK)
+        maintain_if_idle(sc, &st);
+    pthread_mutex_unlock(&sc->mu);
+    return sc->poll_ms;
 }
 
 int rhei__sidecar_start(rhei__sidecar *sc, rhei__err *e)
 {
-    int rc = RHEI_OK;
-    pthread_mutex_lock(&sc->loop_mu);
-    if (!sc->running) {
-        sc->stopping = 0;
-        if (pthread_create(&sc->thread, NULL, loop_main, sc) != 0)
-            rc = rhei__err_set(e, RHEI_ERROR, "cannot start the sidecar thread");
-        else
-            sc->running = 1;
-    }
-    pthread_mutex_unlock(&sc->loop_mu);
-    return rc;
+    return rhei__bg_start(&sc->loop, loop_step, sc, "sidecar", e);
 }
 
 void rhei__sidecar_stop(rhei__sidecar *sc)
 {
-    pthread_mutex_lock(&sc->loop_mu);
-    if (!sc->running) {
-        pthread_mutex_unlock(&sc->loop_mu);
-        return;
-    }
-    sc->stopping = 1;
-    pthread_cond_signal(&sc->loop_cv);
-    pthread_mutex_unlock(&sc->loop_mu);
-    pthread_join(sc->thread, NULL);
-    pthread_mutex_lock(&sc->loop_mu);
-    sc->running = 0;
-    pthread_mutex_unlock(&sc->loop_mu);
+    rhei__bg_stop(&sc->loop);
 }
 
 /* ---- status ------------------------------------------------------------------------------ */

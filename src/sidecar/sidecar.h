@@ -4,19 +4,15 @@
  * source: every table needs a primary key and an updated_at column the application keeps.
  *
  * Threads: rhei__sidecar is thread-safe. Cycles are serialised by the sidecar's own mutex;
- * every OLAP write transaction is taken under the engine's sync lock (when one is given), so
- * the sidecar and the engine's sync can share one OLAP store. The background loop is one
- * thread owned by the sidecar. */
+ * OLAP write transactions are serialised by the backend's write lock (olap.h), so the
+ * sidecar and the engine's sync can share one OLAP store. The background loop is one thread
+ * owned by the sidecar. */
 #ifndef RHEI_SIDECAR_H
 #define RHEI_SIDECAR_H
 #include "err.h"
 #include "olap.h"
 #include <stddef.h>
 #include <stdint.h>
-
-/* The engine's sync (sync.h), whose lock the sidecar takes around its OLAP writes. Declared
- * here, not included: sync.h brings sqlite3.h, which only the SQLite adapter may see. */
-typedef struct rhei__sync rhei__sync;
 
 typedef enum { RHEI__SRC_SQLITE = 1, RHEI__SRC_POSTGRES = 2 } rhei__src_kind;
 
@@ -74,10 +70,10 @@ struct rhei__sidecar_table_status {
 };
 
 /* Copies cfg; connects to nothing yet (a source that is down is reported by cycles).
- * lock may be NULL (no other writer of this OLAP store). vt/olap are borrowed for the
- * sidecar's life. RHEI_CONFIG names the bad table or key. */
+ * vt/olap are borrowed for the sidecar's life; other writers of the same store need no
+ * coordination (the backend's write lock). RHEI_CONFIG names the bad table or key. */
 int rhei__sidecar_new(const rhei__sidecar_cfg *cfg, const rhei__olap_vtab *vt, rhei__olap *olap,
-                      rhei__sync *lock, rhei__sidecar **out, rhei__err *e);
+                      rhei__sidecar **out, rhei__err *e);
 /* Stops the background loop, closes the source. Accepts NULL. */
 void rhei__sidecar_free(rhei__sidecar *sc);
 

@@ -2,9 +2,10 @@
  * status, background loop), sidecar_table.c (discovery, OLAP shape, full copies),
  * sidecar_poll.c (pages, reconciliation), sidecar_pos.c (watermarks, timestamps, kv) and
  * keyset.c. Locks: mu serialises cycles and guards every table field not marked otherwise;
- * stat_mu guards the fields marked "stat"; loop_mu/loop_cv drive the background thread. */
+ * stat_mu guards the fields marked "stat"; the background poll is core's helper (bg.h). */
 #ifndef RHEI_SIDECAR_INT_H
 #define RHEI_SIDECAR_INT_H
+#include "bg.h"
 #include "buf.h"
 #include "clock.h"
 #include "sidecar.h"
@@ -120,7 +121,6 @@ struct rhei__sidecar {
     rhei__src *src;
     const rhei__olap_vtab *vt;
     rhei__olap *olap;
-    rhei__sync *lock;         /* NULL: nobody else writes this OLAP store */
     sc_table *tables;
     size_t ntables;
     int kv_fallback;          /* the backend has no set_kv: a table of our own keeps them */
@@ -131,10 +131,7 @@ struct rhei__sidecar {
 
     pthread_mutex_t mu;
     pthread_mutex_t stat_mu;
-    pthread_mutex_t loop_mu;
-    pthread_cond_t loop_cv;
-    pthread_t thread;
-    int running, stopping;
+    rhei__bg loop;            /* the background poll (core's thread helper) */
 };
 
 /* One cycle's shared facts: the source clock read once per cycle. */
@@ -163,10 +160,8 @@ int rhei__sc_step(sc_cycle *c, sc_table *t, rhei__err *e);
 /* Reads the source clock once per cycle and sets the cutoff (clock - safety delay). */
 int rhei__sc_source_now(sc_cycle *c, rhei__err *e);
 
-/* sidecar_pos.c: the engine's lock (no-ops without one), OLAP transactions under it, and
- * small stored values. Only sidecar_pos.c includes sync.h. */
-void rhei__sc_lock(rhei__sidecar *sc);
-void rhei__sc_unlock(rhei__sidecar *sc);
+/* sidecar_pos.c: OLAP transactions (the backend's write lock makes them wait for the
+ * engine's sync when both share one store) and small stored values. */
 int rhei__sc_begin(rhei__sidecar *sc, rhei__err *e);
 int rhei__sc_commit(rhei__sidecar *sc, rhei__err *e);
 void rhei__sc_rollback(rhei__sidecar *sc);

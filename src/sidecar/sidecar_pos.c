@@ -1,10 +1,9 @@
 /* sidecar_pos.c — watermarks and time: the stored form of a table's polling position, the
- * conversion of source timestamps to microseconds, and the OLAP side of both (transactions
- * under the engine's lock, small stored values). A position is stored in the same OLAP
+ * conversion of source timestamps to microseconds, and the OLAP side of both (transactions,
+ * small stored values). A position is stored in the same OLAP
  * transaction as the rows it covers, so a crash can never separate them. */
 #include "sidecar_int.h"
 #include "mem.h"
-#include "sync.h"
 #include "value.h"
 #include <errno.h>
 #include <math.h>
@@ -286,25 +285,11 @@ int rhei__sc_ts_us(const rhei_value *v, int64_t unit_us, int64_t *out)
 
 /* ---- OLAP transactions and stored values ---------------------------------------------- */
 
-void rhei__sc_lock(rhei__sidecar *sc)
-{
-    if (sc->lock)
-        rhei__sync_lock(sc->lock);
-}
-
-void rhei__sc_unlock(rhei__sidecar *sc)
-{
-    if (sc->lock)
-        rhei__sync_unlock(sc->lock);
-}
-
+/* The backend's begin takes its write lock, so the engine's sync, sharing the store, waits
+ * for this transaction and this one for the sync's. */
 int rhei__sc_begin(rhei__sidecar *sc, rhei__err *e)
 {
-    rhei__sc_lock(sc);
-    int rc = sc->vt->begin(sc->olap, e);
-    if (rc)
-        rhei__sc_unlock(sc);
-    return rc;
+    return sc->vt->begin(sc->olap, e);
 }
 
 int rhei__sc_commit(rhei__sidecar *sc, rhei__err *e)
@@ -314,14 +299,12 @@ int rhei__sc_commit(rhei__sidecar *sc, rhei__err *e)
         sc->vt->rollback(sc->olap); /* no-op when the failed commit already rolled back */
     else
         sc->dirty = 1;
-    rhei__sc_unlock(sc);
     return rc;
 }
 
 void rhei__sc_rollback(rhei__sidecar *sc)
 {
     sc->vt->rollback(sc->olap);
-    rhei__sc_unlock(sc);
 }
 
 /* Without set_kv in the backend, values live in a mirror table of our own, written through
@@ -402,9 +385,7 @@ int rhei__sc_kv_get(rhei__sidecar *sc, const char *key, rhei__buf *out, rhei__er
     char *buf = rhei__malloc(RHEI__SC_KV_MAX);
     if (!buf)
         return rhei__err_nomem(e);
-    rhei__sc_lock(sc); /* get_kv runs on the write connection, which the engine's sync shares */
     int rc = sc->vt->get_kv(sc->olap, key, buf, RHEI__SC_KV_MAX, e);
-    rhei__sc_unlock(sc);
     if (rc == RHEI_OK) {
         rhei__buf_puts(out, buf);
         rc = rhei__buf_check(out, e);

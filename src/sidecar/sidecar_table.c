@@ -328,9 +328,7 @@ static int load_state(rhei__sidecar *sc, sc_table *t, rhei__err *e)
     rhei__buf wm = RHEI__BUF_INIT, shape = RHEI__BUF_INIT;
     rhei__table *stored = NULL;
     find_ctx f = {t->name, 0, 0};
-    rhei__sc_lock(sc); /* list_tables runs on the shared write connection */
     int rc = sc->vt->list_tables(sc->olap, find_cb, &f, e);
-    rhei__sc_unlock(sc);
     if (rc == RHEI_OK && f.found && f.tid > 0)
         rc = stop(t, (rhei__err_set(e, RHEI_EXISTS, "table '%s' is already replicated from "
                                     "the local database", t->name), e));

@@ -4,10 +4,8 @@
  * dead disk is not hammered), and stops when asked. Idle time goes to OLAP housekeeping. */
 #include "sync_int.h"
 #include "mem.h"
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_BACKOFF_MS 30000
 #define MAINTAIN_EVERY_US 5000000
@@ -27,41 +25,22 @@ static void maintain_if_idle(rhei__sync *s, const rhei_sync_stats *st)
     pthread_mutex_unlock(&s->mu);
 }
 
-static void *loop_main(void *arg)
+/* One run of the background thread: a cycle, then the wait until the next (bg.h). */
+static int64_t loop_step(void *arg)
 {
     rhei__sync *s = arg;
-    int64_t backoff = 0;
-    pthread_mutex_lock(&s->loop_mu);
-    while (!s->stopping) {
-        int64_t interval = s->interval_ms;
-        pthread_mutex_unlock(&s->loop_mu);
-        rhei_sync_stats st;
-        rhei__err e;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        int rc = rhei__sync_cycle(s, &st, &e);
-        if (rc == RHEI_OK) {
-            backoff = 0;
-            maintain_if_idle(s, &st);
-        } else {
-            backoff = backoff ? backoff * 2 : interval;
-            if (backoff > MAX_BACKOFF_MS)
-                backoff = MAX_BACKOFF_MS;
-        }
-        int64_t wait_ms = rc == RHEI_OK ? interval : backoff;
-        until.tv_sec += wait_ms / 1000;
-        until.tv_nsec += (wait_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
-        pthread_mutex_lock(&s->loop_mu);
-        while (!s->stopping &&
-               pthread_cond_timedwait(&s->loop_cv, &s->loop_mu, &until) != ETIMEDOUT)
-            ;
+    int64_t interval = atomic_load(&s->interval_ms);
+    rhei_sync_stats st;
+    rhei__err e;
+    if (rhei__sync_cycle(s, &st, &e) == RHEI_OK) {
+        s->backoff_ms = 0;
+        maintain_if_idle(s, &st);
+        return interval;
     }
-    pthread_mutex_unlock(&s->loop_mu);
-    return NULL;
+    s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : interval;
+    if (s->backoff_ms > MAX_BACKOFF_MS)
+        s->backoff_ms = MAX_BACKOFF_MS;
+    return s->backoff_ms;
 }
 
 int rhei__sync_start(rhei__sync *s, int64_t interval_ms, rhei__err *e)
@@ -69,36 +48,18 @@ int rhei__sync_start(rhei__sync *s, int64_t interval_ms, rhei__err *e)
     if (interval_ms <= 0)
         return rhei__err_set(e, RHEI_MISUSE, "sync interval must be positive, got %lld ms",
                              (long long)interval_ms);
-    pthread_mutex_lock(&s->loop_mu);
-    s->interval_ms = interval_ms;
-    int rc = RHEI_OK;
-    if (!s->running) {
-        s->stopping = 0;
-        if (pthread_create(&s->thread, NULL, loop_main, s) != 0)
-            rc = rhei__err_set(e, RHEI_ERROR, "cannot start the sync thread");
-        else
-            s->running = 1;
-    } else {
-        pthread_cond_signal(&s->loop_cv); /* re-timed: take the new interval now */
+    atomic_store(&s->interval_ms, interval_ms);
+    if (rhei__bg_running(&s->loop)) {
+        rhei__bg_wake(&s->loop); /* re-timed: take the new interval now */
+        return RHEI_OK;
     }
-    pthread_mutex_unlock(&s->loop_mu);
-    return rc;
+    s->backoff_ms = 0;
+    return rhei__bg_start(&s->loop, loop_step, s, "sync", e);
 }
 
 void rhei__sync_stop(rhei__sync *s)
 {
-    pthread_mutex_lock(&s->loop_mu);
-    if (!s->running) {
-        pthread_mutex_unlock(&s->loop_mu);
-        return;
-    }
-    s->stopping = 1;
-    pthread_cond_signal(&s->loop_cv);
-    pthread_mutex_unlock(&s->loop_mu);
-    pthread_join(s->thread, NULL);
-    pthread_mutex_lock(&s->loop_mu);
-    s->running = 0;
-    pthread_mutex_unlock(&s->loop_mu);
+    rhei__bg_stop(&s->loop);
 }
 
 void rhei__sync_status(rhei__sync *s, rhei_sync_status *out)
@@ -115,9 +76,7 @@ void rhei__sync_status(rhei__sync *s, rhei_sync_status *out)
     if (s->nfails)
         rhei__strlcpy(out->failed_table, s->fails[0].name, sizeof out->failed_table);
     pthread_mutex_unlock(&s->stat_mu);
-    pthread_mutex_lock(&s->loop_mu);
-    out->running = s->running;
-    pthread_mutex_unlock(&s->loop_mu);
+    out->running = rhei__bg_running(&s->loop);
 
     rhei__err e;
     int64_t head = 0, oldest = 0;

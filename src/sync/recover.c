@@ -86,7 +86,6 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e)
 {
     rhei__olap_state st = {0, 0};
     int64_t head = 0, pruned = 0;
-    rhei__err ignored;
     pthread_mutex_lock(&s->mu);
     rhei__sync_clear_states(s);
     int rc = s->vt->get_state(s->olap, &st, e);
@@ -102,7 +101,7 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e)
     }
     rhei__conn *reader = rhei__oltp_reader(s->oltp);
     if (rc == RHEI_OK)
-        rc = rhei__conn_exec(reader, "BEGIN", NULL, 0, NULL, e);
+        rc = rhei__conn_snapshot_begin(reader, e);
     if (rc == RHEI_OK)
         rc = rhei__cdc_head(reader, &head, e);
     if (rc == RHEI_OK)
@@ -115,7 +114,7 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e)
             s->last_ts = st.last_ts;
         }
     }
-    rhei__conn_exec(reader, "COMMIT", NULL, 0, NULL, &ignored);
+    rhei__conn_snapshot_end(reader, 1);
     rhei__oltp_reader_release(s->oltp, reader);
     pthread_mutex_lock(&s->prune_mu);
     s->pruned = pruned;

@@ -2,6 +2,7 @@
  * (everything visible in one SQLite snapshot), in log order, in one OLAP transaction that
  * also stores the position; on any failure both sides roll back and the position stays. */
 #include "sync_int.h"
+#include "config.h"
 #include "mem.h"
 #include <stdio.h>
 #include <string.h>
@@ -72,11 +73,10 @@ int rhei__sync_new(rhei__oltp *oltp, const rhei__olap_vtab *vt, rhei__olap *olap
     }
     s->opts.consumer = s->consumer;
     if (s->opts.batch_size == 0)
-        s->opts.batch_size = 25000;
+        s->opts.batch_size = RHEI__BATCH_SIZE_DEFAULT;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->stat_mu, NULL);
-    pthread_mutex_init(&s->loop_mu, NULL);
-    pthread_cond_init(&s->loop_cv, NULL);
+    rhei__bg_init(&s->loop);
     pthread_mutex_init(&s->prune_mu, NULL);
     pthread_cond_init(&s->prune_cv, NULL);
     rhei__applier_init(s);
@@ -108,8 +108,7 @@ void rhei__sync_free(rhei__sync *s)
     rhei__free(s->consumer);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->stat_mu);
-    pthread_mutex_destroy(&s->loop_mu);
-    pthread_cond_destroy(&s->loop_cv);
+    rhei__bg_destroy(&s->loop);
     pthread_mutex_destroy(&s->prune_mu);
     pthread_cond_destroy(&s->prune_cv);
     rhei__free(s);
@@ -470,7 +469,7 @@ static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
     int olap_open = 0;
     rhei__err ignored;
     c->reader = rhei__oltp_reader(s->oltp);
-    int rc = rhei__conn_exec(c->reader, "BEGIN", NULL, 0, NULL, e);
+    int rc = rhei__conn_snapshot_begin(c->reader, e);
     if (rc == RHEI_OK)
         rc = rhei__cdc_head(c->reader, &c->head, e); /* first read fixes the snapshot */
     if (rc == RHEI_OK && c->head > s->applied) {
@@ -497,7 +496,7 @@ static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
         if (rc && olap_open)
             s->vt->rollback(s->olap);
     }
-    rhei__conn_exec(c->reader, rc ? "ROLLBACK" : "COMMIT", NULL, 0, NULL, &ignored);
+    rhei__conn_snapshot_end(c->reader, rc == RHEI_OK);
     rhei__oltp_reader_release(s->oltp, c->reader);
     if (rc) {
         discard_batches(s);
@@ -584,6 +583,15 @@ int rhei__sync_until(rhei__sync *s, int64_t target, rhei_sync_stats *out, rhei__
     return rc;
 }
 
+int rhei__sync_catch_up(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
+{
+    int64_t head = 0;
+    rhei__conn *r = rhei__oltp_reader(s->oltp);
+    int rc = rhei__cdc_head(r, &head, e);
+    rhei__oltp_reader_release(s->oltp, r);
+    return rc ? rc : rhei__sync_until(s, head, out, e);
+}
+
 int64_t rhei__sync_applied(rhei__sync *s)
 {
     pthread_mutex_lock(&s->mu);
@@ -592,8 +600,6 @@ int64_t rhei__sync_applied(rhei__sync *s)
     return a;
 }
 
-void rhei__sync_lock(rhei__sync *s) { pthread_mutex_lock(&s->mu); }
-void rhei__sync_unlock(rhei__sync *s) { pthread_mutex_unlock(&s->mu); }
 
 int rhei__sync_detach(rhei__sync *s, rhei__err *e)
 {

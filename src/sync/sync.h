@@ -33,6 +33,9 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e);
 int rhei__sync_cycle(rhei__sync *s, rhei_sync_stats *out, rhei__err *e);
 /* Cycles until the applied position reaches target (read-your-writes). */
 int rhei__sync_until(rhei__sync *s, int64_t target, rhei_sync_stats *out, rhei__err *e);
+/* Reads the log's head, then cycles until it is applied: everything committed before the
+ * call (read-your-writes, rhei_sync_now, close). */
+int rhei__sync_catch_up(rhei__sync *s, rhei_sync_stats *out, rhei__err *e);
 int64_t rhei__sync_applied(rhei__sync *s);
 /* The last published applied position, without waiting for a running cycle. */
 int64_t rhei__sync_applied_now(rhei__sync *s);
@@ -44,11 +47,6 @@ size_t rhei__sync_first_failed(rhei__sync *s, char *name, size_t size, rhei_tabl
 /* The sync's part of rhei_metrics: applied_*, batches, cycle_failures, cycle_seconds and
  * pruned_position (metrics.c); other fields are left as they are. */
 void rhei__sync_metrics(rhei__sync *s, rhei_metrics *out);
-
-/* The lock every OLAP write transaction is taken under (sync cycles hold it); other
- * writers of the same OLAP store, such as the sidecar, take it around theirs. */
-void rhei__sync_lock(rhei__sync *s);
-void rhei__sync_unlock(rhei__sync *s);
 
 /* Test knobs (process-wide): prune after every applied cycle instead of in batches; how
  * many prune attempts ran, and how many found the writer taken (busy, retried later). */

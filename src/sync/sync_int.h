@@ -1,11 +1,13 @@
 /* sync_int.h — the sync's private state, shared by its cycle (sync.c) and its background
  * loop (loop.c). Locks: mu serialises cycles and guards everything below it; stat_mu
- * guards the counters read by status; loop_mu/loop_cv drive the background thread. */
+ * guards the counters read by status; the background thread is a core helper (bg.h). */
 #ifndef RHEI_SYNC_INT_H
 #define RHEI_SYNC_INT_H
+#include "bg.h"
 #include "clock.h"
 #include "sync.h"
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef struct tstate {
     char *name;        /* table name as registered */
@@ -74,16 +76,15 @@ struct rhei__sync {
     pthread_mutex_t prune_mu;
     pthread_cond_t prune_cv;
     pthread_t pruner;
-    int pruner_running, pruner_stop;
+    int pruner_running;
+    atomic_int pruner_stop; /* also read, without prune_mu, by a running prune to end early */
     int64_t prune_target;  /* applied position to prune up to */
     int64_t pruned;        /* position the log was last pruned to */
     int64_t last_prune_us;
 
-    pthread_mutex_t loop_mu;
-    pthread_cond_t loop_cv;
-    pthread_t thread;
-    int running, stopping;
-    int64_t interval_ms;
+    rhei__bg loop;               /* the background sync thread (loop.c) */
+    _Atomic int64_t interval_ms; /* its period; re-timed by rhei__sync_start */
+    int64_t backoff_ms;          /* its wait after failed cycles (loop thread only) */
 };
 
 /* Counts one cycle into s->m (metrics.c); the caller holds stat_mu. */

@@ -1,6 +1,7 @@
 /* test_cdc.c — capture triggers and the change log, read back through the cursor. */
 #include "cdc.h"
 #include "test.h"
+#include <sqlite3.h>
 
 static rhei__oltp *o;
 static rhei__conn *w;

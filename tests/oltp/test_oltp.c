@@ -2,6 +2,7 @@
  * result collection. */
 #include "oltp.h"
 #include "test.h"
+#include <sqlite3.h>
 
 static rhei__oltp *open_tmp(char *dir, size_t n)
 {

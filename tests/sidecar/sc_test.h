@@ -117,7 +117,7 @@ static inline rhei__sidecar *sc_new(const rhei__sidecar_cfg *cfg, rhei__olap *o)
 {
     rhei__sidecar *sc = NULL;
     rhei__err e;
-    if (rhei__sidecar_new(cfg, &rhei__olap_duckdb, o, NULL, &sc, &e) != RHEI_OK)
+    if (rhei__sidecar_new(cfg, &rhei__olap_duckdb, o, &sc, &e) != RHEI_OK)
         FAIL("sidecar_new: %s", e.msg);
     return sc;
 }

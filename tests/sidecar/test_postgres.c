@@ -290,7 +290,7 @@ static void kid_main(void *ud, int fd)
     cfg.page_size = 100;
     cfg.reconcile_interval_ms = -1;
     if (rhei__olap_duckdb.open(&opts, &o, &e) || rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o,
-                                                                   NULL, &sc, &e))
+                                                                   &sc, &e))
         _exit(2);
     rhei__sidecar_set_hook(sc, sc_pipe_hook, &fd);
     for (;;)
@@ -473,7 +473,7 @@ static void t_oom(void)
         rhei__sidecar *sc = NULL;
         rhei__sidecar_stats st;
         rhei__mem_fail_after(n);
-        int rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, NULL, &sc, &e);
+        int rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, &sc, &e);
         if (rc == RHEI_OK && (rc = rhei__sidecar_cycle(sc, &st, &e)) == RHEI_OK) {
             snprintf(sql, sizeof sql, "UPDATE types SET i8 = %ld, updated_at = '2024-05-01'::"
                      "timestamptz + interval '%ld seconds' WHERE id <> 3", n, n);
@@ -483,7 +483,7 @@ static void t_oom(void)
         }
         rhei__sidecar_free(sc);
         sc = NULL;
-        if (rc == RHEI_OK && (rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, NULL, &sc,
+        if (rc == RHEI_OK && (rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, &sc,
                                                      &e)) == RHEI_OK)
             rc = rhei__sidecar_cycle(sc, &st, &e);
         rhei__mem_fail_after(0);

@@ -6,8 +6,6 @@
 #include "sc_test.h"
 
 #if SC_ON
-#include "oltp.h"
-#include "sync.h"
 #include <pthread.h>
 #include <sqlite3.h>
 #include <time.h>
@@ -319,7 +317,7 @@ static void kid_main(void *ud, int fd)
     cfg.page_size = 100;
     cfg.reconcile_interval_ms = -1;
     if (rhei__olap_duckdb.open(&opts, &o, &e) || rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o,
-                                                                   NULL, &sc, &e))
+                                                                   &sc, &e))
         _exit(2);
     rhei__sidecar_set_hook(sc, sc_pipe_hook, &fd);
     for (;;)
@@ -630,19 +628,19 @@ static void t_config_errors(void)
     rhei__sidecar_table_cfg t = items_table();
     rhei__sidecar_cfg cfg = sqlite_cfg("/nonexistent.db", &t, 1);
     t.updated_at = NULL;
-    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, NULL, &sc, &e), RHEI_CONFIG);
+    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, &sc, &e), RHEI_CONFIG);
     CHECK(sc == NULL);
     CHECK_CONTAINS(e.msg, "'items' has no updated_at");
     t = items_table();
     t.timestamp_unit = "weeks";
-    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, NULL, &sc, &e), RHEI_CONFIG);
+    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, &sc, &e), RHEI_CONFIG);
     CHECK_CONTAINS(e.msg, "'weeks'");
     rhei__sidecar_table_cfg two[2] = {items_table(), items_table()};
     cfg = sqlite_cfg("/nonexistent.db", two, 2);
-    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, NULL, &sc, &e), RHEI_CONFIG);
+    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, &sc, &e), RHEI_CONFIG);
     CHECK_CONTAINS(e.msg, "listed twice");
     cfg.ntables = 0;
-    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, NULL, &sc, &e), RHEI_CONFIG);
+    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, o, &sc, &e), RHEI_CONFIG);
     rhei__src_kind kind;
     const char *rest;
     CHECK_INT(rhei__sidecar_parse_source("postgres:host=x", &kind, &rest, &e), RHEI_OK);
@@ -762,13 +760,13 @@ static void t_source_untouched(void)
 /* ---- sharing the OLAP store with the engine's sync ---------------------------------------- */
 
 typedef struct other_writer {
-    rhei__sync *lock;
     rhei__olap *o;
     int failures;
     char msg[256];
 } other_writer;
 
-/* Stands in for the engine's sync: its own OLAP transactions, under the same lock. */
+/* Stands in for the engine's sync: its own OLAP transactions on the same store, with no
+ * lock of its own (the backend's begin/commit serialise the two writers). */
 static void *other_main(void *arg)
 {
     other_writer *w = arg;
@@ -776,13 +774,11 @@ static void *other_main(void *arg)
     for (int i = 0; i < 300; i++) {
         rhei__err e;
         snprintf(v, sizeof v, "%d", i);
-        rhei__sync_lock(w->lock);
         int rc = rhei__olap_duckdb.begin(w->o, &e);
         if (rc == RHEI_OK && (rc = rhei__olap_duckdb.set_kv(w->o, "engine.test", v, &e)) == RHEI_OK)
             rc = rhei__olap_duckdb.commit(w->o, &e);
         else if (rc != RHEI_OK)
             rhei__olap_duckdb.rollback(w->o);
-        rhei__sync_unlock(w->lock);
         if (rc) {
             w->failures++;
             snprintf(w->msg, sizeof w->msg, "%.200s", e.msg);
@@ -794,24 +790,16 @@ static void *other_main(void *arg)
 static void t_shared_lock(void)
 {
     env v;
-    char oltp_path[160];
     rhei__err e;
     env_open(&v, 10, NULL);
-    snprintf(oltp_path, sizeof oltp_path, "%s/local.db", v.dir);
-    rhei__oltp_opts oo = {oltp_path, 0, 1, 1000};
-    rhei__oltp *oltp = NULL;
-    rhei__sync *sync = NULL;
-    rhei__sync_opts so = {.olap_volatile = 1};
-    CHECK_INT(rhei__oltp_open(&oo, &oltp, &e), RHEI_OK);
-    CHECK_INT(rhei__sync_new(oltp, &rhei__olap_duckdb, v.o, &so, &sync, &e), RHEI_OK);
     rhei__sidecar_table_cfg t = items_table();
     rhei__sidecar_cfg cfg = sqlite_cfg(v.path, &t, 1);
     cfg.poll_interval_ms = 1;
     cfg.history = 1;
-    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, v.o, sync, &v.sc, &e), RHEI_OK);
+    CHECK_INT(rhei__sidecar_new(&cfg, &rhei__olap_duckdb, v.o, &v.sc, &e), RHEI_OK);
     sc_applied a = SC_APPLIED_INIT;
     rhei__sidecar_set_hook(v.sc, sc_count_rows, &a);
-    other_writer w = {sync, v.o, 0, ""};
+    other_writer w = {v.o, 0, ""};
     pthread_t th;
     CHECK(pthread_create(&th, NULL, other_main, &w) == 0);
     CHECK_INT(rhei__sidecar_start(v.sc, &e), RHEI_OK);
@@ -830,8 +818,6 @@ static void t_shared_lock(void)
     same(v.db, ALL_SRC, v.o, ALL_OLAP);
     sc_check_history(v.o, "items", "id");
     env_close(&v);
-    rhei__sync_free(sync);
-    rhei__oltp_close(oltp);
 }
 
 /* ---- out of memory at every allocation --------------------------------------------------- */
@@ -859,7 +845,7 @@ static void t_oom(void)
                  "updated_at = '2024-03-01 %02ld:%02ld:00' WHERE id %% 3 = %ld %% 3", n, n / 60,
                  n % 60, n); /* times only grow, run after run */
         rhei__mem_fail_after(n);
-        int rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, v.o, NULL, &v.sc, &e);
+        int rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, v.o, &v.sc, &e);
         if (rc == RHEI_OK && (rc = rhei__sidecar_cycle(v.sc, &st, &e)) == RHEI_OK) {
             db_exec(v.db, sql);
             snprintf(sql, sizeof sql, "INSERT INTO items VALUES (%ld, 'x', 1, '2024-03-01 "
@@ -871,7 +857,7 @@ static void t_oom(void)
         if (rc == RHEI_OK) { /* and a restart: stored state, key set */
             rhei__sidecar_free(v.sc);
             v.sc = NULL;
-            rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, v.o, NULL, &v.sc, &e);
+            rc = rhei__sidecar_new(&cfg, &rhei__olap_duckdb, v.o, &v.sc, &e);
             if (rc == RHEI_OK)
                 rc = rhei__sidecar_cycle(v.sc, &st, &e);
         }
