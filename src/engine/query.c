@@ -2,6 +2,7 @@
  * apply every commit made before the call, and an auto-routed query DuckDB cannot run
  * (SQLite-only syntax or functions) is served by SQLite instead, saying so. */
 #include "engine_int.h"
+#include "conform.h"
 #include "buf.h"
 #include "mem.h"
 #include <stdio.h>
@@ -12,8 +13,20 @@
 
 typedef struct route_ud {
     rhei_db *db;
+    const char *sql;
     int olap_only; /* saw a table that exists only in OLAP (history storage, sidecar) */
 } route_ud;
+
+static int sqlite_compiles(void *ud)
+{
+    route_ud *u = ud;
+    sqlite3_stmt *st = NULL;
+    rhei__err ignored;
+    rhei__conn *c = rhei__oltp_reader(u->db->oltp);
+    int ok = rhei__conn_prepare(c, u->sql, &st, &ignored) == RHEI_OK;
+    rhei__oltp_reader_release(u->db->oltp, c);
+    return ok;
+}
 
 /* Reasons given to reads of tables SQLite does not have: never fall back to SQLite. */
 static const char OLAP_ONLY_REASON[] = "olap-only table (history or sidecar)";
@@ -54,8 +67,8 @@ static void route(rhei_db *db, const char *sql, rhei_route_info *out)
         rhei__err ignored; /* routing on the old list is still safe: SQLite serves it */
         rhei__engine_refresh_names(db, &ignored);
     }
-    route_ud ud = {db, 0};
-    rhei__route_ctx ctx = {is_replicated, &ud};
+    route_ud ud = {db, sql, 0};
+    rhei__route_ctx ctx = {is_replicated, &ud, sqlite_compiles};
     rhei__route_classify(sql, &ctx, out);
     if (ud.olap_only && strcmp(out->reason, "table not replicated") != 0 &&
         !rhei__route_is_write(sql)) {
@@ -148,6 +161,20 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
     return rc;
 }
 
+/* An OLAP result in the one value model: SQLite's names and declared types for the same
+ * text (its prepare on a reader is cached there), cells converted to match. */
+static int conform_olap(rhei_db *db, const char *sql, rhei_result *r, rhei__err *e)
+{
+    rhei_result *shape = NULL;
+    rhei__err ignored; /* SQLite cannot compile DuckDB-only text: DuckDB's names stay */
+    rhei__conn *c = rhei__oltp_reader(db->oltp);
+    rhei__conn_describe(c, sql, &shape, &ignored);
+    rhei__oltp_reader_release(db->oltp, c);
+    int rc = rhei__conform(r, shape, e);
+    rhei_result_free(shape);
+    return rc;
+}
+
 static void count(rhei_db *db, rhei_side side, int fallback)
 {
     pthread_mutex_lock(&db->count_mu);
@@ -210,8 +237,14 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
     }
     if (ri.side == RHEI_SIDE_OLTP)
         rc = run_oltp(db, sql, params, nparams, out, &e);
-    if (rc)
+    if (rc == RHEI_OK)
+        rc = ri.side == RHEI_SIDE_OLAP ? conform_olap(db, sql, *out, &e)
+                                       : rhei__conform(*out, NULL, &e);
+    if (rc) {
+        rhei_result_free(*out);
+        *out = NULL;
         return rhei__engine_fail(db, &e);
+    }
     (*out)->side = ri.side;
     (*out)->reason = ri.reason;
     count(db, ri.side, fallback);

@@ -63,6 +63,10 @@ int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, si
 /* Runs one read statement and collects its rows. */
 int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                      rhei_result **out, rhei__err *e);
+/* SQLite's description of a read statement without running it: an empty result whose
+ * columns carry the names and declared types SQLite gives them (caller frees it). RHEI_SQL
+ * when SQLite cannot compile the text. The prepare is cached like any other. */
+int rhei__conn_describe(rhei__conn *c, const char *sql, rhei_result **out, rhei__err *e);
 /* Turns a SQLite failure into an error record: "sqlite: <message>" with a mapped code. */
 int rhei__oltp_error(sqlite3 *db, int sqlite_rc, rhei__err *e);
 /* The linked SQLite's version (static). */

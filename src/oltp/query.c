@@ -96,3 +96,26 @@ fail:
     rhei_result_free(r);
     return rc;
 }
+
+int rhei__conn_describe(rhei__conn *c, const char *sql, rhei_result **out, rhei__err *e)
+{
+    sqlite3_stmt *st = NULL;
+    rhei_result *r = NULL;
+    *out = NULL;
+    int rc = rhei__conn_prepare(c, sql, &st, e);
+    if (rc)
+        return rc;
+    int ncols = sqlite3_column_count(st);
+    if ((rc = rhei__result_new((size_t)ncols, &r, e)) != RHEI_OK)
+        return rc;
+    for (int i = 0; i < ncols && rc == RHEI_OK; i++)
+        rc = rhei__result_set_column(r, (size_t)i, sqlite3_column_name(st, i),
+                                     sqlite3_column_decltype(st, i), RHEI_TYPE_NULL, 0, 0, e);
+    if (rc) {
+        rhei_result_free(r);
+        return rc;
+    }
+    r->side = RHEI_SIDE_OLTP;
+    *out = r;
+    return RHEI_OK;
+}

@@ -20,9 +20,16 @@
  * table in each of the two readings of the text (SQLite's and DuckDB's tokenization). */
 typedef int (*rhei__route_table_fn)(void *ud, const char *table, size_t len);
 
+/* Returns nonzero if SQLite can compile the text being classified. Called at most once, only
+ * when a read of replicated tables would stay on SQLite for a semantic reason ("sqlite
+ * semantics: ..."): text SQLite cannot compile is DuckDB's dialect, which only DuckDB answers
+ * (reason "duckdb dialect"). */
+typedef int (*rhei__route_compiles_fn)(void *ud);
+
 typedef struct rhei__route_ctx {
     rhei__route_table_fn is_replicated; /* NULL: no table is replicated */
     void *ud;
+    rhei__route_compiles_fn sqlite_compiles; /* NULL: SQLite compiles everything */
 } rhei__route_ctx;
 
 /* Classifies the SQL text (one or more statements). Always fills out: side is RHEI_SIDE_OLTP
