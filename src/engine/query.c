@@ -30,6 +30,8 @@ static int sqlite_compiles(void *ud)
 
 /* Reasons given to reads of tables SQLite does not have: never fall back to SQLite. */
 static const char OLAP_ONLY_REASON[] = "olap-only table (history or sidecar)";
+/* An auto-routed read DuckDB failed on its values (overflow, conversion): SQLite answered. */
+static const char FALLBACK_VALUE_REASON[] = "sqlite semantics: overflow or conversion";
 
 static int is_replicated(void *ud, const char *table, size_t len)
 {
@@ -228,11 +230,16 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
             rc = strong_wait(db, &e);
         if (rc == RHEI_OK)
             rc = db->vt->query(db->olap, sql, params, nparams, out, &e);
-        if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND) && o.hint == RHEI_SIDE_AUTO &&
-            ri.reason != OLAP_ONLY_REASON) {
-            fallback = 1; /* SQLite dialect DuckDB rejects: SQLite can always answer */
+        if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND || rc == RHEI_RANGE || rc == RHEI_TYPE) &&
+            o.hint == RHEI_SIDE_AUTO && ri.reason != OLAP_ONLY_REASON) {
+            /* Data decides these, so no rule before running can: an INTEGER overflow SQLite
+             * turns into REAL, text SQLite reads as a number prefix. SQLite always answers. */
+            fallback = 1;
             ri.side = RHEI_SIDE_OLTP;
-            ri.reason = "olap could not run it (sqlite dialect)";
+            ri.reason = rc == RHEI_RANGE || rc == RHEI_TYPE
+                            ? FALLBACK_VALUE_REASON
+                            : "olap could not run it (sqlite dialect)";
+            rhei__err_clear(&e);
         }
     }
     if (ri.side == RHEI_SIDE_OLTP)

@@ -71,6 +71,8 @@ typedef struct rt_read {
     unsigned flags;
     int prev_kw, prev2_kw; /* keyword ids of the two previous tokens */
     int at_start;          /* no token yet, or the last was '(': WITH opens a CTE list */
+    int prev_arith;        /* the last token was + - * / */
+    int prev_close;        /* the last token was ')' or END: a computed operand ended */
     int prev_dot;          /* the last token was '.': the word is a qualified name part */
     rhei__tok pending;     /* last name part of the table reference being read */
     rt_where wh;
@@ -638,6 +640,40 @@ static const char *sem_operator(const rhei__tok *t)
     return NULL;
 }
 
+static int is_arith(const rhei__tok *t)
+{
+    return t->type == RHEI__TOK_PUNCT && t->n == 1 &&
+           (t->p[0] == '+' || t->p[0] == '-' || t->p[0] == '*' || t->p[0] == '/');
+}
+
+/* 'text' + 1: SQLite reads a number prefix of the text, DuckDB converts it or fails. */
+static int arith_next(const rhei__lex *lx)
+{
+    rhei__tok nx;
+    rhei__route_lex_peek(lx, &nx);
+    return is_arith(&nx);
+}
+
+/* The operand after '/' is computed ('(', CASE, a call, a sign): SQLite divides as integers
+ * when that row's value is an INTEGER, DuckDB as the column's one type (a CASE or coalesce
+ * mixing INTEGER and REAL is DOUBLE for every row). */
+static int computed_next(const rhei__lex *lx)
+{
+    rhei__lex ahead = *lx;
+    rhei__tok nx;
+    rhei__route_lex_next(&ahead, &nx);
+    if (rhei__route_tok_punct(&nx, '-') || rhei__route_tok_punct(&nx, '+')) {
+        rhei__route_lex_next(&ahead, &nx); /* a signed literal is plain: 7 / -2 */
+        return nx.type != RHEI__TOK_NUMBER;
+    }
+    if (rhei__route_tok_punct(&nx, '(') || word_is(&nx, "case"))
+        return 1;
+    if (!is_name(&nx))
+        return 0;
+    rhei__route_lex_next(&ahead, &nx);
+    return rhei__route_tok_punct(&nx, '(');
+}
+
 /* Records the first construct of the statement whose answer differs on DuckDB. */
 static void rd_semantics(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int kw)
 {
@@ -649,8 +685,12 @@ static void rd_semantics(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, i
             return;
         }
     }
-    if (t->type == RHEI__TOK_PUNCT || t->type == RHEI__TOK_OP)
+    if (rhei__route_tok_punct(t, '/') && (rd->prev_close || computed_next(lx)))
+        rd->sem = "sqlite semantics: / divides as each value's type";
+    else if (t->type == RHEI__TOK_PUNCT || t->type == RHEI__TOK_OP)
         rd->sem = sem_operator(t);
+    else if (t->type == RHEI__TOK_STRING && (arith_next(lx) || rd->prev_arith))
+        rd->sem = "sqlite semantics: text used as a number";
     else if (t->type == RHEI__TOK_STRING && (t->p[0] == 'x' || t->p[0] == 'X'))
         rd->sem = "sqlite semantics: X'..' is a blob only in sqlite"; /* DuckDB: text 'x..' */
     else if (t->type == RHEI__TOK_NUMBER && odd_number(t))
@@ -923,6 +963,8 @@ static void rd_init(rt_read *rd, unsigned flags)
     rd->prev_kw = rd->prev2_kw = RHEI__KW_NONE;
     rd->at_start = 1;
     rd->prev_dot = 0;
+    rd->prev_arith = 0;
+    rd->prev_close = 0;
     memset(&rd->wh, 0, sizeof rd->wh);
     rd->ntables = rd->nctes = 0;
     rd->fn[0] = '\0';
@@ -955,6 +997,8 @@ static int read_stmt(rhei__lex *lx, rhei__tok t, const rhei__route_ctx *ctx, uns
         rd.prev2_kw = rd.prev_kw;
         rd.prev_kw = kw;
         rd.prev_dot = rhei__route_tok_punct(&t, '.');
+        rd.prev_arith = is_arith(&t);
+        rd.prev_close = rhei__route_tok_punct(&t, ')') || word_is(&t, "end");
         rd.at_start = rhei__route_tok_punct(&t, '(');
         rhei__route_lex_next(lx, &t);
     }
