@@ -60,6 +60,15 @@ static int is_replicated(void *ud, const char *table, size_t len)
     return hit;
 }
 
+static int64_t scan_rows(void *ud)
+{
+    route_ud *u = ud;
+    rhei__conn *c = rhei__oltp_reader(u->db->oltp);
+    int64_t n = rhei__conn_scan_rows(c, u->sql);
+    rhei__oltp_reader_release(u->db->oltp, c);
+    return n;
+}
+
 static void route(rhei_db *db, const char *sql, rhei_route_info *out)
 {
     pthread_mutex_lock(&db->names_mu);
@@ -70,7 +79,7 @@ static void route(rhei_db *db, const char *sql, rhei_route_info *out)
         rhei__engine_refresh_names(db, &ignored);
     }
     route_ud ud = {db, sql, 0};
-    rhei__route_ctx ctx = {is_replicated, &ud, sqlite_compiles};
+    rhei__route_ctx ctx = {is_replicated, &ud, sqlite_compiles, scan_rows};
     rhei__route_classify(sql, &ctx, out);
     if (ud.olap_only && strcmp(out->reason, "table not replicated") != 0 &&
         !rhei__route_is_write(sql)) {

@@ -831,6 +831,11 @@ static void rd_decide(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st
         return;
     }
     rd_pick(rd, st);
+    if (st->side == RHEI_SIDE_OLTP && (rd->flags & F_WHERE) && ctx && ctx->scan_rows &&
+        ctx->scan_rows(ctx->ud) >= RHEI__ROUTE_SCAN_ROWS) {
+        st->side = RHEI_SIDE_OLAP; /* no index serves the filter: DuckDB scans faster */
+        st->reason = "unindexed filter on a large table";
+    }
     /* [x] and `x` are names to SQLite but a list or an operator to DuckDB */
     if (st->side == RHEI_SIDE_OLAP && (rd->flags & F_SQLITE_SYNTAX)) {
         st->side = RHEI_SIDE_OLTP;

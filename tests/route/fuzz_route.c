@@ -68,7 +68,7 @@ static void check_info(const rhei_route_info *info, int is_write, const uint8_t 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *sql = (const char *)data;
-    rhei__route_ctx ctx = {fuzz_replicated, NULL, NULL};
+    rhei__route_ctx ctx = {fuzz_replicated, NULL, NULL, NULL};
     rhei_route_info a, b;
     int w = rhei__route_is_write_n(sql, size);
     char *copy;

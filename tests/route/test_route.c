@@ -244,7 +244,7 @@ TEST(routing_corpus)
     CHECK(n >= 60);
     for (size_t i = 0; i < n; i++) {
         const route_case *c = &corpus[i];
-        rhei__route_ctx ctx = {in_list, (void *)c->replicated, NULL};
+        rhei__route_ctx ctx = {in_list, (void *)c->replicated, NULL, NULL};
         rhei_route_info info;
         rhei__route_classify(c->sql, &ctx, &info);
         if (info.side != c->side || strcmp(info.reason, c->reason) != 0 ||
@@ -263,7 +263,7 @@ TEST(routing_corpus)
 TEST(corpus_writes_never_olap)
 {
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
-        rhei__route_ctx ctx = {in_list, (void *)"t,u,orders,items,secrets,d,s", NULL};
+        rhei__route_ctx ctx = {in_list, (void *)"t,u,orders,items,secrets,d,s", NULL, NULL};
         rhei_route_info info;
         rhei__route_classify(corpus[i].sql, &ctx, &info);
         if (rhei__route_is_write(corpus[i].sql) && info.side != RHEI_SIDE_OLTP)
@@ -347,7 +347,7 @@ TEST(null_inputs)
     CHECK_INT(info.side, RHEI_SIDE_OLTP);
     CHECK_STR(info.reason, "table not replicated");
     CHECK_STR(info.table, "t");
-    rhei__route_ctx empty = {NULL, NULL, NULL};
+    rhei__route_ctx empty = {NULL, NULL, NULL, NULL};
     rhei__route_classify("SELECT count(*) FROM t", &empty, &info);
     CHECK_STR(info.reason, "table not replicated");
 }
@@ -369,7 +369,7 @@ static int record(void *ud, const char *table, size_t len)
 TEST(callback_gets_unquoted_names_once_per_reading)
 {
     seen s = {0, {{0}}};
-    rhei__route_ctx ctx = {record, &s, NULL};
+    rhei__route_ctx ctx = {record, &s, NULL, NULL};
     rhei_route_info info;
     /* once per distinct table; nothing here reads differently to DuckDB, so one reading */
     rhei__route_classify("WITH c AS (SELECT * FROM main.\"A b\") "
@@ -435,7 +435,7 @@ TEST(bounds_fail_safe)
     char sql[4096];
     size_t n = 0;
     rhei_route_info info;
-    rhei__route_ctx ctx = {in_list, (void *)R, NULL};
+    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL};
     n += (size_t)snprintf(sql + n, sizeof sql - n, "SELECT count(*) FROM t WHERE a IN ");
     for (int i = 0; i < RHEI__ROUTE_MAX_DEPTH + 4; i++)
         sql[n++] = '(';
@@ -484,7 +484,7 @@ TEST(bounds_fail_safe)
 TEST(length_counted_input)
 {
     static const char sql[] = "SELECT count(*) FROM t\0; DELETE FROM t";
-    rhei__route_ctx ctx = {in_list, (void *)R, NULL};
+    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL};
     rhei_route_info info;
     /* NUL is ordinary input in the _n forms, so the DELETE after it is seen */
     CHECK_INT(rhei__route_is_write_n(sql, sizeof sql - 1), 1);
@@ -507,7 +507,7 @@ static uint64_t rng(void)
 
 static void check_sane(const char *sql, size_t n)
 {
-    rhei__route_ctx ctx = {in_list, (void *)R, NULL};
+    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL};
     rhei_route_info info;
     int w = rhei__route_is_write_n(sql, n);
     memset(&info, 0x5a, sizeof info);
