@@ -268,7 +268,7 @@ static void gen_agg(gen *g)
         put(g, "%s(%s)", pick(g, 2) ? "min" : "max", any_cols[pick(g, COUNT(any_cols))]);
     else {
         put(g, "%s(", aggs[k]);
-        gen_num(g, 2);
+        gen_num(g, 3); /* not big: SQLite sums near 2^63 in doubles, past the 1e-12 bound */
         put(g, ")");
     }
 }
