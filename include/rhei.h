@@ -329,10 +329,19 @@ typedef struct rhei_result rhei_result;
 RHEI_API int rhei_execute_query(rhei_db *db, const char *sql, const rhei_value *params,
                                 size_t nparams, rhei_result **out);
 
-/* Routed read-only query; *out gets a result the caller frees with rhei_result_free (NULL on
- * failure). Writes are refused with RHEI_MISUSE (use rhei_execute). RHEI_SQL (the serving
- * side rejects the SQL), RHEI_NOTFOUND (no such table), RHEI_INTERRUPTED (rhei_interrupt),
- * RHEI_OLAP, RHEI_OLTP, RHEI_BUSY; with RHEI_STRONG also the codes of rhei_sync_now. */
+/* Routed read-only query. Writes are refused with RHEI_MISUSE (use rhei_execute).
+ * Same answer on either side: when the router picks the side (RHEI_SIDE_AUTO), the result has
+ * SQLite's column names, declared types (rhei_result_column_decl), column types and values
+ * whichever side served it: a column naming a DECIMAL(p,s) / BOOLEAN / DATE / TIMESTAMP
+ * column has that type, an expression is typed by its values as SQLite types them, NULL sorts
+ * first under ASC and last under DESC, INTEGER / INTEGER truncates, x/0 is NULL. Not
+ * guaranteed: row order without ORDER BY, REAL digits past the 15th, INTEGER vs REAL cell
+ * type of an expression mixing both. Reads DuckDB would answer differently stay on SQLite
+ * with a reason starting "sqlite semantics: ". The full contract: src/route/README.md.
+ * Codes: RHEI_SQL (the serving side rejects the SQL), RHEI_NOTFOUND (no such table),
+ * RHEI_INTERRUPTED (rhei_interrupt), RHEI_OLAP, RHEI_OLTP, RHEI_BUSY; with RHEI_STRONG also the
+ * codes of rhei_sync_now. *out gets a result the caller frees with rhei_result_free (NULL on
+ * failure). */
 RHEI_API int rhei_query(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                         rhei_result **out);
 RHEI_API int rhei_query_with_hint(rhei_db *db, const char *sql, rhei_side hint,

@@ -2,6 +2,7 @@
  * apply every commit made before the call, and an auto-routed query DuckDB cannot run
  * (SQLite-only syntax or functions) is served by SQLite instead, saying so. */
 #include "engine_int.h"
+#include "conform.h"
 #include "buf.h"
 #include "mem.h"
 #include <stdio.h>
@@ -12,11 +13,25 @@
 
 typedef struct route_ud {
     rhei_db *db;
+    const char *sql;
     int olap_only; /* saw a table that exists only in OLAP (history storage, sidecar) */
 } route_ud;
 
+static int sqlite_compiles(void *ud)
+{
+    route_ud *u = ud;
+    sqlite3_stmt *st = NULL;
+    rhei__err ignored;
+    rhei__conn *c = rhei__oltp_reader(u->db->oltp);
+    int ok = rhei__conn_prepare(c, u->sql, &st, &ignored) == RHEI_OK;
+    rhei__oltp_reader_release(u->db->oltp, c);
+    return ok;
+}
+
 /* Reasons given to reads of tables SQLite does not have: never fall back to SQLite. */
 static const char OLAP_ONLY_REASON[] = "olap-only table (history or sidecar)";
+/* An auto-routed read DuckDB failed on its values (overflow, conversion): SQLite answered. */
+static const char FALLBACK_VALUE_REASON[] = "sqlite semantics: overflow or conversion";
 
 static int is_replicated(void *ud, const char *table, size_t len)
 {
@@ -45,6 +60,15 @@ static int is_replicated(void *ud, const char *table, size_t len)
     return hit;
 }
 
+static int64_t scan_rows(void *ud)
+{
+    route_ud *u = ud;
+    rhei__conn *c = rhei__oltp_reader(u->db->oltp);
+    int64_t n = rhei__conn_scan_rows(c, u->sql);
+    rhei__oltp_reader_release(u->db->oltp, c);
+    return n;
+}
+
 static void route(rhei_db *db, const char *sql, rhei_route_info *out)
 {
     pthread_mutex_lock(&db->names_mu);
@@ -54,8 +78,8 @@ static void route(rhei_db *db, const char *sql, rhei_route_info *out)
         rhei__err ignored; /* routing on the old list is still safe: SQLite serves it */
         rhei__engine_refresh_names(db, &ignored);
     }
-    route_ud ud = {db, 0};
-    rhei__route_ctx ctx = {is_replicated, &ud};
+    route_ud ud = {db, sql, 0};
+    rhei__route_ctx ctx = {is_replicated, &ud, sqlite_compiles, scan_rows};
     rhei__route_classify(sql, &ctx, out);
     if (ud.olap_only && strcmp(out->reason, "table not replicated") != 0 &&
         !rhei__route_is_write(sql)) {
@@ -144,6 +168,20 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
     return rc;
 }
 
+/* An OLAP result in the one value model: SQLite's names and declared types for the same
+ * text (its prepare on a reader is cached there), cells converted to match. */
+static int conform_olap(rhei_db *db, const char *sql, rhei_result *r, rhei__err *e)
+{
+    rhei_result *shape = NULL;
+    rhei__err ignored; /* SQLite cannot compile DuckDB-only text: DuckDB's names stay */
+    rhei__conn *c = rhei__oltp_reader(db->oltp);
+    rhei__conn_describe(c, sql, &shape, &ignored);
+    rhei__oltp_reader_release(db->oltp, c);
+    int rc = rhei__conform(r, shape, e);
+    rhei_result_free(shape);
+    return rc;
+}
+
 static void count(rhei_db *db, rhei_side side, int fallback, const char *reason, int64_t t0)
 {
     int64_t us = rhei__now_us() - t0;
@@ -200,17 +238,28 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
             rc = strong_wait(db, &e);
         if (rc == RHEI_OK)
             rc = db->vt->query(db->olap, sql, params, nparams, out, &e);
-        if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND) && o.hint == RHEI_SIDE_AUTO &&
-            ri.reason != OLAP_ONLY_REASON) {
-            fallback = 1; /* SQLite dialect DuckDB rejects: SQLite can always answer */
+        if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND || rc == RHEI_RANGE || rc == RHEI_TYPE) &&
+            o.hint == RHEI_SIDE_AUTO && ri.reason != OLAP_ONLY_REASON) {
+            /* Data decides these, so no rule before running can: an INTEGER overflow SQLite
+             * turns into REAL, text SQLite reads as a number prefix. SQLite always answers. */
+            fallback = 1;
             ri.side = RHEI_SIDE_OLTP;
-            ri.reason = "olap could not run it (sqlite dialect)";
+            ri.reason = rc == RHEI_RANGE || rc == RHEI_TYPE
+                            ? FALLBACK_VALUE_REASON
+                            : "olap could not run it (sqlite dialect)";
+            rhei__err_clear(&e);
         }
     }
     if (ri.side == RHEI_SIDE_OLTP)
         rc = run_oltp(db, sql, params, nparams, out, &e);
-    if (rc)
+    if (rc == RHEI_OK)
+        rc = ri.side == RHEI_SIDE_OLAP ? conform_olap(db, sql, *out, &e)
+                                       : rhei__conform(*out, NULL, &e);
+    if (rc) {
+        rhei_result_free(*out);
+        *out = NULL;
         return rhei__engine_fail(db, &e);
+    }
     (*out)->side = ri.side;
     (*out)->reason = ri.reason;
     count(db, ri.side, fallback, ri.reason, t0);

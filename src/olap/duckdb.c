@@ -274,6 +274,27 @@ static int check_version(rhei__err *e)
                          v ? v : "?");
 }
 
+/* SQLite's answers for the queries the router sends to DuckDB (src/route/README.md, "Same
+ * answer on either side"): set database-wide, before any connection exists, so every pooled
+ * connection has them and no later SET is needed. Each one was checked against SQLite by the
+ * differential test (tests/route/test_same_answer.c):
+ *   default_null_order   SQLite sorts NULL as the smallest value: first ASC, last DESC.
+ *   integer_division     SQLite's INTEGER / INTEGER truncates (7/2 = 3, -7/2 = -3).
+ *   ieee_floating_point_ops=false   x/0 and x%0 are NULL, as in SQLite, not inf or NaN.
+ * The apply and catalog statements on the write connection neither sort NULLs nor divide. */
+static int sqlite_semantics_config(duckdb_config cfg, rhei__err *e)
+{
+    static const char *const set[][2] = {
+        {"default_null_order", "nulls_first_on_asc_last_on_desc"},
+        {"integer_division", "true"},
+        {"ieee_floating_point_ops", "false"},
+    };
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        if (duckdb_set_config(cfg, set[i][0], set[i][1]) != DuckDBSuccess)
+            return rhei__err_set(e, RHEI_OLAP, "duckdb: cannot set '%s'", set[i][0]);
+    return RHEI_OK;
+}
+
 static int open_db(rhei__olap *o, const rhei__olap_opts *opts, const char *path, rhei__err *e)
 {
     duckdb_config cfg = NULL;
@@ -282,6 +303,8 @@ static int open_db(rhei__olap *o, const rhei__olap_opts *opts, const char *path,
     int rc = RHEI_OK;
     if (duckdb_create_config(&cfg) != DuckDBSuccess)
         return rhei__err_nomem(e);
+    if ((rc = sqlite_semantics_config(cfg, e)))
+        goto done;
     if (opts->threads > 0) {
         snprintf(num, sizeof num, "%d", opts->threads);
         duckdb_set_config(cfg, "threads", num);

@@ -71,6 +71,14 @@ void rhei__conn_snapshot_end(rhei__conn *c, int ok);
 /* Runs one read statement and collects its rows. */
 int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                      rhei_result **out, rhei__err *e);
+/* SQLite's description of a read statement without running it: an empty result whose
+ * columns carry the names and declared types SQLite gives them (caller frees it). RHEI_SQL
+ * when SQLite cannot compile the text. The prepare is cached like any other. */
+int rhei__conn_describe(rhei__conn *c, const char *sql, rhei_result **out, rhei__err *e);
+/* Rows SQLite would read in full to run sql: the sum over the tables its plan scans (EXPLAIN
+ * QUERY PLAN "SCAN t", each counted by its largest rowid); tables an index serves ("SEARCH")
+ * count 0. 0 when SQLite cannot plan the text. */
+int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql);
 /* Turns a SQLite failure into an error record: "sqlite: <message>" with a mapped code. */
 int rhei__oltp_error(sqlite3 *db, int sqlite_rc, rhei__err *e);
 /* The linked SQLite's version (static). */

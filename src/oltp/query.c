@@ -4,6 +4,8 @@
 #include "oltp.h"
 #include "schema.h"
 #include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
 
 int rhei__conn_snapshot_begin(rhei__conn *c, rhei__err *e)
 {
@@ -107,4 +109,83 @@ fail:
     sqlite3_reset(st);
     rhei_result_free(r);
     return rc;
+}
+
+int rhei__conn_describe(rhei__conn *c, const char *sql, rhei_result **out, rhei__err *e)
+{
+    sqlite3_stmt *st = NULL;
+    rhei_result *r = NULL;
+    *out = NULL;
+    int rc = rhei__conn_prepare(c, sql, &st, e);
+    if (rc)
+        return rc;
+    int ncols = sqlite3_column_count(st);
+    if ((rc = rhei__result_new((size_t)ncols, &r, e)) != RHEI_OK)
+        return rc;
+    for (int i = 0; i < ncols && rc == RHEI_OK; i++)
+        rc = rhei__result_set_column(r, (size_t)i, sqlite3_column_name(st, i),
+                                     sqlite3_column_decltype(st, i), RHEI_TYPE_NULL, 0, 0, e);
+    if (rc) {
+        rhei_result_free(r);
+        return rc;
+    }
+    r->side = RHEI_SIDE_OLTP;
+    *out = r;
+    return RHEI_OK;
+}
+
+/* Rows of table `name` (a rowid table's largest rowid: O(log n), close to its row count). */
+static int64_t table_rows(rhei__conn *c, const char *name, size_t n)
+{
+    char sql[320];
+    sqlite3_stmt *st = NULL;
+    rhei__err ignored;
+    int64_t rows = 0;
+    if (n > 200 || memchr(name, '"', n))
+        return 0;
+    snprintf(sql, sizeof sql, "SELECT max(rowid) FROM \"%.*s\"", (int)n, name);
+    if (rhei__conn_prepare(c, sql, &st, &ignored) != RHEI_OK)
+        return 0; /* WITHOUT ROWID, a view, ...: unknown, counted as small */
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rows = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rows;
+}
+
+int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql)
+{
+    char buf[4200];
+    sqlite3_stmt *st = NULL;
+    rhei__err ignored;
+    int64_t total = 0;
+    if (snprintf(buf, sizeof buf, "EXPLAIN QUERY PLAN %s", sql) >= (int)sizeof buf)
+        return 0;
+    /* EXPLAIN QUERY PLAN never opens a read transaction, so it would plan with the schema
+     * this connection last saw (an index created since would be missed): a read of
+     * sqlite_master checks the schema cookie and reloads a changed schema. */
+    if (rhei__conn_prepare(c, "SELECT 1 FROM sqlite_master LIMIT 1", &st, &ignored) == RHEI_OK) {
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    /* Not from the cache: a cached plan would outlive the schema it was made with. */
+    if (sqlite3_prepare_v2(rhei__conn_db(c), buf, -1, &st, NULL) != SQLITE_OK || !st) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    char scans[8][128];
+    size_t nscans = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && nscans < 8) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        if (!d || strncmp(d, "SCAN ", 5) != 0)
+            continue; /* SEARCH (an index serves it), subquery and temp B-tree lines */
+        size_t n = strcspn(d + 5, " ");
+        if (n < sizeof scans[0]) {
+            memcpy(scans[nscans], d + 5, n);
+            scans[nscans++][n] = '\0';
+        }
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < nscans; i++)
+        total += table_rows(c, scans[i], strlen(scans[i]));
+    return total;
 }

@@ -346,6 +346,31 @@ int rhei__route_is_sqlite_function(const char *p, size_t n)
            in_list(p, n, prefix, sizeof prefix / sizeof prefix[0], 1);
 }
 
+int rhei__route_agrees_function(const char *p, size_t n)
+{
+    /* Each checked against SQLite by tests/route/test_same_answer.c (corpus and generator):
+     * with the engine's DuckDB settings they give SQLite's values for every input type. */
+    static const word exact[] = {
+        W("count"), W("sum"), W("avg"), W("min"), W("max"), W("abs"), W("coalesce"),
+        W("ifnull"), W("nullif"), W("row_number"), W("rank"), W("dense_rank"),
+        W("percent_rank"), W("cume_dist"), W("ntile"), W("lag"), W("lead"),
+        W("first_value"), W("last_value")};
+    return in_list(p, n, exact, sizeof exact / sizeof exact[0], 0);
+}
+
+int rhei__route_paren_word(const char *p, size_t n)
+{
+    /* Keywords that may stand before '(' without calling a function. */
+    static const word exact[] = {
+        W("select"), W("where"), W("and"), W("or"), W("not"), W("in"), W("exists"),
+        W("using"), W("on"), W("when"), W("then"), W("else"), W("case"), W("between"),
+        W("is"), W("having"), W("by"), W("from"), W("join"), W("as"), W("values"), W("over"),
+        W("filter"), W("all"), W("any"), W("some"), W("limit"), W("offset"), W("distinct"),
+        W("union"), W("intersect"), W("except"), W("materialized"), W("lateral"), W("with"),
+        W("recursive"), W("end"), W("like"), W("glob"), W("escape"), W("return")};
+    return in_list(p, n, exact, sizeof exact / sizeof exact[0], 0);
+}
+
 int rhei__route_dialects_agree(const char *s, size_t n)
 {
     int comments = 0;

@@ -77,6 +77,11 @@ int rhei__route_keyword(const rhei__tok *t);
 int rhei__route_is_aggregate(const char *p, size_t n);
 /* 1 if the word names a table-valued function only SQLite has (json_each, pragma_*). */
 int rhei__route_is_sqlite_function(const char *p, size_t n);
+/* 1 if the word names a scalar, aggregate or window function known to give SQLite's answer
+ * on DuckDB (with the engine's DuckDB settings); any other call keeps a read on SQLite. */
+int rhei__route_agrees_function(const char *p, size_t n);
+/* 1 if the word is a keyword that may precede '(' without being a call (IN, EXISTS, AS...). */
+int rhei__route_paren_word(const char *p, size_t n);
 /* 1 if both dialects surely tokenize s identically: it has no [ ` $, no E' and at most one
  * block-comment opener (nesting needs two). */
 int rhei__route_dialects_agree(const char *s, size_t n);

@@ -71,6 +71,8 @@ typedef struct rt_read {
     unsigned flags;
     int prev_kw, prev2_kw; /* keyword ids of the two previous tokens */
     int at_start;          /* no token yet, or the last was '(': WITH opens a CTE list */
+    int prev_arith;        /* the last token was + - * / */
+    int prev_close;        /* the last token was ')' or END: a computed operand ended */
     int prev_dot;          /* the last token was '.': the word is a qualified name part */
     rhei__tok pending;     /* last name part of the table reference being read */
     rt_where wh;
@@ -80,6 +82,8 @@ typedef struct rt_read {
     char ctes[RHEI__ROUTE_MAX_CTES][RHEI__ROUTE_MAX_NAME];
     size_t clen[RHEI__ROUTE_MAX_CTES];
     char fn[TABLE_CAP]; /* first table-valued function in FROM */
+    const char *sem;    /* first construct whose answer differs on DuckDB (its reason) */
+    char semfn[TABLE_CAP]; /* the function that set sem, if one did */
 } rt_read;
 
 enum { K_EMPTY, K_READ, K_WRITE };
@@ -538,9 +542,174 @@ static void rd_keyword(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int
     }
 }
 
+/* --- same answer: constructs DuckDB answers differently --------------------------------- */
+
+/* CAST(x AS type): SQLite's conversions (text to number reads a prefix, REAL to INTEGER
+ * truncates, numbers to text in its own format) are not DuckDB's. */
+static const char *cast_reason(const rhei__lex *lx)
+{
+    rhei__lex ahead = *lx;
+    rhei__tok nx;
+    int depth = 0;
+    for (int i = 0; i < MINMAX_LOOKAHEAD; i++) {
+        rhei__route_lex_next(&ahead, &nx);
+        if (nx.type == RHEI__TOK_EOF)
+            break;
+        depth += rhei__route_tok_punct(&nx, '(') - rhei__route_tok_punct(&nx, ')');
+        if (depth == 1 && rhei__route_keyword(&nx) == RHEI__KW_AS) {
+            rhei__route_lex_next(&ahead, &nx);
+            for (size_t k = 0; nx.type == RHEI__TOK_WORD && k + 3 <= nx.n; k++)
+                if (rhei__route_ci_eq(nx.p + k, 3, "int", 3))
+                    return "sqlite semantics: CAST to INTEGER truncates";
+            break;
+        }
+        if (depth <= 0)
+            break;
+    }
+    return "sqlite semantics: CAST converts as sqlite does";
+}
+
+static int word_is(const rhei__tok *t, const char *w)
+{
+    return t->type == RHEI__TOK_WORD && rhei__route_ci_eq(t->p, t->n, w, strlen(w));
+}
+
+/* name( : a call, unless the name is a keyword; only functions known to agree stay open. */
+static void sem_call(rt_read *rd, const rhei__lex *lx, const rhei__tok *t)
+{
+    int word = t->type == RHEI__TOK_WORD;
+    if (word && !rd->prev_dot && rhei__route_paren_word(t->p, t->n))
+        return;
+    if (word && word_is(t, "cast")) {
+        rd->sem = cast_reason(lx);
+        return;
+    }
+    if (word && !rd->prev_dot && rhei__route_agrees_function(t->p, t->n)) {
+        if ((word_is(t, "min") || word_is(t, "max")) && !aggregate_call(lx, t))
+            rd->sem = "sqlite semantics: scalar min/max";
+        return;
+    }
+    rd->sem = "sqlite semantics: function not known to agree";
+    name_to_table(t, rd->semfn);
+}
+
+/* An integer literal SQLite reads differently: hex, digit separators, beyond 64 bits (2^63
+ * itself is allowed: it is how -9223372036854775808 is written). */
+static int odd_number(const rhei__tok *t)
+{
+    size_t digits = 0;
+    if (t->n > 1 && t->p[0] == '0' && (t->p[1] == 'x' || t->p[1] == 'X'))
+        return 1;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->p[i] == '_')
+            return 1;
+        digits += t->p[i] >= '0' && t->p[i] <= '9';
+    }
+    return digits == t->n &&
+           (t->n > 19 || (t->n == 19 && memcmp(t->p, "9223372036854775808", 19) > 0));
+}
+
+/* IS compares any two values in SQLite; only IS [NOT] NULL/TRUE/FALSE/DISTINCT agree. */
+static int odd_is(const rhei__lex *lx)
+{
+    rhei__lex ahead = *lx;
+    rhei__tok nx;
+    rhei__route_lex_next(&ahead, &nx);
+    if (rhei__route_keyword(&nx) == RHEI__KW_NOT)
+        rhei__route_lex_next(&ahead, &nx);
+    int kw = rhei__route_keyword(&nx);
+    return !(kw == RHEI__KW_NULL || kw == RHEI__KW_TRUE || kw == RHEI__KW_FALSE ||
+             kw == RHEI__KW_DISTINCT);
+}
+
+static const char *sem_operator(const rhei__tok *t)
+{
+    if (t->type == RHEI__TOK_OP) {
+        if (t->n == 2 && t->p[0] == '|')
+            return "sqlite semantics: || formats numbers as sqlite does";
+        if (t->p[0] == '-' || (t->n == 2 && (t->p[0] == '<' || t->p[0] == '>') &&
+                               t->p[1] == t->p[0]))
+            return t->p[0] == '-' ? "sqlite semantics: -> and ->> are sqlite json"
+                                  : "sqlite semantics: bitwise operator";
+        return NULL;
+    }
+    switch (t->p[0]) {
+    case '%': return "sqlite semantics: % converts operands to INTEGER";
+    case '&': case '|': case '~': return "sqlite semantics: bitwise operator";
+    }
+    return NULL;
+}
+
+static int is_arith(const rhei__tok *t)
+{
+    return t->type == RHEI__TOK_PUNCT && t->n == 1 &&
+           (t->p[0] == '+' || t->p[0] == '-' || t->p[0] == '*' || t->p[0] == '/');
+}
+
+/* 'text' + 1: SQLite reads a number prefix of the text, DuckDB converts it or fails. */
+static int arith_next(const rhei__lex *lx)
+{
+    rhei__tok nx;
+    rhei__route_lex_peek(lx, &nx);
+    return is_arith(&nx);
+}
+
+/* The operand after '/' is computed ('(', CASE, a call, a sign): SQLite divides as integers
+ * when that row's value is an INTEGER, DuckDB as the column's one type (a CASE or coalesce
+ * mixing INTEGER and REAL is DOUBLE for every row). */
+static int computed_next(const rhei__lex *lx)
+{
+    rhei__lex ahead = *lx;
+    rhei__tok nx;
+    rhei__route_lex_next(&ahead, &nx);
+    if (rhei__route_tok_punct(&nx, '-') || rhei__route_tok_punct(&nx, '+')) {
+        rhei__route_lex_next(&ahead, &nx); /* a signed literal is plain: 7 / -2 */
+        return nx.type != RHEI__TOK_NUMBER;
+    }
+    if (rhei__route_tok_punct(&nx, '(') || word_is(&nx, "case"))
+        return 1;
+    if (!is_name(&nx))
+        return 0;
+    rhei__route_lex_next(&ahead, &nx);
+    return rhei__route_tok_punct(&nx, '(');
+}
+
+/* Records the first construct of the statement whose answer differs on DuckDB. */
+static void rd_semantics(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int kw)
+{
+    rhei__tok nx;
+    if (is_name(t)) {
+        rhei__route_lex_peek(lx, &nx);
+        if (rhei__route_tok_punct(&nx, '(')) {
+            sem_call(rd, lx, t);
+            return;
+        }
+    }
+    if (rhei__route_tok_punct(t, '/') && (rd->prev_close || computed_next(lx)))
+        rd->sem = "sqlite semantics: / divides as each value's type";
+    else if (t->type == RHEI__TOK_PUNCT || t->type == RHEI__TOK_OP)
+        rd->sem = sem_operator(t);
+    else if (t->type == RHEI__TOK_STRING && (arith_next(lx) || rd->prev_arith))
+        rd->sem = "sqlite semantics: text used as a number";
+    else if (t->type == RHEI__TOK_STRING && (t->p[0] == 'x' || t->p[0] == 'X'))
+        rd->sem = "sqlite semantics: X'..' is a blob only in sqlite"; /* DuckDB: text 'x..' */
+    else if (t->type == RHEI__TOK_NUMBER && odd_number(t))
+        rd->sem = "sqlite semantics: integer literal";
+    else if (kw == RHEI__KW_IS && odd_is(lx))
+        rd->sem = "sqlite semantics: IS compares any two values";
+    else if (word_is(t, "like"))
+        rd->sem = "sqlite semantics: LIKE is ASCII case-insensitive";
+    else if (word_is(t, "glob") || word_is(t, "regexp") || word_is(t, "match"))
+        rd->sem = "sqlite semantics: GLOB, REGEXP and MATCH";
+    else if (word_is(t, "collate"))
+        rd->sem = "sqlite semantics: COLLATE";
+}
+
 static void rd_token(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int kw)
 {
     int state = rd->lv[rd->depth].state;
+    if (!rd->sem && (state == ST_NONE || state == ST_AFTER_TABLE))
+        rd_semantics(rd, lx, t, kw);
     if (t->type == RHEI__TOK_QIDENT && (t->p[0] == '[' || t->p[0] == '`'))
         rd->flags |= F_SQLITE_SYNTAX;
     if (rd->wh.active && rd->depth == 0) {
@@ -650,7 +819,23 @@ static void rd_decide(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st
         set_table(st->table, rd->tables[0], rd->tlen[0]);
     if (rd_must_stay(rd, ctx, st))
         return;
+    if (rd->sem && ctx && ctx->sqlite_compiles && !ctx->sqlite_compiles(ctx->ud)) {
+        st->side = RHEI_SIDE_OLAP; /* DuckDB's dialect (median(x), * REPLACE ...): DuckDB's */
+        st->reason = "duckdb dialect";
+        return;
+    }
+    if (rd->sem) { /* DuckDB would answer differently: SQLite's answer is the answer */
+        st->reason = rd->sem;
+        if (rd->semfn[0])
+            set_table(st->table, rd->semfn, strlen(rd->semfn));
+        return;
+    }
     rd_pick(rd, st);
+    if (st->side == RHEI_SIDE_OLTP && (rd->flags & F_WHERE) && ctx && ctx->scan_rows &&
+        ctx->scan_rows(ctx->ud) >= RHEI__ROUTE_SCAN_ROWS) {
+        st->side = RHEI_SIDE_OLAP; /* no index serves the filter: DuckDB scans faster */
+        st->reason = "unindexed filter on a large table";
+    }
     /* [x] and `x` are names to SQLite but a list or an operator to DuckDB */
     if (st->side == RHEI_SIDE_OLAP && (rd->flags & F_SQLITE_SYNTAX)) {
         st->side = RHEI_SIDE_OLTP;
@@ -783,9 +968,13 @@ static void rd_init(rt_read *rd, unsigned flags)
     rd->prev_kw = rd->prev2_kw = RHEI__KW_NONE;
     rd->at_start = 1;
     rd->prev_dot = 0;
+    rd->prev_arith = 0;
+    rd->prev_close = 0;
     memset(&rd->wh, 0, sizeof rd->wh);
     rd->ntables = rd->nctes = 0;
     rd->fn[0] = '\0';
+    rd->sem = NULL;
+    rd->semfn[0] = '\0';
 }
 
 /* Reads a read statement from its first token t to its end. Returns 1 at the end of input. */
@@ -813,6 +1002,8 @@ static int read_stmt(rhei__lex *lx, rhei__tok t, const rhei__route_ctx *ctx, uns
         rd.prev2_kw = rd.prev_kw;
         rd.prev_kw = kw;
         rd.prev_dot = rhei__route_tok_punct(&t, '.');
+        rd.prev_arith = is_arith(&t);
+        rd.prev_close = rhei__route_tok_punct(&t, ')') || word_is(&t, "end");
         rd.at_start = rhei__route_tok_punct(&t, '(');
         rhei__route_lex_next(lx, &t);
     }

@@ -5,6 +5,7 @@
 #define RHEI_ROUTE_H
 #include "rhei.h"
 #include <stddef.h>
+#include <stdint.h>
 
 /* Bounds of the analysis (fixed arrays on the stack). A read statement past any of them routes
  * to OLTP with reason "too complex": SQLite can serve every read, DuckDB only replicated ones. */
@@ -20,9 +21,24 @@
  * table in each of the two readings of the text (SQLite's and DuckDB's tokenization). */
 typedef int (*rhei__route_table_fn)(void *ud, const char *table, size_t len);
 
+/* Returns nonzero if SQLite can compile the text being classified. Called at most once, only
+ * when a read of replicated tables would stay on SQLite for a semantic reason ("sqlite
+ * semantics: ..."): text SQLite cannot compile is DuckDB's dialect, which only DuckDB answers
+ * (reason "duckdb dialect"). */
+typedef int (*rhei__route_compiles_fn)(void *ud);
+
+/* Rows SQLite would read in full for the text (tables its plan scans without an index).
+ * Called at most once, only for a read the speed rules would keep on SQLite as a filter
+ * ("point lookup", "simple filter"): past RHEI__ROUTE_SCAN_ROWS DuckDB's scan is faster and
+ * the read goes there (reason "unindexed filter on a large table"). */
+typedef int64_t (*rhei__route_scan_fn)(void *ud);
+#define RHEI__ROUTE_SCAN_ROWS 50000
+
 typedef struct rhei__route_ctx {
     rhei__route_table_fn is_replicated; /* NULL: no table is replicated */
     void *ud;
+    rhei__route_compiles_fn sqlite_compiles; /* NULL: SQLite compiles everything */
+    rhei__route_scan_fn scan_rows;           /* NULL: no costs known, filters stay */
 } rhei__route_ctx;
 
 /* Classifies the SQL text (one or more statements). Always fills out: side is RHEI_SIDE_OLTP
@@ -32,8 +48,9 @@ typedef struct rhei__route_ctx {
  *   OLTP: "empty", "write", "ddl", "transaction control", "pragma", "maintenance", "attach",
  *         "command", "unknown statement", "multiple statements", "too complex",
  *         "explain query plan", "table not replicated", "sqlite function", "no table",
- *         "sqlite syntax", "point lookup", "simple filter", "limited scan"
- *   OLAP: "olap function", "aggregate", "group by", "having", "window function", "distinct",
+ *         "sqlite syntax", "point lookup", "simple filter", "limited scan", and
+ *         "sqlite semantics: <what differs>" (README.md, Same answer on either side)
+ *   OLAP: "duckdb dialect", "olap function", "aggregate", "group by", "having", "window function", "distinct",
  *         "join", "subquery", "cte", "set operation", "full scan sort", "full scan" */
 void rhei__route_classify(const char *sql, const rhei__route_ctx *ctx, rhei_route_info *out);
 /* The same for len bytes that need not be NUL-terminated (a NUL byte is ordinary input). */
