@@ -356,11 +356,29 @@ typedef struct rhei_column {
     const char *decl;
 } rhei_column;
 
+/* Names of replicated tables and columns: at most RHEI_NAME_MAX - 1 bytes of valid UTF-8,
+ * no control characters, not starting with "_rhei" in any letter case (rhei's own tables
+ * and columns), tables not with "sqlite_". Any other character is fine (quotes, spaces,
+ * `;`, unicode): names are always quoted, never spliced into SQL as text. */
+#define RHEI_NAME_MAX 128
+
 /* Registers an existing SQLite table for replication: installs capture triggers (which also
  * capture writes made by other processes), creates the OLAP table and copies the current
  * rows. cols == NULL infers the schema from SQLite; pk == NULL uses the table's declared
  * primary key (RHEI_MISUSE if it has none). Registering again with the same schema is a
- * no-op; a different one is RHEI_EXISTS. */
+ * no-op; a different one is RHEI_EXISTS (unless the table is detached, see rhei_table_status:
+ * then it is registered anew and copied again).
+ * All or nothing: every rule below is checked and the OLAP side tried before anything is
+ * written; a registration that still fails to apply is withdrawn, so a failed call leaves no
+ * trace on either side. Refused with the reason (RHEI_MISUSE, or RHEI_EXISTS for a clash):
+ *  - a table or column name against the name rules above; more than 1996 columns;
+ *  - a column listed twice in cols, or a key column twice in pk (names compare
+ *    case-insensitively, as in SQLite and DuckDB); a NULL name;
+ *  - a decl in cols that is not a type of the grammar at rhei_add_column;
+ *  - a name clash in OLAP: history mode keeps "<t>_history" next to a view "<t>", so "t" and
+ *    "t_history" are never both replicated (either mode: one SQLite file may feed engines of
+ *    both); DuckDB also folds the case of non-ASCII letters ("Ä" = "ä"), and tables the
+ *    sidecar follows keep their names. */
 RHEI_API int rhei_register_table(rhei_db *db, const char *table, const rhei_column *cols,
                                  size_t ncols, const char *const *pk, size_t npk);
 /* Stops replicating a table: removes triggers and the OLAP copy. */
@@ -403,7 +421,15 @@ RHEI_API int rhei_initial_sync_all(rhei_db *db, int64_t *out_rows);
 
 /* Schema evolution, safe while writes and background sync run: the SQLite ALTER, the new
  * capture triggers and a schema event in the change log commit together, and the OLAP ALTER
- * is applied in log order. */
+ * is applied in log order. decl is parsed, never run as written:
+ *   type        = word [word [word [word]]] [ "(" digits [ "," digits ] ")" ]
+ *                 (identifier characters only: INTEGER, DOUBLE PRECISION, VARCHAR(40),
+ *                 DECIMAL(12,2), UNSIGNED BIG INT; "" declares no type)
+ *   decl        = type { DEFAULT literal | NOT NULL | NULL | COLLATE word }
+ *   literal     = a signed number, a 'string' ('' inside), NULL, TRUE or FALSE
+ * Anything else is RHEI_MISUSE naming the offending part. Through rhei_execute, an
+ * `ALTER TABLE t ADD/DROP COLUMN ...` on a replicated table does the same with the caller's
+ * own statement (see rhei_execute). */
 RHEI_API int rhei_add_column(rhei_db *db, const char *table, const char *column,
                              const char *decl);
 RHEI_API int rhei_drop_column(rhei_db *db, const char *table, const char *column);
@@ -422,6 +448,30 @@ typedef struct rhei_sync_status {
 } rhei_sync_status;
 
 RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
+
+/* Per-table state. DDL that rhei did not run (another process, the sqlite3 shell, the raw
+ * handle) is found at open and at the start of every sync cycle (a schema-cookie check,
+ * then the catalog compared with SQLite's schema). A registered table that was dropped,
+ * renamed, re-created or rebuilt (its capture triggers are gone), or lost a replicated
+ * column, is DETACHED: rhei_open never fails over it, the other tables go on replicating,
+ * its changes are no longer applied, its OLAP copy is left as it was (not rebuilt on open),
+ * reads naming it go to SQLite, and cause says what was found. It stays listed by
+ * rhei_tables (after the replicated tables) until rhei_unregister_table
+ * (removes its OLAP copy) or rhei_register_table (registers the table SQLite has now and
+ * copies it). */
+typedef enum rhei_table_state {
+    RHEI_TABLE_REPLICATED = 0,
+    RHEI_TABLE_DETACHED = 1
+} rhei_table_state;
+
+typedef struct rhei_table_status {
+    int state;        /* a rhei_table_state */
+    char cause[256];  /* "" unless detached */
+} rhei_table_status;
+
+/* Checks SQLite's schema now and fills out for a registered table (RHEI_NOTFOUND if it is
+ * not registered). */
+RHEI_API int rhei_table_status_get(rhei_db *db, const char *table, rhei_table_status *out);
 /* Change events of one table committed to the log but not yet applied by this engine. */
 RHEI_API int rhei_table_pending(rhei_db *db, const char *table, int64_t *out_events);
 

@@ -12,7 +12,8 @@ static int copy_all(rhei__sync *s, rhei__conn *reader, int64_t head, int64_t ts,
     size_t n = 0;
     int rc = rhei__catalog_active_list(&s->cat, &list, &n, e);
     for (size_t i = 0; rc == RHEI_OK && i < n; i++)
-        rc = rhei__sync_copy_table(s, reader, list[i], ts, head, e);
+        if (!rhei__sync_is_detached(s, list[i]->name)) /* gone or changed: see detach.c */
+            rc = rhei__sync_copy_table(s, reader, list[i], ts, head, e);
     rhei__free(list);
     return rc;
 }
@@ -68,6 +69,8 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e)
         rc = rhei__cdc_head(reader, &head, e);
     if (rc == RHEI_OK)
         rc = rhei__cdc_pruned_upto(reader, &pruned, e);
+    if (rc == RHEI_OK) /* never refuse to open over DDL done outside rhei */
+        rc = rhei__sync_check_schema(s, reader, e);
     if (rc == RHEI_OK) {
         if (s->opts.olap_volatile || st.position < pruned || st.position > head) {
             rc = rebuild(s, reader, head, st.last_ts, e);

@@ -103,6 +103,7 @@ void rhei__sync_free(rhei__sync *s)
     rhei__applier_free(s);
     rhei__sync_clear_states(s);
     rhei__free(s->tables);
+    rhei__sync_detached_free(s);
     rhei__catalog_free(&s->cat);
     rhei__free(s->consumer);
     pthread_mutex_destroy(&s->mu);
@@ -228,9 +229,11 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
             return RHEI_OK;
         if (!latest) /* unregistered later in this snapshot; its DROP event follows */
             return RHEI_OK;
+        if (rhei__sync_is_detached(s, latest->name)) /* nothing to copy from (detach.c) */
+            return RHEI_OK;
         return rhei__sync_copy_table(s, c->reader, latest, ev->ts, c->head, e);
     case RHEI__EV_ALTER: {
-        if (!st || ev->seq <= st->skip_upto)
+        if (!st || ev->seq <= st->skip_upto || st->detached)
             return RHEI_OK;
         const rhei__table *from = rhei__catalog_find(&s->cat, st->tid);
         if (!from)
@@ -333,8 +336,8 @@ static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld names unknown table version %lld",
                              (long long)ev->seq, (long long)ev->tid);
     tstate *st = find_state(s, v->name);
-    if (!st || ev->seq <= st->skip_upto)
-        return RHEI_OK; /* not replicated yet (REGISTER follows) or inside a copy */
+    if (!st || ev->seq <= st->skip_upto || st->detached)
+        return RHEI_OK; /* not replicated yet (REGISTER follows), inside a copy, detached */
     if (st->tid != v->tid)
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld is for version %lld of '%s' but olap"
                              " holds version %lld", (long long)ev->seq, (long long)ev->tid,
@@ -443,6 +446,8 @@ static int cycle_locked(rhei__sync *s, rhei_sync_stats *out, rhei__err *e)
     int rc = rhei__conn_exec(c.reader, "BEGIN", NULL, 0, NULL, e);
     if (rc == RHEI_OK)
         rc = rhei__cdc_head(c.reader, &c.head, e); /* first read fixes the snapshot */
+    if (rc == RHEI_OK)
+        rc = rhei__sync_check_schema(s, c.reader, e);
     if (rc == RHEI_OK && c.head > s->applied) {
         rc = refresh_catalog(s, c.reader, e);
         if (rc == RHEI_OK && (rc = s->vt->begin(s->olap, e)) == RHEI_OK)

@@ -48,6 +48,11 @@ void rhei__sync_unlock(rhei__sync *s);
 extern _Atomic int rhei__sync_test_prune_always;
 extern _Atomic long rhei__sync_prune_attempts, rhei__sync_prune_busy;
 
+/* Tables detached by DDL outside rhei (detach.c): re-checks SQLite's schema now; and
+ * whether name is detached, with the cause copied into why (may be NULL). */
+int rhei__sync_check_schema_now(rhei__sync *s, rhei__err *e);
+int rhei__sync_detached(rhei__sync *s, const char *name, char *why, size_t size);
+
 int rhei__sync_start(rhei__sync *s, int64_t interval_ms, rhei__err *e);
 void rhei__sync_stop(rhei__sync *s);
 #endif
