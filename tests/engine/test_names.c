@@ -145,3 +145,54 @@ TEST(hostile_table_names_are_not_found)
     CHECK_OK(db, rhei_close(db));
     dt_rmdir(dir);
 }
+
+/* Sidecar config values (source table, key, updated_at, created_at, soft_delete, column
+ * list) reach the source's SQL as quoted names: odd ones work, hostile ones never run. */
+TEST(sidecar_names_from_config_are_names)
+{
+    char dir[64], src[128], oltp[128], spec[160];
+    rt_tmpdir(dir, sizeof dir);
+    snprintf(src, sizeof src, "%s/source.db", dir);
+    snprintf(oltp, sizeof oltp, "%s/local.db", dir);
+    snprintf(spec, sizeof spec, "sqlite:%s", src);
+    sqlite3 *s = NULL;
+    CHECK_INT(sqlite3_open(src, &s), SQLITE_OK);
+    dt_other_exec(s, "CREATE TABLE victim (id INTEGER PRIMARY KEY);"
+                     "CREATE TABLE \"t\"\"; DROP TABLE victim; --\" (\"i`d\" INTEGER PRIMARY KEY,"
+                     " \"v'); DROP TABLE victim; --\" TEXT, \"up]d\" TEXT, \"cr;at\" TEXT,"
+                     " \"de--l\" INTEGER);"
+                     "INSERT INTO \"t\"\"; DROP TABLE victim; --\" VALUES"
+                     " (1, 'a', '2026-11-01 10:00:00', '2026-11-01 09:00:00', 0),"
+                     " (2, 'b', NULL, '2026-11-01 09:30:00', 0),"
+                     " (3, 'c', '2026-11-01 10:00:00', '2026-11-01 09:00:00', 1)");
+    rhei_config *cfg = NULL;
+    CHECK_INT(rhei_config_new(&cfg), RHEI_OK);
+    const char *kv[][2] = {{"oltp_path", oltp}, {"sidecar.source", spec},
+                           {"sidecar.poll_interval_ms", "0"},
+                           {"sidecar.tables.0.name", "t\"; DROP TABLE victim; --"},
+                           {"sidecar.tables.0.primary_key", "i`d"},
+                           {"sidecar.tables.0.updated_at", "up]d"},
+                           {"sidecar.tables.0.created_at", "cr;at"},
+                           {"sidecar.tables.0.soft_delete", "de--l"},
+                           {"sidecar.tables.0.columns", "i`d,v'); DROP TABLE victim; --"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (rhei_config_set(cfg, kv[i][0], kv[i][1]) != RHEI_OK)
+            FAIL("%s: %s", kv[i][0], rhei_config_errmsg(cfg));
+    rhei_db *db = NULL;
+    CHECK_OK(NULL, rhei_open(cfg, &db));
+    rhei_config_free(cfg);
+    CHECK_OK(db, rhei_sidecar_sync_now(db, NULL));
+    /* Rows 1 and 2 (2 through created_at); 3 is soft-deleted. */
+    rhei_result *r = th_query(db, "SELECT \"i`d\", \"v'); DROP TABLE victim; --\" FROM"
+                                  " \"t\"\"; DROP TABLE victim; --\" ORDER BY 1", RHEI_SIDE_OLAP);
+    CHECK_INT(rhei_result_row_count(r), 2);
+    CHECK_STR(rhei_result_text(r, 1, 1, NULL), "b");
+    rhei_result_free(r);
+    CHECK_OK(db, rhei_close(db));
+    sqlite3_stmt *st = NULL;
+    CHECK_INT(sqlite3_prepare_v2(s, "SELECT count(*) FROM victim", -1, &st, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    dt_rmdir(dir);
+}
