@@ -112,6 +112,12 @@ static int register_table(rhei_db *db, const reg_args *a, rhei__err *e)
 {
     rhei__table *want = NULL;
     int64_t tid = 0;
+    rhei__conn *w0 = rhei__oltp_writer(db->oltp); /* waits for other threads' transactions */
+    int in_txn = rhei__conn_in_txn(w0);
+    rhei__oltp_writer_release(db->oltp);
+    if (in_txn)
+        return rhei__err_set(e, RHEI_MISUSE, "cannot register table '%s' inside an open"
+                             " transaction: COMMIT or ROLLBACK first", a->table);
     rhei__conn *r = rhei__oltp_reader(db->oltp);
     int rc = rhei__cdc_plan_register(r, a->table, a->cols, a->ncols, a->pk, a->npk, &want, e);
     rhei__oltp_reader_release(db->oltp, r);
