@@ -197,7 +197,7 @@ static void print_sync(rh_session *s, FILE *out, const rhei_sync_status *st)
     if (st->failed_tables && rhei_table_status_get(s->db, st->failed_table, &ts) == RHEI_OK)
         fprintf(out, "failed       %d table(s) not replicated; '%s' since change %lld: %s"
                      " (fix its rows, then resync it)\n", st->failed_tables, st->failed_table,
-                (long long)ts.failed_after, ts.error);
+                (long long)ts.failed_after, ts.cause);
 }
 
 static void print_counts(rh_session *s, FILE *out, char (*names)[RH_NAME_MAX], size_t n)

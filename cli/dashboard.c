@@ -178,7 +178,7 @@ static void draw_sync(const dash *d, int *y)
     rhei_table_status ts;
     if (st->failed_tables && rhei_table_status_get(d->s->db, st->failed_table, &ts) == RHEI_OK)
         line((*y)++, "FAILED     %d table(s); '%s' since change %lld: %s", st->failed_tables,
-             st->failed_table, (long long)ts.failed_after, ts.error);
+             st->failed_table, (long long)ts.failed_after, ts.cause);
 }
 
 /* One table row: the name, then as many of the numeric columns as fit the terminal, whole

@@ -1,10 +1,8 @@
 /* ddl.c — runs one write statement, keeping replication in step with the schema: CREATE
- * TABLE registers the new table, DROP TABLE of a replicated table unregisters it first,
- * ALTER TABLE ADD/DROP COLUMN on one goes through rhei_add_column / rhei_drop_column (a plain
- * ALTER would leave the capture triggers on the old columns), and renames of one are refused
- * (rhei.h has no call for them). A guest refuses all of these before running anything:
- * each is a sync cycle, which only the owner may run (see session.c). */
-#define _GNU_SOURCE /* strcasestr */
+ * TABLE registers the new table; DROP TABLE, ALTER TABLE ADD/DROP COLUMN and renames of a
+ * replicated table go to rhei_execute, which handles them for every API user (rhei.h). A
+ * guest refuses all of these before running anything: each is a sync cycle, which only the
+ * owner may run (see session.c). */
 #include "rh.h"
 #include <stdlib.h>
 #include <string.h>
@@ -74,20 +72,6 @@ static int exec_plain(rh_session *s, const char *sql, int64_t *changes)
     return RH_EXIT_OK;
 }
 
-static int alter_column(rh_session *s, ddl_kind kind, const rh_alter *a)
-{
-    char *decl = kind == DDL_ADD ? strndup(a->decl, a->decl_len) : NULL;
-    int rc = kind == DDL_ADD ? (decl ? rhei_add_column(s->db, a->table, a->column, decl)
-                                     : RHEI_NOMEM)
-                             : rhei_drop_column(s->db, a->table, a->column);
-    /* Workaround: rhei_add_column gives existing rows the DEFAULT in SQLite but NULL in
-     * OLAP; a resync of the table copies SQLite's values over. */
-    if (rc == RHEI_OK && decl && strcasestr(decl, "DEFAULT"))
-        rc = rhei_initial_sync(s->db, a->table, NULL);
-    free(decl);
-    return rc == RHEI_OK ? RH_EXIT_OK : rh_db_err(s->db, rc, "statement failed");
-}
-
 int rh_run_write_stmt(rh_session *s, const char *sql, size_t len, int no_register,
                       int64_t *changes)
 {
@@ -103,19 +87,12 @@ int rh_run_write_stmt(rh_session *s, const char *sql, size_t len, int no_registe
         code = exec_plain(s, sql, changes);
         return code ? code : rh_register_one(s, table, 1);
     case DDL_DROP:
-        /* unregistered first: should the DROP fail, a plain SQLite table is left, which
-         * `rh register` takes back, rather than a registration without its table */
-        if (rhei_unregister_table(s->db, table) != RHEI_OK)
-            return rh_db_err(s->db, rhei_errcode(s->db), "cannot unregister table");
-        return exec_plain(s, sql, changes);
     case DDL_ADD:
     case DDL_DROPCOL:
-        return alter_column(s, kind, &a);
     case DDL_RENAME:
-        rh_err("cannot alter replicated table '%s' that way: only ADD and DROP COLUMN keep"
-               " replication in step (rhei.h has no rename); --no-register runs it as is",
-               table);
-        return RH_EXIT_ERR;
+        /* rhei_execute keeps replication in step itself (unregisters on DROP, turns ADD/DROP
+         * COLUMN into a schema change, refuses renames with the reason). */
+        return exec_plain(s, sql, changes);
     default:
         return exec_plain(s, sql, changes);
     }

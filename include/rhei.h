@@ -246,7 +246,21 @@ RHEI_API int rhei_errcode(const rhei_db *db);
  * be NULL) gets sqlite3_changes(). RHEI_SQL (syntax or a SQLite error in the statement),
  * RHEI_NOTFOUND (no such table), RHEI_CONSTRAINT, RHEI_TYPE (a value that does not fit a
  * replicated column's type), RHEI_BUSY, RHEI_MISUSE (parameter count mismatch),
- * RHEI_READONLY in pure sidecar mode. A failed statement changes nothing. */
+ * RHEI_READONLY in pure sidecar mode. A failed statement changes nothing.
+ * DDL on a replicated table keeps replication in step (also inside a script of several
+ * statements, which then run one by one and stop at the first failure):
+ *   ALTER TABLE t ADD [COLUMN] c ...   the statement runs as the SQLite side of a schema
+ *                                      change (as rhei_add_column; the column's type is
+ *                                      what SQLite records; existing rows get its DEFAULT
+ *                                      in OLAP too)
+ *   ALTER TABLE t DROP [COLUMN] c      as rhei_drop_column
+ *   DROP TABLE [IF EXISTS] t           unregisters t in the same transaction
+ *   ALTER TABLE t RENAME ...           refused (RHEI_MISUSE): rhei does not follow renames;
+ *                                      unregister, rename, register again
+ * Each is applied to OLAP before the call returns. Inside an open transaction they fail
+ * (RHEI_MISUSE: a schema change is its own transaction); rhei_execute_batch refuses them (RHEI_MISUSE).
+ * DDL on tables that are not replicated runs as written. The same DDL from another process
+ * detaches the table instead (see rhei_table_status_get). */
 RHEI_API int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params,
                           size_t nparams, int64_t *out_changes);
 
@@ -449,13 +463,31 @@ typedef struct rhei_column {
     const char *decl;
 } rhei_column;
 
+/* Names of replicated tables and columns: at most RHEI_NAME_MAX - 1 bytes of valid UTF-8,
+ * no control characters, not starting with "_rhei" in any letter case (rhei's own tables
+ * and columns), tables not with "sqlite_". Any other character is fine (quotes, spaces,
+ * `;`, unicode): names are always quoted, never spliced into SQL as text. */
+#define RHEI_NAME_MAX 128
+
 /* Registers an existing SQLite table for replication: installs capture triggers (which also
  * capture writes made by other processes), creates the OLAP table and copies the current
  * rows. cols == NULL infers the schema from SQLite; pk == NULL uses the table's declared
  * primary key (RHEI_MISUSE if it has none). Registering again with the same schema is a
- * no-op; a different one is RHEI_EXISTS. RHEI_NOTFOUND (no such table or column), RHEI_TYPE
- * (an existing row that does not fit its column), RHEI_READONLY in pure sidecar mode. On
- * failure nothing is registered. */
+ * no-op; a different one is RHEI_EXISTS (unless the table is detached, see rhei_table_status:
+ * then it is registered anew and copied again). RHEI_NOTFOUND (no such table or column),
+ * RHEI_TYPE (an existing row that does not fit its column), RHEI_READONLY in pure sidecar
+ * mode; RHEI_MISUSE inside an open transaction.
+ * All or nothing: every rule below is checked and the OLAP side tried before anything is
+ * written; a registration that still fails to apply is withdrawn, so a failed call leaves no
+ * trace on either side. Refused with the reason (RHEI_MISUSE, or RHEI_EXISTS for a clash):
+ *  - a table or column name against the name rules above; more than 1996 columns;
+ *  - a column listed twice in cols, or a key column twice in pk (names compare
+ *    case-insensitively, as in SQLite and DuckDB); a NULL name;
+ *  - a decl in cols that is not a type of the grammar at rhei_add_column;
+ *  - a name clash in OLAP: history mode keeps "<t>_history" next to a view "<t>", so "t" and
+ *    "t_history" are never both replicated (either mode: one SQLite file may feed engines of
+ *    both); DuckDB also folds the case of non-ASCII letters ("Ä" = "ä"), and tables the
+ *    sidecar follows keep their names. */
 RHEI_API int rhei_register_table(rhei_db *db, const char *table, const rhei_column *cols,
                                  size_t ncols, const char *const *pk, size_t npk);
 /* Stops replicating a table: removes triggers and the OLAP copy. RHEI_NOTFOUND if it is not
@@ -507,7 +539,15 @@ RHEI_API int rhei_initial_sync_all(rhei_db *db, int64_t *out_rows);
  * capture triggers and a schema event in the change log commit together, and the OLAP ALTER
  * is applied in log order. RHEI_NOTFOUND (no such table or column), RHEI_EXISTS (add: the
  * column exists), RHEI_MISUSE (drop: a primary-key column; a declared type rhei cannot map),
- * RHEI_READONLY in pure sidecar mode. */
+ * RHEI_READONLY in pure sidecar mode. decl is parsed, never run as written:
+ *   type        = word [word [word [word]]] [ "(" digits [ "," digits ] ")" ]
+ *                 (identifier characters only: INTEGER, DOUBLE PRECISION, VARCHAR(40),
+ *                 DECIMAL(12,2), UNSIGNED BIG INT; "" declares no type)
+ *   decl        = type { DEFAULT literal | NOT NULL | NULL | COLLATE word }
+ *   literal     = a signed number, a 'string' ('' inside), NULL, TRUE or FALSE
+ * Anything else is RHEI_MISUSE naming the offending part. Through rhei_execute, an
+ * `ALTER TABLE t ADD/DROP COLUMN ...` on a replicated table does the same with the caller's
+ * own statement (see rhei_execute). */
 RHEI_API int rhei_add_column(rhei_db *db, const char *table, const char *column,
                              const char *decl);
 RHEI_API int rhei_drop_column(rhei_db *db, const char *table, const char *column);
@@ -535,7 +575,7 @@ RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
  * by an older build's triggers, a DuckDB limit, invalid UTF-8 in TEXT: SQLite's built-in
  * functions cannot check it) fails only its own table. The cycle that met it is rolled back
  * whole and run again without that table, so every other table keeps replicating and no
- * cycle is ever half-applied. The failed table:
+ * cycle is ever half-applied. The failed table (state RHEI_TABLE_FAILED):
  *  - keeps its OLAP rows as of the last cycle before the failure (queries see them, stale);
  *  - has its later changes neither applied nor pruned: the change log keeps every event
  *    after `failed_after` (the log grows until the repair);
@@ -544,22 +584,43 @@ RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
  *    counts it, rhei_table_status_get gives its cause. The failure is stored with the OLAP
  *    position, so a durable store that reopens knows it too.
  * Errors of the environment (memory, disk, locks) fail the whole cycle instead, which is
- * retried with backoff and loses nothing. */
+ * retried with backoff and loses nothing.
+ *
+ * DDL that rhei did not run (another process, the sqlite3 shell, the raw handle) is found at
+ * open and at the start of every sync cycle (a schema-cookie check, then the catalog compared
+ * with SQLite's schema). A registered table that was dropped, renamed, re-created or rebuilt
+ * (its capture triggers are gone), or lost a replicated column, is DETACHED: rhei_open never
+ * fails over it, the other tables go on replicating, its changes are no longer applied, its
+ * OLAP copy is left as it was (not rebuilt on open), reads naming it go to SQLite, and cause
+ * says what was found. It stays listed by rhei_tables (after the replicated tables) until
+ * rhei_unregister_table (removes its OLAP copy) or rhei_register_table (registers the table
+ * SQLite has now and copies it). A detached table is reported as detached even if it had
+ * failed before. */
+typedef enum rhei_table_state {
+    RHEI_TABLE_REPLICATED = 0,
+    RHEI_TABLE_FAILED = 1,  /* its changes can no longer be applied: rhei_resync_table */
+    RHEI_TABLE_DETACHED = 2 /* changed by DDL outside rhei: register or unregister it */
+} rhei_table_state;
+
 typedef struct rhei_table_status {
-    int failed;            /* 1: this table's changes are no longer applied */
-    int64_t failed_after;  /* its changes after this log position are not in OLAP */
-    int error_code;        /* the cause: RHEI_TYPE for a value, RHEI_OLAP for DuckDB, ... */
-    char error[256];
+    int state;             /* a rhei_table_state */
+    int error_code;        /* FAILED: the cause: RHEI_TYPE for a value, RHEI_OLAP for DuckDB,
+                            * ...; 0 otherwise */
+    int64_t failed_after;  /* FAILED: its changes after this log position are not in OLAP */
+    char cause[256];       /* "" when replicated; FAILED: the error; DETACHED: what was found */
+    int64_t reserved[8];   /* room for later fields */
 } rhei_table_status;
 
-/* The replication state of a registered table. RHEI_NOTFOUND if it is not registered. */
+/* Checks SQLite's schema now and fills out for a registered table (detached ones included).
+ * RHEI_NOTFOUND if it is not registered. */
 RHEI_API int rhei_table_status_get(rhei_db *db, const char *table, rhei_table_status *out);
 /* The repair of a failed table (also works on a healthy one): fix the offending rows in
  * SQLite first, then call this. It copies the table's current rows to OLAP again, replacing
  * its OLAP copy atomically with the sync position (history mode: the table's past versions
  * are replaced by its current rows), and ends the failure. RHEI_OK once the table
  * replicates again; if its rows still cannot be copied, the table stays failed and the call
- * returns the cause (code and message naming table, column and value). */
+ * returns the cause (code and message naming table, column and value). A detached table is
+ * repaired by rhei_register_table instead. */
 RHEI_API int rhei_resync_table(rhei_db *db, const char *table);
 /* Change events of one table committed to the log but not yet applied by this engine.
  * RHEI_OK (0 for an unknown table), RHEI_OLTP, RHEI_BUSY. */

@@ -4,6 +4,8 @@
 #include "buf.h"
 #include "cdc.h"
 #include "mem.h"
+#include "names.h"
+#include "cdc_int.h"
 #include <sqlite3.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,7 +22,7 @@ static void drop_triggers(rhei__buf *b, const char *table)
         char name[300];
         snprintf(name, sizeof name, "_rhei_%s_%s", trigger_kinds[i], table);
         rhei__buf_puts(b, "DROP TRIGGER IF EXISTS ");
-        rhei__buf_ident(b, name);
+        rhei__buf_sqlite_ident(b, name);
         rhei__buf_puts(b, ";\n");
     }
 }
@@ -30,9 +32,9 @@ static void trigger_head(rhei__buf *b, const char *kind, const char *table, cons
     char name[300];
     snprintf(name, sizeof name, "_rhei_%s_%s", kind, table);
     rhei__buf_puts(b, "CREATE TRIGGER ");
-    rhei__buf_ident(b, name);
+    rhei__buf_sqlite_ident(b, name);
     rhei__buf_printf(b, " %s ON ", when);
-    rhei__buf_ident(b, table);
+    rhei__buf_sqlite_ident(b, table);
 }
 
 /* "OLD."a" IS NEW."a" AND ..." over the key columns. */
@@ -41,9 +43,9 @@ static void key_same(rhei__buf *b, const rhei__table *t)
     for (size_t k = 0; k < t->npk; k++) {
         const char *c = t->cols[t->pk_idx[k]].name;
         rhei__buf_puts(b, k ? " AND OLD." : "OLD.");
-        rhei__buf_ident(b, c);
+        rhei__buf_sqlite_ident(b, c);
         rhei__buf_puts(b, " IS NEW.");
-        rhei__buf_ident(b, c);
+        rhei__buf_sqlite_ident(b, c);
     }
 }
 
@@ -59,7 +61,7 @@ static void log_insert(rhei__buf *b, const rhei__table *t, int op, const char *r
         if (keys_only && !t->cols[i].pk)
             continue;
         rhei__buf_printf(b, ", %s.", ref);
-        rhei__buf_ident(b, t->cols[i].name);
+        rhei__buf_sqlite_ident(b, t->cols[i].name);
     }
     rhei__buf_puts(b, ");\n");
 }
@@ -82,10 +84,12 @@ static void log_insert(rhei__buf *b, const rhei__table *t, int op, const char *r
 #define TS_MIN "-62167219200"
 #define TS_MAX "253402300799"
 
+/* SQLite-side references quote in backticks: a double-quoted name of no column would be
+ * read as a string literal. */
 static void put_ref(rhei__buf *b, const char *ref, const char *name)
 {
     rhei__buf_puts(b, ref);
-    rhei__buf_ident(b, name);
+    rhei__buf_sqlite_ident(b, name);
 }
 
 /* v (a REAL) is within REAL_TOL of a value with s decimals whose integer part has at most
@@ -289,7 +293,7 @@ static int first_refused(rhei__conn *w, const char *table, const rhei__colspec *
             continue;
         if (c->pk) {
             rhei__buf_puts(&q, " WHEN ");
-            rhei__buf_ident(&q, c->name);
+            rhei__buf_sqlite_ident(&q, c->name);
             rhei__buf_printf(&q, " IS NULL THEN %zu", i);
             any = 1;
         }
@@ -301,7 +305,7 @@ static int first_refused(rhei__conn *w, const char *table, const rhei__colspec *
         rhei__buf_free(&cond);
     }
     rhei__buf_puts(&q, " END AS w FROM ");
-    rhei__buf_ident(&q, table);
+    rhei__buf_sqlite_ident(&q, table);
     rhei__buf_puts(&q, ") WHERE w IS NOT NULL LIMIT 1");
     rhei_result *r = NULL;
     int rc = any ? rhei__buf_check(&q, e) : RHEI_OK;
@@ -353,14 +357,14 @@ static void create_triggers(rhei__buf *b, const rhei__table *t)
      * INSERT of that key follows. */
     trigger_head(b, "r", t->name, "BEFORE INSERT");
     rhei__buf_puts(b, " WHEN EXISTS (SELECT 1 FROM ");
-    rhei__buf_ident(b, t->name);
+    rhei__buf_sqlite_ident(b, t->name);
     rhei__buf_puts(b, " WHERE ");
     for (size_t k = 0; k < t->npk; k++) {
         const char *c = t->cols[t->pk_idx[k]].name;
         rhei__buf_puts(b, k ? " AND " : "");
-        rhei__buf_ident(b, c);
+        rhei__buf_sqlite_ident(b, c);
         rhei__buf_puts(b, " = NEW.");
-        rhei__buf_ident(b, c);
+        rhei__buf_sqlite_ident(b, c);
     }
     rhei__buf_puts(b, ") BEGIN\n");
     log_insert(b, t, RHEI__EV_PREINSERT, "NEW", 1);
@@ -437,6 +441,18 @@ static void free_colspecs(rhei__colspec *c, size_t n)
     rhei__free(c);
 }
 
+/* A column of an explicit schema: a name, and a declaration of the type grammar. */
+static int check_column_arg(const char *table, const rhei_column *c, size_t i, rhei__err *e)
+{
+    if (!c->name)
+        return rhei__err_set(e, RHEI_MISUSE, "column %zu of the schema given for table '%s'"
+                             " has no name", i + 1, table);
+    rhei__buf tmp = RHEI__BUF_INIT;
+    int rc = c->decl ? rhei__decl_canon(c->decl, 0, &tmp, e) : RHEI_OK;
+    rhei__buf_free(&tmp);
+    return rc;
+}
+
 /* The version to register: SQLite's columns, narrowed and re-typed by an explicit schema,
  * keyed by an explicit key when given. */
 static int build_version(rhei__conn *w, const char *table, const rhei_column *cols, size_t ncols,
@@ -454,6 +470,8 @@ static int build_version(rhei__conn *w, const char *table, const rhei_column *co
             goto fail;
         }
         for (size_t i = 0; i < ncols; i++, nsel++) {
+            if ((rc = check_column_arg(table, &cols[i], i, e)) != RHEI_OK)
+                goto fail;
             size_t j = 0;
             while (j < nall && strcasecmp(all[j].name, cols[i].name) != 0)
                 j++;
@@ -591,50 +609,113 @@ static int finish(rhei__conn *w, int rc, rhei__err *e)
     return rc;
 }
 
-int rhei__cdc_register(rhei__conn *w, const char *table, const rhei_column *cols, size_t ncols,
-                       const char *const *pk, size_t npk, rhei__err *e)
+/* Whether cur (the active version) still matches SQLite: a detached table (dropped, renamed
+ * or rebuilt outside rhei) may be registered again, and DDL on it is not rhei's to follow. */
+static int is_detached(rhei__conn *w, const rhei__table *cur, int *out, rhei__err *e)
 {
-    rhei__catalog cat = {0};
+    char why[512];
+    int rc = rhei__cdc_table_health(w, cur, why, sizeof why, e);
+    *out = rc == RHEI_OK && why[0];
+    return rc;
+}
+
+/* The version that registering would create, checked against every rule, in c's current
+ * transaction. *out is NULL when the table is registered with this shape already. */
+static int plan(rhei__conn *c, const rhei__catalog *cat, const char *table,
+                const rhei_column *cols, size_t ncols, const char *const *pk, size_t npk,
+                rhei__table **out, rhei__err *e)
+{
     rhei__colspec *specs = NULL;
     size_t n = 0;
-    rhei__table *t = NULL, *probe = NULL;
-    int rc = begin(w, e);
-    if (rc)
-        return rhei__err_wrap(e, "cannot register table '%s'", table);
-    if ((rc = rhei__catalog_load(w, &cat, e)) != RHEI_OK)
-        goto done;
-    if ((rc = build_version(w, table, cols, ncols, pk, npk, &specs, &n, e)) != RHEI_OK)
-        goto done;
-    const rhei__table *cur = rhei__catalog_active(&cat, table);
-    if (cur) {
-        if ((rc = rhei__table_new(table, 0, specs, n, &probe, e)) == RHEI_OK &&
-            !rhei__table_same_shape(cur, probe))
+    int detached = 0;
+    *out = NULL;
+    int rc = rhei__name_check("table", table, e);
+    if (rc == RHEI_OK)
+        rc = rhei__cdc_check_key(table, pk, npk, e);
+    if (rc == RHEI_OK)
+        rc = build_version(c, table, cols, ncols, pk, npk, &specs, &n, e);
+    if (rc == RHEI_OK)
+        rc = rhei__cdc_check_version(cat, table, specs, n, e);
+    if (rc == RHEI_OK)
+        rc = rhei__table_new(table, 0, specs, n, out, e);
+    const rhei__table *cur = rc ? NULL : rhei__catalog_active(cat, table);
+    if (cur && (rc = is_detached(c, cur, &detached, e)) == RHEI_OK && !detached) {
+        if (!rhei__table_same_shape(cur, *out))
             rc = rhei__err_set(e, RHEI_EXISTS, "already registered with another schema");
-        goto done; /* same shape: registering again changes nothing */
+        rhei__table_free(*out); /* same shape: registering again changes nothing */
+        *out = NULL;
     }
-    if ((rc = check_registrable(w, table, specs, n, e)) != RHEI_OK)
-        goto done;
-    if ((rc = store_version(w, table, specs, n, &t, e)) == RHEI_OK)
-        rc = activate(w, t, RHEI__EV_REGISTER, e);
-done:
-    rc = finish(w, rc, e);
-    rhei__table_free(t);
-    rhei__table_free(probe);
+    /* A new version: keys compared alike on both sides, no existing row it would refuse. */
+    if (rc == RHEI_OK && *out)
+        rc = check_registrable(c, table, specs, n, e);
     free_colspecs(specs, n);
+    if (rc) {
+        rhei__table_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int rhei__cdc_plan_register(rhei__conn *c, const char *table, const rhei_column *cols,
+                            size_t ncols, const char *const *pk, size_t npk, rhei__table **out,
+                            rhei__err *e)
+{
+    rhei__catalog cat = {0};
+    rhei__err ignored;
+    *out = NULL;
+    int rc = rhei__conn_exec(c, "BEGIN", NULL, 0, NULL, e);
+    if (rc == RHEI_OK) {
+        if ((rc = rhei__catalog_load(c, &cat, e)) == RHEI_OK)
+            rc = plan(c, &cat, table, cols, ncols, pk, npk, out, e);
+        rhei__conn_exec(c, "COMMIT", NULL, 0, NULL, &ignored);
+    }
     rhei__catalog_free(&cat);
     return rc ? rhei__err_wrap(e, "cannot register table '%s'", table) : RHEI_OK;
 }
 
-int rhei__cdc_unregister(rhei__conn *w, const char *table, rhei__err *e)
+int rhei__cdc_register(rhei__conn *w, const char *table, const rhei_column *cols, size_t ncols,
+                       const char *const *pk, size_t npk, const rhei__table *expect,
+                       int64_t *out_tid, rhei__err *e)
+{
+    rhei__catalog cat = {0};
+    rhei__table *t = NULL, *want = NULL;
+    *out_tid = 0;
+    int rc = begin(w, e);
+    if (rc)
+        return rhei__err_wrap(e, "cannot register table '%s'", table);
+    if ((rc = rhei__catalog_load(w, &cat, e)) == RHEI_OK)
+        rc = plan(w, &cat, table, cols, ncols, pk, npk, &want, e);
+    /* The OLAP side was tried with `expect`: a table changed since must be tried again. */
+    if (rc == RHEI_OK && want && expect && !rhei__table_same_shape(expect, want))
+        rc = rhei__err_set(e, RHEI_BUSY, "the table changed while it was being registered;"
+                           " try again");
+    if (rc == RHEI_OK && want &&
+        (rc = store_version(w, table, want->cols, want->ncols, &t, e)) == RHEI_OK)
+        rc = activate(w, t, RHEI__EV_REGISTER, e);
+    if (rc == RHEI_OK && t)
+        *out_tid = t->tid;
+    rc = finish(w, rc, e);
+    rhei__table_free(t);
+    rhei__table_free(want);
+    rhei__catalog_free(&cat);
+    return rc ? rhei__err_wrap(e, "cannot register table '%s'", table) : RHEI_OK;
+}
+
+int rhei__cdc_unregister(rhei__conn *w, const char *table, int64_t only_tid, const char *stmt,
+                         int *out_replicated, rhei__err *e)
 {
     rhei__catalog cat = {0};
     rhei__buf b = RHEI__BUF_INIT;
+    int replicated = 0;
     int rc = begin(w, e);
-    if (rc == RHEI_OK && (rc = rhei__catalog_load(w, &cat, e)) == RHEI_OK) {
+    if (rc)
+        return rhei__err_wrap(e, "cannot unregister table '%s'", table);
+    if ((rc = rhei__catalog_load(w, &cat, e)) == RHEI_OK) {
         const rhei__table *cur = rhei__catalog_active(&cat, table);
-        if (!cur) {
+        replicated = cur && (!only_tid || cur->tid == only_tid);
+        if (!replicated && !stmt) {
             rc = rhei__err_set(e, RHEI_NOTFOUND, "table is not registered");
-        } else {
+        } else if (replicated) {
             rhei_value p = rhei_text(cur->name);
             drop_triggers(&b, cur->name);
             rc = exec_buf(w, &b, e);
@@ -645,30 +726,115 @@ int rhei__cdc_unregister(rhei__conn *w, const char *table, rhei__err *e)
                 rc = log_event(w, cur->tid, RHEI__EV_DROP, e);
         }
     }
+    /* The caller's own DROP TABLE commits with the unregistration, or neither does. */
+    if (rc == RHEI_OK && stmt)
+        rc = rhei__conn_exec(w, stmt, NULL, 0, NULL, e);
     rc = finish(w, rc, e);
     rhei__buf_free(&b);
     rhei__catalog_free(&cat);
+    if (out_replicated)
+        *out_replicated = rc == RHEI_OK && replicated;
     return rc ? rhei__err_wrap(e, "cannot unregister table '%s'", table) : RHEI_OK;
 }
 
+/* The declared type SQLite recorded for a column (after the caller's own ALTER). */
+static char *sqlite_decl(rhei__conn *w, const char *table, const char *column, rhei__err *e)
+{
+    sqlite3_stmt *st = NULL;
+    char *decl = NULL;
+    if (rhei__conn_prepare(w, "SELECT type FROM pragma_table_info(?1) WHERE name = ?2"
+                              " COLLATE NOCASE", &st, e))
+        return NULL;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        !(decl = rhei__strdup((const char *)sqlite3_column_text(st, 0))))
+        rhei__err_nomem(e);
+    else if (!decl)
+        rhei__err_set(e, RHEI_NOTFOUND, "column '%s' is not in table '%s' after the ALTER",
+                      column, table);
+    sqlite3_reset(st);
+    return decl;
+}
+
+/* The SQLite ALTER of a schema change: the caller's own statement, or one built from the
+ * checked column name and declaration. */
+static int run_alter(rhei__conn *w, const rhei__table *cur, const char *column,
+                     const char *decl, int drop, const char *stmt, rhei__err *e)
+{
+    rhei__buf b = RHEI__BUF_INIT;
+    drop_triggers(&b, cur->name);
+    int rc = exec_buf(w, &b, e);
+    rhei__buf_reset(&b);
+    if (rc == RHEI_OK && stmt) {
+        rc = rhei__conn_exec(w, stmt, NULL, 0, NULL, e);
+    } else if (rc == RHEI_OK) {
+        rhei__buf_puts(&b, "ALTER TABLE ");
+        rhei__buf_sqlite_ident(&b, cur->name);
+        rhei__buf_puts(&b, drop ? " DROP COLUMN " : " ADD COLUMN ");
+        rhei__buf_sqlite_ident(&b, column);
+        if (!drop) {
+            rhei__buf_puts(&b, " ");
+            rc = rhei__decl_canon(decl ? decl : "", 1, &b, e);
+        }
+        rc = rc ? rc : exec_buf(w, &b, e);
+    }
+    rhei__buf_free(&b);
+    return rc;
+}
+
+/* The version after adding or dropping one column: the old columns minus/plus one, types as
+ * registered; the added column's type as SQLite recorded it. */
+static int next_version(rhei__conn *w, const rhei__table *cur, const char *column, long idx,
+                        int drop, rhei__table **out, rhei__err *e)
+{
+    rhei__colspec *specs = rhei__calloc(cur->ncols + 1, sizeof *specs);
+    char *decl = drop ? NULL : sqlite_decl(w, cur->name, column, e);
+    size_t n = 0;
+    int rc = !specs ? rhei__err_nomem(e) : (!drop && !decl) ? e->code : RHEI_OK;
+    for (size_t i = 0; rc == RHEI_OK && i < cur->ncols; i++)
+        if (!drop || (long)i != idx)
+            specs[n++] = cur->cols[i]; /* shallow: names stay owned by the catalog */
+    if (rc == RHEI_OK && !drop) {
+        specs[n].name = (char *)column;
+        specs[n].decl = decl;
+        specs[n].pk = 0;
+        rhei__type_from_decl(decl, &specs[n].type, &specs[n].precision, &specs[n].scale);
+        n++;
+    }
+    if (rc == RHEI_OK)
+        rc = store_version(w, cur->name, specs, n, out, e);
+    rhei__free(decl);
+    rhei__free(specs);
+    return rc;
+}
+
 /* Shared by add/drop column: ALTER in SQLite between dropping and re-creating triggers
- * (SQLite refuses to drop a column a trigger mentions), then a new version. */
+ * (SQLite refuses to drop a column a trigger mentions), then a new version. With stmt (the
+ * caller's own ALTER, through rhei_execute) on a table that is not replicated, only stmt
+ * runs and *out_replicated is 0. */
 static int alter(rhei__conn *w, const char *table, const char *column, const char *decl,
-                 int drop, rhei__err *e)
+                 int drop, const char *stmt, int *out_replicated, rhei__err *e)
 {
     rhei__catalog cat = {0};
-    rhei__buf b = RHEI__BUF_INIT;
     rhei__table *t = NULL;
-    rhei__colspec *specs = NULL;
-    size_t n = 0;
+    int detached = 0, replicated = 0;
     int rc = begin(w, e);
-    if (rc || (rc = rhei__catalog_load(w, &cat, e)) != RHEI_OK)
+    if (rc)
+        goto out;
+    if ((rc = rhei__catalog_load(w, &cat, e)) != RHEI_OK)
         goto done;
     const rhei__table *cur = rhei__catalog_active(&cat, table);
-    if (!cur) {
-        rc = rhei__err_set(e, RHEI_NOTFOUND, "table is not registered");
+    if (cur && (rc = is_detached(w, cur, &detached, e)) != RHEI_OK)
+        goto done;
+    if (!cur || detached) {
+        rc = stmt ? rhei__conn_exec(w, stmt, NULL, 0, NULL, e)
+                  : rhei__err_set(e, RHEI_NOTFOUND, cur ? "table is detached (see"
+                                  " rhei_table_status): register it again first"
+                                  : "table is not registered");
         goto done;
     }
+    replicated = 1;
     long idx = rhei__table_col(cur, column);
     if (drop && (idx < 0 || cur->cols[idx].pk)) {
         rc = rhei__err_set(e, idx < 0 ? RHEI_NOTFOUND : RHEI_MISUSE, idx < 0
@@ -679,40 +845,18 @@ static int alter(rhei__conn *w, const char *table, const char *column, const cha
         rc = rhei__err_set(e, RHEI_EXISTS, "column already exists");
         goto done;
     }
-    drop_triggers(&b, cur->name);
-    rhei__buf_puts(&b, "ALTER TABLE ");
-    rhei__buf_ident(&b, cur->name);
-    rhei__buf_puts(&b, drop ? " DROP COLUMN " : " ADD COLUMN ");
-    rhei__buf_ident(&b, column);
-    if (!drop)
-        rhei__buf_printf(&b, " %s", decl ? decl : "");
-    if ((rc = exec_buf(w, &b, e)) != RHEI_OK)
+    if (!drop && (rc = rhei__name_check("column", column, e)) != RHEI_OK)
         goto done;
-    /* New version: the old columns minus/plus one, types as registered. */
-    specs = rhei__calloc(cur->ncols + 1, sizeof *specs);
-    if (!specs) {
-        rc = rhei__err_nomem(e);
-        goto done;
-    }
-    for (size_t i = 0; i < cur->ncols; i++)
-        if (!drop || (long)i != idx)
-            specs[n++] = cur->cols[i]; /* shallow: names stay owned by cat */
-    if (!drop) {
-        specs[n].name = (char *)column;
-        specs[n].decl = (char *)(decl ? decl : "");
-        specs[n].pk = 0;
-        rhei__type_from_decl(specs[n].decl, &specs[n].type, &specs[n].precision,
-                             &specs[n].scale);
-        n++;
-    }
-    if ((rc = store_version(w, cur->name, specs, n, &t, e)) == RHEI_OK)
+    if ((rc = run_alter(w, cur, column, decl, drop, stmt, e)) == RHEI_OK &&
+        (rc = next_version(w, cur, column, idx, drop, &t, e)) == RHEI_OK)
         rc = activate(w, t, RHEI__EV_ALTER, e);
 done:
     rc = finish(w, rc, e);
-    rhei__free(specs);
     rhei__table_free(t);
-    rhei__buf_free(&b);
     rhei__catalog_free(&cat);
+out:
+    if (out_replicated)
+        *out_replicated = rc == RHEI_OK && replicated;
     if (rc)
         rhei__err_wrap(e, "cannot %s column '%s' %s table '%s'", drop ? "drop" : "add", column,
                        drop ? "from" : "to", table);
@@ -720,21 +864,24 @@ done:
 }
 
 int rhei__cdc_add_column(rhei__conn *w, const char *table, const char *column,
-                         const char *decl, rhei__err *e)
+                         const char *decl, const char *stmt, int *out_replicated, rhei__err *e)
 {
-    return alter(w, table, column, decl, 0, e);
+    return alter(w, table, column, decl, 0, stmt, out_replicated, e);
 }
 
-int rhei__cdc_drop_column(rhei__conn *w, const char *table, const char *column, rhei__err *e)
+int rhei__cdc_drop_column(rhei__conn *w, const char *table, const char *column,
+                          const char *stmt, int *out_replicated, rhei__err *e)
 {
-    return alter(w, table, column, NULL, 1, e);
+    return alter(w, table, column, NULL, 1, stmt, out_replicated, e);
 }
 
 int rhei__cdc_resync(rhei__conn *w, const char *table, rhei__err *e)
 {
     rhei__catalog cat = {0};
     int rc = begin(w, e);
-    if (rc == RHEI_OK && (rc = rhei__catalog_load(w, &cat, e)) == RHEI_OK) {
+    if (rc)
+        return rhei__err_wrap(e, "cannot resync table '%s'", table);
+    if ((rc = rhei__catalog_load(w, &cat, e)) == RHEI_OK) {
         const rhei__table *cur = rhei__catalog_active(&cat, table);
         rc = cur ? log_event(w, cur->tid, RHEI__EV_RESYNC, e)
                  : rhei__err_set(e, RHEI_NOTFOUND, "table is not registered");

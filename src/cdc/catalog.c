@@ -80,7 +80,7 @@ int rhei__catalog_load(rhei__conn *c, rhei__catalog *out, rhei__err *e)
     size_t ncols = 0;
     int64_t cur = 0;
     int active = 0, src;
-    char name[256] = "";
+    char *name = NULL; /* the whole name: a cut one would name another table */
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t tid = sqlite3_column_int64(st, 0);
         if (ncols && tid != cur) {
@@ -95,7 +95,14 @@ int rhei__catalog_load(rhei__conn *c, rhei__catalog *out, rhei__err *e)
         }
         cur = tid;
         active = sqlite3_column_int(st, 2);
-        snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(st, 1));
+        const char *nm = (const char *)sqlite3_column_text(st, 1);
+        if (!name || strcmp(name, nm ? nm : "") != 0) {
+            rhei__free(name);
+            if (!(name = rhei__strdup(nm ? nm : ""))) {
+                rc = rhei__err_nomem(e);
+                goto done;
+            }
+        }
         rhei__colspec *cs = &cols[ncols];
         memset(cs, 0, sizeof *cs);
         cs->name = rhei__strdup((const char *)sqlite3_column_text(st, 3));
@@ -114,6 +121,7 @@ int rhei__catalog_load(rhei__conn *c, rhei__catalog *out, rhei__err *e)
         rc = add_version(out, name, cur, active, cols, ncols, e);
 done:
     free_cols(cols, ncols);
+    rhei__free(name);
     sqlite3_reset(st);
     if (rc)
         rhei__catalog_free(out);

@@ -50,14 +50,37 @@ int rhei__catalog_active_list(const rhei__catalog *c, const rhei__table ***out, 
                               rhei__err *e);
 
 /* Registration and schema evolution; each runs in one write transaction on w that also
- * appends the matching schema event. cols/pk may be NULL (inferred from SQLite). */
+ * appends the matching schema event. cols/pk may be NULL (inferred from SQLite).
+ * plan_register checks every rule (names, columns, key, clashes; see rhei.h) in c's view
+ * and gives the version registering would create, or NULL when the table is registered with
+ * that shape already; register then refuses with RHEI_BUSY unless it still builds a version
+ * of expect's shape (the OLAP side was tried with it), and gives the new tid (0: no-op). */
+int rhei__cdc_plan_register(rhei__conn *c, const char *table, const rhei_column *cols,
+                            size_t ncols, const char *const *pk, size_t npk, rhei__table **out,
+                            rhei__err *e);
 int rhei__cdc_register(rhei__conn *w, const char *table, const rhei_column *cols, size_t ncols,
-                       const char *const *pk, size_t npk, rhei__err *e);
-int rhei__cdc_unregister(rhei__conn *w, const char *table, rhei__err *e);
+                       const char *const *pk, size_t npk, const rhei__table *expect,
+                       int64_t *out_tid, rhei__err *e);
+/* Unregisters table (only if its active version is only_tid, when non-zero). With stmt (a
+ * caller's DROP TABLE) the statement runs in the same transaction, whether or not the table
+ * is registered; *out_replicated (may be NULL) tells whether it was. */
+int rhei__cdc_unregister(rhei__conn *w, const char *table, int64_t only_tid, const char *stmt,
+                         int *out_replicated, rhei__err *e);
+/* Schema changes. decl is checked against the declared-type grammar (names.h). With stmt (a
+ * caller's own ALTER TABLE, through rhei_execute) that statement is the SQLite ALTER, and on
+ * a table that is not replicated (or detached) it just runs: *out_replicated says which. */
 int rhei__cdc_add_column(rhei__conn *w, const char *table, const char *column,
-                         const char *decl, rhei__err *e);
-int rhei__cdc_drop_column(rhei__conn *w, const char *table, const char *column, rhei__err *e);
+                         const char *decl, const char *stmt, int *out_replicated, rhei__err *e);
+int rhei__cdc_drop_column(rhei__conn *w, const char *table, const char *column,
+                          const char *stmt, int *out_replicated, rhei__err *e);
 int rhei__cdc_resync(rhei__conn *w, const char *table, rhei__err *e);
+
+/* Whether a registered version still matches SQLite's schema: why gets "" or the cause
+ * (table gone, capture triggers gone, a replicated column gone). */
+int rhei__cdc_table_health(rhei__conn *c, const rhei__table *t, char *why, size_t size,
+                           rhei__err *e);
+/* SQLite's schema cookie: changes with every DDL, from any process. */
+int rhei__cdc_schema_version(rhei__conn *c, int64_t *out, rhei__err *e);
 
 /* Log positions. head: last committed; 0 if the log was never written. */
 int rhei__cdc_head(rhei__conn *c, int64_t *out, rhei__err *e);

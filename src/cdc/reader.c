@@ -242,10 +242,10 @@ int rhei__cdc_copy_table(rhei__conn *c, const rhei__table *t, size_t chunk, rhei
     rhei__buf_puts(&sql, "SELECT ");
     for (size_t i = 0; i < t->ncols; i++) {
         rhei__buf_puts(&sql, i ? ", " : "");
-        rhei__buf_ident(&sql, t->cols[i].name);
+        rhei__buf_sqlite_ident(&sql, t->cols[i].name);
     }
     rhei__buf_puts(&sql, " FROM ");
-    rhei__buf_ident(&sql, t->name);
+    rhei__buf_sqlite_ident(&sql, t->name);
     int rc = rhei__buf_check(&sql, e);
     int src = SQLITE_OK;
     if (rc == RHEI_OK && (src = sqlite3_prepare_v2(rhei__conn_db(c), rhei__buf_str(&sql), -1,

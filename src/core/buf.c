@@ -78,6 +78,7 @@ static int quoted(rhei__buf *b, const char *s, char q)
 }
 
 int rhei__buf_ident(rhei__buf *b, const char *ident) { return quoted(b, ident, '"'); }
+int rhei__buf_sqlite_ident(rhei__buf *b, const char *ident) { return quoted(b, ident, '`'); }
 int rhei__buf_literal(rhei__buf *b, const char *s) { return quoted(b, s, '\''); }
 
 const char *rhei__buf_str(rhei__buf *b) { return b->p ? b->p : ""; }

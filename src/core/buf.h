@@ -22,8 +22,13 @@ void rhei__buf_reset(rhei__buf *b);
 int rhei__buf_append(rhei__buf *b, const char *s, size_t n);
 int rhei__buf_puts(rhei__buf *b, const char *s);
 int rhei__buf_printf(rhei__buf *b, const char *fmt, ...) RHEI__PRINTF(2, 3);
-/* Appends an SQL identifier in double quotes, doubling embedded quotes. */
+/* Appends an SQL identifier in double quotes, doubling embedded quotes (DuckDB, PostgreSQL). */
 int rhei__buf_ident(rhei__buf *b, const char *ident);
+/* Appends an identifier for SQLite in backticks, doubling embedded backticks. SQLite reads a
+ * double-quoted name that matches no column as a string literal (its "DQS" compatibility
+ * rule, on by default and set per connection, so other processes firing rhei's triggers may
+ * have it on); a backticked name is always a name: a missing column is an error. */
+int rhei__buf_sqlite_ident(rhei__buf *b, const char *ident);
 /* Appends an SQL string literal in single quotes, doubling embedded quotes. */
 int rhei__buf_literal(rhei__buf *b, const char *s);
 /* Returns the content ("" if empty); valid until the next append. */

@@ -36,11 +36,11 @@ static int misuse(const rhei_db *db, const char *what)
 
 static void free_names(rhei_db *db)
 {
-    for (size_t i = 0; i < db->nnames; i++)
+    for (size_t i = 0; i < db->nnames + db->ndetached; i++)
         rhei__free(db->names[i]);
     rhei__free(db->names);
     db->names = NULL;
-    db->nnames = 0;
+    db->nnames = db->ndetached = 0;
 }
 
 int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
@@ -57,9 +57,16 @@ int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
     rc = rhei__catalog_active_list(&cat, &list, &n, e);
     if (rc == RHEI_OK && !(names = rhei__calloc(n ? n : 1, sizeof *names)))
         rc = rhei__err_nomem(e);
+    /* Healthy tables first (the router reads names[0 .. nnames)), detached ones after. */
+    size_t healthy = 0, at[2] = {0, 0};
     for (size_t i = 0; rc == RHEI_OK && i < n; i++)
-        if (!(names[i] = rhei__strdup(list[i]->name)))
+        healthy += !rhei__sync_detached(db->sync, list[i]->name, NULL, 0);
+    at[1] = healthy;
+    for (size_t i = 0; rc == RHEI_OK && i < n; i++) {
+        size_t *slot = &at[rhei__sync_detached(db->sync, list[i]->name, NULL, 0)];
+        if (!(names[(*slot)++] = rhei__strdup(list[i]->name)))
             rc = rhei__err_nomem(e);
+    }
     rhei__free(list);
     rhei__catalog_free(&cat);
     if (rc) {
@@ -71,7 +78,8 @@ int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
     pthread_mutex_lock(&db->names_mu);
     free_names(db);
     db->names = names;
-    db->nnames = n;
+    db->nnames = healthy;
+    db->ndetached = n - healthy;
     db->names_at_us = rhei__now_us();
     db->names_gen++;
     pthread_mutex_unlock(&db->names_mu);
@@ -262,8 +270,12 @@ int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params, size_t 
     if (rhei__engine_check_params("rhei_execute", params, nparams, &e) ||
         rhei__engine_check_text(sql, params, nparams, &e))
         return rhei__engine_fail(db, &e);
+    int handled = 0;
+    int rc = rhei__engine_ddl(db, sql, params, nparams, out_changes, &e, &handled);
+    if (handled)
+        return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
     rhei__conn *w = rhei__oltp_writer(db->oltp);
-    int rc = rhei__conn_exec(w, sql, params, nparams, out_changes, &e);
+    rc = rhei__conn_exec(w, sql, params, nparams, out_changes, &e);
     rhei__oltp_writer_release(db->oltp);
     return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
 }
@@ -298,7 +310,10 @@ int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n, int64
     rhei__err e, ignored;
     int64_t total = 0;
     for (size_t i = 0; i < n; i++)
-        if (rhei__engine_check_text(stmts[i].sql, stmts[i].params, stmts[i].nparams, &e))
+        if (!stmts[i].sql)
+            return misuse(db, "rhei_execute_batch: a statement has no SQL text");
+        else if (rhei__engine_check_text(stmts[i].sql, stmts[i].params, stmts[i].nparams, &e) ||
+                 rhei__engine_ddl_in_batch(db, stmts[i].sql, &e) != RHEI_OK)
             return rhei__engine_fail(db, &e);
     rhei__conn *w = rhei__oltp_writer(db->oltp);
     /* Inside the caller's own transaction the batch is a savepoint in it: all or nothing

@@ -23,8 +23,9 @@ struct rhei_db {
     int sidecar_only;          /* pure sidecar: no local writes */
 
     pthread_mutex_t names_mu;  /* guards the replicated-table list the router reads */
-    char **names;
-    size_t nnames;
+    char **names;              /* replicated tables, then detached ones (see rhei.h) */
+    size_t nnames;             /* replicated: the ones the router sends to OLAP */
+    size_t ndetached;
     int64_t names_at_us;       /* when the list was read; refreshed at most once a second */
 
     /* Routing decisions per SQL text (direct-mapped; invalidated when the table list
@@ -60,6 +61,14 @@ int rhei__engine_check_params(const char *what, const rhei_value *params, size_t
 /* Sidecar mode (sidecar.c): starts it when configured; refuses local writes when pure. */
 int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e);
 int rhei__engine_refuse_pure_sidecar(const rhei_db *db, const char *what);
+/* DDL through rhei_execute (ddl.c): *handled = 1 when sql holds an ALTER or DROP of a
+ * replicated table, which was then run here (result returned); 0 = run sql as usual. */
+int rhei__engine_ddl(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                     int64_t *out_changes, rhei__err *e, int *handled);
+/* RHEI_MISUSE when one statement of a batch would change a replicated table. */
+int rhei__engine_ddl_in_batch(rhei_db *db, const char *sql, rhei__err *e);
+/* Applies everything committed so far to OLAP (replicate.c). */
+int rhei__engine_catch_up(rhei_db *db, rhei__err *e);
 /* Re-reads the replicated-table list now. */
 int rhei__engine_refresh_names(rhei_db *db, rhei__err *e);
 /* utf8.c: RHEI_MISUSE if the SQL text, RHEI_TYPE if a TEXT parameter, is not UTF-8. */

@@ -673,6 +673,60 @@ static int drop_objects(rhei__olap *o, const char *name, rhei__err *e)
     return rc;
 }
 
+/* DuckDB folds the case of every letter, SQLite only of ASCII ones, and the sidecar keeps
+ * its own tables here: a new local table must not take the name of an object that belongs
+ * to something else. Objects named (ASCII-case-insensitively) "<name>" or "<name>_history"
+ * are this table's own (create_table replaces them) unless the sidecar follows that name. */
+static int check_name(rhei__olap *o, const char *name, rhei__err *e)
+{
+    duckdb_result r;
+    char *hist = rhei__duck_target_dup(name, 1);
+    if (!hist)
+        return rhei__err_nomem(e);
+    rhei__buf_reset(&o->sql);
+    rhei__buf_puts(&o->sql, "SELECT n, (SELECT min(tid) FROM _rhei_catalog WHERE lower(name) ="
+                            " lower(n) OR lower(name || '_history') = lower(n)) FROM (SELECT"
+                            " table_name AS n FROM duckdb_tables() WHERE database_name ="
+                            " current_database() AND schema_name = 'main' AND NOT temporary"
+                            " UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name"
+                            " = current_database() AND schema_name = 'main' AND NOT temporary"
+                            " AND NOT internal) WHERE lower(n) IN (lower(");
+    rhei__buf_literal(&o->sql, name);
+    rhei__buf_puts(&o->sql, "), lower(");
+    rhei__buf_literal(&o->sql, hist);
+    rhei__buf_puts(&o->sql, "))");
+    int rc = rhei__buf_check(&o->sql, e);
+    if (rc == RHEI_OK && duckdb_query(o->w, rhei__buf_str(&o->sql), &r) != DuckDBSuccess)
+        rc = rhei__duck_result_err(e, 0, &r);
+    else if (rc == RHEI_OK) {
+        for (idx_t i = 0; rc == RHEI_OK && i < duckdb_row_count(&r); i++) {
+            char *n = duckdb_value_varchar(&r, 0, i);
+            int64_t tid = duckdb_value_is_null(&r, 1, i) ? 0 : duckdb_value_int64(&r, 1, i);
+            int own = n && (strcasecmp(n, name) == 0 || strcasecmp(n, hist) == 0);
+            if (!own)
+                rc = rhei__err_set(e, RHEI_EXISTS, "olap already holds '%s', which its"
+                                   " names do not tell apart from '%s' (letter case is"
+                                   " ignored)",
+                                   n ? n : "?", name);
+            else if (tid < 0)
+                rc = rhei__err_set(e, RHEI_EXISTS, "olap table '%s' belongs to a table the"
+                                   " sidecar follows", n);
+            duckdb_free(n);
+        }
+    }
+    duckdb_destroy_result(&r);
+    rhei__free(hist);
+    return rc;
+}
+
+static int olap_check_name(rhei__olap *o, const char *name, rhei__err *e)
+{
+    pthread_mutex_lock(&o->write_mu); /* w and sql are used outside a transaction */
+    int rc = check_name(o, name, e);
+    pthread_mutex_unlock(&o->write_mu);
+    return rc;
+}
+
 /* The view of current rows, with only the user columns. */
 static int create_view(rhei__olap *o, const rhei__table *t, rhei__err *e)
 {
@@ -865,6 +919,7 @@ const rhei__olap_vtab rhei__olap_duckdb = {
     .get_state = olap_get_state,
     .set_state = olap_set_state,
     .list_tables = olap_list_tables,
+    .check_name = olap_check_name,
     .create_table = olap_create_table,
     .drop_table = olap_drop_table,
     .alter_table = olap_alter_table,

@@ -69,6 +69,10 @@ typedef struct rhei__olap_vtab {
      * _rhei_valid_to BIGINT (NULL = current), and a view "<name>" of the current rows.
      * Mirror storage is a plain table "<name>" (no key constraint: keys are maintained by
      * apply). create_table replaces whatever existed and records the table's tid. */
+    /* Outside a transaction: RHEI_EXISTS when an object of the store that belongs to
+     * something else (another table, told apart by SQLite but not by the backend's name
+     * rules; a sidecar table) has the name create_table would give table `name`. */
+    int (*check_name)(rhei__olap *o, const char *name, rhei__err *e);
     int (*create_table)(rhei__olap *o, const rhei__table *t, int history, rhei__err *e);
     int (*drop_table)(rhei__olap *o, const char *name, int history, rhei__err *e);
     /* Moves the table from version `from` to `to` (columns added or dropped by name) and

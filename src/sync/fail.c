@@ -199,10 +199,10 @@ void rhei__sync_table_status(rhei__sync *s, const char *table, rhei_table_status
     pthread_mutex_lock(&s->stat_mu);
     const rhei__sync_fail *f = rhei__sync_fail_find(s, table);
     if (f) {
-        out->failed = 1;
+        out->state = RHEI_TABLE_FAILED;
         out->failed_after = f->from;
         out->error_code = f->code;
-        rhei__strlcpy(out->error, f->msg, sizeof out->error);
+        rhei__strlcpy(out->cause, f->msg, sizeof out->cause);
     }
     pthread_mutex_unlock(&s->stat_mu);
 }

@@ -6,7 +6,7 @@
 #include "mem.h"
 #include <stdio.h>
 
-/* Copies every registered table but the failed ones; *failed names the table whose copy
+/* Copies every registered table but the failed and detached ones; *failed names the table whose copy
  * failed with an error of its own (fail.c), or stays NULL. */
 static int copy_all(rhei__sync *s, rhei__conn *reader, int64_t head, int64_t ts,
                     const char **failed, rhei__err *e)
@@ -16,6 +16,8 @@ static int copy_all(rhei__sync *s, rhei__conn *reader, int64_t head, int64_t ts,
     int rc = rhei__catalog_active_list(&s->cat, &list, &n, e);
     for (size_t i = 0; rc == RHEI_OK && i < n; i++) {
         if (s->nfails && rhei__sync_fail_find(s, list[i]->name))
+            continue;
+        if (rhei__sync_is_detached(s, list[i]->name)) /* gone or changed: see detach.c */
             continue;
         rc = rhei__sync_copy_table(s, reader, list[i], ts, head, e);
         if (rc && rhei__sync_blamable(rc))
@@ -106,6 +108,8 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e)
         rc = rhei__cdc_head(reader, &head, e);
     if (rc == RHEI_OK)
         rc = rhei__cdc_pruned_upto(reader, &pruned, e);
+    if (rc == RHEI_OK) /* never refuse to open over DDL done outside rhei */
+        rc = rhei__sync_check_schema(s, reader, e);
     if (rc == RHEI_OK) {
         if (s->opts.olap_volatile || st.position < pruned || st.position > head) {
             rc = rebuild(s, reader, head, st.last_ts, e);

@@ -104,6 +104,7 @@ void rhei__sync_free(rhei__sync *s)
     rhei__sync_clear_states(s);
     rhei__sync_fails_free(s);
     rhei__free(s->tables);
+    rhei__sync_detached_free(s);
     rhei__catalog_free(&s->cat);
     rhei__free(s->consumer);
     pthread_mutex_destroy(&s->mu);
@@ -246,6 +247,8 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
             return RHEI_OK; /* covered by a copy, or a copy of a failed table that failed */
         if (!latest) /* unregistered later in this snapshot; its DROP event follows */
             return RHEI_OK;
+        if (rhei__sync_is_detached(s, latest->name)) /* nothing to copy from (detach.c) */
+            return RHEI_OK;
         if ((rc = rhei__sync_copy_table(s, c->reader, latest, ev->ts, c->head, e)) != RHEI_OK)
             return blame(c, v->name, rc);
         if (f) { /* the repair of a failed table: its copy is whole again */
@@ -255,7 +258,7 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
         }
         return RHEI_OK;
     case RHEI__EV_ALTER: {
-        if (!st || st->failed || ev->seq <= st->skip_upto)
+        if (!st || st->failed || st->detached || ev->seq <= st->skip_upto)
             return RHEI_OK;
         const rhei__table *from = rhei__catalog_find(&s->cat, st->tid);
         if (!from)
@@ -362,8 +365,9 @@ static int on_data_event(cycle *c, rhei__cdc_cursor *cur, const rhei__cdc_event_
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld names unknown table version %lld",
                              (long long)ev->seq, (long long)ev->tid);
     tstate *st = find_state(s, v->name);
-    if (!st || st->failed || ev->seq <= st->skip_upto)
-        return RHEI_OK; /* not replicated (yet, or failed) or inside a copy */
+    if (!st || st->failed || st->detached || ev->seq <= st->skip_upto)
+        return RHEI_OK; /* not replicated (yet: REGISTER follows; failed, detached) or inside
+                         * a copy */
     if (st->tid != v->tid)
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld is for version %lld of '%s' but olap"
                              " holds version %lld", (long long)ev->seq, (long long)ev->tid,
@@ -472,6 +476,8 @@ static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
     int rc = rhei__conn_snapshot_begin(c->reader, e);
     if (rc == RHEI_OK)
         rc = rhei__cdc_head(c->reader, &c->head, e); /* first read fixes the snapshot */
+    if (rc == RHEI_OK)
+        rc = rhei__sync_check_schema(s, c->reader, e);
     if (rc == RHEI_OK && c->head > s->applied) {
         rc = refresh_catalog(s, c->reader, e);
         if (rc == RHEI_OK && (rc = s->vt->begin(s->olap, e)) == RHEI_OK)

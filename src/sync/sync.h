@@ -40,7 +40,7 @@ int64_t rhei__sync_applied(rhei__sync *s);
 /* The last published applied position, without waiting for a running cycle. */
 int64_t rhei__sync_applied_now(rhei__sync *s);
 void rhei__sync_status(rhei__sync *s, rhei_sync_status *out);
-/* The failure of one table (fail.c), or out->failed = 0. */
+/* The failure of one table (fail.c): state RHEI_TABLE_FAILED, or all zero. */
 void rhei__sync_table_status(rhei__sync *s, const char *table, rhei_table_status *out);
 /* Number of failed tables; the first one's name and state go to name/out when there is one. */
 size_t rhei__sync_first_failed(rhei__sync *s, char *name, size_t size, rhei_table_status *out);
@@ -52,6 +52,11 @@ void rhei__sync_metrics(rhei__sync *s, rhei_metrics *out);
  * many prune attempts ran, and how many found the writer taken (busy, retried later). */
 extern _Atomic int rhei__sync_test_prune_always;
 extern _Atomic long rhei__sync_prune_attempts, rhei__sync_prune_busy;
+
+/* Tables detached by DDL outside rhei (detach.c): re-checks SQLite's schema now; and
+ * whether name is detached, with the cause copied into why (may be NULL). */
+int rhei__sync_check_schema_now(rhei__sync *s, rhei__err *e);
+int rhei__sync_detached(rhei__sync *s, const char *name, char *why, size_t size);
 
 int rhei__sync_start(rhei__sync *s, int64_t interval_ms, rhei__err *e);
 void rhei__sync_stop(rhei__sync *s);

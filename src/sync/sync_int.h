@@ -16,6 +16,7 @@ typedef struct tstate {
     rhei__batch batch; /* pending events of this cycle */
     rhei__batch pre;   /* a pre-insert mark waiting for the event after it (0 or 1 row) */
     int failed;        /* in s->fails: its events are not applied (see fail.c) */
+    int detached;      /* changed by DDL outside rhei: events skipped (detach.c) */
 } tstate;
 
 /* A table whose changes cannot be applied (fail.c): the other tables go on; its events after
@@ -28,6 +29,12 @@ typedef struct rhei__sync_fail {
     char msg[256];
     int cleared;     /* copied again (or dropped) by the running cycle: gone once it commits */
 } rhei__sync_fail;
+
+/* A registered table detached by DDL outside rhei, and why (detach.c). */
+typedef struct rhei__detached {
+    char *name;
+    char why[256];
+} rhei__detached;
 
 /* The applier thread (applier.c): mu/cv guard busy, stop, rc, err and st; b[0..n) belong to
  * the thread while busy, to the cycle otherwise. */
@@ -63,6 +70,13 @@ struct rhei__sync {
     size_t nfails, failcap;
     int fails_dirty;  /* fails differ from what OLAP stores */
     rhei__applier ap; /* applies full batch sets while the cycle reads on */
+
+    /* detach.c: the schema cookie and catalog version the list was computed at; the list
+     * is written under mu and stat_mu, read under either. */
+    int64_t cookie, cookie_tid;
+    int cookie_seen;
+    rhei__detached *det;
+    size_t ndet;
 
     pthread_mutex_t stat_mu;
     int64_t cycles, events_total, last_cycle_us;
@@ -124,4 +138,9 @@ void rhei__sync_fails_free(rhei__sync *s);
 
 int rhei__sync_copy_table(rhei__sync *s, rhei__conn *reader, const rhei__table *t,
                           int64_t ts, int64_t covered, rhei__err *e);
+/* detach.c */
+int rhei__sync_check_schema(rhei__sync *s, rhei__conn *reader, rhei__err *e);
+int rhei__sync_is_detached(rhei__sync *s, const char *name);
+void rhei__sync_mark_detached(rhei__sync *s);
+void rhei__sync_detached_free(rhei__sync *s);
 #endif

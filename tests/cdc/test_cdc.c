@@ -6,6 +6,7 @@
 static rhei__oltp *o;
 static rhei__conn *w;
 static rhei__err e;
+static int64_t tid;
 
 static void setup(const char *ddl)
 {
@@ -48,7 +49,7 @@ static void ops_after(int64_t after, char *out, size_t n)
 TEST(every_write_kind_is_logged)
 {
     setup("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
-    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, NULL, &tid, &e), RHEI_OK);
     int64_t h0;
     CHECK_INT(rhei__cdc_head(w, &h0, &e), RHEI_OK);
     exec("INSERT INTO t VALUES (1, 'a')");
@@ -66,7 +67,7 @@ TEST(every_write_kind_is_logged)
 TEST(rolled_back_changes_leave_no_log)
 {
     setup("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
-    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, NULL, &tid, &e), RHEI_OK);
     int64_t h0, h1;
     CHECK_INT(rhei__cdc_head(w, &h0, &e), RHEI_OK);
     exec("BEGIN; INSERT INTO t VALUES (1, 'a'); ROLLBACK;");
@@ -78,12 +79,12 @@ TEST(rolled_back_changes_leave_no_log)
 TEST(catalog_versions_and_schema_events)
 {
     setup("CREATE TABLE t (a INTEGER, b TEXT, c REAL, PRIMARY KEY (b, a))");
-    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, &e), RHEI_OK);
-    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, &e), RHEI_OK); /* same: no-op */
+    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, NULL, &tid, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, NULL, &tid, &e), RHEI_OK); /* same: no-op */
     rhei_column only[] = {{"a", "INTEGER"}, {"b", "TEXT"}};
-    CHECK_INT(rhei__cdc_register(w, "t", only, 2, NULL, 0, &e), RHEI_EXISTS);
-    CHECK_INT(rhei__cdc_add_column(w, "t", "d", "DATE", &e), RHEI_OK);
-    CHECK_INT(rhei__cdc_drop_column(w, "t", "c", &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_register(w, "t", only, 2, NULL, 0, NULL, &tid, &e), RHEI_EXISTS);
+    CHECK_INT(rhei__cdc_add_column(w, "t", "d", "DATE", NULL, NULL, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_drop_column(w, "t", "c", NULL, NULL, &e), RHEI_OK);
     rhei__catalog cat;
     CHECK_INT(rhei__catalog_load(w, &cat, &e), RHEI_OK);
     CHECK_INT(cat.n, 3);
@@ -98,7 +99,7 @@ TEST(catalog_versions_and_schema_events)
     char ops[64];
     ops_after(0, ops, sizeof ops);
     CHECK_STR(ops, "S S S");
-    CHECK_INT(rhei__cdc_unregister(w, "t", &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_unregister(w, "t", 0, NULL, NULL, &e), RHEI_OK);
     CHECK_INT(rhei__catalog_load(w, &cat, &e), RHEI_OK);
     CHECK(rhei__catalog_active(&cat, "t") == NULL);
     rhei__catalog_free(&cat);
@@ -111,7 +112,7 @@ TEST(catalog_versions_and_schema_events)
 TEST(prune_keeps_positions_monotonic)
 {
     setup("CREATE TABLE t (id INTEGER PRIMARY KEY)");
-    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, NULL, &tid, &e), RHEI_OK);
     exec("INSERT INTO t VALUES (1), (2), (3)");
     int64_t h, pruned;
     CHECK_INT(rhei__cdc_head(w, &h, &e), RHEI_OK);
@@ -169,7 +170,7 @@ TEST(decode_is_canonical_or_refused)
 TEST(prune_respects_other_consumers)
 {
     setup("CREATE TABLE t (id INTEGER PRIMARY KEY)");
-    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, &e), RHEI_OK);
+    CHECK_INT(rhei__cdc_register(w, "t", NULL, 0, NULL, 0, NULL, &tid, &e), RHEI_OK);
     int64_t h0, h1, pruned;
     CHECK_INT(rhei__cdc_head(w, &h0, &e), RHEI_OK);
     CHECK_INT(rhei__cdc_consumer_set(w, "duckdb:/other.duckdb", h0, &e), RHEI_OK);

@@ -23,8 +23,10 @@ TEST(public_structs_keep_their_size)
     ABI_SIZE(rhei_sync_stats, 112);
     ABI_SIZE(rhei_sync_status, 712);
     ABI_SIZE(rhei_sidecar_table_status, 544);
+    ABI_SIZE(rhei_table_status, 336);
     /* Existing fields never move: the last one before `reserved` in each. */
     CHECK_INT(offsetof(rhei_route_info, table), 16);
     CHECK_INT(offsetof(rhei_sync_status, last_error), 68);
     CHECK_INT(offsetof(rhei_sidecar_table_status, last_error), 160);
+    CHECK_INT(offsetof(rhei_table_status, cause), 16);
 }

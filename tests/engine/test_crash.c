@@ -61,3 +61,57 @@ TEST(sigkill_during_writes_and_sync)
         CHECK_OK(db, rhei_close(db));
     }
 }
+
+/* Kill -9 between the steps of a registration: after the OLAP side was tried but before
+ * SQLite committed (the table stays unregistered), and after SQLite committed but before
+ * OLAP applied it (reopening applies it). Either way the reopened engine is consistent and
+ * the table can be registered (again). */
+static void kill_during_register(const char *point, int registered_after, int file_olap)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    th_opts o = {.file_olap = file_olap};
+    rhei_db *db = th_open(dir, o);
+    th_exec(db, "CREATE TABLE keep (id INTEGER PRIMARY KEY, v TEXT)");
+    CHECK_OK(db, rhei_register_table(db, "keep", NULL, 0, NULL, 0));
+    th_exec(db, "CREATE TABLE r (id INTEGER PRIMARY KEY, v TEXT)");
+    th_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)"
+                " INSERT INTO r SELECT i, 'v' || i FROM n");
+    th_exec(db, "INSERT INTO keep VALUES (1, 'k')");
+    CHECK_OK(db, rhei_close(db));
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        rhei_db *c = th_open(dir, o);
+        setenv("RHEI_FAULT_KILL", point, 1);
+        rhei_register_table(c, "r", NULL, 0, NULL, 0);
+        _exit(0); /* the point was not reached */
+    }
+    int status = 0;
+    CHECK_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    db = th_open(dir, o);
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    rhei_table_list *l = NULL;
+    CHECK_OK(db, rhei_tables(db, &l));
+    CHECK_INT(rhei_table_list_count(l), registered_after ? 2 : 1);
+    rhei_table_list_free(l);
+    th_same(db, "SELECT id, v FROM keep ORDER BY id");
+    if (registered_after) {
+        th_same(db, "SELECT id, v FROM r ORDER BY id");
+        CHECK_INT(th_scalar(db, "SELECT count(*) FROM r", RHEI_SIDE_OLAP), 500);
+    }
+    CHECK_OK(db, rhei_register_table(db, "r", NULL, 0, NULL, 0));
+    th_exec(db, "INSERT INTO r VALUES (501, 'late')");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    th_same(db, "SELECT id, v FROM r ORDER BY id");
+    CHECK_OK(db, rhei_close(db));
+}
+
+TEST(sigkill_register_before_sqlite_commit) { kill_during_register("register.before_sqlite", 0, 1); }
+TEST(sigkill_register_before_olap_apply) { kill_during_register("register.before_olap", 1, 1); }
+TEST(sigkill_register_before_olap_apply_memory)
+{
+    kill_during_register("register.before_olap", 1, 0);
+}

@@ -63,11 +63,11 @@ static int64_t expect_a_failed(rhei_db *db, const char *cause)
         FAIL("rhei_sync_now: %s (want table 'a' and \"%s\")", m, cause);
     rhei_table_status ts;
     CHECK_OK(db, rhei_table_status_get(db, "a", &ts));
-    CHECK_INT(ts.failed, 1);
+    CHECK_INT(ts.state, RHEI_TABLE_FAILED);
     CHECK_INT(ts.error_code, rc);
-    CHECK(strstr(ts.error, cause) != NULL);
+    CHECK(strstr(ts.cause, cause) != NULL);
     CHECK_OK(db, rhei_table_status_get(db, "b", &ts));
-    CHECK_INT(ts.failed, 0);
+    CHECK_INT(ts.state, RHEI_TABLE_REPLICATED);
     rhei_sync_status ss;
     CHECK_OK(db, rhei_sync_status_get(db, &ss));
     CHECK_INT(ss.failed_tables, 1);
@@ -125,7 +125,7 @@ static void isolation(th_opts o)
     CHECK_OK(db, rhei_sync_now(db, NULL));
     rhei_table_status ts;
     CHECK_OK(db, rhei_table_status_get(db, "a", &ts));
-    CHECK_INT(ts.failed, 0);
+    CHECK_INT(ts.state, RHEI_TABLE_REPLICATED);
     rhei_sync_status ss;
     CHECK_OK(db, rhei_sync_status_get(db, &ss));
     CHECK_INT(ss.failed_tables, 0);
@@ -242,7 +242,7 @@ TEST(sigkill_during_resync_reopens_consistent)
         if (bad && rc == RHEI_OK)
             FAIL("round %d: the bad row was not reported", round);
         if (!bad) { /* a finished or a fresh resync ends the failure */
-            if (ts.failed)
+            if (ts.state == RHEI_TABLE_FAILED)
                 CHECK_OK(db, rhei_resync_table(db, "a"));
             CHECK_OK(db, rhei_sync_now(db, NULL));
             th_same(db, "SELECT id, t, n FROM a ORDER BY id");
