@@ -279,3 +279,58 @@ TEST(registration_whose_copy_fails_is_taken_back)
     CHECK_OK(db, rhei_close(db));
     rm_dir(dir);
 }
+
+static void expect_state(rhei_db *db, const char *table, int state, const char *cause)
+{
+    rhei_table_status ts;
+    CHECK_OK(db, rhei_table_status_get(db, table, &ts));
+    if (ts.state != state || !strstr(ts.cause, cause))
+        FAIL("table '%s': state %d '%s', want %d '%s'", table, ts.state, ts.cause, state, cause);
+}
+
+/* Fault isolation and DDL outside rhei together: a failed table and a detached one are both
+ * skipped by the cycle and by the rebuild of a volatile store on open, the healthy one keeps
+ * replicating; a failed table then dropped outside rhei reports DETACHED; registering a
+ * detached table anew or unregistering it ends either state. */
+TEST(failed_and_detached_tables_side_by_side)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    schema(db);
+    th_exec(db, "CREATE TABLE c (id INTEGER PRIMARY KEY, t TEXT)");
+    CHECK_OK(db, rhei_register_table(db, "c", NULL, 0, NULL, 0));
+    sqlite3 *raw = raw_open(dir);
+    th_exec(db, "INSERT INTO c VALUES (1, 'one')");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    raw_exec(raw, "INSERT INTO a VALUES (2, CAST(x'ff' AS TEXT), 3)"); /* invalid UTF-8 */
+    CHECK(rhei_sync_now(db, NULL) != RHEI_OK);
+    raw_exec(raw, "DROP TABLE c");
+    th_exec(db, "INSERT INTO b VALUES (1, 'b')");
+    CHECK(rhei_sync_now(db, NULL) != RHEI_OK); /* a is still failed; b applied all the same */
+    check_b(db);
+    expect_state(db, "a", RHEI_TABLE_FAILED, "UTF-8");
+    expect_state(db, "b", RHEI_TABLE_REPLICATED, "");
+    expect_state(db, "c", RHEI_TABLE_DETACHED, "");
+    CHECK_OK(db, rhei_close(db));
+    db = th_open(dir, (th_opts){0}); /* volatile: rebuilt from SQLite without a and c */
+    th_exec(db, "INSERT INTO b VALUES (2, 'b2')");
+    CHECK(rhei_sync_now(db, NULL) != RHEI_OK);
+    check_b(db);
+    expect_state(db, "a", RHEI_TABLE_FAILED, "UTF-8");
+    expect_state(db, "c", RHEI_TABLE_DETACHED, "");
+    raw_exec(raw, "DROP TABLE a");
+    expect_state(db, "a", RHEI_TABLE_DETACHED, "");
+    raw_exec(raw, "CREATE TABLE c (id INTEGER PRIMARY KEY, t TEXT);"
+                  " INSERT INTO c VALUES (5, 'five')");
+    CHECK_OK(db, rhei_register_table(db, "c", NULL, 0, NULL, 0));
+    expect_state(db, "c", RHEI_TABLE_REPLICATED, "");
+    th_same(db, "SELECT id, t FROM c ORDER BY id");
+    CHECK_OK(db, rhei_unregister_table(db, "a"));
+    th_exec(db, "INSERT INTO b VALUES (3, 'b3')");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    check_b(db);
+    CHECK_OK(db, rhei_close(db));
+    sqlite3_close(raw);
+    rm_dir(dir);
+}
