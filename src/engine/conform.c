@@ -57,7 +57,8 @@ static int to_decimal(rhei_result *r, rhei__cell *cell, int scale, rhei__err *e)
 /* Converts one non-NULL cell of a column declared with type t (SQLite side: stored forms). */
 static int to_declared(rhei_result *r, rhei__cell *cell, rhei_type t, int scale, rhei__err *e)
 {
-    const char *s = r->heap + cell->v;
+    /* only a TEXT cell's v is an offset into the heap */
+    const char *s = cell->type == RHEI_TYPE_TEXT && r->heap ? r->heap + cell->v : "";
     int64_t us;
     int32_t days;
     switch (t) {

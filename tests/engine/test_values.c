@@ -458,7 +458,7 @@ static void compare_exact(rhei_db *db, sqlite3 *raw, const expect_ts *ex)
                 const char *got = rhei_result_text(o, row, (size_t)c, &ln);
                 const void *w = sqlite3_column_blob(st, c);
                 int wn = sqlite3_column_bytes(st, c);
-                if ((int)ln != wn || memcmp(got, w, ln) != 0)
+                if ((int)ln != wn || (ln && memcmp(got, w, ln) != 0))
                     FAIL("row %d column %d: olap '%.*s', sqlite '%.*s'", id, c, (int)ln, got, wn,
                          (const char *)w);
             }
