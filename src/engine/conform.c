@@ -57,7 +57,8 @@ static int to_decimal(rhei_result *r, rhei__cell *cell, int scale, rhei__err *e)
 /* Converts one non-NULL cell of a column declared with type t (SQLite side: stored forms). */
 static int to_declared(rhei_result *r, rhei__cell *cell, rhei_type t, int scale, rhei__err *e)
 {
-    const char *s = r->heap + cell->v;
+    /* only a TEXT cell's v is an offset into the heap */
+    const char *s = cell->type == RHEI_TYPE_TEXT && r->heap ? r->heap + cell->v : "";
     int64_t us;
     int32_t days;
     switch (t) {
@@ -124,6 +125,18 @@ static int all_of(const rhei__rcol *col, size_t nrows, rhei_type t)
     return 1;
 }
 
+/* The SQLite storage class a value of type t computes as (DuckDB's exact types included). */
+static rhei_type sqlite_class_of(rhei_type t)
+{
+    switch (t) {
+    case RHEI_TYPE_DECIMAL: return RHEI_TYPE_REAL;
+    case RHEI_TYPE_BOOLEAN: return RHEI_TYPE_INTEGER;
+    case RHEI_TYPE_DATE:
+    case RHEI_TYPE_TIMESTAMP: return RHEI_TYPE_TEXT;
+    default: return t;
+    }
+}
+
 static int conform_column(rhei_result *r, size_t c, rhei__err *e)
 {
     rhei__rcol *col = &r->cols[c];
@@ -136,9 +149,12 @@ static int conform_column(rhei_result *r, size_t c, rhei__err *e)
         s = 3;
     }
     if (t == RHEI_TYPE_NULL) { /* an expression: typed by its values, as SQLite types it */
+        rhei_type served = sqlite_class_of(col->type);
         for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++)
             rc = to_sqlite_class(r, &col->cells[i], e);
-        col->type = RHEI_TYPE_NULL; /* settled by rhei__result_finish */
+        /* no row to settle it (an empty result, a schema probe): the serving side's type in
+         * SQLite's classes, so a probe's schema equals the full result's; else by finish */
+        col->type = r->nrows == 0 ? served : RHEI_TYPE_NULL;
         col->precision = col->scale = 0;
         return rc;
     }

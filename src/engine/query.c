@@ -239,7 +239,9 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         if (rc == RHEI_OK)
             rc = db->vt->query(db->olap, sql, params, nparams, out, &e);
         if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND || rc == RHEI_RANGE || rc == RHEI_TYPE) &&
-            o.hint == RHEI_SIDE_AUTO && ri.reason != OLAP_ONLY_REASON) {
+            o.hint == RHEI_SIDE_AUTO && ri.reason != OLAP_ONLY_REASON &&
+            !(rc == RHEI_RANGE && strcmp(ri.reason, "olap function") == 0)) {
+            /* (rhei_as_of's refusal past what is known is the answer: SQLite has no history) */
             /* Data decides these, so no rule before running can: an INTEGER overflow SQLite
              * turns into REAL, text SQLite reads as a number prefix. SQLite always answers. */
             fallback = 1;

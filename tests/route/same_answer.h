@@ -192,7 +192,10 @@ static inline int sa_equal(const char *sql, const rhei_result *a, const rhei_res
         if (strcmp(rhei_result_column_name(a, c), rhei_result_column_name(b, c)) != 0 ||
             strcmp(rhei_result_column_decl(a, c), rhei_result_column_decl(b, c)) != 0 ||
             (rhei_result_column_type(a, c) != rhei_result_column_type(b, c) &&
-             !sa_loose(rhei_result_column_type(a, c), rhei_result_column_type(b, c))))
+             !sa_loose(rhei_result_column_type(a, c), rhei_result_column_type(b, c)) &&
+             /* contract: an expression of an empty result has the serving side's type */
+             !(rhei_result_row_count(a) == 0 && rhei_result_row_count(b) == 0 &&
+               !rhei_result_column_decl(a, c)[0])))
             return snprintf(why, n, "column %zu: oltp '%s' %s %s, olap '%s' %s %s", c,
                             rhei_result_column_name(a, c), rhei_result_column_decl(a, c),
                             rhei_type_name(rhei_result_column_type(a, c)),

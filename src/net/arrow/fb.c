@@ -54,7 +54,8 @@ static void push_zeros(fb_builder *b, size_t n)
     if (reserve(b, n))
         return;
     b->size += n;
-    memset(b->buf + b->cap - b->size, 0, n);
+    if (n) /* the buffer may not exist yet: memset(NULL, 0, 0) is undefined */
+        memset(b->buf + b->cap - b->size, 0, n);
 }
 
 /* Pads so that after writing `extra` more bytes the size is a multiple of align. */
