@@ -33,6 +33,10 @@ fail() {
     exit 1
 }
 
+# Another process writing the file while rh syncs meets SQLite's lock: like any real client
+# it waits (busy timeout) instead of failing with "database is locked".
+sqlite3() { command sqlite3 -cmd ".timeout 10000" "$@"; }
+
 ok() { echo "ok [$CASE]: $*"; }
 
 # run CMD...: stdout in OUT, stderr in ERR, exit code in RC; stdin from /dev/null unless

@@ -130,7 +130,9 @@ TEST(writes_from_another_process_are_captured)
     char dir[64], cmd[512];
     rhei_db *db = fresh(dir, sizeof dir, (th_opts){0});
     th_exec(db, "INSERT INTO t (id, name) VALUES (1, 'a')");
-    snprintf(cmd, sizeof cmd, "sqlite3 %s/oltp.db \"INSERT INTO t (id, name) VALUES (2, 'shell');"
+    /* Like any real client, the other process waits out the engine's brief write locks. */
+    snprintf(cmd, sizeof cmd, "sqlite3 -cmd '.timeout 10000' %s/oltp.db"
+             " \"INSERT INTO t (id, name) VALUES (2, 'shell');"
              " UPDATE t SET name = 'A' WHERE id = 1; INSERT OR REPLACE INTO t (id, name)"
              " VALUES (2, 'again'); DELETE FROM t WHERE id = 1;\"", dir);
     CHECK_INT(system(cmd), 0);

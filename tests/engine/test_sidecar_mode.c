@@ -6,7 +6,7 @@
 static void source_exec(const char *path, const char *sql)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sqlite3 %s \"%s\"", path, sql);
+    snprintf(cmd, sizeof cmd, "sqlite3 -cmd '.timeout 10000' %s \"%s\"", path, sql);
     if (system(cmd) != 0)
         FAIL("sqlite3 %s: %s", path, sql);
 }
