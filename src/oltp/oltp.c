@@ -184,6 +184,8 @@ int rhei__oltp_open(const rhei__oltp_opts *opts, rhei__oltp **out, rhei__err *e)
     return RHEI_OK;
 }
 
+void (*rhei__oltp_test_on_wait)(void);
+
 static int slot_taken(const rhei__oltp *o) { return o->depth > 0 || o->txn || o->maint_held; }
 
 rhei__conn *rhei__oltp_writer(rhei__oltp *o)
@@ -194,6 +196,8 @@ rhei__conn *rhei__oltp_writer(rhei__oltp *o)
     if (!(o->depth + o->txn > 0 && !o->maint_held && pthread_equal(o->owner, self))) {
         while (slot_taken(o) || o->maint_waiting) { /* maintenance goes next: bounded */
             o->waiters++;
+            if (rhei__oltp_test_on_wait)
+                rhei__oltp_test_on_wait();
             pthread_cond_wait(&o->writer_cv, &o->writer_mu);
             o->waiters--;
         }

@@ -33,6 +33,9 @@ void rhei__oltp_close(rhei__oltp *o);
  * maintenance connection) waits until a later release finds the transaction ended. */
 rhei__conn *rhei__oltp_writer(rhei__oltp *o);
 void rhei__oltp_writer_release(rhei__oltp *o);
+/* Tests only: called by a thread just before it blocks waiting for the writer, so a test can
+ * know (not guess with a sleep) that a thread is waiting. Set before threads start. */
+extern void (*rhei__oltp_test_on_wait)(void);
 /* 1 if the calling thread holds the writer with a transaction open (between its calls). */
 int rhei__oltp_in_txn(rhei__oltp *o);
 /* 1 if any thread does (a hint: it may change at once). */

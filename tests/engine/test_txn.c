@@ -3,6 +3,7 @@
  * joining it, and committed transactions arrive whole in SQLite and OLAP. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "helpers.h"
+#include "oltp.h"
 #include "sync.h"
 #include <ftw.h>
 #include <pthread.h>
@@ -105,10 +106,17 @@ TEST(pruner_never_ends_user_transaction)
 
 /* Another thread's writes wait for the transaction instead of joining it. */
 static rhei_db *g_db;
-static _Atomic int other_done;
+static _Atomic int other_done, other_waiting;
+static _Thread_local int is_other;
+static void note_other_waits(void)
+{
+    if (is_other)
+        other_waiting = 1;
+}
 static void *other_writer(void *arg)
 {
     (void)arg;
+    is_other = 1;
     if (rhei_execute(g_db, "INSERT INTO t VALUES (100, 'other')", NULL, 0, NULL) != RHEI_OK)
         FAIL("other writer: %s", rhei_errmsg(g_db));
     other_done = 1;
@@ -124,12 +132,16 @@ TEST(other_threads_wait_for_the_transaction)
     CHECK_OK(db, rhei_register_table(db, "t", NULL, 0, NULL, 0));
     th_exec(db, "BEGIN");
     th_exec(db, "INSERT INTO t VALUES (1, 'mine')");
-    pthread_t th;
-    pthread_create(&th, NULL, other_writer, NULL);
-    /* Whatever the other thread managed, it must not be inside this transaction. */
-    for (int i = 0; i < 50 && !other_done; i++)
-        nap_ms(2);
+    rhei__oltp_test_on_wait = note_other_waits;
+    pthread_t other;
+    pthread_create(&other, NULL, other_writer, NULL);
+    /* The other thread blocks on the writer (seen from inside the wait, not guessed with a
+     * sleep) and has not written: it did not join this transaction. */
+    int64_t deadline = now_ms() + 20000;
+    while (!other_waiting && !other_done && now_ms() < deadline)
+        nap_ms(1);
     CHECK_INT(other_done, 0);
+    CHECK_INT(other_waiting, 1);
     /* Reads of the owner see its own uncommitted rows (auto-routed to SQLite). */
     rhei_result *r = NULL;
     CHECK_OK(db, rhei_query(db, "SELECT count(*) FROM t", NULL, 0, &r));
@@ -147,7 +159,8 @@ TEST(other_threads_wait_for_the_transaction)
     rhei_statement good[1] = {{"INSERT INTO t VALUES (3, 'batch')", NULL, 0}};
     CHECK_OK(db, rhei_execute_batch(db, good, 1, NULL));
     th_exec(db, "ROLLBACK");
-    pthread_join(th, NULL);
+    pthread_join(other, NULL);
+    rhei__oltp_test_on_wait = NULL;
     CHECK_OK(db, rhei_sync_now(db, NULL));
     CHECK_INT(th_scalar(db, "SELECT count(*) FROM t", RHEI_SIDE_OLTP), 1);
     CHECK_INT(th_scalar(db, "SELECT id FROM t", RHEI_SIDE_OLTP), 100);

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# bench_compare.sh — the write path before and after a change, measured in the same run:
+# builds REV (default: the commit before the trust work, 683012d) next to this tree and runs
+# both builds' insert and crud workloads alternately, ROUNDS times, then prints medians.
+# Usage: scripts/bench_compare.sh [REV] [ROUNDS]   (needs `make build` done; ~4 min)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REV=${1:-683012d}
+ROUNDS=${2:-5}
+NEW=build/bench/rhei_bench
+[ -x "$NEW" ] || { echo "bench_compare: build first (make build)" >&2; exit 2; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/rhei-compare-XXXXXX")
+cleanup() {
+    git worktree remove --force "$T/src" >/dev/null 2>&1 || true
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+git worktree add -q --detach "$T/src" "$REV"
+echo "building $REV in $T ..." >&2
+TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt) # same flags as "after"
+cmake -S "$T/src" -B "$T/build" -DCMAKE_BUILD_TYPE="$TYPE" \
+    -DDUCKDB_ROOT="$(pwd)/third_party/duckdb" >/dev/null
+cmake --build "$T/build" -j2 --target rhei_bench >/dev/null
+OLD="$T/build/bench/rhei_bench"
+
+# Alternating old/new in each round puts both under the same load drift.
+for ((i = 1; i <= ROUNDS; i++)); do
+    for w in insert crud; do
+        echo "round $i/$ROUNDS: $w" >&2
+        "$OLD" --only "$w" --json "$T/old-$w-$i.json" >/dev/null
+        "$NEW" --only "$w" --json "$T/new-$w-$i.json" >/dev/null
+    done
+done
+
+/usr/bin/python3 - "$T" "$REV" "$ROUNDS" <<'EOF'
+import glob, json, statistics, subprocess, sys
+t, rev, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def rows(side):
+    out = {}
+    for path in sorted(glob.glob(f"{t}/{side}-*.json")):
+        for r in json.load(open(path))["rows"]:
+            if not r["skipped"] and r["engine"]:
+                out.setdefault(r["name"], []).append(r)
+    return out
+
+old, new = rows("old"), rows("new")
+head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                      text=True).stdout.strip()
+print(f"write path, {rev} (before) vs {head} (after), median of {rounds} alternating rounds")
+print(f"{'workload':34} {'unit':10} {'before':>12} {'after':>12} {'after/before':>13}"
+      f" {'vs baseline before':>19} {'after':>7}")
+for name in new:
+    if name not in old:
+        continue
+    o, n = old[name], new[name]
+    lower = n[0]["lower_is_better"]
+    mo = statistics.median(r["engine"] for r in o)
+    mn = statistics.median(r["engine"] for r in n)
+    speed = (mo / mn) if lower else (mn / mo)  # > 1: after is faster
+    ro = statistics.median(r["ratio"] for r in o if r["ratio"])
+    rn = statistics.median(r["ratio"] for r in n if r["ratio"])
+    print(f"{name:34} {n[0]['unit']:10} {mo:12.4g} {mn:12.4g} {speed:13.3f} {ro:19.3f} {rn:7.3f}")
+EOF
