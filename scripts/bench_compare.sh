@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
 # bench_compare.sh — the write path before and after a change, measured in the same run:
-# builds REV (default: the commit before the trust work, 683012d) next to this tree and runs
-# both builds' insert and crud workloads alternately, ROUNDS times, then prints medians.
-# Usage: scripts/bench_compare.sh [REV] [ROUNDS]   (needs `make build` done; ~4 min)
+# builds REV (default: the commit before the trust work, 683012d) and HEAD in private
+# worktrees (so rebuilding build/ meanwhile changes nothing) and runs both builds' insert and
+# crud workloads alternately, ROUNDS times, then prints medians.
+# Usage: scripts/bench_compare.sh [REV] [ROUNDS]   (needs `make build` done; ~15 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV=${1:-683012d}
 ROUNDS=${2:-5}
-NEW=build/bench/rhei_bench
-[ -x "$NEW" ] || { echo "bench_compare: build first (make build)" >&2; exit 2; }
+[ -f build/CMakeCache.txt ] || { echo "bench_compare: build first (make build)" >&2; exit 2; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/rhei-compare-XXXXXX")
 cleanup() {
-    git worktree remove --force "$T/src" >/dev/null 2>&1 || true
+    git worktree remove --force "$T/old" >/dev/null 2>&1 || true
+    git worktree remove --force "$T/new" >/dev/null 2>&1 || true
     rm -rf "$T"
 }
 trap cleanup EXIT
 
-git worktree add -q --detach "$T/src" "$REV"
-echo "building $REV in $T ..." >&2
-TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt) # same flags as "after"
-cmake -S "$T/src" -B "$T/build" -DCMAKE_BUILD_TYPE="$TYPE" \
-    -DDUCKDB_ROOT="$(pwd)/third_party/duckdb" >/dev/null
-cmake --build "$T/build" -j2 --target rhei_bench >/dev/null
-OLD="$T/build/bench/rhei_bench"
+TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt)
+for side in old new; do
+    rev=$REV
+    [ $side = new ] && rev=HEAD
+    git worktree add -q --detach "$T/$side" "$rev"
+    echo "building $side ($rev, $TYPE) in $T ..." >&2
+    cmake -S "$T/$side" -B "$T/build-$side" -DCMAKE_BUILD_TYPE="$TYPE" \
+        -DDUCKDB_ROOT="$(pwd)/third_party/duckdb" >/dev/null
+    cmake --build "$T/build-$side" -j2 --target rhei_bench >/dev/null
+done
+OLD="$T/build-old/bench/rhei_bench"
+NEW="$T/build-new/bench/rhei_bench"
 
 # Alternating old/new in each round puts both under the same load drift.
 for ((i = 1; i <= ROUNDS; i++)); do
