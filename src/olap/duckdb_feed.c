@@ -22,33 +22,6 @@
 #define VECTOR_WRITER
 #endif
 
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len = (s[i] & 0xE0) == 0xC0 ? 2 : (s[i] & 0xF0) == 0xE0 ? 3
-                   : (s[i] & 0xF8) == 0xF0 ? 4 : 0;
-        if (!len || i + len > n)
-            return 0;
-        uint32_t cp = s[i] & (0x7F >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        /* overlong forms, surrogates and values past U+10FFFF are invalid */
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 static __int128 pow10_i128(int k)
 {
     __int128 v = 1;
@@ -145,7 +118,7 @@ VECTOR_WRITER static int put_value(duckdb_vector vec, void *d, idx_t i,
     case RHEI_TYPE_TEXT:
         if (t != RHEI_TYPE_TEXT && t != RHEI_TYPE_BLOB)
             return -1;
-        if (!utf8_valid((const unsigned char *)v->s, v->n))
+        if (!rhei__utf8_valid(v->s, v->n))
             return -2; /* DuckDB's contract: VARCHAR vectors hold valid UTF-8 only */
         duckdb_vector_assign_string_element_len(vec, i, v->s, v->n);
         return 0;

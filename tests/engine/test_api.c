@@ -1,17 +1,8 @@
 /* test_api.c — small API contracts: the OLTP result shape after a schema change, invalid
  * arguments (RHEI_MISUSE, never a crash), rhei_errmsg per thread and handle. */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _XOPEN_SOURCE 700 /* POSIX: mkdtemp, nanosleep */
 #include "helpers.h"
-#include <ftw.h>
 #include <pthread.h>
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void rm_tree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 static void check_columns(rhei_db *db, const char *sql, size_t n, const char *const *names)
 {
@@ -40,7 +31,7 @@ TEST(select_star_shape_follows_add_and_drop_column)
         check_columns(db, sql, 3, (const char *[]){"id", "a", "b"});
     }
     CHECK_OK(db, rhei_close(db));
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }
 
 /* --- invalid arguments: each public call, bad arguments, RHEI_MISUSE and no crash ------- */
@@ -178,7 +169,7 @@ TEST(invalid_arguments_are_misuse)
     rhei_config_free(NULL);
     CHECK_OK(NULL, rhei_close(NULL));
     CHECK_OK(db, rhei_close(db));
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }
 
 /* --- rhei_errmsg: per thread and per handle --------------------------------------------- */
@@ -204,8 +195,8 @@ TEST(errmsg_is_per_handle_and_per_thread)
     CHECK_INT(rhei_errcode(b), RHEI_OK);
     CHECK_OK(b, rhei_close(b));
     CHECK_OK(a, rhei_close(a));
-    rm_tree(d1);
-    rm_tree(d2);
+    rt_rm_tree(d1);
+    rt_rm_tree(d2);
 }
 
 static void *fail_other(void *arg)
@@ -229,7 +220,7 @@ TEST(errmsg_of_another_thread_is_its_own)
     pthread_join(th, NULL);
     CHECK(strstr(rhei_errmsg(db), "missing_mine") != NULL);
     CHECK_OK(db, rhei_close(db));
-    rm_tree(d);
+    rt_rm_tree(d);
 }
 
 /* --- rhei_query_as_of: what the header says -------------------------------------------- */
@@ -258,5 +249,5 @@ TEST(query_as_of_applies_first_and_refuses_the_future)
     CHECK_RC(db, rhei_query_as_of(db, "t", now + 3600LL * 1000000, &r), RHEI_RANGE);
     CHECK(r == NULL);
     CHECK_OK(db, rhei_close(db));
-    rm_tree(d);
+    rt_rm_tree(d);
 }

@@ -3,43 +3,9 @@
  * kept across reopen, its events stay in the log; rhei_resync_table repairs it, also when
  * killed with SIGKILL in the middle. */
 #include "helpers.h"
+#include "raw.h"
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
-
-static void rm_dir(const char *dir)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
-}
-
-static sqlite3 *raw_open(const char *dir)
-{
-    char path[256];
-    sqlite3 *s = NULL;
-    snprintf(path, sizeof path, "%s/oltp.db", dir);
-    CHECK_INT(sqlite3_open(path, &s), SQLITE_OK);
-    sqlite3_busy_timeout(s, 5000);
-    return s;
-}
-
-static void raw_exec(sqlite3 *s, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(s, sql, NULL, NULL, &err) != SQLITE_OK)
-        FAIL("raw '%s': %s", sql, err ? err : "?");
-}
-
-static int64_t raw_scalar(sqlite3 *s, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    CHECK_INT(sqlite3_prepare_v2(s, sql, -1, &st, NULL), SQLITE_OK);
-    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 static void schema(rhei_db *db)
 {
@@ -140,7 +106,7 @@ static void isolation(th_opts o)
     check_b(db);
     CHECK_OK(db, rhei_close(db));
     sqlite3_close(raw);
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 TEST(invalid_utf8_fails_only_its_table_memory) { isolation((th_opts){0}); }
@@ -179,7 +145,7 @@ TEST(older_triggers_value_fails_only_its_table)
     CHECK_INT(th_scalar(db, "SELECT count(*) FROM a", RHEI_SIDE_OLAP), 0);
     sqlite3_close(raw);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 /* --- SIGKILL during a resync ---------------------------------------------------------- */
@@ -251,7 +217,7 @@ TEST(sigkill_during_resync_reopens_consistent)
     }
     sqlite3_close(raw);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 /* Rows the write check cannot see make the first copy fail: the registration is taken back
@@ -277,7 +243,7 @@ TEST(registration_whose_copy_fails_is_taken_back)
     CHECK_OK(db, rhei_sync_now(db, NULL));
     th_same(db, "SELECT id, t FROM a ORDER BY id");
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 static void expect_state(rhei_db *db, const char *table, int state, const char *cause)
@@ -332,5 +298,5 @@ TEST(failed_and_detached_tables_side_by_side)
     check_b(db);
     CHECK_OK(db, rhei_close(db));
     sqlite3_close(raw);
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }

@@ -3,13 +3,6 @@
  * struct's growth. Also rhei_execute_query: rows of SELECT/PRAGMA/RETURNING, writes captured. */
 #include "helpers.h"
 
-static void rm_dir(const char *dir)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
-}
-
 static int64_t route_count(const rhei_metrics *m, rhei_side side, const char *reason)
 {
     for (size_t i = 0; i < m->nroutes; i++)
@@ -63,7 +56,7 @@ TEST(counts_sync_and_queries)
     CHECK(rhei_histogram_bound(0) > 0 && rhei_histogram_bound(RHEI_HISTOGRAM_BUCKETS) > 1e100);
     CHECK_RC(NULL, rhei_metrics_get(NULL, &m), RHEI_MISUSE);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 TEST(execute_query_returns_rows)
@@ -94,5 +87,5 @@ TEST(execute_query_returns_rows)
     CHECK(r == NULL);
     CHECK_RC(db, rhei_execute_query(db, NULL, NULL, 0, &r), RHEI_MISUSE);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }

@@ -1,21 +1,12 @@
 /* test_sandbox.c — the OLAP side is a sandbox: caller SQL cannot read files or URLs,
  * install or load extensions, attach databases, write files or change settings, through
  * rhei_query or directly on the DuckDB handle; olap_external_access = true opts in to files. */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _XOPEN_SOURCE 700 /* POSIX: mkdtemp, nanosleep */
 #include "helpers.h"
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include <duckdb.h>
 #pragma GCC diagnostic pop
-#include <ftw.h>
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void rm_tree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 static rhei_db *open_with(const char *dir, const char *key, const char *value)
 {
@@ -91,7 +82,7 @@ TEST(files_network_extensions_and_settings_are_refused)
     /* The replicated table is still there for queries. */
     CHECK_INT(th_scalar(db, "SELECT count(*) FROM t", RHEI_SIDE_OLAP), 1);
     CHECK_OK(db, rhei_close(db));
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }
 
 TEST(external_access_opt_in_reads_local_files)
@@ -108,7 +99,7 @@ TEST(external_access_opt_in_reads_local_files)
     CHECK_INT(th_scalar(db, sql, RHEI_SIDE_OLAP), 10);
     refused_raw(db, "SET threads = 1", "locked"); /* settings stay locked */
     CHECK_OK(db, rhei_close(db));
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }
 
 TEST(sqlite_file_as_olap_path_is_refused_without_loading_extensions)
@@ -132,5 +123,5 @@ TEST(sqlite_file_as_olap_path_is_refused_without_loading_extensions)
     /* refused locally: no download was attempted (the old code tried extensions.duckdb.org) */
     CHECK(strstr(rhei_errmsg(NULL), "http") == NULL);
     CHECK(strstr(rhei_errmsg(NULL), "connection") == NULL);
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }

@@ -1,21 +1,12 @@
 /* test_txn.c — explicit transactions through rhei_execute("BEGIN"): background work (sync,
  * the pruner) never splits or ends a user's transaction, other threads wait instead of
  * joining it, and committed transactions arrive whole in SQLite and OLAP. */
-#define _XOPEN_SOURCE 700 /* nftw */
+#define _XOPEN_SOURCE 700 /* POSIX: mkdtemp, nanosleep */
 #include "helpers.h"
 #include "oltp.h"
 #include "sync.h"
-#include <ftw.h>
 #include <pthread.h>
 #include <time.h>
-
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void rm_tree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 static int64_t now_ms(void)
 {
@@ -101,7 +92,7 @@ TEST(pruner_never_ends_user_transaction)
         nap_ms(2);
     CHECK(pruned >= st.last_position - 1); /* the newest log row is always kept */
     CHECK_OK(db, rhei_close(db));
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }
 
 /* Another thread's writes wait for the transaction instead of joining it. */
@@ -166,7 +157,7 @@ TEST(other_threads_wait_for_the_transaction)
     CHECK_INT(th_scalar(db, "SELECT id FROM t", RHEI_SIDE_OLTP), 100);
     th_same(db, "SELECT * FROM t ORDER BY id");
     CHECK_OK(db, rhei_close(db));
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }
 
 TEST(close_rolls_back_an_open_transaction)
@@ -185,7 +176,7 @@ TEST(close_rolls_back_an_open_transaction)
     CHECK_INT(th_scalar(db, "SELECT count(*) FROM t", RHEI_SIDE_OLTP), 1);
     th_same(db, "SELECT * FROM t ORDER BY id");
     CHECK_OK(db, rhei_close(db));
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }
 
 /* --- stress: random BEGIN ... COMMIT / ROLLBACK scripts from several threads ------------- */
@@ -321,5 +312,5 @@ TEST(stress_random_transactions_with_sync_and_pruning)
             (long)rhei__sync_prune_busy);
     CHECK(rhei__sync_prune_attempts > 0);
     CHECK_OK(db, rhei_close(db));
-    rm_tree(dir);
+    rt_rm_tree(dir);
 }

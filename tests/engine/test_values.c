@@ -3,27 +3,9 @@
  * the column's OLAP type, through rhei_execute and through another connection alike; and
  * keys SQLite and DuckDB would compare differently are refused (point 5). */
 #include "helpers.h"
+#include "raw.h"
 #include "value.h"
-#include <sqlite3.h>
 #include <time.h>
-
-static void rm_dir(const char *dir)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
-}
-
-/* A connection of "another process": the file opened directly, no rhei code involved. */
-static sqlite3 *raw_open(const char *dir)
-{
-    char path[256];
-    sqlite3 *s = NULL;
-    snprintf(path, sizeof path, "%s/oltp.db", dir);
-    CHECK_INT(sqlite3_open(path, &s), SQLITE_OK);
-    sqlite3_busy_timeout(s, 5000);
-    return s;
-}
 
 static rhei_db *values_db(char *dir, size_t n)
 {
@@ -77,7 +59,7 @@ TEST(decimal_arithmetic_is_accepted_and_exact)
     CHECK_STR(rhei_result_text(r, 2, 0, NULL), "9999999999.99");
     rhei_result_free(r);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 /* Values older builds accepted and no sync could apply: each is refused now, with a message
@@ -135,7 +117,7 @@ TEST(unrepresentable_values_are_refused_through_rhei)
     th_exec(db, "INSERT INTO v (id, ts) VALUES (1, 0)");
     check_refusals(db, NULL);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 TEST(unrepresentable_values_are_refused_from_another_process)
@@ -147,7 +129,7 @@ TEST(unrepresentable_values_are_refused_from_another_process)
     check_refusals(db, raw);
     sqlite3_close(raw);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 /* Accepted edge values replicate exactly: zone offsets convert to UTC, 24:00 is the next
@@ -185,7 +167,7 @@ TEST(accepted_edge_values_replicate_exactly)
     sqlite3_close(raw);
     still_replicating(db, 1);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 /* --- keys (point 5) ------------------------------------------------------------------- */
@@ -223,7 +205,7 @@ TEST(keys_compared_differently_are_refused)
     th_same(db, "SELECT k, v FROM un ORDER BY k");
     CHECK_INT(th_scalar(db, "SELECT count(*) FROM un", RHEI_SIDE_OLAP), 2);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 TEST(null_in_a_composite_key_is_refused)
@@ -251,7 +233,7 @@ TEST(null_in_a_composite_key_is_refused)
     th_same(db, "SELECT a, b, v FROM ck ORDER BY a, b");
     CHECK_INT(th_scalar(db, "SELECT count(*) FROM ck", RHEI_SIDE_OLAP), 1);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 /* --- seeded random adversarial values -------------------------------------------------- */
@@ -537,7 +519,7 @@ TEST(random_adversarial_values_replicate_or_are_refused)
     sqlite3_close(raw);
     still_replicating(db, 1);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
 
 /* Invalid UTF-8 can never be a DuckDB VARCHAR: caller text carrying it is refused (what SQL
@@ -560,5 +542,5 @@ TEST(invalid_utf8_from_the_caller_is_refused)
     CHECK_OK(db, rhei_execute(db, "INSERT INTO v (id, t) VALUES (?, ?)", p, 2, NULL));
     still_replicating(db, 1);
     CHECK_OK(db, rhei_close(db));
-    rm_dir(dir);
+    rt_rm_tree(dir);
 }
