@@ -3,12 +3,20 @@
 #include "helpers.h"
 #include <sys/mount.h>
 
+static char mounted[64];
+
+/* A failed check exits at once: the mount must not outlive the test (nor block removing its
+ * folder, which runs after this handler). */
+static void unmount_at_exit(void) { umount2(mounted, MNT_DETACH); }
+
 /* A 2 MiB tmpfs, so "disk full" is real; skipped (not passed) where mounting is not allowed. */
 static void small_disk(char *dir, size_t n)
 {
     rt_tmpdir(dir, n);
     if (mount("tmpfs", dir, "tmpfs", 0, "size=2m") != 0)
         SKIP("cannot mount a small tmpfs here (needs root)");
+    snprintf(mounted, sizeof mounted, "%s", dir);
+    atexit(unmount_at_exit);
 }
 
 TEST(full_disk_under_sqlite)
