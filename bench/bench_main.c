@@ -33,6 +33,7 @@ static const workload workloads[] = {
     {"crud", w_crud, "75 inserts, 75 updates, 75 deletes with routed reads between"},
     {"concurrent", w_concurrent, "8 threads x 50 mixed operations on one rhei_db"},
     {"analytics", w_analytics, "group by, filtered scan, top-10, point reads; 1M, 10M rows"},
+    {"route", w_route, "routing regret: routed over the faster side, 34 shapes; 1M, 10M rows"},
     {"sidecar", w_sidecar, "sidecar mode: 10-row cycle p50/p99, initial sync 10K/100K"},
     {"htap", w_htap, "TPC-C transactions with analytical queries at once (CH-benCHmark)"},
     {"flight", w_flight, "Flight SQL over loopback: 100K scan, point query, 8 clients, zstd, RSS"},

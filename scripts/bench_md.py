@@ -45,6 +45,7 @@ GROUP_TITLES = {
     "crud": "CRUD",
     "concurrent": "Concurrent",
     "analytics": "Analytics and point reads",
+    "route": "Routing regret (routed time over the faster side, same run)",
     "sidecar": "Sidecar (SQLite and PostgreSQL sources)",
     "htap": "HTAP (CH-benCHmark, HATtrick freshness)",
     "flight": "Flight SQL server (loopback)",
