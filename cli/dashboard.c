@@ -16,19 +16,25 @@
 #include <unistd.h>
 
 #define RING 240 /* samples kept for the sparklines; the screen shows the newest that fit */
+#define SIDECAR_MAX 1024 /* followed tables shown (a screen shows far fewer) */
 
 typedef struct dash_table {
     char name[RH_NAME_MAX];
     int64_t oltp, olap; /* -1: that side could not answer */
-    int64_t pending;    /* change events not yet applied by this process' engine, -1 unknown */
+    int64_t pending;    /* change events not yet applied by the syncing engine, -1 unknown */
 } dash_table;
 
 typedef struct dash {
     rh_session *s;
+    const rh_opts *remote; /* a running service's samples (local.c) instead of s->db */
     const char *title;
     long refresh_ms;
     int utf8;
     rhei_sync_status st;
+    int64_t route[3];     /* oltp, olap, fallbacks: net of the counts rh runs itself */
+    char failed[640];     /* the first failed table's line, "" when none */
+    rhei_sidecar_table_status *sc; /* followed tables of a sidecar source */
+    size_t nsc;
     double eps[RING], cycle_us[RING]; /* events per second and cycle latency, a ring */
     size_t nsamples;
     int64_t prev_events;
@@ -37,7 +43,9 @@ typedef struct dash {
     size_t ntables;
     double next_count_ms; /* counts cost a scan per table: spaced by how long they take */
     char count_err[128];
-    int64_t own[3];       /* count(*) queries this view ran, by side: not the user's routing */
+    char service[64];     /* remote: "pid 4242 (serve)" */
+    int64_t interval_ms;  /* remote: the service's sync period */
+    int lost;             /* remote: the service stopped answering; last sample shown */
 } dash;
 
 static int curses_on;
@@ -53,6 +61,8 @@ static void restore_terminal(void)
 }
 
 static void push(double *ring, size_t n, double v) { ring[n % RING] = v; }
+
+/* --- gathering a sample from an engine (this process', or the service's for a client) ---- */
 
 static void count_tables(dash *d, double now)
 {
@@ -72,8 +82,6 @@ static void count_tables(dash *d, double now)
         snprintf(t[i].name, sizeof t[i].name, "%s", names[i]);
         t[i].oltp = rh_count_rows(d->s, names[i], RHEI_SIDE_OLTP);
         t[i].olap = d->s->guest ? -1 : rh_count_rows(d->s, names[i], RHEI_SIDE_OLAP);
-        d->own[RHEI_SIDE_OLTP] += t[i].oltp >= 0;
-        d->own[RHEI_SIDE_OLAP] += t[i].olap >= 0;
         if (rhei_table_pending(d->s->db, names[i], &t[i].pending) != RHEI_OK)
             t[i].pending = -1;
     }
@@ -87,20 +95,225 @@ static void count_tables(dash *d, double now)
     d->next_count_ms = now + (cost * 4 > d->refresh_ms ? cost * 4 : d->refresh_ms);
 }
 
+static void gather_sync(dash *d)
+{
+    rhei_route_stats rs = {0};
+    rhei_table_status ts;
+    rhei_sync_status_get(d->s->db, &d->st);
+    rhei_route_stats_get(d->s->db, &rs); /* this process' queries: other processes have theirs */
+    /* the counts rh runs itself (this view, status) are not the routing anyone asked about */
+    d->route[0] = rs.oltp - d->s->own[RHEI_SIDE_OLTP];
+    d->route[1] = rs.olap - d->s->own[RHEI_SIDE_OLAP];
+    d->route[2] = rs.fallbacks;
+    d->failed[0] = '\0';
+    if (d->st.failed_tables &&
+        rhei_table_status_get(d->s->db, d->st.failed_table, &ts) == RHEI_OK)
+        snprintf(d->failed, sizeof d->failed, "%d table(s); '%s' since change %lld: %s",
+                 d->st.failed_tables, d->st.failed_table, (long long)ts.failed_after, ts.cause);
+}
+
+static void gather_sidecar(dash *d)
+{
+    size_t n = 0;
+    d->nsc = 0;
+    if (rhei_sidecar_table_count(d->s->db, &n) != RHEI_OK || n == 0)
+        return;
+    n = n > SIDECAR_MAX ? SIDECAR_MAX : n;
+    rhei_sidecar_table_status *sc = realloc(d->sc, n * sizeof *sc);
+    if (!sc)
+        return;
+    d->sc = sc;
+    for (size_t i = 0; i < n; i++)
+        if (rhei_sidecar_status_get(d->s->db, i, &d->sc[d->nsc]) == RHEI_OK)
+            d->nsc++;
+}
+
+/* --- a service's sample, as text between processes --------------------------------------- */
+
+/* A field of the sample: tabs and line breaks would split it, so they become blanks. */
+static void field(FILE *out, const char *v)
+{
+    fputc('\t', out);
+    for (; *v; v++)
+        fputc(*v == '\t' || *v == '\n' || *v == '\r' ? ' ' : *v, out);
+}
+
+int rh_dashboard_sample(rh_session *s, FILE *out, int counts)
+{
+    dash d = {.s = s};
+    const rhei_sync_status *st = &d.st;
+    if (counts)
+        count_tables(&d, rh_now_ms());
+    gather_sync(&d);
+    gather_sidecar(&d);
+    fprintf(out, "owner\t%ld\t%lld", (long)getpid(), (long long)s->sync_interval_ms);
+    field(out, s->oltp_path);
+    field(out, s->olap_path);
+    fprintf(out, "\nsync\t%d\t%lld\t%.3f\t%lld\t%lld\t%lld\t%lld\t%lld\t%d", st->running,
+            (long long)st->lag_events, st->lag_ms, (long long)st->applied_position,
+            (long long)st->head_position, (long long)st->cycles, (long long)st->events_total,
+            (long long)st->last_cycle_us, st->last_error_code);
+    fputs("\nerror", out);
+    field(out, st->last_error_code ? st->last_error : "");
+    fputs("\nfailed", out);
+    field(out, d.failed);
+    fprintf(out, "\nroute\t%lld\t%lld\t%lld\n", (long long)d.route[0], (long long)d.route[1],
+            (long long)d.route[2]);
+    for (size_t i = 0; counts && i < d.ntables; i++) {
+        fputs("table", out);
+        field(out, d.tables[i].name);
+        fprintf(out, "\t%lld\t%lld\t%lld\n", (long long)d.tables[i].oltp,
+                (long long)d.tables[i].olap, (long long)d.tables[i].pending);
+    }
+    if (counts && d.count_err[0]) {
+        fputs("count_err", out);
+        field(out, d.count_err);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < d.nsc; i++) {
+        fputs("sidecar", out);
+        field(out, d.sc[i].name);
+        fprintf(out, "\t%lld\t%lld\t%d\t%d", (long long)d.sc[i].watermark_us,
+                (long long)d.sc[i].rows_applied, d.sc[i].stopped, d.sc[i].last_error_code);
+        field(out, d.sc[i].last_error);
+        fputc('\n', out);
+    }
+    free(d.tables);
+    free(d.sc);
+    fflush(out);
+    return ferror(out) ? RH_EXIT_ERR : RH_EXIT_OK;
+}
+
+#define FIELDS_MAX 12
+
+/* Splits line (modified) at tabs into f; returns the field count. */
+static int split(char *line, char **f)
+{
+    int n = 0;
+    for (char *p = line; n < FIELDS_MAX; p++) {
+        f[n++] = p;
+        if (!(p = strchr(p, '\t')))
+            break;
+        *p = '\0';
+    }
+    return n;
+}
+
+static int64_t num(const char *s) { return strtoll(s, NULL, 10); }
+
+static void parse_line(dash *d, char **f, int n, size_t *nt, size_t *nsc)
+{
+    rhei_sync_status *st = &d->st;
+    if (!strcmp(f[0], "owner") && n == 5) {
+        snprintf(d->service, sizeof d->service, "pid %s (serve)", f[1]);
+        d->interval_ms = num(f[2]);
+        snprintf(d->s->oltp_path, sizeof d->s->oltp_path, "%s", f[3]);
+        snprintf(d->s->olap_path, sizeof d->s->olap_path, "%s", f[4]);
+    } else if (!strcmp(f[0], "sync") && n == 10) {
+        st->running = (int)num(f[1]), st->lag_events = num(f[2]), st->lag_ms = atof(f[3]);
+        st->applied_position = num(f[4]), st->head_position = num(f[5]);
+        st->cycles = num(f[6]), st->events_total = num(f[7]), st->last_cycle_us = num(f[8]);
+        st->last_error_code = (int)num(f[9]);
+    } else if (!strcmp(f[0], "error") && n == 2) {
+        snprintf(st->last_error, sizeof st->last_error, "%s", f[1]);
+    } else if (!strcmp(f[0], "failed") && n == 2) {
+        snprintf(d->failed, sizeof d->failed, "%s", f[1]);
+    } else if (!strcmp(f[0], "route") && n == 4) {
+        d->route[0] = num(f[1]), d->route[1] = num(f[2]), d->route[2] = num(f[3]);
+    } else if (!strcmp(f[0], "table") && n == 5 && *nt < d->ntables) {
+        dash_table *t = &d->tables[(*nt)++];
+        snprintf(t->name, sizeof t->name, "%s", f[1]);
+        t->oltp = num(f[2]), t->olap = num(f[3]), t->pending = num(f[4]);
+    } else if (!strcmp(f[0], "count_err") && n == 2) {
+        snprintf(d->count_err, sizeof d->count_err, "%s", f[1]);
+    } else if (!strcmp(f[0], "sidecar") && n == 7 && *nsc < d->nsc) {
+        rhei_sidecar_table_status *c = &d->sc[(*nsc)++];
+        snprintf(c->name, sizeof c->name, "%s", f[1]);
+        c->watermark_us = num(f[2]), c->rows_applied = num(f[3]);
+        c->stopped = (int)num(f[4]), c->last_error_code = (int)num(f[5]);
+        snprintf(c->last_error, sizeof c->last_error, "%s", f[6]);
+    }
+}
+
+static size_t count_lines(const char *text, const char *prefix)
+{
+    size_t n = 0, k = strlen(prefix);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += !strncmp(p, prefix, k);
+    return n;
+}
+
+/* Replaces the sample's parts with text's (the service's rh_dashboard_sample). */
+static void parse_sample(dash *d, char *text, int counts)
+{
+    size_t nt = 0, nsc = 0, want_t = count_lines(text, "table\t");
+    size_t want_sc = count_lines(text, "sidecar\t");
+    want_sc = want_sc > SIDECAR_MAX ? SIDECAR_MAX : want_sc;
+    dash_table *t = counts ? calloc(want_t ? want_t : 1, sizeof *t) : NULL;
+    rhei_sidecar_table_status *sc = calloc(want_sc ? want_sc : 1, sizeof *sc);
+    if ((counts && !t) || !sc) {
+        free(t), free(sc);
+        return;
+    }
+    if (counts) {
+        free(d->tables);
+        d->tables = t, d->ntables = want_t;
+        d->count_err[0] = '\0';
+    }
+    free(d->sc);
+    d->sc = sc, d->nsc = want_sc;
+    d->failed[0] = '\0';
+    d->st.last_error[0] = '\0';
+    for (char *line = text, *next; line && *line; line = next) {
+        char *f[FIELDS_MAX];
+        if ((next = strchr(line, '\n')))
+            *next++ = '\0';
+        int n = split(line, f);
+        parse_line(d, f, n, &nt, &nsc);
+    }
+    if (counts)
+        d->ntables = nt;
+    d->nsc = nsc;
+}
+
+static void remote_sample(dash *d, double now)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int counts = now >= d->next_count_ms;
+    if (rh_local_sample(d->remote, counts, &text, &len) != RH_EXIT_OK) {
+        d->lost = 1;
+        free(text);
+        return;
+    }
+    d->lost = 0;
+    parse_sample(d, text, counts);
+    free(text);
+    if (counts) {
+        double cost = rh_now_ms() - now;
+        d->next_count_ms = now + (cost * 4 > d->refresh_ms ? cost * 4 : d->refresh_ms);
+    }
+}
+
 static void sample(dash *d)
 {
     double now = rh_now_ms();
-    rhei_sync_status_get(d->s->db, &d->st);
+    if (d->remote) {
+        remote_sample(d, now);
+    } else {
+        count_tables(d, now);
+        gather_sync(d);
+        gather_sidecar(d);
+    }
     if (d->prev_ms > 0) {
         double dt = (now - d->prev_ms) / 1000.0;
         double ev = (double)(d->st.events_total - d->prev_events);
-        push(d->eps, d->nsamples, dt > 0 ? ev / dt : 0);
+        push(d->eps, d->nsamples, dt > 0 && ev > 0 ? ev / dt : 0);
         push(d->cycle_us, d->nsamples, (double)d->st.last_cycle_us);
         d->nsamples++;
     }
     d->prev_events = d->st.events_total;
     d->prev_ms = now;
-    count_tables(d, now);
 }
 
 static void line(int y, const char *fmt, ...) RH_PRINTF(2, 3);
@@ -160,8 +373,13 @@ static void draw_sync(const dash *d, int *y)
         line((*y)++, "head       %lld", (long long)st->head_position);
         return;
     }
-    line((*y)++, "sync       this process, every %lld ms, %s", (long long)d->s->sync_interval_ms,
-         st->running ? "running" : "stopped");
+    if (d->remote)
+        line((*y)++, "sync       owned by %s, every %lld ms, %s%s", d->service,
+             (long long)d->interval_ms, st->running ? "running" : "stopped",
+             d->lost ? "   SERVICE NOT ANSWERING (last sample shown)" : "");
+    else
+        line((*y)++, "sync       this process, every %lld ms, %s",
+             (long long)d->s->sync_interval_ms, st->running ? "running" : "stopped");
     line((*y)++, "lag        %lld events  %.1f ms      applied %lld / head %lld",
          (long long)st->lag_events, st->lag_ms, (long long)st->applied_position,
          (long long)st->head_position);
@@ -175,10 +393,8 @@ static void draw_sync(const dash *d, int *y)
     max = sparkline(d, (*y)++, 11, d->cycle_us, width);
     printw("  now %.0f  peak %.0f", newest(d, d->cycle_us), max);
     line((*y)++, "last error %s", st->last_error_code ? st->last_error : "none");
-    rhei_table_status ts;
-    if (st->failed_tables && rhei_table_status_get(d->s->db, st->failed_table, &ts) == RHEI_OK)
-        line((*y)++, "FAILED     %d table(s); '%s' since change %lld: %s", st->failed_tables,
-             st->failed_table, (long long)ts.failed_after, ts.cause);
+    if (d->failed[0])
+        line((*y)++, "FAILED     %s", d->failed);
 }
 
 /* One table row: the name, then as many of the numeric columns as fit the terminal, whole
@@ -230,8 +446,7 @@ static void draw_tables(const dash *d, int *y)
 /* Sidecar mode: each followed table's watermark and how far it is behind now. */
 static void draw_sidecar(const dash *d, int *y)
 {
-    size_t n = 0;
-    if (rhei_sidecar_table_count(d->s->db, &n) != RHEI_OK || n == 0)
+    if (d->nsc == 0)
         return;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -239,20 +454,18 @@ static void draw_sidecar(const dash *d, int *y)
     line((*y)++, "%s", "");
     line((*y)++, "%-24s %-23s %10s %10s  %s", "SIDECAR TABLE", "WATERMARK (UTC)", "LAG S",
          "ROWS", "STATE");
-    for (size_t i = 0; i < n && *y < LINES - 2; i++) {
-        rhei_sidecar_table_status st;
+    for (size_t i = 0; i < d->nsc && *y < LINES - 2; i++) {
+        const rhei_sidecar_table_status *st = &d->sc[i];
         char mark[32] = "-";
-        if (rhei_sidecar_status_get(d->s->db, i, &st) != RHEI_OK)
-            continue;
-        if (st.watermark_us > 0) {
-            time_t secs = (time_t)(st.watermark_us / 1000000);
+        if (st->watermark_us > 0) {
+            time_t secs = (time_t)(st->watermark_us / 1000000);
             struct tm tm;
             strftime(mark, sizeof mark, "%Y-%m-%d %H:%M:%S", gmtime_r(&secs, &tm));
         }
-        double lag = st.watermark_us > 0 ? (double)(now_us - st.watermark_us) / 1e6 : 0;
-        line((*y)++, "%-24.24s %-23s %10.1f %10lld  %s", st.name, mark, lag,
-             (long long)st.rows_applied,
-             st.stopped ? "stopped" : st.last_error_code ? st.last_error : "ok");
+        double lag = st->watermark_us > 0 ? (double)(now_us - st->watermark_us) / 1e6 : 0;
+        line((*y)++, "%-24.24s %-23s %10.1f %10lld  %s", st->name, mark, lag,
+             (long long)st->rows_applied,
+             st->stopped ? "stopped" : st->last_error_code ? st->last_error : "ok");
     }
 }
 
@@ -268,12 +481,8 @@ static void draw(const dash *d)
     attroff(A_BOLD);
     line(y++, "olap       %s%s", d->s->olap_path, d->s->guest ? " (private copy)" : "");
     draw_sync(d, &y);
-    rhei_route_stats rs = {0};
-    rhei_route_stats_get(d->s->db, &rs); /* this process' queries: other processes have theirs */
-    /* the counts this view runs itself are not the routing anyone asked about */
-    line(y++, "routing    oltp %lld   olap %lld   fallbacks %lld",
-         (long long)(rs.oltp - d->own[RHEI_SIDE_OLTP]),
-         (long long)(rs.olap - d->own[RHEI_SIDE_OLAP]), (long long)rs.fallbacks);
+    line(y++, "routing    oltp %lld   olap %lld   fallbacks %lld", (long long)d->route[0],
+         (long long)d->route[1], (long long)d->route[2]);
     line(y++, "%s", "");
     draw_tables(d, &y);
     draw_sidecar(d, &y);
@@ -291,9 +500,10 @@ static int utf8_locale(void)
 
 /* The loop: sample, draw, wait up to refresh_ms for a key; the blocked signals in `sigs`
  * are polled so none can leave the terminal in curses mode. */
-int rh_dashboard_loop(rh_session *s, const char *title, long refresh_ms, const sigset_t *sigs)
+int rh_dashboard_loop(rh_session *s, const rh_opts *remote, const char *title, long refresh_ms,
+                      const sigset_t *sigs)
 {
-    dash d = {.s = s, .title = title, .refresh_ms = refresh_ms};
+    dash d = {.s = s, .remote = remote, .title = title, .refresh_ms = refresh_ms};
     struct timespec zero = {0, 0};
     setlocale(LC_ALL, "");
     d.utf8 = utf8_locale();
@@ -329,6 +539,7 @@ int rh_dashboard_loop(rh_session *s, const char *title, long refresh_ms, const s
     }
     restore_terminal();
     free(d.tables);
+    free(d.sc);
     return RH_EXIT_OK;
 }
 
@@ -356,10 +567,17 @@ int rh_cmd_dashboard(const rh_opts *o)
         return RH_EXIT_USAGE;
     }
     rh_block_stop_signals(&sigs);
+    int fd = rh_local_open(o);
+    if (fd >= 0) { /* a running service owns the database: show what it sees, live */
+        close(fd);
+        memset(&s, 0, sizeof s);
+        s.lock_fd = -1;
+        return rh_dashboard_loop(&s, o, "dashboard", o->refresh_ms, &sigs);
+    }
     int code = rh_session_open(&s, o, "dashboard", RH_SYNC_BACKGROUND);
     if (code != RH_EXIT_OK)
         return code;
-    code = rh_dashboard_loop(&s, "dashboard", o->refresh_ms, &sigs);
+    code = rh_dashboard_loop(&s, NULL, "dashboard", o->refresh_ms, &sigs);
     int c2 = rh_session_close(&s);
     return code ? code : c2;
 }

@@ -241,7 +241,32 @@ void rh_repl_import(rh_repl *r, const char *args)
         rh_err("cannot import '%s': %s", file, strerror(errno));
     if (f)
         fclose(f);
-    if (!text || import_text(r, text, file, table) != RH_EXIT_OK)
+    int code = text ? -1 : RH_EXIT_ERR;
+    if (text && r->remote) /* the serving owner imports (and registers) for us */
+        code = rh_local_import(&r->o, r->s.show_changes, file, table, text);
+    if (code < 0)
+        code = import_text(r, text, file, table);
+    if (code != RH_EXIT_OK)
         r->failed = 1;
     free(text);
+}
+
+int rh_repl_served_import(rh_session *s, const rh_opts *o, const char *payload, size_t len)
+{
+    const char *file = payload, *table = memchr(payload, '\0', len);
+    const char *data = table ? memchr(table + 1, '\0', len - (size_t)(table + 1 - payload)) : NULL;
+    if (!data || !table[1] || strlen(table + 1) >= RH_NAME_MAX) {
+        rh_err(".import needs a file and a table: .import FILE TABLE");
+        return RH_EXIT_USAGE;
+    }
+    /* the CSV must be one string: its parser ends at the NUL */
+    char *text = strndup(data + 1, len - (size_t)(data + 1 - payload));
+    if (!text) {
+        rh_err("out of memory");
+        return RH_EXIT_ERR;
+    }
+    rh_repl r = {.s = *s, .o = *o, .saved_stdout = -1};
+    int code = import_text(&r, text, file, table + 1);
+    free(text);
+    return code;
 }

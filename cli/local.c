@@ -1,25 +1,30 @@
 /* local.c — a running `rh serve` is reachable: it listens on a UNIX socket next to the
  * database (<db>.rh-sock, with the database file's permissions), and `rh exec`, `rh query`,
- * `rh status`, `rh register` and the REPL's statements on that database are served by it
- * instead of a private in-memory copy. The client passes its stdout and stderr descriptors
- * (SCM_RIGHTS), so the owner prints straight to them with rh's own printers.
+ * `rh status`, `rh register`, `rh route`, the REPL's statements and catalog dot commands,
+ * and the dashboard's samples on that database are served by it instead of a private
+ * in-memory copy. The client passes its stdout and stderr descriptors (SCM_RIGHTS), so the
+ * owner prints straight to them with rh's own printers.
  *
  * Protocol, one request per connection, both directions framed:
  *   frame   = "RH1" type:u8 length:u32be payload[length]      (length <= LOCAL_FRAME_MAX)
- *   request = type 'X' exec | 'Q' query | 'S' status | 'G' register | 'P' repl statement,
- *             payload = options[16] text   (text: SQL, or NUL-separated table names for 'G')
- *             sent with exactly two descriptors (stdout, stderr) attached
+ *   request = type 'X' exec | 'Q' query | 'S' status | 'G' register | 'P' repl statement |
+ *             'R' route | 'M' repl dot command | 'I' .import | 'T' dashboard sample,
+ *             payload = options[16] text   (text: SQL; a dot command line; 'G': table names
+ *             NUL-separated; 'I': FILE NUL TABLE NUL csv-text)
+ *             sent with exactly two descriptors (stdout, stderr) attached ('T' writes its
+ *             sample, lines of tab-separated fields, to the first: the client's memfd)
  *   reply   = type 'D', payload = exit code:u32be
  * Input is untrusted: a bad magic, type, length, option or descriptor count closes the
  * connection without running anything; reads time out (LOCAL_TIMEOUT_S). The owner serves
  * one request at a time on its main thread. */
-#define _GNU_SOURCE /* accept4 */
+#define _GNU_SOURCE /* accept4, memfd_create */
 #include "rh.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,7 +35,9 @@
 #define OPT_LEN 16
 
 enum { OPT_FORMAT, OPT_HINT, OPT_CONS, OPT_TIMER, OPT_EXPLAIN, OPT_NOREG, OPT_HEADERS_OFF,
-       OPT_CHANGES };
+       OPT_CHANGES, OPT_COUNTS };
+#define TYPES "XQSGPRMIT"
+#define SAMPLE_MAX (16u << 20) /* a dashboard sample larger than this is refused */
 
 static int sock_path(const char *db, struct sockaddr_un *sa)
 {
@@ -97,8 +104,10 @@ static int local_connect(const char *db)
     return fd;
 }
 
-/* Sends one request with our stdout and stderr attached, waits for the exit code. */
-static int request(int fd, char type, const unsigned char *opts, const char *text, size_t len)
+/* Sends one request with fds (the client's stdout and stderr) attached, waits for the exit
+ * code. quiet: no message when the service goes away (the dashboard is on screen). */
+static int request(int fd, char type, const unsigned char *opts, const char *text, size_t len,
+                   const int fds[2], int quiet)
 {
     unsigned char head[8] = {'R', 'H', '1', (unsigned char)type};
     size_t total = OPT_LEN + len;
@@ -107,8 +116,7 @@ static int request(int fd, char type, const unsigned char *opts, const char *tex
         return RH_EXIT_ERR;
     }
     put_u32(head + 4, (uint32_t)total);
-    int fds[2] = {STDOUT_FILENO, STDERR_FILENO};
-    char ctl[CMSG_SPACE(sizeof fds)];
+    char ctl[CMSG_SPACE(2 * sizeof(int))];
     struct iovec iov = {head, sizeof head};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
                         .msg_controllen = sizeof ctl};
@@ -116,15 +124,16 @@ static int request(int fd, char type, const unsigned char *opts, const char *tex
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(cm), fds, sizeof fds);
+    cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    memcpy(CMSG_DATA(cm), fds, 2 * sizeof(int));
     fflush(stdout);
     fflush(stderr);
     unsigned char reply[12];
     if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof head || write_all(fd, opts, OPT_LEN) ||
         write_all(fd, text, len) || read_all(fd, reply, sizeof reply) ||
         memcmp(reply, "RH1D", 4) != 0 || get_u32(reply + 4) != 4) {
-        rh_err("the service owning this database closed the connection");
+        if (!quiet)
+            rh_err("the service owning this database closed the connection");
         return RH_EXIT_ERR;
     }
     uint32_t code = get_u32(reply + 8);
@@ -158,10 +167,13 @@ int rh_local_open(const rh_opts *o)
     return fd;
 }
 
+static const int std_fds[2] = {STDOUT_FILENO, STDERR_FILENO};
+
 int rh_local_forward(const rh_opts *o, const char *text, size_t len)
 {
     char type = !strcmp(o->cmd, "exec") ? 'X' : !strcmp(o->cmd, "query") ? 'Q'
-              : !strcmp(o->cmd, "status") ? 'S' : !strcmp(o->cmd, "register") ? 'G' : 0;
+              : !strcmp(o->cmd, "status") ? 'S' : !strcmp(o->cmd, "register") ? 'G'
+              : !strcmp(o->cmd, "route") ? 'R' : 0;
     if (!type)
         return -1;
     int fd = rh_local_open(o);
@@ -169,12 +181,14 @@ int rh_local_forward(const rh_opts *o, const char *text, size_t len)
         return -1;
     unsigned char opts[OPT_LEN];
     pack_opts(opts, o);
-    int code = request(fd, type, opts, text, len);
+    int code = request(fd, type, opts, text, len, std_fds, 0);
     close(fd);
     return code;
 }
 
-int rh_local_statement(const rh_opts *o, int headers_off, int show_changes, const char *sql)
+/* The REPL's requests carry its live settings. */
+static int repl_request(const rh_opts *o, int headers_off, int show_changes, char type,
+                        const char *text, size_t len)
 {
     int fd = rh_local_open(o);
     if (fd < 0)
@@ -183,8 +197,65 @@ int rh_local_statement(const rh_opts *o, int headers_off, int show_changes, cons
     pack_opts(opts, o);
     opts[OPT_HEADERS_OFF] = (unsigned char)!!headers_off;
     opts[OPT_CHANGES] = (unsigned char)!!show_changes;
-    int code = request(fd, 'P', opts, sql, strlen(sql));
+    int code = request(fd, type, opts, text, len, std_fds, 0);
     close(fd);
+    return code;
+}
+
+int rh_local_statement(const rh_opts *o, int headers_off, int show_changes, const char *sql)
+{
+    return repl_request(o, headers_off, show_changes, 'P', sql, strlen(sql));
+}
+
+int rh_local_meta(const rh_opts *o, int headers_off, int show_changes, const char *line)
+{
+    return repl_request(o, headers_off, show_changes, 'M', line, strlen(line));
+}
+
+int rh_local_import(const rh_opts *o, int show_changes, const char *file, const char *table,
+                    const char *csv)
+{
+    size_t nf = strlen(file) + 1, nt = strlen(table) + 1, nc = strlen(csv);
+    char *p = malloc(nf + nt + nc + 1);
+    if (!p) {
+        rh_err("out of memory");
+        return RH_EXIT_ERR;
+    }
+    memcpy(p, file, nf);
+    memcpy(p + nf, table, nt);
+    memcpy(p + nf + nt, csv, nc + 1);
+    int code = repl_request(o, 0, show_changes, 'I', p, nf + nt + nc);
+    free(p);
+    return code;
+}
+
+int rh_local_sample(const rh_opts *o, int counts, char **out, size_t *out_len)
+{
+    unsigned char opts[OPT_LEN];
+    char *buf = NULL;
+    *out = NULL;
+    *out_len = 0;
+    int fd = rh_local_open(o);
+    if (fd < 0)
+        return -1;
+    /* the service writes the sample into a memory file: no size limit of a pipe to block on */
+    int mfd = memfd_create("rh-sample", MFD_CLOEXEC);
+    pack_opts(opts, o);
+    opts[OPT_COUNTS] = (unsigned char)!!counts;
+    int fds[2] = {mfd, mfd};
+    int code = mfd < 0 ? -1 : request(fd, 'T', opts, "", 0, fds, 1);
+    close(fd);
+    off_t size = code == RH_EXIT_OK ? lseek(mfd, 0, SEEK_END) : -1;
+    if (size >= 0 && (size_t)size <= SAMPLE_MAX && (buf = malloc((size_t)size + 1)) &&
+        pread(mfd, buf, (size_t)size, 0) == size) {
+        buf[size] = '\0';
+        *out = buf, *out_len = (size_t)size;
+    } else {
+        free(buf);
+        code = -1;
+    }
+    if (mfd >= 0)
+        close(mfd);
     return code;
 }
 
@@ -252,7 +323,7 @@ static int read_request(int c, char *type, unsigned char *opts, char **text, siz
     }
     if (n <= 0 || (mh.msg_flags & MSG_CTRUNC) || fds[0] < 0 ||
         read_all(c, head + n, sizeof head - (size_t)n) != 0 || memcmp(head, "RH1", 3) != 0 ||
-        !strchr("XQSGP", head[3]) || !head[3])
+        !strchr(TYPES, head[3]) || !head[3])
         return -1;
     uint32_t total = get_u32(head + 4);
     if (total < OPT_LEN || total > LOCAL_FRAME_MAX)
@@ -266,10 +337,13 @@ static int read_request(int c, char *type, unsigned char *opts, char **text, siz
     (*text)[*len] = '\0';
     int valid = opts[OPT_FORMAT] <= RH_FMT_COLUMN && opts[OPT_HINT] <= RHEI_SIDE_OLAP &&
                 opts[OPT_CONS] <= RHEI_STRONG;
-    for (int i = OPT_TIMER; i <= OPT_CHANGES; i++)
+    for (int i = OPT_TIMER; i <= OPT_COUNTS; i++)
         valid &= opts[i] <= 1;
-    /* text is SQL (no NUL inside) except for register, whose names are NUL-separated */
-    return valid && (*type == 'G' || strlen(*text) == *len) ? 0 : -1;
+    for (int i = OPT_COUNTS + 1; i < OPT_LEN; i++)
+        valid &= opts[i] == 0;
+    /* text is SQL or a dot command (no NUL inside) except for register's table names and
+     * .import's file, table and CSV, NUL-separated */
+    return valid && (*type == 'G' || *type == 'I' || strlen(*text) == *len) ? 0 : -1;
 }
 
 static int run_register(rh_session *s, const char *names, size_t len)
@@ -303,12 +377,28 @@ static int run_request(rh_session *s, char type, const unsigned char *opts, cons
     case 'Q': code = rh_query_text(s, text, &o); break;
     case 'S': code = rh_print_status(s, stdout); break;
     case 'G': code = run_register(s, text, len); break;
+    case 'R': code = rh_route_text(s, text); break;
+    case 'M': code = rh_repl_served_meta(s, &o, text); break;
+    case 'I': code = rh_repl_served_import(s, &o, text, len); break;
+    case 'T': code = rh_dashboard_sample(s, stdout, opts[OPT_COUNTS]); break;
     default: code = rh_statement_text(s, text, &o); break;
     }
     s->format = saved.format, s->headers_off = saved.headers_off;
     s->show_changes = saved.show_changes;
     s->serving = 0;
     return code;
+}
+
+void (*rh_local_log)(void *ud, const char *request, long pid, int code);
+void *rh_local_log_ud;
+
+static const char *type_name(char type)
+{
+    static const char types[] = TYPES;
+    static const char *const names[] = {"exec", "query", "status", "register", "statement",
+                                        "route", "dot-command", "import", "sample"};
+    const char *at = strchr(types, type);
+    return at && type ? names[at - types] : "?";
 }
 
 static void serve_one(rh_local_server *l, rh_session *s, int c)
@@ -337,6 +427,11 @@ static void serve_one(rh_local_server *l, rh_session *s, int c)
             dup2(err, STDERR_FILENO), close(err);
         put_u32(reply + 8, (uint32_t)code);
         write_all(c, reply, sizeof reply);
+        struct ucred cred = {0, 0, 0};
+        socklen_t n = sizeof cred;
+        getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &n);
+        if (rh_local_log && type != 'T') /* a dashboard's samples would drown the log */
+            rh_local_log(rh_local_log_ud, type_name(type), (long)cred.pid, code);
     }
     free(text);
     for (int i = 0; i < 2; i++)

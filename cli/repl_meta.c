@@ -1,7 +1,9 @@
 /* repl_meta.c — the REPL's dot commands: .tables, .schema, .route, .sync, .status, .mode,
  * .headers, .changes, .timer, .hint, .consistency, .output, .once, .read, .import (import.c),
  * .help, .quit. Catalog reads go through the engine's routed
- * query API with an OLTP hint (sqlite_master exists only in SQLite). */
+ * query API with an OLTP hint (sqlite_master exists only in SQLite). When a running service
+ * owns the database, the commands that read or sync its engine run there (local.c); the
+ * settings, files and .read stay in the client. */
 #include "repl.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -262,8 +264,49 @@ static void meta_read(rh_repl *r, const char *file)
     fclose(f);
 }
 
+/* The dot commands a serving owner runs for a client: they read the engine's state (which
+ * tables are replicated, routing, sync) that a guest's copy does not have. Nothing here
+ * opens files or changes settings, so the service never acts on the client's paths. */
+static int served_by_owner(const char *cmd)
+{
+    static const char *const served[] = {".tables", ".schema", ".route", ".sync", ".status"};
+    for (size_t i = 0; i < sizeof served / sizeof *served; i++)
+        if (!strcmp(cmd, served[i]))
+            return 1;
+    return 0;
+}
+
+static void command_word(const char *line, char *cmd, size_t cap)
+{
+    size_t n = strcspn(line, " \t;");
+    snprintf(cmd, cap, "%.*s", (int)(n < cap ? n : cap - 1), line);
+}
+
+int rh_repl_served_meta(rh_session *s, const rh_opts *o, const char *line)
+{
+    char cmd[32];
+    command_word(line, cmd, sizeof cmd);
+    if (!served_by_owner(cmd)) {
+        rh_err("the service does not run '%s' for other processes", cmd);
+        return RH_EXIT_USAGE;
+    }
+    rh_repl r = {.s = *s, .o = *o, .saved_stdout = -1};
+    rh_repl_meta(&r, line);
+    memcpy(s->own, r.s.own, sizeof s->own);
+    return r.failed ? RH_EXIT_ERR : RH_EXIT_OK;
+}
+
 void rh_repl_meta(rh_repl *r, const char *line)
 {
+    char word[32];
+    command_word(line, word, sizeof word);
+    if (r->remote && served_by_owner(word)) {
+        int code = rh_local_meta(&r->o, r->s.headers_off, r->s.show_changes, line);
+        if (code >= 0) { /* else the service went away: this process answers */
+            r->failed |= code != RH_EXIT_OK;
+            return;
+        }
+    }
     char cmd[32];
     size_t n = strcspn(line, " \t");
     const char *arg = line + n;

@@ -68,6 +68,8 @@ typedef struct rh_session {
     int headers_off;               /* csv/table/... without the header line (.headers off) */
     int show_changes;
     int serving;                   /* rh serve answering another rh process (local.c) */
+    int64_t own[3];                /* count(*) queries rh ran itself (status, dashboard), by
+                                    * side: not the routing of anyone's queries */
 } rh_session;
 
 /* Which sync a command wants: ON_DEMAND (one-shot commands), BACKGROUND when it owns the
@@ -194,8 +196,15 @@ void rh_block_stop_signals(sigset_t *set);
 /* Called once per refresh when set (rh serve serves its local socket there). */
 extern void (*rh_dashboard_hook)(void *ud);
 extern void *rh_dashboard_hook_ud;
-/* Runs the ncurses dashboard until `q` or one of the blocked signals in sigs. */
-int rh_dashboard_loop(rh_session *s, const char *title, long refresh_ms, const sigset_t *sigs);
+/* Runs the ncurses dashboard until `q` or one of the blocked signals in sigs. remote: the
+ * options naming a database a running service owns; the view then shows that service's
+ * samples (rh_local_sample) and s is only its title's holder. NULL: s's own engine. */
+int rh_dashboard_loop(rh_session *s, const rh_opts *remote, const char *title, long refresh_ms,
+                      const sigset_t *sigs);
+/* The service's side of a remote dashboard: one sample of s (sync status, routing net of
+ * rh's own counts, failed table, sidecar tables and, when counts, per-table row counts) as
+ * lines of tab-separated fields. Returns an exit code. */
+int rh_dashboard_sample(rh_session *s, FILE *out, int counts);
 
 /* --- local.c: a running `rh serve` serves other rh commands on its database -------------- */
 typedef struct rh_local_server {
@@ -208,6 +217,14 @@ typedef struct rh_local_server {
 int rh_local_forward(const rh_opts *o, const char *text, size_t len);
 /* The REPL's statements, with its live settings; -1 when no service answers. */
 int rh_local_statement(const rh_opts *o, int headers_off, int show_changes, const char *sql);
+/* The REPL's dot commands the service runs (.tables, .schema, .route, .sync, .status). */
+int rh_local_meta(const rh_opts *o, int headers_off, int show_changes, const char *line);
+/* .import: the client read FILE; the service imports csv into TABLE. */
+int rh_local_import(const rh_opts *o, int show_changes, const char *file, const char *table,
+                    const char *csv);
+/* One dashboard sample from the service (rh_dashboard_sample's text, a heap string the
+ * caller frees, in *out); -1 when no service answers. */
+int rh_local_sample(const rh_opts *o, int counts, char **out, size_t *out_len);
 /* A connection to the service owning o's database, or -1. */
 int rh_local_open(const rh_opts *o);
 /* Server: listens on <db>.rh-sock with the database file's mode; -1 when it cannot. */
@@ -215,6 +232,9 @@ int rh_local_listen(rh_session *s, rh_local_server *l);
 /* Waits up to timeout_ms for clients and serves those waiting, one at a time. */
 void rh_local_serve(rh_local_server *l, rh_session *s, int timeout_ms);
 void rh_local_close(rh_local_server *l);
+/* Called after each request served (not dashboard samples) when set: rh serve's log. */
+extern void (*rh_local_log)(void *ud, const char *request, long pid, int code);
+extern void *rh_local_log_ud;
 
 /* --- commands ---------------------------------------------------------------------------- */
 int rh_cmd_exec(const rh_opts *o);
@@ -250,6 +270,12 @@ int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc);
 int rh_exec_text(rh_session *s, const char *sql, const rh_opts *o);
 int rh_query_text(rh_session *s, const char *sql, const rh_opts *o);
 int rh_statement_text(rh_session *s, const char *sql, const rh_opts *o);
+/* `rh route --db`'s lines for each statement of sql on s's engine. */
+int rh_route_text(rh_session *s, const char *sql);
+/* The service's side of a client REPL's dot command (only those rh_local_meta sends) and
+ * of its .import (payload: FILE NUL TABLE NUL csv, len bytes). Exit codes. */
+int rh_repl_served_meta(rh_session *s, const rh_opts *o, const char *line);
+int rh_repl_served_import(rh_session *s, const rh_opts *o, const char *payload, size_t len);
 /* `rh status` text, also `.status` in the REPL. */
 int rh_print_status(rh_session *s, FILE *out);
 /* Registered table names: *out is a heap array of RH_NAME_MAX-byte names. */

@@ -182,6 +182,11 @@ static int headless(logger *lg, rh_session *s, const sigset_t *sigs, rh_local_se
 
 static rh_session *the_session; /* for the dashboard's hook, which takes one pointer */
 
+static void log_request(void *ud, const char *request, long pid, int code)
+{
+    logf_(ud, code ? "warn" : "info", "local request=%s pid=%ld exit=%d", request, pid, code);
+}
+
 static void serve_local(void *ud) { rh_local_serve(ud, the_session, 0); }
 
 /* The Prometheus endpoint ([metrics] port / metrics_port), on the loopback interface only:
@@ -237,11 +242,14 @@ int rh_cmd_serve(const rh_opts *o)
                   rhei__metrics_server_port(metrics));
         if (local.fd >= 0)
             logf_(&lg, "info", "local socket=%s", local.path);
+        rh_local_log = log_request;
+        rh_local_log_ud = &lg;
         code = headless(&lg, &s, &sigs, &local);
+        rh_local_log = NULL;
     } else if (code == RH_EXIT_OK) {
         if (flight)
             fprintf(stderr, "rh: %s\n", flight_desc);
-        code = rh_dashboard_loop(&s, "serve", o->refresh_ms, &sigs);
+        code = rh_dashboard_loop(&s, NULL, "serve", o->refresh_ms, &sigs);
     }
     rh_flight_stop(flight); /* streams drain before the engine closes under them */
     int opened = s.db != NULL;

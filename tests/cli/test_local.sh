@@ -1,7 +1,8 @@
 # test_local.sh — while `rh serve` owns a database, other rh commands on it (exec, query,
-# status, register, the REPL) are served by that process over <db>.rh-sock (created with the
-# database file's permissions): writes, DDL and new tables work without stopping the service
-# and reads see fresh data; status shows the owner's lag and positions. The socket checks
+# status, register, route, the REPL with its catalog dot commands and .import, the dashboard)
+# are served by that process over <db>.rh-sock (created with the database file's
+# permissions): writes, DDL and new tables work without stopping the service and reads see
+# fresh data; status and the dashboard show the owner's lag and positions. The socket checks
 # what it reads: garbage, an oversized length or a request without descriptors is dropped
 # and the service goes on.
 source "$(dirname "$0")/lib.sh"
@@ -56,6 +57,71 @@ expect_eq "n
 2" "$OUT" "the REPL's read sees its own write on OLAP"
 ok "REPL statements are served by the owner"
 
+# rh route: the service routes with its engine (its log names each request it ran)
+run "$RH" route --db "$DB" "SELECT count(*) FROM notes"
+expect_rc 0 "route through the service"
+expect_match "$OUT" '^olap: .*\(table notes\)$' "routed by the service's engine"
+wait_for 10 "the service's log line for route" grep -q "local request=route pid=[0-9]* exit=0" "$T/serve.log"
+ok "rh route is served by the owner"
+
+# The REPL's dot commands that read the engine run in the service: a guest's copy, taken when
+# the REPL started, would not know the table made after it (nor could a guest .import, which
+# registers a table, or .sync).
+printf 'id,name\n1,ann\n2,"b, c"\n' >"$T/people.csv"
+cat >"$T/dots.sql" <<SQL
+CREATE TABLE tags (id INTEGER PRIMARY KEY, tag TEXT);
+.tables
+.route SELECT count(*) FROM tags
+.sync
+.import $T/people.csv people
+.status
+.schema people
+SQL
+RUN_STDIN="$T/dots.sql" run "$RH" repl --db "$DB"
+expect_rc 0 "dot commands through the service: $ERR"
+expect_match "$OUT" '^tags +replicated$' ".tables knows a table the service registered"
+expect_match "$OUT" '^olap: .*\(table tags\)$' ".route by the service's engine"
+expect_match "$OUT" '^synced [0-9]+ events' ".sync runs the service's sync"
+expect_contains "$OUT" "sync         owned by pid $SERVE (serve), background every" ".status of the owner"
+expect_match "$OUT" '^people +2 +2$' ".import replicated by the service (.status counts)"
+expect_contains "$OUT" 'CREATE TABLE "people"' ".schema"
+run "$RH" query --db "$DB" --hint olap "SELECT id, name FROM people ORDER BY id"
+expect_eq 'id,name
+1,ann
+2,"b, c"' "$OUT" "the imported rows are on OLAP"
+for r in dot-command import; do
+    grep -q "local request=$r pid=[0-9]* exit=0" "$T/serve.log" || fail "no log line for $r"
+done
+ok "the REPL's dot commands and .import are served by the owner"
+
+# The same in a terminal: a REPL started before a table exists sees it replicated.
+tm_start "bash --norc --noprofile"
+tm_line "'$RH' repl --db '$DB'"
+tm_wait "statements run there (dot commands here)"
+"$RH" exec --db "$DB" "CREATE TABLE later2 (id INTEGER PRIMARY KEY); INSERT INTO later2 VALUES (1)" ||
+    fail "exec while a REPL runs"
+tm_line ".tables"
+tm_wait_re '^later2 +replicated'
+tm_line ".route SELECT count(*) FROM later2"
+tm_wait_re '^olap: .*\(table later2\)'
+tm_line ".quit"
+ok "a terminal REPL's dot commands are served by the owner"
+
+# rh dashboard on a served database shows the service's state, live: its sync, lag and
+# positions, row counts on both sides, and a table whose replication failed.
+tm_line "'$RH' dashboard --db '$DB' --refresh 100; echo EXIT=\$?"
+tm_wait "sync       owned by pid $SERVE (serve), every 100 ms, running"
+tm_wait_re '^notes +2 +2 +0 +0$'
+tm_wait_re 'applied [1-9][0-9]* / head [1-9][0-9]*'
+"$RH" exec --db "$DB" "INSERT INTO notes (id, body) VALUES (3, 'c')" || fail "exec"
+tm_wait_re '^notes +3 +3 +0 +0$'
+sqlite3 "$DB" "INSERT INTO tags VALUES (1, CAST(x'ff' AS TEXT))" || fail "sqlite3 write"
+tm_wait_re "^FAILED +1 table\(s\); 'tags' since change [0-9]+: .*UTF-8"
+tm send-keys q
+tm_wait "EXIT=0"
+[ "$(alt_screen)" = 0 ] || fail "the terminal was left on the alternate screen"
+ok "the dashboard shows the service's state"
+
 # untrusted input: each of these is dropped, and the service still answers afterwards
 python3 - "$DB.rh-sock" <<'PY' || fail "raw socket client"
 import socket, struct, sys
@@ -86,5 +152,5 @@ expect_rc 0 "serve stops"
 [ ! -e "$DB.rh-sock" ] || fail "the socket outlived the service"
 run "$RH" query --db "$DB" --hint olap "SELECT count(*) AS n FROM notes"
 expect_eq "n
-2" "$OUT" "after the service stops, rh works on its own again"
+3" "$OUT" "after the service stops, rh works on its own again"
 ok "the socket goes with the service"
