@@ -40,6 +40,15 @@ int rhei_flight_port(const rhei_flight *f);
  * every thread and frees the server. Accepts NULL. */
 void rhei_flight_stop(rhei_flight *f, int grace_ms);
 
+/* Counters of a running server for monitoring (rh serve's /metrics). calls: RPCs accepted and
+ * being served; bytes: gRPC message payloads received and sent (before HTTP/2 framing);
+ * connections: client connections the server holds open (gRPC's channelz; -1 when channelz
+ * cannot say). Thread-safe while the server runs; f NULL gives zeros. */
+typedef struct rhei_flight_counters {
+    int64_t calls_total, calls_active, bytes_received, bytes_sent, connections;
+} rhei_flight_counters;
+void rhei_flight_counters_get(rhei_flight *f, rhei_flight_counters *out);
+
 /* --- a minimal client (client.c), for benchmarks and tests --------------------------------- */
 typedef struct rhei_flight_client rhei_flight_client;
 typedef struct rhei_flight_stats {

@@ -39,7 +39,14 @@ struct rhei_flight {
     char (*sessions)[FL_HANDLE_LEN + 1];
     int *session_owner;
     size_t nsessions, sessioncap;
+    /* rhei_flight_counters (counters.c), updated with __atomic builtins */
+    int64_t calls_total, calls_active, bytes_received, bytes_sent;
+    intptr_t channelz_id; /* this server in gRPC's channelz, 0 when unknown */
 };
+
+/* counters.c: a call's start and end, bytes moved; the channelz id once started */
+void fl_count(int64_t *counter, int64_t delta);
+void fl_counters_started(rhei_flight *f);
 
 /* One worker and the call it serves. */
 typedef struct fl_slot {

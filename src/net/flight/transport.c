@@ -66,6 +66,7 @@ int fl_recv(fl_call *c, uint8_t **out, size_t *out_len)
     if (grpc_byte_buffer_reader_init(&rd, bb)) {
         grpc_slice s = grpc_byte_buffer_reader_readall(&rd);
         size_t n = GRPC_SLICE_LENGTH(s);
+        fl_count(&c->f->bytes_received, (int64_t)n);
         if ((*out = malloc(n + 1))) {
             memcpy(*out, GRPC_SLICE_START_PTR(s), n);
             *out_len = n;
@@ -85,7 +86,10 @@ int fl_send_bb(fl_call *c, grpc_byte_buffer *bb)
     memset(&ops[n], 0, sizeof ops[n]);
     ops[n].op = GRPC_OP_SEND_MESSAGE;
     ops[n].data.send_message.send_message = bb;
+    int64_t bytes = (int64_t)grpc_byte_buffer_length(bb);
     int ok = run_batch(c, ops, n + 1);
+    if (ok)
+        fl_count(&c->f->bytes_sent, bytes);
     grpc_byte_buffer_destroy(bb);
     return ok ? 0 : -1;
 }
@@ -146,7 +150,10 @@ static void serve_one(fl_slot *s)
     c.owner = -1;
     snprintf(method, sizeof method, "%.*s", (int)(n < sizeof method ? n : sizeof method - 1),
              (const char *)GRPC_SLICE_START_PTR(s->details.method));
+    fl_count(&s->f->calls_total, 1);
+    fl_count(&s->f->calls_active, 1);
     fl_serve_call(&c, method);
+    fl_count(&s->f->calls_active, -1);
 }
 
 static void *worker(void *arg)
@@ -339,6 +346,7 @@ int rhei_flight_start(rhei_db *db, const rhei_flight_opts *o, rhei_flight **out,
     }
     grpc_server_credentials_release(cr);
     grpc_server_start(f->server);
+    fl_counters_started(f);
     if (start_slots(f) || pthread_create(&f->acceptor, NULL, acceptor, f) != 0) {
         snprintf(err, errlen, "cannot start the Flight server's threads");
         abort(); /* threads half started cannot be joined safely: cannot continue */
