@@ -3,6 +3,7 @@
  * closes. Kept apart from serve.c so rh builds without gRPC: then a config asking for Flight
  * is refused with a message saying so, and `rh info` reports it. */
 #include "rh.h"
+#include "metrics_http.h"
 #include <stdio.h>
 #include <string.h>
 #ifdef RH_HAVE_FLIGHT
@@ -68,5 +69,20 @@ void rh_flight_stop(void *f)
     rhei_flight_stop(f, DRAIN_MS);
 #else
     (void)f;
+#endif
+}
+
+void rh_flight_metrics(void *f, rhei__metrics_flight *out)
+{
+    memset(out, 0, sizeof *out);
+#ifdef RH_HAVE_FLIGHT
+    rhei_flight_counters c;
+    rhei_flight_counters_get(f, &c);
+    out->calls_total = c.calls_total, out->calls_active = c.calls_active;
+    out->bytes_received = c.bytes_received, out->bytes_sent = c.bytes_sent;
+    out->connections = c.connections;
+#else
+    (void)f;
+    out->connections = -1;
 #endif
 }

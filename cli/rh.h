@@ -98,6 +98,9 @@ int rh_session_guest_open(void);
  * cannot start (message printed). Stop drains running streams, accepts NULL. */
 int rh_flight_start(const rh_opts *o, rhei_db *db, void **out, char *desc, size_t n);
 void rh_flight_stop(void *f);
+/* The Flight server's counters for the Prometheus endpoint (f: rh_flight_start's server). */
+struct rhei__metrics_flight;
+void rh_flight_metrics(void *f, struct rhei__metrics_flight *out);
 const char *rh_flight_feature(void);
 
 /* --- util ------------------------------------------------------------------------------ */

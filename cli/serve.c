@@ -191,10 +191,11 @@ static void serve_local(void *ud) { rh_local_serve(ud, the_session, 0); }
 
 /* The Prometheus endpoint ([metrics] port / metrics_port), on the loopback interface only:
  * metrics name tables and errors, so exposing them further is a proxy's decision. */
-static int metrics_start(rh_session *s, rhei__metrics_server **out)
+static int metrics_start(rh_session *s, void *flight, rhei__metrics_server **out)
 {
     char err[256];
-    if (rhei__metrics_server_start(s->db, RH_METRICS_ADDR, s->metrics_port, out, err,
+    rhei__metrics_extra x = {flight ? rh_flight_metrics : NULL, flight};
+    if (rhei__metrics_server_start(s->db, &x, RH_METRICS_ADDR, s->metrics_port, out, err,
                                    sizeof err) == RHEI_OK)
         return RH_EXIT_OK;
     rh_err("%s", err);
@@ -224,7 +225,7 @@ int rh_cmd_serve(const rh_opts *o)
     rhei__metrics_server *metrics = NULL;
     rh_local_server local = {-1, ""};
     if (code == RH_EXIT_OK && s.metrics_port > 0)
-        code = metrics_start(&s, &metrics);
+        code = metrics_start(&s, flight, &metrics);
     if (code == RH_EXIT_OK) {
         signal(SIGPIPE, SIG_IGN); /* a client's closed pipe fails a write, not the service */
         rh_local_listen(&s, &local); /* without it, other rh commands work as guests */

@@ -34,3 +34,14 @@ assert r["group"] == "crud" and r["engine"] > 0 and r["skipped"] is False, r
 print(len(d["rows"]))' "$T/r.json"
 expect_rc 0 "the JSON of a quick crud run parses ($ERR)"
 ok "a quick run writes its JSON"
+
+# Without --json the results go to the current folder, never into the source tree rh was
+# built from (issue 13: it used to write there wherever it ran from).
+mkdir -p "$T/work"
+src_before=$(find "$SRC" -maxdepth 2 -name 'rhei-bench.*' -newer "$T/r.json" 2>/dev/null)
+(cd "$T/work" && "$RH" bench --quick --only crud >/dev/null 2>"$T/bench.err") ||
+    fail "rh bench in another folder: $(cat "$T/bench.err")"
+[ -s "$T/work/rhei-bench.json" ] || fail "no ./rhei-bench.json in the current folder"
+src_after=$(find "$SRC" -maxdepth 2 -name 'rhei-bench.*' -newer "$T/r.json" 2>/dev/null)
+expect_eq "$src_before" "$src_after" "files written into the source tree by rh bench"
+ok "without --json the results go to the current folder"

@@ -1,6 +1,9 @@
 # test_dashboard.sh — `rh dashboard` in tmux while other processes write the same database
-# (`rh exec` in a loop, then sqlite3): the row counts on both sides follow; `q`, Ctrl-C and
-# SIGTERM each leave with exit code 0 and the terminal restored (alternate screen off).
+# (`rh exec` in a loop, then sqlite3): the row counts on both sides follow; its own polling is
+# not in the routing line; a narrow terminal drops whole columns; a resize keeps the
+# sparklines' history; `q`, Ctrl-C and SIGTERM each leave with exit code 0 and the terminal
+# restored (alternate screen off); a sidecar config shows each followed table's watermark,
+# lag and rows.
 source "$(dirname "$0")/lib.sh"
 DB="$T/shop.db"
 make_orders "$DB"
@@ -34,6 +37,22 @@ tm_wait_re '^TABLE +OLTP ROWS$' 10 # no column cut in the middle
 tm resize-window -x 120
 tm_wait_re '^orders +3 +3 +0 +0$'
 ok "narrow terminals drop columns cleanly"
+
+# The sparklines keep their samples across a resize: right after a narrow-then-wide resize
+# the events/s line is as long as before (history reset would leave it nearly empty). The
+# sparkline is the run of block characters after the label; 10 samples per second.
+spark_len() {
+    tm_screen | sed -n 's/^events\/s   \(.*\)  now .*/\1/p' | head -1 | LC_ALL=C.UTF-8 awk '{print length($0)}'
+}
+long_spark() { [ "$(spark_len)" -ge 40 ]; }
+wait_for 30 "40 samples in the sparkline" long_spark
+before=$(spark_len)
+tm resize-window -x 60
+tm resize-window -x 120
+tm_wait_re '^orders +3 +3 +0 +0$'
+after=$(spark_len)
+[ "$after" -ge "$before" ] || fail "the sparkline lost its history on resize: $before -> $after samples"
+ok "a resize keeps the sparkline history ($before -> $after samples)"
 
 for i in 4 5 6 7 8; do # a second process writes while the dashboard runs
     "$RH" exec --db "$DB" "INSERT INTO orders VALUES ($i, 'w$i', $i)" </dev/null ||
@@ -76,3 +95,30 @@ ok "SIGTERM leaves with 0 and restores the terminal"
 run "$RH" query --db "$DB" --hint olap "SELECT count(*) AS n FROM orders"
 expect_eq "n
 9" "$OUT" "OLAP complete after the dashboard closed"
+
+# A sidecar config: a section with each followed table's watermark (UTC), lag and rows
+# applied, following the source live.
+SRCDB="$T/source.db"
+sqlite3 "$SRCDB" "CREATE TABLE src_orders (id INTEGER PRIMARY KEY, v TEXT, updated_at TEXT);
+  INSERT INTO src_orders VALUES (1, 'a', '2026-11-01 10:00:00');" || fail "sqlite3 source"
+cat >"$T/sidecar.toml" <<TOML
+[engine]
+oltp_path = "$T/local.db"
+[sidecar]
+source = "sqlite:$SRCDB"
+poll_interval_ms = 100
+[[sidecar.tables]]
+name = "src_orders"
+primary_key = ["id"]
+updated_at = "updated_at"
+TOML
+tm send-keys C-l
+tm_line "'$RH' dashboard --config '$T/sidecar.toml' --refresh 100; echo EXIT4=\$?"
+tm_wait "SIDECAR TABLE"
+# the watermark is the source time up to which every change is applied: the last poll's
+tm_wait_re "^src_orders +$(date -u +%Y-%m-%d) [0-9:]{8} +[0-9]+\.[0-9] +1  ok$"
+sqlite3 "$SRCDB" "INSERT INTO src_orders VALUES (2, 'b', '2026-11-02 11:00:00')" || fail "source write"
+tm_wait_re '^src_orders +[0-9-]{10} [0-9:]{8} +[0-9]+\.[0-9] +2  ok$'
+tm send-keys q
+tm_wait "EXIT4=0"
+ok "the sidecar section shows watermarks, lag and rows, live"

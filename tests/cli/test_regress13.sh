@@ -107,3 +107,9 @@ awk -v m="$median" 'BEGIN { exit !(m < 25) }' \
     || fail "point reads should not wait for a 50 ms watcher tick; median $median ms: $(echo $times)"
 tm_line ".quit"
 ok "the query watcher costs nothing (median of 10 point reads $median ms; ms: $(echo $times))"
+
+# The README says where `rh` is after `make` (the binary ctest runs is that one).
+expect_contains "$(cat "$SRC/README.md")" "the \`rh\` tool at \`build/cli/rh\`" "README names rh's place"
+[[ "$RH" == */cli/rh ]] || fail "rh is not at <build>/cli/rh: $RH"
+expect_contains "$(cat "$SRC/README.md")" "relative paths (\`oltp_path\`, \`olap_path\`" "README on relative config paths"
+ok "README: where rh is after make, relative config paths"

@@ -16,6 +16,7 @@
 struct rhei__metrics_server {
     struct MHD_Daemon *d;
     rhei_db *db;
+    rhei__metrics_extra x;
     int port;
 };
 
@@ -55,7 +56,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (strcmp(url, "/metrics") == 0) {
         char *body = NULL;
         size_t len = 0;
-        if (rhei__metrics_render(s->db, &body, &len) != RHEI_OK) {
+        if (rhei__metrics_render(s->db, &s->x, &body, &len) != RHEI_OK) {
             char msg[512];
             int n = snprintf(msg, sizeof msg, "cannot read metrics: %s\n", rhei_errmsg(s->db));
             return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, text, msg,
@@ -72,7 +73,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return reply(c, MHD_HTTP_NOT_FOUND, text, "not found: try /metrics or /healthz\n", 36, 0);
 }
 
-int rhei__metrics_server_start(rhei_db *db, const char *addr, int port,
+int rhei__metrics_server_start(rhei_db *db, const rhei__metrics_extra *x, const char *addr,
+                               int port,
                                rhei__metrics_server **out, char *err, size_t cap)
 {
     struct sockaddr_in sa;
@@ -90,6 +92,8 @@ int rhei__metrics_server_start(rhei_db *db, const char *addr, int port,
         return RHEI_NOMEM;
     }
     s->db = db;
+    if (x)
+        s->x = *x;
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
                             NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,

@@ -134,23 +134,67 @@ static void query_part(text *t, const rhei_metrics *m)
     histogram(t, "rhei_query_duration_seconds", "side=\"olap\",", &m->query_seconds[RHEI_SIDE_OLAP]);
 }
 
+static void table_label(text *t, const char *family_name, const char *name)
+{
+    put(t, "%s{table=\"", family_name);
+    put_label(t, name);
+    put(t, "\"");
+}
+
+/* Per registered table: pending events, and its replication state as one series per state
+ * (1 for the current one, the Prometheus way to expose an enum), with the cause of a failed
+ * or detached table in an info series and the log position a failure started after. */
 static int table_part(text *t, rhei_db *db)
 {
+    static const char *const states[] = {"replicated", "failed", "detached"};
     rhei_table_list *l = NULL;
     int rc = rhei_tables(db, &l);
     if (rc != RHEI_OK)
         return rc;
+    size_t n = rhei_table_list_count(l);
+    rhei_table_status *ts = calloc(n ? n : 1, sizeof *ts);
+    if (!ts) {
+        rhei_table_list_free(l);
+        return RHEI_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (rhei_table_status_get(db, rhei_table_list_name(l, i), &ts[i]) != RHEI_OK)
+            ts[i].state = -1; /* dropped since the list was taken */
     family(t, "rhei_table_pending_events", "gauge",
            "Change events of a replicated table committed but not yet applied.");
-    for (size_t i = 0; i < rhei_table_list_count(l); i++) {
-        const char *name = rhei_table_list_name(l, i);
+    for (size_t i = 0; i < n; i++) {
         int64_t pending = 0;
-        if (rhei_table_pending(db, name, &pending) != RHEI_OK)
-            continue; /* dropped since the list was taken */
-        put(t, "rhei_table_pending_events{table=\"");
-        put_label(t, name);
-        put(t, "\"} %lld\n", (long long)pending);
+        if (ts[i].state < 0 || rhei_table_pending(db, rhei_table_list_name(l, i), &pending) != RHEI_OK)
+            continue;
+        table_label(t, "rhei_table_pending_events", rhei_table_list_name(l, i));
+        put(t, "} %lld\n", (long long)pending);
     }
+    family(t, "rhei_table_state", "gauge",
+           "Replication state of a registered table: 1 for the state it is in.");
+    for (size_t i = 0; i < n; i++)
+        for (int s = 0; s < 3 && ts[i].state >= 0; s++) {
+            table_label(t, "rhei_table_state", rhei_table_list_name(l, i));
+            put(t, ",state=\"%s\"} %d\n", states[s], ts[i].state == s);
+        }
+    family(t, "rhei_table_failure_info", "gauge",
+           "A failed or detached table, with its cause (fix the rows and resync, or register).");
+    for (size_t i = 0; i < n; i++) {
+        if (ts[i].state != RHEI_TABLE_FAILED && ts[i].state != RHEI_TABLE_DETACHED)
+            continue;
+        table_label(t, "rhei_table_failure_info", rhei_table_list_name(l, i));
+        put(t, ",state=\"%s\",cause=\"", states[ts[i].state]);
+        put_label(t, ts[i].cause);
+        put(t, "\"} 1\n");
+    }
+    family(t, "rhei_table_failed_after_position", "gauge",
+           "Log position after which a failed table's changes are not in OLAP.");
+    for (size_t i = 0; i < n; i++) {
+        if (ts[i].state != RHEI_TABLE_FAILED)
+            continue;
+        table_label(t, "rhei_table_failed_after_position", rhei_table_list_name(l, i));
+        put(t, "} %lld\n", (long long)ts[i].failed_after);
+    }
+    free(ts);
     rhei_table_list_free(l);
     return RHEI_OK;
 }
@@ -166,18 +210,21 @@ static void sidecar_part(text *t, rhei_db *db)
     static const char *const fam[][3] = {
         {"rhei_sidecar_watermark_lag_seconds", "gauge",
          "How far a followed table's watermark is behind now."},
+        {"rhei_sidecar_watermark_timestamp_seconds", "gauge",
+         "Source time up to which every change of a followed table is applied (Unix time)."},
         {"rhei_sidecar_rows_applied_total", "counter", "Rows applied from the source."},
         {"rhei_sidecar_table_stopped", "gauge", "1 when a schema problem stopped the table."},
         {"rhei_sidecar_table_failing", "gauge", "1 when the table's last poll failed."}};
-    for (size_t f = 0; f < 4; f++) {
+    for (size_t f = 0; f < 5; f++) {
         family(t, fam[f][0], fam[f][1], fam[f][2]);
         for (size_t i = 0; i < n; i++) {
             rhei_sidecar_table_status st;
             if (rhei_sidecar_status_get(db, i, &st) != RHEI_OK)
                 continue;
             double v = f == 0 ? (st.watermark_us > 0 ? now_s - (double)st.watermark_us / 1e6 : 0)
-                     : f == 1 ? (double)st.rows_applied
-                     : f == 2 ? (st.stopped != 0) : (st.last_error_code != 0);
+                     : f == 1 ? (double)st.watermark_us / 1e6
+                     : f == 2 ? (double)st.rows_applied
+                     : f == 3 ? (st.stopped != 0) : (st.last_error_code != 0);
             put(t, "%s{table=\"", fam[f][0]);
             put_label(t, st.name);
             put(t, "\"} %.17g\n", v);
@@ -185,7 +232,27 @@ static void sidecar_part(text *t, rhei_db *db)
     }
 }
 
-int rhei__metrics_render(rhei_db *db, char **out, size_t *out_len)
+static void flight_part(text *t, const rhei__metrics_extra *x)
+{
+    rhei__metrics_flight f;
+    if (!x || !x->flight)
+        return;
+    memset(&f, 0, sizeof f);
+    x->flight(x->ud, &f);
+    one(t, "rhei_flight_calls_total", "counter", "Flight SQL calls (RPCs) accepted.",
+        (double)f.calls_total);
+    one(t, "rhei_flight_calls_in_flight", "gauge", "Flight SQL calls being served.",
+        (double)f.calls_active);
+    one(t, "rhei_flight_received_bytes_total", "counter",
+        "Bytes of gRPC messages received by the Flight SQL server.", (double)f.bytes_received);
+    one(t, "rhei_flight_sent_bytes_total", "counter",
+        "Bytes of gRPC messages sent by the Flight SQL server.", (double)f.bytes_sent);
+    if (f.connections >= 0)
+        one(t, "rhei_flight_connections", "gauge",
+            "Client connections the Flight SQL server holds open.", (double)f.connections);
+}
+
+int rhei__metrics_render(rhei_db *db, const rhei__metrics_extra *x, char **out, size_t *out_len)
 {
     rhei_metrics m;
     text t = {0};
@@ -203,6 +270,7 @@ int rhei__metrics_render(rhei_db *db, char **out, size_t *out_len)
         return rc;
     }
     sidecar_part(&t, db);
+    flight_part(&t, x);
     if (t.failed || !t.p) {
         free(t.p);
         return RHEI_NOMEM;
