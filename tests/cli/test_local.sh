@@ -154,3 +154,38 @@ run "$RH" query --db "$DB" --hint olap "SELECT count(*) AS n FROM notes"
 expect_eq "n
 3" "$OUT" "after the service stops, rh works on its own again"
 ok "the socket goes with the service"
+
+# Sidecar history while the service runs (issue 13: a read missed versions until it stopped):
+# the query is served by the service's OLAP, which holds every version; a guest's private copy
+# would hold only the current rows.
+SRCDB="$T/source.db"
+sqlite3 "$SRCDB" "CREATE TABLE src (id INTEGER PRIMARY KEY, v TEXT, updated_at TEXT);
+  INSERT INTO src VALUES (1, 'a', '2026-11-01 10:00:00'), (2, 'b', '2026-11-01 10:00:00'),
+  (3, 'c', '2026-11-01 10:00:00');" || fail "sqlite3 source"
+cat >"$T/history.toml" <<TOML
+[engine]
+oltp_path = "local.db"
+olap_path = "mirror.duckdb"
+sync_mode = "history"
+[sidecar]
+source = "sqlite:$SRCDB"
+poll_interval_ms = 100
+[[sidecar.tables]]
+name = "src"
+primary_key = ["id"]
+updated_at = "updated_at"
+TOML
+"$RH" serve --config "$T/history.toml" --headless --log "$T/history.log" </dev/null &
+BG_PIDS+=($!)
+wait_for 30 "the sidecar service's socket" grep -q "local socket=" "$T/history.log"
+sqlite3 "$SRCDB" "UPDATE src SET v = 'a2', updated_at = '2026-11-02 10:00:00' WHERE id = 1" ||
+    fail "source update"
+versions() {
+    [ "$("$RH" query --config "$T/history.toml" --hint olap "SELECT count(*) AS n FROM src_history" | tail -1)" = 4 ]
+}
+wait_for 30 "4 versions of src (3 rows, one updated) read while the service runs" versions
+run "$RH" query --config "$T/history.toml" --hint olap "SELECT v FROM src_history WHERE id = 1 ORDER BY v"
+expect_eq "v
+a
+a2" "$OUT" "both versions of row 1"
+ok "sidecar history read while the service runs has every version"
