@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV=${1:-683012d}
+HEAD_REV=$(git rev-parse --short HEAD) # what "after" builds, even if HEAD moves meanwhile
 ROUNDS=${2:-5}
 [ -f build/CMakeCache.txt ] || { echo "bench_compare: build first (make build)" >&2; exit 2; }
 
@@ -21,7 +22,7 @@ trap cleanup EXIT
 TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' build/CMakeCache.txt)
 for side in old new; do
     rev=$REV
-    [ $side = new ] && rev=HEAD
+    [ $side = new ] && rev=$HEAD_REV
     git worktree add -q --detach "$T/$side" "$rev"
     echo "building $side ($rev, $TYPE) in $T ..." >&2
     cmake -S "$T/$side" -B "$T/build-$side" -DCMAKE_BUILD_TYPE="$TYPE" \
@@ -40,9 +41,9 @@ for ((i = 1; i <= ROUNDS; i++)); do
     done
 done
 
-/usr/bin/python3 - "$T" "$REV" "$ROUNDS" <<'EOF'
-import glob, json, statistics, subprocess, sys
-t, rev, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+/usr/bin/python3 - "$T" "$REV" "$ROUNDS" "$HEAD_REV" <<'EOF'
+import glob, json, statistics, sys
+t, rev, rounds, head = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
 def rows(side):
     out = {}
@@ -53,8 +54,6 @@ def rows(side):
     return out
 
 old, new = rows("old"), rows("new")
-head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                      text=True).stdout.strip()
 print(f"write path, {rev} (before) vs {head} (after), median of {rounds} alternating rounds")
 print(f"{'workload':34} {'unit':10} {'before':>12} {'after':>12} {'after/before':>13}"
       f" {'vs baseline before':>19} {'after':>7}")
