@@ -454,6 +454,41 @@ struct ArrowArrayStream {
  * (NULL), RHEI_NOMEM, RHEI_TYPE (a cell that does not fit its column's Arrow type). */
 RHEI_API int rhei_result_to_arrow(rhei_result *r, struct ArrowArrayStream *out);
 
+/* --- reads as Arrow streams (routed) -----------------------------------------------------
+ * rhei_query_arrow routes, hints, waits (RHEI_STRONG) and falls back exactly as rhei_query_ex
+ * and gives the same answer as rhei_result_to_arrow(rhei_query_ex(...)) for the same text,
+ * parameters and options: the same schema (SQLite's column names; the types of the one value
+ * model, see rhei_query) and the same values, in the same order where ORDER BY fixes it.
+ * A query DuckDB serves is not materialised: it streams from DuckDB's own streaming result,
+ * coalesced into batches of about 1 MiB or 64K rows, so memory stays bounded whatever the
+ * result's size. Every column's type is settled before the first batch: a column that names
+ * a declared column has its declared type, an expression the type DuckDB computes (BOOLEAN
+ * as INTEGER, as SQLite computes it), whatever its values. One difference follows: an
+ * expression column DuckDB serves with no non-NULL value at all has no SQLite type, so
+ * rhei_query types it as SQLite would (TEXT; the SQLite class of DuckDB's type when there is
+ * no row) where the stream keeps DuckDB's type; its values (all NULL) are the same. A query
+ * SQLite serves is read whole, then streamed as one batch.
+ *
+ * out gets a stream the caller owns and must release (out->release(out)) before rhei_close;
+ * out->release is NULL on failure. out_route (may be NULL) gets the side that serves it and
+ * why (table may be ""). The stream's schema is a struct of the result's columns, each
+ * nullable; get_next gives batches until one whose release is NULL (an empty result gives
+ * none).
+ *
+ * Threads: the stream is owned by one thread at a time (any thread, not concurrently); db
+ * stays thread-safe. A DuckDB stream holds one of the engine's pooled DuckDB read
+ * connections (olap read pool) until released, so a thread holding as many unreleased
+ * streams as the pool has connections blocks its own next OLAP read.
+ *
+ * Codes: those of rhei_query_ex. Errors known before the first batch (SQL, binding, a value
+ * DuckDB refuses while producing it) are returned here, and an auto-routed read may then be
+ * answered by SQLite, as with rhei_query; errors met later end the stream: get_next returns
+ * EINTR after rhei_interrupt (which cancels held streams too), ENOMEM, or EIO for others,
+ * with the message in get_last_error, and keeps returning it. */
+RHEI_API int rhei_query_arrow(rhei_db *db, const char *sql, const rhei_value *params,
+                              size_t nparams, const rhei_query_opts *opts,
+                              rhei_route_info *out_route, struct ArrowArrayStream *out);
+
 /* --- replication ------------------------------------------------------------------------- */
 
 /* A column of an explicit schema. decl is a SQLite/DuckDB type text ("INTEGER",

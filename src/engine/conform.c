@@ -137,11 +137,73 @@ static rhei_type sqlite_class_of(rhei_type t)
     }
 }
 
+int rhei__conform_olap_type(const char *decl, rhei_type *t, int *p, int *s)
+{
+    rhei_type d = RHEI_TYPE_NULL, served = *t;
+    int dp = 0, ds = 0;
+    if (decl && decl[0])
+        rhei__type_from_decl(decl, &d, &dp, &ds);
+    if (d == RHEI_TYPE_DECIMAL && dp == 0) { /* no precision: DuckDB stores DECIMAL(18,3) */
+        dp = 18;
+        ds = 3;
+    }
+    if (d != RHEI_TYPE_NULL &&
+        (d == served ||
+         (d == RHEI_TYPE_DECIMAL && (served == RHEI_TYPE_INTEGER || served == RHEI_TYPE_REAL)) ||
+         ((d == RHEI_TYPE_BOOLEAN || d == RHEI_TYPE_REAL) && served == RHEI_TYPE_INTEGER))) {
+        *t = d; /* the declared column's type */
+        *p = d == RHEI_TYPE_DECIMAL ? dp : 0;
+        *s = d == RHEI_TYPE_DECIMAL ? ds : 0;
+        return 1;
+    }
+    if (served == RHEI_TYPE_BOOLEAN) /* an expression as SQLite computes it */
+        *t = RHEI_TYPE_INTEGER;
+    if (*t != RHEI_TYPE_DECIMAL)
+        *p = *s = 0;
+    return 0;
+}
+
+static int has_value(const rhei__rcol *col, size_t nrows)
+{
+    for (size_t i = 0; i < nrows; i++)
+        if (col->cells[i].type != RHEI_TYPE_NULL)
+            return 1;
+    return 0;
+}
+
+/* A column DuckDB served with a known type: typed by rhei__conform_olap_type, so a stream
+ * (which types columns before seeing values) gives the same answer; *done = 1 when it did.
+ * *done = 0 leaves an expression without any value to the SQLite rules (no value, no type). */
+static int conform_olap_column(rhei_result *r, rhei__rcol *col, int *done, rhei__err *e)
+{
+    rhei_type t = col->type;
+    int p = col->precision, s = col->scale, rc = RHEI_OK;
+    *done = rhei__conform_olap_type(col->decl, &t, &p, &s) || has_value(col, r->nrows);
+    if (!*done)
+        return RHEI_OK;
+    for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++) {
+        rhei__cell *cell = &col->cells[i];
+        if (cell->type == RHEI_TYPE_NULL || cell->type == t)
+            continue;
+        if (t == RHEI_TYPE_INTEGER && cell->type == RHEI_TYPE_BOOLEAN)
+            cell->type = RHEI_TYPE_INTEGER;
+        else
+            rc = to_declared(r, cell, t, s, e);
+    }
+    col->type = all_of(col, r->nrows, t) ? t : RHEI_TYPE_NULL; /* mixed: settled by finish */
+    col->precision = t == RHEI_TYPE_DECIMAL ? p : 0;
+    col->scale = t == RHEI_TYPE_DECIMAL ? s : 0;
+    return rc;
+}
+
 static int conform_column(rhei_result *r, size_t c, rhei__err *e)
 {
     rhei__rcol *col = &r->cols[c];
     rhei_type t = RHEI_TYPE_NULL;
-    int p = 0, s = 0, rc = RHEI_OK;
+    int p = 0, s = 0, rc = RHEI_OK, done = 0;
+    if (r->side == RHEI_SIDE_OLAP && col->type != RHEI_TYPE_NULL &&
+        ((rc = conform_olap_column(r, col, &done, e)) || done))
+        return rc;
     if (col->decl && col->decl[0])
         rhei__type_from_decl(col->decl, &t, &p, &s);
     if (t == RHEI_TYPE_DECIMAL && p == 0) { /* no precision: DuckDB stores DECIMAL(18,3) */

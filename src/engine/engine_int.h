@@ -49,6 +49,23 @@ struct rhei_db {
 /* Counts one served query into db->qm (metrics.c); the caller holds count_mu. */
 void rhei__metrics_query_locked(rhei_db *db, rhei_side side, const char *reason, int64_t us);
 
+/* query.c, shared with query_arrow.c. plan checks a read's arguments (`what` names the call
+ * in messages) and decides its side: the hint, the router, or SQLite inside the caller's open
+ * transaction (*o gets the options with defaults). fallback: 1 when an auto-routed OLAP
+ * failure with code rc is answered by SQLite instead (ri then says so). oltp runs a read on
+ * SQLite in the one value model. shape is SQLite's description of sql (names, declared
+ * types; NULL when SQLite cannot compile it), freed by the caller. count records a served
+ * query started at t0 (us). */
+int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_value *params,
+                     size_t nparams, const rhei_query_opts *opts, rhei_query_opts *o,
+                     rhei_route_info *ri, rhei__err *e);
+int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri);
+int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                     rhei_result **out, rhei__err *e);
+rhei_result *rhei__query_shape(rhei_db *db, const char *sql);
+void rhei__query_count(rhei_db *db, rhei_side side, int fallback, const char *reason,
+                       int64_t t0);
+
 /* Records e as this thread's last error on db and returns its code. */
 int rhei__engine_fail(const rhei_db *db, rhei__err *e);
 /* errmsg.c: gives db its serial at open (RHEI_NOMEM), retires it at close. */

@@ -172,11 +172,7 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
  * text (its prepare on a reader is cached there), cells converted to match. */
 static int conform_olap(rhei_db *db, const char *sql, rhei_result *r, rhei__err *e)
 {
-    rhei_result *shape = NULL;
-    rhei__err ignored; /* SQLite cannot compile DuckDB-only text: DuckDB's names stay */
-    rhei__conn *c = rhei__oltp_reader(db->oltp);
-    rhei__conn_describe(c, sql, &shape, &ignored);
-    rhei__oltp_reader_release(db->oltp, c);
+    rhei_result *shape = rhei__query_shape(db, sql);
     int rc = rhei__conform(r, shape, e);
     rhei_result_free(shape);
     return rc;
@@ -195,6 +191,75 @@ static void count(rhei_db *db, rhei_side side, int fallback, const char *reason,
     pthread_mutex_unlock(&db->count_mu);
 }
 
+int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_value *params,
+                     size_t nparams, const rhei_query_opts *opts, rhei_query_opts *o,
+                     rhei_route_info *ri, rhei__err *e)
+{
+    if (!db || !sql)
+        return rhei__err_set(e, RHEI_MISUSE, "%s needs a handle and SQL text", what);
+    *o = opts ? *opts : (rhei_query_opts){RHEI_SIDE_AUTO, RHEI_EVENTUAL};
+    if ((unsigned)o->hint > RHEI_SIDE_OLAP || (unsigned)o->consistency > RHEI_STRONG)
+        return rhei__err_set(e, RHEI_MISUSE, "%s: hint %d or consistency %d is out of range",
+                             what, (int)o->hint, (int)o->consistency);
+    if (rhei__engine_check_params(what, params, nparams, e))
+        return e->code;
+    rhei_route_info auto_ri = {.side = RHEI_SIDE_OLTP, .reason = "hint"};
+    int is_write = 0;
+    *ri = auto_ri;
+    route_cached(db, sql, &is_write, &auto_ri);
+    if (is_write)
+        return rhei__err_set(e, RHEI_MISUSE, "%s is read-only; run writes and DDL with"
+                             " rhei_execute", what);
+    if (o->hint == RHEI_SIDE_AUTO)
+        *ri = auto_ri;
+    else
+        ri->side = o->hint;
+    if (o->hint == RHEI_SIDE_AUTO && rhei__oltp_in_txn(db->oltp)) {
+        ri->side = RHEI_SIDE_OLTP; /* OLAP has none of the open transaction's writes */
+        ri->reason = "inside an open transaction";
+    }
+    return RHEI_OK;
+}
+
+int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri)
+{
+    if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND || rc == RHEI_RANGE || rc == RHEI_TYPE) &&
+        o->hint == RHEI_SIDE_AUTO && ri->reason != OLAP_ONLY_REASON &&
+        !(rc == RHEI_RANGE && strcmp(ri->reason, "olap function") == 0)) {
+        /* (rhei_as_of's refusal past what is known is the answer: SQLite has no history) */
+        /* Data decides these, so no rule before running can: an INTEGER overflow SQLite
+         * turns into REAL, text SQLite reads as a number prefix. SQLite always answers. */
+        ri->side = RHEI_SIDE_OLTP;
+        ri->reason = rc == RHEI_RANGE || rc == RHEI_TYPE ? FALLBACK_VALUE_REASON
+                                                         : "olap could not run it (sqlite dialect)";
+        return 1;
+    }
+    return 0;
+}
+
+int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                     rhei_result **out, rhei__err *e)
+{
+    int rc = run_oltp(db, sql, params, nparams, out, e);
+    return rc ? rc : rhei__conform(*out, NULL, e);
+}
+
+rhei_result *rhei__query_shape(rhei_db *db, const char *sql)
+{
+    rhei_result *shape = NULL;
+    rhei__err ignored; /* SQLite cannot compile DuckDB-only text: DuckDB's names stay */
+    rhei__conn *c = rhei__oltp_reader(db->oltp);
+    rhei__conn_describe(c, sql, &shape, &ignored);
+    rhei__oltp_reader_release(db->oltp, c);
+    return shape;
+}
+
+void rhei__query_count(rhei_db *db, rhei_side side, int fallback, const char *reason,
+                       int64_t t0)
+{
+    count(db, side, fallback, reason, t0);
+}
+
 int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                   const rhei_query_opts *opts, rhei_result **out)
 {
@@ -203,54 +268,20 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
     if (!out)
         return RHEI_MISUSE;
     *out = NULL;
-    if (!db || !sql) {
-        rhei__err_set(&e, RHEI_MISUSE, "rhei_query needs a handle and SQL text");
-        return rhei__engine_fail(db, &e);
-    }
     int64_t t0 = rhei__now_us();
-    rhei_query_opts o = opts ? *opts : (rhei_query_opts){RHEI_SIDE_AUTO, RHEI_EVENTUAL};
-    if ((unsigned)o.hint > RHEI_SIDE_OLAP || (unsigned)o.consistency > RHEI_STRONG) {
-        rhei__err_set(&e, RHEI_MISUSE, "rhei_query: hint %d or consistency %d is out of range",
-                      (int)o.hint, (int)o.consistency);
+    rhei_query_opts o;
+    rhei_route_info ri;
+    int rc = rhei__query_plan(db, "rhei_query", sql, params, nparams, opts, &o, &ri, &e);
+    if (rc)
         return rhei__engine_fail(db, &e);
-    }
-    if (rhei__engine_check_params("rhei_query", params, nparams, &e))
-        return rhei__engine_fail(db, &e);
-    rhei_route_info ri = {.side = RHEI_SIDE_OLTP, .reason = "hint"}, auto_ri = ri;
-    int is_write = 0;
-    route_cached(db, sql, &is_write, &auto_ri);
-    if (is_write) {
-        rhei__err_set(&e, RHEI_MISUSE, "rhei_query is read-only; run writes and DDL with"
-                      " rhei_execute");
-        return rhei__engine_fail(db, &e);
-    }
-    if (o.hint == RHEI_SIDE_AUTO)
-        ri = auto_ri;
-    else
-        ri.side = o.hint;
-    if (o.hint == RHEI_SIDE_AUTO && rhei__oltp_in_txn(db->oltp)) {
-        ri.side = RHEI_SIDE_OLTP; /* OLAP has none of the open transaction's writes */
-        ri.reason = "inside an open transaction";
-    }
-    int rc = RHEI_OK, fallback = 0;
+    int fallback = 0;
     if (ri.side == RHEI_SIDE_OLAP) {
         if (o.consistency == RHEI_STRONG)
             rc = strong_wait(db, &e);
         if (rc == RHEI_OK)
             rc = db->vt->query(db->olap, sql, params, nparams, out, &e);
-        if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND || rc == RHEI_RANGE || rc == RHEI_TYPE) &&
-            o.hint == RHEI_SIDE_AUTO && ri.reason != OLAP_ONLY_REASON &&
-            !(rc == RHEI_RANGE && strcmp(ri.reason, "olap function") == 0)) {
-            /* (rhei_as_of's refusal past what is known is the answer: SQLite has no history) */
-            /* Data decides these, so no rule before running can: an INTEGER overflow SQLite
-             * turns into REAL, text SQLite reads as a number prefix. SQLite always answers. */
-            fallback = 1;
-            ri.side = RHEI_SIDE_OLTP;
-            ri.reason = rc == RHEI_RANGE || rc == RHEI_TYPE
-                            ? FALLBACK_VALUE_REASON
-                            : "olap could not run it (sqlite dialect)";
+        if ((fallback = rhei__query_fallback(rc, &o, &ri)))
             rhei__err_clear(&e);
-        }
     }
     if (ri.side == RHEI_SIDE_OLTP)
         rc = run_oltp(db, sql, params, nparams, out, &e);

@@ -926,6 +926,7 @@ const rhei__olap_vtab rhei__olap_duckdb = {
     .apply = rhei__duck_apply,
     .load = rhei__duck_load,
     .query = rhei__duck_query,
+    .query_arrow = rhei__duck_query_arrow,
     .interrupt = rhei__duck_interrupt,
     .maintain = olap_maintain,
     .set_kv = rhei__duck_set_kv,

@@ -1,5 +1,5 @@
 /* duckdb_int.h — private to the DuckDB backend (duckdb.c, duckdb_apply.c, duckdb_feed.c,
- * duckdb_kv.c, duckdb_query.c): the backend instance with its write lock, shared SQL-text
+ * duckdb_kv.c, duckdb_query.c, duckdb_stream.c): the backend instance with its write lock, shared SQL-text
  * helpers and the error mapping. Nothing outside src/olap/duckdb*.c includes this or
  * duckdb.h (scripts/check_layers.py enforces it). */
 #ifndef RHEI_OLAP_DUCKDB_INT_H
@@ -144,7 +144,18 @@ int rhei__duck_apply(rhei__olap *o, const rhei__batch *b, int history, rhei__app
 int rhei__duck_load(rhei__olap *o, const rhei__batch *b, int history, int64_t ts_us,
                     rhei__err *e);
 
-/* duckdb_query.c */
+/* duckdb_query.c: the read pool (a slot stays busy, and so interruptible, until released),
+ * statements on a pooled connection (prepare, bind rhei values, refuse anything but reads) */
+int rhei__duck_pool_acquire(rhei__olap *o, size_t *out, rhei__err *e);
+void rhei__duck_pool_release(rhei__olap *o, size_t i);
+int rhei__duck_prepare(duckdb_connection c, const char *sql, duckdb_prepared_statement *ps,
+                       rhei__err *e);
+int rhei__duck_bind(duckdb_prepared_statement ps, const rhei_value *p, size_t n, rhei__err *e);
+int rhei__duck_check_read_only(duckdb_prepared_statement ps, rhei__err *e);
+/* duckdb_stream.c: query_arrow of the vtable */
+int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *params,
+                           size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,
+                           struct ArrowArrayStream *out, rhei__err *e);
 int rhei__duck_query(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
                      rhei_result **out, rhei__err *e);
 void rhei__duck_interrupt(rhei__olap *o);

@@ -10,8 +10,8 @@
 
 /* ---- read pool --------------------------------------------------------------------------- */
 
-/* Takes an idle connection, opens one in an empty slot, or waits for one to come back. */
-static int pool_acquire(rhei__olap *o, size_t *out, rhei__err *e)
+/* Takes an idle connection (a slot the caller gives back with rhei__duck_pool_release), opens one in an empty slot, or waits for one to come back. */
+int rhei__duck_pool_acquire(rhei__olap *o, size_t *out, rhei__err *e)
 {
     size_t slot = 0;
     pthread_mutex_lock(&o->mu);
@@ -48,7 +48,7 @@ static int pool_acquire(rhei__olap *o, size_t *out, rhei__err *e)
     return rc;
 }
 
-static void pool_release(rhei__olap *o, size_t i)
+void rhei__duck_pool_release(rhei__olap *o, size_t i)
 {
     pthread_mutex_lock(&o->mu);
     o->slots[i].state = SLOT_IDLE;
@@ -169,7 +169,7 @@ static rhei_type rhei_type_of(duckdb_type t)
     }
 }
 
-static int bind_params(duckdb_prepared_statement ps, const rhei_value *p, size_t n, rhei__err *e)
+int rhei__duck_bind(duckdb_prepared_statement ps, const rhei_value *p, size_t n, rhei__err *e)
 {
     if (duckdb_nparams(ps) != n)
         return rhei__err_set(e, RHEI_MISUSE, "query takes %llu parameters, %zu given",
@@ -211,7 +211,7 @@ static int bind_params(duckdb_prepared_statement ps, const rhei_value *p, size_t
     return RHEI_OK;
 }
 
-static int prepare(duckdb_connection c, const char *sql, duckdb_prepared_statement *ps,
+int rhei__duck_prepare(duckdb_connection c, const char *sql, duckdb_prepared_statement *ps,
                    rhei__err *e)
 {
     if (duckdb_prepare(c, sql, ps) == DuckDBSuccess)
@@ -308,7 +308,7 @@ static int prepare_wrapped(qrun *x, rhei__err *e)
     rhei__buf_printf(&b, " FROM (%.*s\n) AS _rhei_q", (int)len, x->sql);
     int rc = rhei__buf_check(&b, e);
     if (rc == RHEI_OK)
-        rc = prepare(x->c, rhei__buf_str(&b), &x->wrapped, e);
+        rc = rhei__duck_prepare(x->c, rhei__buf_str(&b), &x->wrapped, e);
     rhei__buf_free(&b);
     return rc;
 }
@@ -473,7 +473,7 @@ static int stream(qrun *x, rhei_result *r, rhei__err *e)
 
 /* Only reads: a write or a SET on a pooled connection would bypass the sync or leak into
  * other callers' queries. */
-static int check_read_only(duckdb_prepared_statement ps, rhei__err *e)
+int rhei__duck_check_read_only(duckdb_prepared_statement ps, rhei__err *e)
 {
     duckdb_statement_type st = duckdb_prepared_statement_type(ps);
     if (st == DUCKDB_STATEMENT_TYPE_SELECT || st == DUCKDB_STATEMENT_TYPE_EXPLAIN ||
@@ -486,14 +486,14 @@ static int check_read_only(duckdb_prepared_statement ps, rhei__err *e)
 /* Prepares, binds and executes, wrapping the statement when a column needs a text cast. */
 static int start(qrun *x, rhei__err *e)
 {
-    int known, rc = prepare(x->c, x->sql, &x->orig, e);
-    if (rc || (rc = check_read_only(x->orig, e)) ||
-        (rc = bind_params(x->orig, x->params, x->nparams, e)) ||
+    int known, rc = rhei__duck_prepare(x->c, x->sql, &x->orig, e);
+    if (rc || (rc = rhei__duck_check_read_only(x->orig, e)) ||
+        (rc = rhei__duck_bind(x->orig, x->params, x->nparams, e)) ||
         (rc = describe_all(x, 0, &known, e)))
         return rc;
     if (known && any_exotic(x)) {
         if ((rc = prepare_wrapped(x, e)) ||
-            (rc = bind_params(x->wrapped, x->params, x->nparams, e)))
+            (rc = rhei__duck_bind(x->wrapped, x->params, x->nparams, e)))
             return rc;
         return execute(x, x->wrapped, e);
     }
@@ -502,7 +502,8 @@ static int start(qrun *x, rhei__err *e)
     /* Parameter types decided the result types: look at them now. */
     if ((rc = describe_all(x, 1, &known, e)) || !any_exotic(x))
         return rc;
-    if ((rc = prepare_wrapped(x, e)) || (rc = bind_params(x->wrapped, x->params, x->nparams, e)))
+    if ((rc = prepare_wrapped(x, e)) ||
+        (rc = rhei__duck_bind(x->wrapped, x->params, x->nparams, e)))
         return rc;
     return execute(x, x->wrapped, e);
 }
@@ -551,7 +552,7 @@ int rhei__duck_query(rhei__olap *o, const char *sql, const rhei_value *params, s
 {
     size_t slot;
     *out = NULL;
-    int rc = pool_acquire(o, &slot, e);
+    int rc = rhei__duck_pool_acquire(o, &slot, e);
     if (rc)
         return rc;
     qrun x;
@@ -561,7 +562,7 @@ int rhei__duck_query(rhei__olap *o, const char *sql, const rhei_value *params, s
     x.params = params;
     x.nparams = nparams;
     rc = run_query(&x, out, e);
-    pool_release(o, slot);
+    rhei__duck_pool_release(o, slot);
     return rc;
 }
 

@@ -17,6 +17,20 @@
 #include <stdint.h>
 
 typedef struct rhei__olap rhei__olap; /* backend instance; layout private to the backend */
+struct ArrowArrayStream;
+
+/* One column of a streamed result (query_arrow): the backend fills in the name and the type
+ * it serves (rhei class; DECIMAL with its precision and scale; TEXT for types rhei has no
+ * class for), then the shape callback rewrites them to what the stream must carry. */
+typedef struct rhei__olap_col {
+    const char *name; /* borrowed: valid until the callback returns (the backend copies it) */
+    rhei_type type;
+    int precision, scale;
+} rhei__olap_col;
+
+/* Decides the names and types of a streamed result before its first batch: cols[0..n) hold
+ * what the backend serves and are rewritten in place. Runs on the caller's thread. */
+typedef int (*rhei__olap_shape_fn)(void *ud, rhei__olap_col *cols, size_t n, rhei__err *e);
 
 typedef struct rhei__olap_opts {
     const char *path;        /* ":memory:" or a file */
@@ -96,7 +110,17 @@ typedef struct rhei__olap_vtab {
     /* Read-only query on a pooled connection; params bound positionally. */
     int (*query)(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
                  rhei_result **out, rhei__err *e);
-    /* Cancels queries running in query() (Ctrl-C in the shell). */
+    /* Read-only query as an Arrow C stream, served batch by batch from the backend's
+     * own streaming result. shape (may be NULL: the backend's names and types) decides the
+     * columns before anything runs past the first batch. The first batch is produced here, so
+     * errors known by then (SQL, binding, a value the first batch meets) are returned, not
+     * streamed. The stream holds a pooled read connection until it is released; get_next
+     * returns EINTR after interrupt(), EIO for other failures (get_last_error says which).
+     * params are borrowed for this call only. */
+    int (*query_arrow)(rhei__olap *o, const char *sql, const rhei_value *params,
+                       size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,
+                       struct ArrowArrayStream *out, rhei__err *e);
+    /* Cancels queries running in query() and query_arrow streams (Ctrl-C in the shell). */
     void (*interrupt)(rhei__olap *o);
     /* Housekeeping when the sync is idle (checkpoint a file-backed store). */
     int (*maintain)(rhei__olap *o, rhei__err *e);

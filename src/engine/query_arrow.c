@@ -1,0 +1,90 @@
+/* query_arrow.c — routed reads as an Arrow C stream (rhei_query_arrow). Routing, hints,
+ * consistency and fallbacks are rhei_query's (query.c); DuckDB streams batch by batch with
+ * every column named and typed before the first batch as rhei_query would conform it
+ * (conform.c), so both calls give the same schema and values; SQLite's answer is
+ * materialised and exported as rhei_result_to_arrow does. */
+#include "engine_int.h"
+#include "conform.h"
+#include "result.h"
+#include <string.h>
+
+/* The OLAP stream's columns: SQLite's names and, through conform's rule, types. */
+static int shape_columns(void *ud, rhei__olap_col *cols, size_t n, rhei__err *e)
+{
+    const rhei_result *shape = ud;
+    (void)e;
+    if (!shape || shape->ncols != n)
+        return RHEI_OK; /* SQLite cannot describe it (DuckDB dialect): DuckDB's names, types */
+    for (size_t i = 0; i < n; i++) {
+        cols[i].name = shape->cols[i].name ? shape->cols[i].name : "";
+        rhei__conform_olap_type(shape->cols[i].decl, &cols[i].type, &cols[i].precision,
+                                &cols[i].scale);
+    }
+    return RHEI_OK;
+}
+
+static int run_olap(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                    const rhei_query_opts *o, struct ArrowArrayStream *out, rhei__err *e)
+{
+    int rc = RHEI_OK;
+    if (o->consistency == RHEI_STRONG)
+        rc = rhei__sync_catch_up(db->sync, NULL, e);
+    if (rc)
+        return rc;
+    rhei_result *shape = rhei__query_shape(db, sql);
+    rc = db->vt->query_arrow(db->olap, sql, params, nparams, shape_columns, shape, out, e);
+    rhei_result_free(shape);
+    return rc;
+}
+
+static int run_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                    const rhei_route_info *ri, struct ArrowArrayStream *out, rhei__err *e)
+{
+    rhei_result *r = NULL;
+    int rc = rhei__query_oltp(db, sql, params, nparams, &r, e);
+    if (rc) {
+        rhei_result_free(r);
+        return rc;
+    }
+    r->side = ri->side;
+    r->reason = ri->reason;
+    rc = rhei_result_to_arrow(r, out); /* consumes r */
+    if (rc)
+        rhei__err_set(e, rc, "cannot export the result of '%.60s' as Arrow", sql);
+    return rc;
+}
+
+int rhei_query_arrow(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                     const rhei_query_opts *opts, rhei_route_info *out_route,
+                     struct ArrowArrayStream *out)
+{
+    rhei__err e;
+    rhei__err_clear(&e);
+    if (!out)
+        return RHEI_MISUSE;
+    memset(out, 0, sizeof *out);
+    if (out_route)
+        memset(out_route, 0, sizeof *out_route);
+    int64_t t0 = rhei__now_us();
+    rhei_query_opts o;
+    rhei_route_info ri;
+    int rc = rhei__query_plan(db, "rhei_query_arrow", sql, params, nparams, opts, &o, &ri, &e);
+    if (rc)
+        return rhei__engine_fail(db, &e);
+    int fallback = 0;
+    if (ri.side == RHEI_SIDE_OLAP) {
+        rc = run_olap(db, sql, params, nparams, &o, out, &e);
+        if ((fallback = rhei__query_fallback(rc, &o, &ri)))
+            rhei__err_clear(&e);
+    }
+    if (ri.side == RHEI_SIDE_OLTP)
+        rc = run_oltp(db, sql, params, nparams, &ri, out, &e);
+    if (rc) {
+        memset(out, 0, sizeof *out);
+        return rhei__engine_fail(db, &e);
+    }
+    if (out_route)
+        *out_route = ri;
+    rhei__query_count(db, ri.side, fallback, ri.reason, t0);
+    return RHEI_OK;
+}

@@ -1,0 +1,170 @@
+/* test_query_arrow.c — rhei_query_arrow's own promises (its answers equal rhei_query's in
+ * tests/route/test_same_arrow.c): DuckDB's 2,048-row chunks are coalesced into batches of at
+ * most 64K rows that carry every row once and in order; the pooled connection comes back on
+ * release; rhei_interrupt ends a held stream with EINTR; parameters, STRONG consistency,
+ * route info and misuse. */
+#include "engine/helpers.h"
+#include <errno.h>
+#include <string.h>
+
+#define BIG_ROWS 150000
+
+static rhei_db *open_big(char *dir, size_t n)
+{
+    rt_tmpdir(dir, n);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    th_exec(db, "CREATE TABLE big (id INTEGER PRIMARY KEY, v INTEGER, s TEXT)");
+    th_exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000)"
+                " INSERT INTO big SELECT x, x * 3, 'row ' || x FROM c");
+    CHECK_OK(db, rhei_register_table(db, "big", NULL, 0, NULL, 0));
+    return db;
+}
+
+static int open_stream(rhei_db *db, const char *sql, rhei_side hint,
+                       struct ArrowArrayStream *st)
+{
+    rhei_query_opts o = {hint, RHEI_EVENTUAL};
+    return rhei_query_arrow(db, sql, NULL, 0, &o, NULL, st);
+}
+
+TEST(batches_coalesced_in_order)
+{
+    char dir[64];
+    rhei_db *db = open_big(dir, sizeof dir);
+    struct ArrowArrayStream st;
+    struct ArrowSchema sc;
+    rhei_route_info ri;
+    rhei_query_opts o = {RHEI_SIDE_OLAP, RHEI_EVENTUAL};
+    CHECK_OK(db, rhei_query_arrow(db, "SELECT id, v, s FROM big ORDER BY id", NULL, 0, &o, &ri,
+                                  &st));
+    CHECK_INT(ri.side, RHEI_SIDE_OLAP);
+    CHECK_INT(st.get_schema(&st, &sc), 0);
+    CHECK_INT(sc.n_children, 3);
+    CHECK_STR(sc.children[0]->format, "l");
+    CHECK_STR(sc.children[2]->format, "u");
+    CHECK_STR(sc.children[2]->name, "s");
+    sc.release(&sc);
+    int64_t next = 1, batches = 0, largest = 0;
+    for (;;) {
+        struct ArrowArray b;
+        CHECK_INT(st.get_next(&st, &b), 0);
+        if (!b.release)
+            break;
+        batches++;
+        largest = b.length > largest ? b.length : largest;
+        CHECK(b.length <= 65536);
+        const int64_t *id = b.children[0]->buffers[1], *v = b.children[1]->buffers[1];
+        const int32_t *off = b.children[2]->buffers[1];
+        const char *txt = b.children[2]->buffers[2];
+        for (int64_t i = 0; i < b.length; i++, next++) {
+            char want[32];
+            int n = snprintf(want, sizeof want, "row %lld", (long long)next);
+            CHECK_INT(id[i], next);
+            CHECK_INT(v[i], next * 3);
+            CHECK_INT(off[i + 1] - off[i], n);
+            CHECK(memcmp(txt + off[i], want, (size_t)n) == 0);
+        }
+        b.release(&b);
+    }
+    st.release(&st);
+    CHECK_INT(next - 1, BIG_ROWS);
+    CHECK(largest > 2048); /* coalesced past DuckDB's chunk */
+    CHECK(batches >= 3);   /* and bounded: 150K rows do not come as one batch */
+    CHECK_OK(db, rhei_close(db));
+}
+
+/* Streams released after their first batch give their connection back: more of them than
+ * the pool holds, then an ordinary OLAP read, all on one thread (a leak would block). */
+TEST(release_returns_connection)
+{
+    char dir[64];
+    rhei_db *db = open_big(dir, sizeof dir);
+    for (int i = 0; i < 12; i++) {
+        struct ArrowArrayStream st;
+        struct ArrowArray b;
+        CHECK_OK(db, open_stream(db, "SELECT * FROM big", RHEI_SIDE_OLAP, &st));
+        CHECK_INT(st.get_next(&st, &b), 0);
+        CHECK(b.release != NULL);
+        b.release(&b);
+        st.release(&st);
+        CHECK(st.release == NULL);
+    }
+    CHECK_INT(th_scalar(db, "SELECT count(*) FROM big", RHEI_SIDE_OLAP), BIG_ROWS);
+    CHECK_OK(db, rhei_close(db));
+}
+
+TEST(interrupt_ends_held_stream)
+{
+    char dir[64];
+    rhei_db *db = open_big(dir, sizeof dir);
+    struct ArrowArrayStream st;
+    struct ArrowArray b;
+    CHECK_OK(db, open_stream(db, "SELECT a.id, b.id FROM big a, big b", RHEI_SIDE_OLAP, &st));
+    CHECK_INT(st.get_next(&st, &b), 0);
+    CHECK(b.release != NULL);
+    b.release(&b);
+    rhei_interrupt(db);
+    int rc = 0;
+    int64_t more = 0;
+    while ((rc = st.get_next(&st, &b)) == 0 && b.release) {
+        more += b.length;
+        b.release(&b);
+    }
+    CHECK_INT(rc, EINTR);
+    CHECK(strstr(st.get_last_error(&st), "nterrupt") != NULL);
+    CHECK_INT(st.get_next(&st, &b), EINTR); /* stays failed */
+    CHECK(more < (int64_t)BIG_ROWS * BIG_ROWS);
+    st.release(&st);
+    /* the connection is usable again */
+    CHECK_INT(th_scalar(db, "SELECT count(*) FROM big", RHEI_SIDE_OLAP), BIG_ROWS);
+    CHECK_OK(db, rhei_close(db));
+}
+
+TEST(params_strong_and_route)
+{
+    char dir[64];
+    rhei_db *db = open_big(dir, sizeof dir);
+    struct ArrowArrayStream st;
+    struct ArrowArray b;
+    rhei_route_info ri;
+    rhei_value p[2] = {rhei_int(10), rhei_text("row 500")};
+    rhei_query_opts o = {RHEI_SIDE_AUTO, RHEI_STRONG};
+    th_exec(db, "INSERT INTO big VALUES (0, -1, 'zero')");
+    CHECK_OK(db, rhei_query_arrow(db, "SELECT count(*) FROM big WHERE id < ?1 OR s = ?2", p, 2,
+                                  &o, &ri, &st));
+    CHECK_INT(ri.side, RHEI_SIDE_OLAP); /* an aggregate over a table: the router's choice */
+    CHECK(ri.reason && ri.reason[0]);
+    CHECK_INT(st.get_next(&st, &b), 0);
+    CHECK_INT(b.length, 1);
+    CHECK_INT(((const int64_t *)b.children[0]->buffers[1])[0], 11); /* 0..9 and row 500 */
+    b.release(&b);
+    st.release(&st);
+    /* a point read stays on SQLite and comes back as one batch */
+    CHECK_OK(db, rhei_query_arrow(db, "SELECT v FROM big WHERE id = 0", NULL, 0, NULL, &ri,
+                                  &st));
+    CHECK_INT(ri.side, RHEI_SIDE_OLTP);
+    CHECK_INT(st.get_next(&st, &b), 0);
+    CHECK_INT(b.length, 1);
+    CHECK_INT(((const int64_t *)b.children[0]->buffers[1])[0], -1);
+    b.release(&b);
+    st.release(&st);
+    CHECK_OK(db, rhei_close(db));
+}
+
+TEST(misuse_and_errors)
+{
+    char dir[64];
+    rhei_db *db = open_big(dir, sizeof dir);
+    struct ArrowArrayStream st;
+    CHECK_INT(rhei_query_arrow(db, "SELECT 1", NULL, 0, NULL, NULL, NULL), RHEI_MISUSE);
+    CHECK_INT(rhei_query_arrow(NULL, "SELECT 1", NULL, 0, NULL, NULL, &st), RHEI_MISUSE);
+    CHECK(st.release == NULL);
+    CHECK_INT(rhei_query_arrow(db, NULL, NULL, 0, NULL, NULL, &st), RHEI_MISUSE);
+    CHECK_INT(rhei_query_arrow(db, "DELETE FROM big", NULL, 0, NULL, NULL, &st), RHEI_MISUSE);
+    CHECK(strstr(rhei_errmsg(db), "read-only") != NULL);
+    CHECK_INT(rhei_query_arrow(db, "SELECT 1", NULL, 1, NULL, NULL, &st), RHEI_MISUSE);
+    CHECK_INT(open_stream(db, "SELECT nope FROM big", RHEI_SIDE_OLAP, &st), RHEI_SQL);
+    CHECK(st.release == NULL);
+    CHECK_INT(open_stream(db, "SELECT * FROM nope", RHEI_SIDE_OLAP, &st), RHEI_NOTFOUND);
+    CHECK_OK(db, rhei_close(db));
+}
