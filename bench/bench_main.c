@@ -36,6 +36,7 @@ static const workload workloads[] = {
     {"route", w_route, "routing regret: routed over the faster side, 34 shapes; 1M, 10M rows"},
     {"sidecar", w_sidecar, "sidecar mode: 10-row cycle p50/p99, initial sync 10K/100K"},
     {"htap", w_htap, "TPC-C transactions with analytical queries at once (CH-benCHmark)"},
+    {"olapcost", w_olapcost, "routed OLAP query (stream and result) vs raw duckdb: 1 to 1M rows"},
     {"flight", w_flight, "Flight SQL over loopback: 100K scan, point query, 8 clients, zstd, RSS"},
 };
 #define NWORKLOADS (sizeof workloads / sizeof workloads[0])

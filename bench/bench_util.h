@@ -218,6 +218,7 @@ void w_concurrent(void); /* 4: 8 threads x 50 mixed operations */
 void w_analytics(void);  /* 5: routed analytics and point reads */
 void w_route(void);      /* routing regret: routed vs the faster side, 34 shapes (w_route.c) */
 void w_flight(void);     /* Flight SQL server over loopback (w_flight.c) */
+void w_olapcost(void);   /* OLAP query overhead over raw DuckDB (w_olapcost.c) */
 void w_sidecar(void);    /* 6: sidecar cycles and first copies, SQLite and PostgreSQL sources */
 
 #endif

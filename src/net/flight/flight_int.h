@@ -124,8 +124,11 @@ int fl_registry_remove(fl_registry *r, int owner, const char *handle, size_t hle
 
 /* --- sql.c: Flight SQL commands ---------------------------------------------------------- */
 void fl_serve_call(fl_call *c, const char *method);
-/* Sends schema + sliced record batches of result r (consumed). Returns 0, or a status. */
-int fl_stream_result(fl_call *c, rhei_result *r, char *msg);
+/* Sends a query's stream (schema with the route in its metadata, then its batches cut to
+ * bounded messages), reading the next batch only after the last was sent; releases st.
+ * Returns 0, or a status. */
+int fl_stream_query(fl_call *c, struct ArrowArrayStream *st, const rhei_route_info *ri,
+                    char *msg);
 /* Sends schema + batches of an Arrow stream made by the server (consumed). */
 int fl_stream_arrow(fl_call *c, struct ArrowSchema *sc, struct ArrowArray *batch, char *msg);
 /* Encapsulated IPC schema bytes (heap) of a schema. */

@@ -194,21 +194,20 @@ static int probe_schema(fl_call *c, const char *sql, uint8_t **out, size_t *out_
     rhei_query_opts o = {c->qopts.hint ? c->qopts.hint : ri.side, RHEI_EVENTUAL};
     snprintf(wrapped, len + 64, "SELECT * FROM (%.*s\n) AS rhei_probe LIMIT %d", (int)len, sql,
              o.hint == RHEI_SIDE_OLTP ? 1 : 0);
+    /* The same call as DoGet's, so the probe's schema is the stream's, type for type. */
+    struct ArrowArrayStream st;
+    struct ArrowSchema sc;
     rhei_result *r = NULL;
-    rc = rhei_query_ex(c->f->db, wrapped, nulls, np, &o, &r);
+    rc = rhei_query_arrow(c->f->db, wrapped, nulls, np, &o, NULL, &st);
     if (rc != RHEI_OK && !c->qopts.hint) { /* e.g. DuckDB cannot: SQLite will at DoGet */
         o.hint = RHEI_SIDE_AUTO;
-        rc = rhei_query_ex(c->f->db, wrapped, nulls, np, &o, &r);
+        rc = rhei_query_arrow(c->f->db, wrapped, nulls, np, &o, NULL, &st);
     }
     free(wrapped);
     free(nulls);
     if (rc != RHEI_OK) /* the statement itself is wrong: report it as the engine words it */
         return rhei_query_ex(c->f->db, sql, NULL, 0, &c->qopts, &r) == RHEI_OK
                    ? (rhei_result_free(r), FL_OK) : engine_error(c, rc, msg);
-    struct ArrowArrayStream st;
-    struct ArrowSchema sc;
-    if (rhei_result_to_arrow(r, &st) != RHEI_OK)
-        return engine_error(c, RHEI_ERROR, msg);
     rc = st.get_schema(&st, &sc) ? FL_INTERNAL : fl_schema_bytes(&sc, out, out_len, msg);
     if (sc.release)
         sc.release(&sc);
@@ -370,10 +369,11 @@ static int run_ticket(fl_call *c, const uint8_t *h, size_t hn, char *msg)
         rc = fl_registry_params(c->f->reg, c->owner, prep, 0, &params, &np, &rows, &mem, msg);
     if (rc == FL_NOT_FOUND)
         snprintf(msg, FL_ERR_MAX, "the prepared statement was closed");
-    rhei_result *r = NULL;
     if (rc == FL_OK) {
-        int erc = rhei_query_ex(c->f->db, sql, params, np, &o, &r);
-        rc = erc == RHEI_OK ? fl_stream_result(c, r, msg) : engine_error(c, erc, msg);
+        struct ArrowArrayStream st;
+        rhei_route_info ri;
+        int erc = rhei_query_arrow(c->f->db, sql, params, np, &o, &ri, &st);
+        rc = erc == RHEI_OK ? fl_stream_query(c, &st, &ri, msg) : engine_error(c, erc, msg);
     }
     free(params);
     free(mem);

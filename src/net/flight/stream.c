@@ -5,6 +5,7 @@
  * merely until the send completes. Every send is awaited: a failed send means the client is
  * gone or cancelled, and the stream stops there. */
 #include "flight_int.h"
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,11 +184,10 @@ int fl_stream_arrow(fl_call *c, struct ArrowSchema *sc, struct ArrowArray *batch
 }
 
 /* Schema metadata naming the side that answered and why: {"rhei.side", "rhei.reason"}. */
-static char *side_metadata(const rhei_result *r)
+static char *side_metadata(rhei_side s, const char *reason)
 {
-    const char *side = rhei_result_side(r) == RHEI_SIDE_OLTP ? "oltp" : "olap";
-    const char *reason = rhei_result_reason(r) ? rhei_result_reason(r) : "";
-    const char *kv[4] = {"rhei.side", side, "rhei.reason", reason};
+    const char *side = s == RHEI_SIDE_OLTP ? "oltp" : "olap";
+    const char *kv[4] = {"rhei.side", side, "rhei.reason", reason ? reason : ""};
     size_t bytes = 4;
     for (int i = 0; i < 4; i++)
         bytes += 4 + strlen(kv[i]);
@@ -205,18 +205,15 @@ static char *side_metadata(const rhei_result *r)
     return m;
 }
 
-int fl_stream_result(fl_call *c, rhei_result *r, char *msg)
+int fl_stream_query(fl_call *c, struct ArrowArrayStream *st, const rhei_route_info *ri,
+                    char *msg)
 {
-    struct ArrowArrayStream st;
     struct ArrowSchema sc;
     struct ArrowArray a;
-    char *md = side_metadata(r);
-    if (rhei_result_to_arrow(r, &st) != RHEI_OK)
-        return snprintf(msg, FL_ERR_MAX, "cannot export the result: %s",
-                        rhei_errmsg(c->f->db)), free(md), FL_INTERNAL;
-    if (st.get_schema(&st, &sc)) {
-        snprintf(msg, FL_ERR_MAX, "cannot export the result: %s", st.get_last_error(&st));
-        st.release(&st);
+    char *md = side_metadata(ri->side, ri->reason);
+    if (st->get_schema(st, &sc)) {
+        snprintf(msg, FL_ERR_MAX, "cannot export the result: %s", st->get_last_error(st));
+        st->release(st);
         free(md);
         return FL_INTERNAL;
     }
@@ -225,10 +222,15 @@ int fl_stream_result(fl_call *c, rhei_result *r, char *msg)
     int rc = send_schema(c, &sc, msg);
     sc.metadata = own_md;
     free(md);
+    /* One batch at a time: the next is read from the engine only once the last one's every
+     * message was sent (each send is awaited), so a slow client holds the query back instead
+     * of letting batches pile up here. */
     while (rc == FL_OK) {
-        if (st.get_next(&st, &a)) {
-            snprintf(msg, FL_ERR_MAX, "cannot export the result: %s", st.get_last_error(&st));
-            rc = FL_INTERNAL;
+        int erc = st->get_next(st, &a);
+        if (erc) {
+            snprintf(msg, FL_ERR_MAX, "%s", st->get_last_error(st) ? st->get_last_error(st)
+                                                                    : "the query failed");
+            rc = erc == EINTR ? FL_CANCELLED : FL_INTERNAL;
         } else if (!a.release) {
             break;
         } else {
@@ -236,6 +238,6 @@ int fl_stream_result(fl_call *c, rhei_result *r, char *msg)
         }
     }
     sc.release(&sc);
-    st.release(&st);
+    st->release(st); /* stops the query if the client went away: DuckDB drops the result */
     return rc;
 }
