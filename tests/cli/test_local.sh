@@ -113,6 +113,16 @@ tm_line "'$RH' dashboard --db '$DB' --refresh 100; echo EXIT=\$?"
 tm_wait "sync       owned by pid $SERVE (serve), every 100 ms, running"
 tm_wait_re '^notes +2 +2 +0 +0$'
 tm_wait_re 'applied [1-9][0-9]* / head [1-9][0-9]*'
+# the row counts the service runs for this view are not in its routing line: it stays the
+# same while ten more sync cycles (about ten samples with counts) go by
+routing_line() { tm_screen | grep '^routing '; }
+cycles_now() { tm_screen | sed -n 's/^cycles *\([0-9]*\) .*/\1/p'; }
+r1=$(routing_line)
+c1=$(cycles_now)
+ten_more() { [ "$(cycles_now)" -ge $((c1 + 10)) ]; }
+wait_for 30 "ten more sync cycles on the dashboard" ten_more
+tm_wait_re '^notes +2 +2 +0 +0$'
+expect_eq "$r1" "$(routing_line)" "the dashboard's routing line while only its own counts run"
 "$RH" exec --db "$DB" "INSERT INTO notes (id, body) VALUES (3, 'c')" || fail "exec"
 tm_wait_re '^notes +3 +3 +0 +0$'
 sqlite3 "$DB" "INSERT INTO tags VALUES (1, CAST(x'ff' AS TEXT))" || fail "sqlite3 write"
