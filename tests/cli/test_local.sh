@@ -104,6 +104,11 @@ tm_line ".tables"
 tm_wait_re '^later2 +replicated'
 tm_line ".route SELECT count(*) FROM later2"
 tm_wait_re '^olap: .*\(table later2\)'
+tm_line ".mode csv" # the client's settings travel with each statement
+tm_line "INSERT INTO later2 VALUES (2);"
+tm_line "SELECT count(*) AS n2 FROM later2;"
+tm_wait_re '^n2$'
+tm_wait_re '^2$'
 tm_line ".quit"
 ok "a terminal REPL's dot commands are served by the owner"
 
