@@ -164,9 +164,10 @@ static int table_part(text *t, rhei_db *db)
            "Change events of a replicated table committed but not yet applied.");
     for (size_t i = 0; i < n; i++) {
         int64_t pending = 0;
-        if (ts[i].state < 0 || rhei_table_pending(db, rhei_table_list_name(l, i), &pending) != RHEI_OK)
+        const char *name = rhei_table_list_name(l, i);
+        if (ts[i].state < 0 || rhei_table_pending(db, name, &pending) != RHEI_OK)
             continue;
-        table_label(t, "rhei_table_pending_events", rhei_table_list_name(l, i));
+        table_label(t, "rhei_table_pending_events", name);
         put(t, "} %lld\n", (long long)pending);
     }
     family(t, "rhei_table_state", "gauge",
