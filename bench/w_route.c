@@ -70,7 +70,7 @@ static const shape shapes[] = {
 typedef struct rctx {
     rhei_db *db;
     int64_t nrows;
-    char size[16];
+    char size[24];
 } rctx;
 
 /* One run through the engine; microseconds, or NAN when that side refused the query. */
