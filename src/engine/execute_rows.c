@@ -22,6 +22,6 @@ int rhei_execute_query(rhei_db *db, const char *sql, const rhei_value *params, s
     if (rc)
         return rhei__engine_fail(db, &e);
     (*out)->side = RHEI_SIDE_OLTP;
-    (*out)->reason = "executed";
+    (*out)->reason = rhei_route_reason_text(RHEI_ROUTE_EXECUTED);
     return RHEI_OK;
 }

@@ -3,7 +3,6 @@
  * (SQLite-only syntax or functions) is served by SQLite instead, saying so. */
 #include "engine_int.h"
 #include "conform.h"
-#include "buf.h"
 #include "mem.h"
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +13,6 @@
 typedef struct route_ud {
     rhei_db *db;
     const char *sql;
-    int olap_only; /* saw a table that exists only in OLAP (history storage, sidecar) */
 } route_ud;
 
 static int sqlite_compiles(void *ud)
@@ -28,25 +26,22 @@ static int sqlite_compiles(void *ud)
     return ok;
 }
 
-/* Reasons given to reads of tables SQLite does not have: never fall back to SQLite. */
-static const char OLAP_ONLY_REASON[] = "olap-only table (history or sidecar)";
-/* An auto-routed read DuckDB failed on its values (overflow, conversion): SQLite answered. */
-static const char FALLBACK_VALUE_REASON[] = "sqlite semantics: overflow or conversion";
-
-static int is_replicated(void *ud, const char *table, size_t len)
+/* Where table lives, for the router: a replicated table, its SCD2 history storage
+ * "<name>_history" and a sidecar's tables (both only in OLAP), or only SQLite. */
+static int table_kind(void *ud, const char *table, size_t len)
 {
     route_ud *u = ud;
     rhei_db *db = u->db;
-    int hit = 0;
+    int hit = RHEI__ROUTE_TABLE_LOCAL;
     pthread_mutex_lock(&db->names_mu);
     for (size_t i = 0; i < db->nnames && !hit; i++) {
         const char *n = db->names[i];
         size_t nl = strlen(n);
         if (nl == len && strncasecmp(n, table, len) == 0)
-            hit = 1;
+            hit = RHEI__ROUTE_TABLE_REPLICATED;
         else if (db->history && len == nl + 8 && strncasecmp(n, table, nl) == 0 &&
                  strncasecmp(table + nl, "_history", 8) == 0)
-            hit = u->olap_only = 1;
+            hit = RHEI__ROUTE_TABLE_OLAP_ONLY;
     }
     pthread_mutex_unlock(&db->names_mu);
     if (!hit && db->sidecar) { /* followed tables exist only in OLAP */
@@ -55,7 +50,8 @@ static int is_replicated(void *ud, const char *table, size_t len)
         size_t n = strlen(name);
         if (db->history && n > 8 && strcasecmp(name + n - 8, "_history") == 0)
             name[n - 8] = '\0';
-        hit = u->olap_only = rhei__sidecar_follows(db->sidecar, name);
+        if (rhei__sidecar_follows(db->sidecar, name))
+            hit = RHEI__ROUTE_TABLE_OLAP_ONLY;
     }
     return hit;
 }
@@ -69,7 +65,8 @@ static int64_t scan_rows(void *ud)
     return n;
 }
 
-static void route(rhei_db *db, const char *sql, rhei_route_info *out)
+/* Classifies sql (the router's one pass): returns 1 if it writes; out gets the auto route. */
+static int route(rhei_db *db, const char *sql, rhei_route_info *out)
 {
     pthread_mutex_lock(&db->names_mu);
     int stale = rhei__now_us() - db->names_at_us > NAMES_TTL_US;
@@ -78,14 +75,9 @@ static void route(rhei_db *db, const char *sql, rhei_route_info *out)
         rhei__err ignored; /* routing on the old list is still safe: SQLite serves it */
         rhei__engine_refresh_names(db, &ignored);
     }
-    route_ud ud = {db, sql, 0};
-    rhei__route_ctx ctx = {is_replicated, &ud, sqlite_compiles, scan_rows};
-    rhei__route_classify(sql, &ctx, out);
-    if (ud.olap_only && strcmp(out->reason, "table not replicated") != 0 &&
-        !rhei__route_is_write(sql)) {
-        out->side = RHEI_SIDE_OLAP;
-        out->reason = OLAP_ONLY_REASON;
-    }
+    route_ud ud = {db, sql};
+    rhei__route_ctx ctx = {table_kind, &ud, sqlite_compiles, scan_rows};
+    return rhei__route_classify(sql, &ctx, out);
 }
 
 static uint64_t hash_sql(const char *s)
@@ -116,9 +108,7 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
         if (hit)
             return;
     }
-    *is_write = rhei__route_is_write(sql);
-    if (!*is_write)
-        route(db, sql, out); /* may refresh the list: then gen no longer matches next time */
+    *is_write = route(db, sql, out); /* may refresh the list: then gen no longer matches */
     pthread_mutex_lock(&db->names_mu);
     gen = db->names_gen;
     pthread_mutex_unlock(&db->names_mu);
@@ -203,38 +193,21 @@ int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_
                              what, (int)o->hint, (int)o->consistency);
     if (rhei__engine_check_params(what, params, nparams, e))
         return e->code;
-    rhei_route_info auto_ri = {.side = RHEI_SIDE_OLTP, .reason = "hint"};
+    rhei_route_info auto_ri;
     int is_write = 0;
-    *ri = auto_ri;
     route_cached(db, sql, &is_write, &auto_ri);
     if (is_write)
         return rhei__err_set(e, RHEI_MISUSE, "%s is read-only; run writes and DDL with"
                              " rhei_execute", what);
-    if (o->hint == RHEI_SIDE_AUTO)
-        *ri = auto_ri;
-    else
-        ri->side = o->hint;
-    if (o->hint == RHEI_SIDE_AUTO && rhei__oltp_in_txn(db->oltp)) {
-        ri->side = RHEI_SIDE_OLTP; /* OLAP has none of the open transaction's writes */
-        ri->reason = "inside an open transaction";
-    }
+    rhei__route_decide(&auto_ri, o->hint, rhei__oltp_in_txn(db->oltp), ri);
     return RHEI_OK;
 }
 
 int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri)
 {
-    if ((rc == RHEI_SQL || rc == RHEI_NOTFOUND || rc == RHEI_RANGE || rc == RHEI_TYPE) &&
-        o->hint == RHEI_SIDE_AUTO && ri->reason != OLAP_ONLY_REASON &&
-        !(rc == RHEI_RANGE && strcmp(ri->reason, "olap function") == 0)) {
-        /* (rhei_as_of's refusal past what is known is the answer: SQLite has no history) */
-        /* Data decides these, so no rule before running can: an INTEGER overflow SQLite
-         * turns into REAL, text SQLite reads as a number prefix. SQLite always answers. */
-        ri->side = RHEI_SIDE_OLTP;
-        ri->reason = rc == RHEI_RANGE || rc == RHEI_TYPE ? FALLBACK_VALUE_REASON
-                                                         : "olap could not run it (sqlite dialect)";
-        return 1;
-    }
-    return 0;
+    /* Data decides some failures, so no rule before running can (an INTEGER overflow SQLite
+     * turns into REAL): the router says whether SQLite answers instead, and why. */
+    return rc != RHEI_OK && rhei__route_fallback(ri, o->hint, rc);
 }
 
 int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
@@ -314,8 +287,6 @@ int rhei_query_with_hint(rhei_db *db, const char *sql, rhei_side hint, rhei_resu
 int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us, rhei_result **out)
 {
     rhei__err e;
-    rhei__buf sql = RHEI__BUF_INIT;
-    char hist[300];
     if (!out)
         return RHEI_MISUSE;
     *out = NULL;
@@ -343,20 +314,12 @@ int rhei_query_as_of(rhei_db *db, const char *table, int64_t ts_us, rhei_result 
         /* Everything committed before now is applied first, so the answer is never stale. */
         rc = strong_wait(db, &e);
     }
-    snprintf(hist, sizeof hist, "%s_history", table);
-    rhei__buf_puts(&sql, "SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to) FROM ");
-    rhei__buf_ident(&sql, hist);
-    rhei__buf_printf(&sql, " WHERE _rhei_valid_from <= %lld AND (_rhei_valid_to IS NULL OR"
-                           " _rhei_valid_to > %lld)", (long long)ts_us, (long long)ts_us);
     if (rc == RHEI_OK)
-        rc = rhei__buf_check(&sql, &e);
-    if (rc == RHEI_OK)
-        rc = db->vt->query(db->olap, rhei__buf_str(&sql), NULL, 0, out, &e);
-    rhei__buf_free(&sql);
+        rc = db->vt->query_as_of(db->olap, table, ts_us, out, &e);
     if (rc)
         return rhei__engine_fail(db, &e);
     (*out)->side = RHEI_SIDE_OLAP;
-    (*out)->reason = "point-in-time";
+    (*out)->reason = rhei_route_reason_text(RHEI_ROUTE_POINT_IN_TIME);
     return RHEI_OK;
 }
 

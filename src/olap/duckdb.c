@@ -927,6 +927,7 @@ const rhei__olap_vtab rhei__olap_duckdb = {
     .load = rhei__duck_load,
     .query = rhei__duck_query,
     .query_arrow = rhei__duck_query_arrow,
+    .query_as_of = rhei__duck_query_as_of,
     .interrupt = rhei__duck_interrupt,
     .maintain = olap_maintain,
     .set_kv = rhei__duck_set_kv,

@@ -1,7 +1,8 @@
-/* duckdb_asof.c — the guard behind the SQL form of point-in-time reads: rhei_as_of('t', ts)
- * calls _rhei_as_of_check('t', ts), which fails the query when ts is past the moment the
- * engine knows table t through (a sidecar table's watermark, or now), just as
- * rhei_query_as_of refuses with RHEI_RANGE. The limit comes from the engine's callback. */
+/* duckdb_asof.c — point-in-time reads of history storage: the query behind rhei_query_as_of,
+ * and the guard behind the SQL form: rhei_as_of('t', ts) calls _rhei_as_of_check('t', ts),
+ * which fails the query when ts is past the moment the engine knows table t through (a
+ * sidecar table's watermark, or now), just as rhei_query_as_of refuses with RHEI_RANGE. The
+ * limit comes from the engine's callback. */
 #include "duckdb_int.h"
 #include <inttypes.h>
 #include <stdio.h>
@@ -70,4 +71,19 @@ void rhei__duck_set_as_of_limit(rhei__olap *o, rhei__olap_limit_fn fn, void *ud)
 {
     o->as_of_ud = ud;
     o->as_of_limit = fn;
+}
+
+int rhei__duck_query_as_of(rhei__olap *o, const char *table, int64_t ts_us, rhei_result **out,
+                           rhei__err *e)
+{
+    rhei__buf sql = RHEI__BUF_INIT;
+    rhei__buf_puts(&sql, "SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to) FROM ");
+    rhei__duck_put_target(&sql, table, 1);
+    rhei__buf_printf(&sql, " WHERE _rhei_valid_from <= %lld AND (_rhei_valid_to IS NULL OR"
+                           " _rhei_valid_to > %lld)", (long long)ts_us, (long long)ts_us);
+    int rc = rhei__buf_check(&sql, e);
+    if (rc == RHEI_OK)
+        rc = rhei__duck_query(o, rhei__buf_str(&sql), NULL, 0, out, e);
+    rhei__buf_free(&sql);
+    return rc;
 }

@@ -105,6 +105,8 @@ int rhei__duck_connect(rhei__olap *o, duckdb_connection *out, rhei__err *e);
 #define RHEI__DUCK_RANGE_MARK "past what is known: "
 int rhei__duck_asof_register(rhei__olap *o, rhei__err *e);
 void rhei__duck_set_as_of_limit(rhei__olap *o, rhei__olap_limit_fn fn, void *ud);
+int rhei__duck_query_as_of(rhei__olap *o, const char *table, int64_t ts_us, rhei_result **out,
+                           rhei__err *e);
 /* Records that a target (table + mode) had rows deleted or updated in this transaction. */
 int rhei__duck_touch(rhei__olap *o, const char *name, int history, rhei__err *e);
 

@@ -120,6 +120,11 @@ typedef struct rhei__olap_vtab {
     int (*query_arrow)(rhei__olap *o, const char *sql, const rhei_value *params,
                        size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,
                        struct ArrowArrayStream *out, rhei__err *e);
+    /* Point-in-time read of table, kept in history storage: its rows as they were at ts_us
+     * (the versions with valid_from <= ts_us < valid_to), with the table's own columns only.
+     * Any thread, like query(); the caller checks ts_us against what is known. */
+    int (*query_as_of)(rhei__olap *o, const char *table, int64_t ts_us, rhei_result **out,
+                       rhei__err *e);
     /* Cancels queries running in query() and query_arrow streams (Ctrl-C in the shell). */
     void (*interrupt)(rhei__olap *o);
     /* Housekeeping when the sync is idle (checkpoint a file-backed store). */

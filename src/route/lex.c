@@ -390,3 +390,44 @@ int rhei__route_dialects_agree(const char *s, size_t n)
     }
     return 1;
 }
+
+int rhei__route_word_is(const rhei__tok *t, const char *w)
+{
+    return t->type == RHEI__TOK_WORD && rhei__route_ci_eq(t->p, t->n, w, strlen(w));
+}
+
+int rhei__route_is_name(const rhei__tok *t)
+{
+    return t->type == RHEI__TOK_WORD || t->type == RHEI__TOK_QIDENT;
+}
+
+int rhei__route_is_arith(const rhei__tok *t)
+{
+    return t->type == RHEI__TOK_PUNCT && t->n == 1 &&
+           (t->p[0] == '+' || t->p[0] == '-' || t->p[0] == '*' || t->p[0] == '/');
+}
+
+int rhei__route_aggregate_call(const rhei__lex *lx, const rhei__tok *t)
+{
+    rhei__lex ahead = *lx;
+    rhei__tok nx;
+    int depth = 0;
+    rhei__route_lex_next(&ahead, &nx);
+    if (!rhei__route_tok_punct(&nx, '('))
+        return 0;
+    if (!rhei__route_ci_eq(t->p, t->n, "min", 3) && !rhei__route_ci_eq(t->p, t->n, "max", 3))
+        return 1;
+    for (int i = 0; i < RHEI__ROUTE_LOOKAHEAD; i++) {
+        if (nx.type == RHEI__TOK_EOF || rhei__route_tok_punct(&nx, ';'))
+            return 1;
+        if (rhei__route_tok_punct(&nx, '('))
+            depth++;
+        else if (rhei__route_tok_punct(&nx, ')') && --depth == 0)
+            return 1;
+        else if (rhei__route_tok_punct(&nx, ',') && depth == 1)
+            return 0;
+        rhei__route_lex_next(&ahead, &nx);
+    }
+    return 1;
+}
+

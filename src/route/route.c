@@ -5,11 +5,11 @@
  * a read can get RHEI_SIDE_OLAP. */
 #include "route.h"
 #include "lex.h"
+#include "semantics.h"
+#include <stdatomic.h>
 #include <string.h>
 
 #define TABLE_CAP (sizeof(((rhei_route_info *)0)->table))
-/* Look-ahead bound for telling scalar min(a, b) from aggregate min(x); past it: aggregate. */
-#define MINMAX_LOOKAHEAD 256
 
 /* What the tokens at one parenthesis depth are in the middle of. */
 enum {
@@ -47,11 +47,13 @@ enum {
 /* OLAP features in order of precedence: the first present names the reason. */
 static const struct {
     unsigned flag;
-    const char *reason;
+    rhei_route_reason reason;
 } olap_features[] = {
-    {F_AGG, "aggregate"},  {F_GROUP, "group by"},    {F_HAVING, "having"},
-    {F_WINDOW, "window function"}, {F_DISTINCT, "distinct"}, {F_JOIN, "join"},
-    {F_SUBQUERY, "subquery"}, {F_CTE, "cte"},       {F_SETOP, "set operation"},
+    {F_AGG, RHEI_ROUTE_AGGREGATE},       {F_GROUP, RHEI_ROUTE_GROUP_BY},
+    {F_HAVING, RHEI_ROUTE_HAVING},       {F_WINDOW, RHEI_ROUTE_WINDOW},
+    {F_DISTINCT, RHEI_ROUTE_DISTINCT},   {F_JOIN, RHEI_ROUTE_JOIN},
+    {F_SUBQUERY, RHEI_ROUTE_SUBQUERY},   {F_CTE, RHEI_ROUTE_CTE},
+    {F_SETOP, RHEI_ROUTE_SET_OPERATION},
 };
 
 /* Recogniser of "col = literal [AND col = literal]..." over the outermost WHERE's tokens. */
@@ -82,7 +84,7 @@ typedef struct rt_read {
     char ctes[RHEI__ROUTE_MAX_CTES][RHEI__ROUTE_MAX_NAME];
     size_t clen[RHEI__ROUTE_MAX_CTES];
     char fn[TABLE_CAP]; /* first table-valued function in FROM */
-    const char *sem;    /* first construct whose answer differs on DuckDB (its reason) */
+    rhei_route_reason sem; /* first construct whose answer differs on DuckDB, or EMPTY */
     char semfn[TABLE_CAP]; /* the function that set sem, if one did */
 } rt_read;
 
@@ -90,7 +92,8 @@ enum { K_EMPTY, K_READ, K_WRITE };
 typedef struct rt_stmt {
     int kind;
     rhei_side side;
-    const char *reason;
+    rhei_route_reason reason;
+    int olap_only; /* the table callback named a table only OLAP has */
     char table[TABLE_CAP];
 } rt_stmt;
 
@@ -149,11 +152,6 @@ static void name_to_table(const rhei__tok *t, char *table)
         set_table(table, t->p, t->n);
     else
         set_table(table, name, n);
-}
-
-static int is_name(const rhei__tok *t)
-{
-    return t->type == RHEI__TOK_WORD || t->type == RHEI__TOK_QIDENT;
 }
 
 static int find_name(char (*names)[RHEI__ROUTE_MAX_NAME], const size_t *lens, int count,
@@ -267,7 +265,7 @@ static void where_feed(rt_where *w, const rhei__tok *t, int kw)
         return;
     case WM_DOT:
         w->state = WM_COL;
-        w->fail = !is_name(t);
+        w->fail = !rhei__route_is_name(t);
         return;
     case WM_SIGN:
         w->nlit++;
@@ -365,7 +363,7 @@ static int rd_table_name(rt_read *rd, const rhei__tok *t)
         l->state = ST_TABLE_DOT;
         return 1;
     }
-    if (l->state == ST_TABLE_DOT && is_name(t)) {
+    if (l->state == ST_TABLE_DOT && rhei__route_is_name(t)) {
         rd->pending = *t; /* schema.table counts as table */
         l->state = ST_TABLE_NAME;
         return 1;
@@ -416,7 +414,7 @@ static int rd_state_word(rt_read *rd, const rhei__tok *t, int kw)
         }
         if (word && (kw == RHEI__KW_LATERAL || kw == RHEI__KW_ONLY))
             return 1;
-        if (is_name(t) && !(word && ends_from(kw))) {
+        if (rhei__route_is_name(t) && !(word && ends_from(kw))) {
             rd->pending = *t;
             l->state = ST_TABLE_NAME;
             return 1;
@@ -430,7 +428,7 @@ static int rd_state_word(rt_read *rd, const rhei__tok *t, int kw)
     case ST_CTE_NAME:
         if (word && kw == RHEI__KW_RECURSIVE)
             return 1;
-        if (is_name(t)) {
+        if (rhei__route_is_name(t)) {
             add_cte(rd, t);
             l->state = ST_CTE_AFTER_NAME;
             return 1;
@@ -453,31 +451,6 @@ static int rd_state_word(rt_read *rd, const rhei__tok *t, int kw)
     }
     l->state = ST_NONE; /* the CTE list is over (or malformed): back to plain tokens */
     return 0;
-}
-
-/* min(a, b) and max(a, b) are scalar in SQLite; with one argument they aggregate. */
-static int aggregate_call(const rhei__lex *lx, const rhei__tok *t)
-{
-    rhei__lex ahead = *lx;
-    rhei__tok nx;
-    int depth = 0;
-    rhei__route_lex_next(&ahead, &nx);
-    if (!rhei__route_tok_punct(&nx, '('))
-        return 0;
-    if (!rhei__route_ci_eq(t->p, t->n, "min", 3) && !rhei__route_ci_eq(t->p, t->n, "max", 3))
-        return 1;
-    for (int i = 0; i < MINMAX_LOOKAHEAD; i++) {
-        if (nx.type == RHEI__TOK_EOF || rhei__route_tok_punct(&nx, ';'))
-            return 1;
-        if (rhei__route_tok_punct(&nx, '('))
-            depth++;
-        else if (rhei__route_tok_punct(&nx, ')') && --depth == 0)
-            return 1;
-        else if (rhei__route_tok_punct(&nx, ',') && depth == 1)
-            return 0;
-        rhei__route_lex_next(&ahead, &nx);
-    }
-    return 1;
 }
 
 static int next_is(const rhei__lex *lx, int kw)
@@ -519,7 +492,7 @@ static void rd_keyword(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int
         rhei__route_lex_peek(lx, &nx);
         /* OVER (...) or OVER w; a column named "over" is followed by FROM, ',', ... */
         if (rhei__route_tok_punct(&nx, '(') ||
-            (is_name(&nx) && rhei__route_keyword(&nx) == RHEI__KW_NONE))
+            (rhei__route_is_name(&nx) && rhei__route_keyword(&nx) == RHEI__KW_NONE))
             rd->flags |= F_WINDOW;
         break;
     case RHEI__KW_DISTINCT:
@@ -537,179 +510,22 @@ static void rd_keyword(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int
         }
         break;
     default:
-        if (!rd->prev_dot && rhei__route_is_aggregate(t->p, t->n) && aggregate_call(lx, t))
+        if (!rd->prev_dot && rhei__route_is_aggregate(t->p, t->n) &&
+            rhei__route_aggregate_call(lx, t))
             rd->flags |= F_AGG;
     }
-}
-
-/* --- same answer: constructs DuckDB answers differently --------------------------------- */
-
-/* CAST(x AS type): SQLite's conversions (text to number reads a prefix, REAL to INTEGER
- * truncates, numbers to text in its own format) are not DuckDB's. */
-static const char *cast_reason(const rhei__lex *lx)
-{
-    rhei__lex ahead = *lx;
-    rhei__tok nx;
-    int depth = 0;
-    for (int i = 0; i < MINMAX_LOOKAHEAD; i++) {
-        rhei__route_lex_next(&ahead, &nx);
-        if (nx.type == RHEI__TOK_EOF)
-            break;
-        depth += rhei__route_tok_punct(&nx, '(') - rhei__route_tok_punct(&nx, ')');
-        if (depth == 1 && rhei__route_keyword(&nx) == RHEI__KW_AS) {
-            rhei__route_lex_next(&ahead, &nx);
-            for (size_t k = 0; nx.type == RHEI__TOK_WORD && k + 3 <= nx.n; k++)
-                if (rhei__route_ci_eq(nx.p + k, 3, "int", 3))
-                    return "sqlite semantics: CAST to INTEGER truncates";
-            break;
-        }
-        if (depth <= 0)
-            break;
-    }
-    return "sqlite semantics: CAST converts as sqlite does";
-}
-
-static int word_is(const rhei__tok *t, const char *w)
-{
-    return t->type == RHEI__TOK_WORD && rhei__route_ci_eq(t->p, t->n, w, strlen(w));
-}
-
-/* name( : a call, unless the name is a keyword; only functions known to agree stay open. */
-static void sem_call(rt_read *rd, const rhei__lex *lx, const rhei__tok *t)
-{
-    int word = t->type == RHEI__TOK_WORD;
-    if (word && !rd->prev_dot && rhei__route_paren_word(t->p, t->n))
-        return;
-    if (word && word_is(t, "cast")) {
-        rd->sem = cast_reason(lx);
-        return;
-    }
-    if (word && !rd->prev_dot && rhei__route_agrees_function(t->p, t->n)) {
-        if ((word_is(t, "min") || word_is(t, "max")) && !aggregate_call(lx, t))
-            rd->sem = "sqlite semantics: scalar min/max";
-        return;
-    }
-    rd->sem = "sqlite semantics: function not known to agree";
-    name_to_table(t, rd->semfn);
-}
-
-/* An integer literal SQLite reads differently: hex, digit separators, beyond 64 bits (2^63
- * itself is allowed: it is how -9223372036854775808 is written). */
-static int odd_number(const rhei__tok *t)
-{
-    size_t digits = 0;
-    if (t->n > 1 && t->p[0] == '0' && (t->p[1] == 'x' || t->p[1] == 'X'))
-        return 1;
-    for (size_t i = 0; i < t->n; i++) {
-        if (t->p[i] == '_')
-            return 1;
-        digits += t->p[i] >= '0' && t->p[i] <= '9';
-    }
-    return digits == t->n &&
-           (t->n > 19 || (t->n == 19 && memcmp(t->p, "9223372036854775808", 19) > 0));
-}
-
-/* IS compares any two values in SQLite; only IS [NOT] NULL/TRUE/FALSE/DISTINCT agree. */
-static int odd_is(const rhei__lex *lx)
-{
-    rhei__lex ahead = *lx;
-    rhei__tok nx;
-    rhei__route_lex_next(&ahead, &nx);
-    if (rhei__route_keyword(&nx) == RHEI__KW_NOT)
-        rhei__route_lex_next(&ahead, &nx);
-    int kw = rhei__route_keyword(&nx);
-    return !(kw == RHEI__KW_NULL || kw == RHEI__KW_TRUE || kw == RHEI__KW_FALSE ||
-             kw == RHEI__KW_DISTINCT);
-}
-
-static const char *sem_operator(const rhei__tok *t)
-{
-    if (t->type == RHEI__TOK_OP) {
-        if (t->n == 2 && t->p[0] == '|')
-            return "sqlite semantics: || formats numbers as sqlite does";
-        if (t->p[0] == '-' || (t->n == 2 && (t->p[0] == '<' || t->p[0] == '>') &&
-                               t->p[1] == t->p[0]))
-            return t->p[0] == '-' ? "sqlite semantics: -> and ->> are sqlite json"
-                                  : "sqlite semantics: bitwise operator";
-        return NULL;
-    }
-    switch (t->p[0]) {
-    case '%': return "sqlite semantics: % converts operands to INTEGER";
-    case '&': case '|': case '~': return "sqlite semantics: bitwise operator";
-    }
-    return NULL;
-}
-
-static int is_arith(const rhei__tok *t)
-{
-    return t->type == RHEI__TOK_PUNCT && t->n == 1 &&
-           (t->p[0] == '+' || t->p[0] == '-' || t->p[0] == '*' || t->p[0] == '/');
-}
-
-/* 'text' + 1: SQLite reads a number prefix of the text, DuckDB converts it or fails. */
-static int arith_next(const rhei__lex *lx)
-{
-    rhei__tok nx;
-    rhei__route_lex_peek(lx, &nx);
-    return is_arith(&nx);
-}
-
-/* The operand after '/' is computed ('(', CASE, a call, a sign): SQLite divides as integers
- * when that row's value is an INTEGER, DuckDB as the column's one type (a CASE or coalesce
- * mixing INTEGER and REAL is DOUBLE for every row). */
-static int computed_next(const rhei__lex *lx)
-{
-    rhei__lex ahead = *lx;
-    rhei__tok nx;
-    rhei__route_lex_next(&ahead, &nx);
-    if (rhei__route_tok_punct(&nx, '-') || rhei__route_tok_punct(&nx, '+')) {
-        rhei__route_lex_next(&ahead, &nx); /* a signed literal is plain: 7 / -2 */
-        return nx.type != RHEI__TOK_NUMBER;
-    }
-    if (rhei__route_tok_punct(&nx, '(') || word_is(&nx, "case"))
-        return 1;
-    if (!is_name(&nx))
-        return 0;
-    rhei__route_lex_next(&ahead, &nx);
-    return rhei__route_tok_punct(&nx, '(');
-}
-
-/* Records the first construct of the statement whose answer differs on DuckDB. */
-static void rd_semantics(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int kw)
-{
-    rhei__tok nx;
-    if (is_name(t)) {
-        rhei__route_lex_peek(lx, &nx);
-        if (rhei__route_tok_punct(&nx, '(')) {
-            sem_call(rd, lx, t);
-            return;
-        }
-    }
-    if (rhei__route_tok_punct(t, '/') && (rd->prev_close || computed_next(lx)))
-        rd->sem = "sqlite semantics: / divides as each value's type";
-    else if (t->type == RHEI__TOK_PUNCT || t->type == RHEI__TOK_OP)
-        rd->sem = sem_operator(t);
-    else if (t->type == RHEI__TOK_STRING && (arith_next(lx) || rd->prev_arith))
-        rd->sem = "sqlite semantics: text used as a number";
-    else if (t->type == RHEI__TOK_STRING && (t->p[0] == 'x' || t->p[0] == 'X'))
-        rd->sem = "sqlite semantics: X'..' is a blob only in sqlite"; /* DuckDB: text 'x..' */
-    else if (t->type == RHEI__TOK_NUMBER && odd_number(t))
-        rd->sem = "sqlite semantics: integer literal";
-    else if (kw == RHEI__KW_IS && odd_is(lx))
-        rd->sem = "sqlite semantics: IS compares any two values";
-    else if (word_is(t, "like"))
-        rd->sem = "sqlite semantics: LIKE is ASCII case-insensitive";
-    else if (word_is(t, "glob") || word_is(t, "regexp") || word_is(t, "match"))
-        rd->sem = "sqlite semantics: GLOB, REGEXP and MATCH";
-    else if (word_is(t, "collate"))
-        rd->sem = "sqlite semantics: COLLATE";
 }
 
 static void rd_token(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int kw)
 {
     int state = rd->lv[rd->depth].state;
-    if (!rd->sem && (state == ST_NONE || state == ST_AFTER_TABLE))
-        rd_semantics(rd, lx, t, kw);
+    if (!rd->sem && (state == ST_NONE || state == ST_AFTER_TABLE)) {
+        rhei__sem_prev prev = {rd->prev_dot, rd->prev_arith, rd->prev_close};
+        rhei__tok fn;
+        rd->sem = rhei__route_semantics(lx, t, kw, &prev, &fn);
+        if (fn.n > 0)
+            name_to_table(&fn, rd->semfn);
+    }
     if (t->type == RHEI__TOK_QIDENT && (t->p[0] == '[' || t->p[0] == '`'))
         rd->flags |= F_SQLITE_SYNTAX;
     if (rd->wh.active && rd->depth == 0) {
@@ -724,7 +540,7 @@ static void rd_token(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int k
         rd_punct(rd, lx, t);
         return;
     }
-    if ((is_name(t) || t->type == RHEI__TOK_STRING) && rd_state_word(rd, t, kw))
+    if ((rhei__route_is_name(t) || t->type == RHEI__TOK_STRING) && rd_state_word(rd, t, kw))
         return;
     if (t->type == RHEI__TOK_WORD)
         rd_keyword(rd, lx, t, kw);
@@ -754,24 +570,28 @@ static int rd_is_write(const rt_read *rd, const rhei__lex *lx, const rhei__tok *
 static int rd_must_stay(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st)
 {
     if (rd->flags & F_EXPLAIN_QP) {
-        st->reason = "explain query plan"; /* SQLite syntax */
+        st->reason = RHEI_ROUTE_EXPLAIN_QUERY_PLAN; /* SQLite syntax */
         return 1;
     }
     for (int i = 0; i < rd->ntables; i++) {
-        if (!ctx || !ctx->is_replicated ||
-            !ctx->is_replicated(ctx->ud, rd->tables[i], rd->tlen[i])) {
-            st->reason = "table not replicated";
+        int known = ctx && ctx->is_replicated
+                        ? ctx->is_replicated(ctx->ud, rd->tables[i], rd->tlen[i])
+                        : RHEI__ROUTE_TABLE_LOCAL;
+        if (known == RHEI__ROUTE_TABLE_LOCAL) {
+            st->reason = RHEI_ROUTE_NOT_REPLICATED;
             set_table(st->table, rd->tables[i], rd->tlen[i]);
             return 1;
         }
+        if (known == RHEI__ROUTE_TABLE_OLAP_ONLY)
+            st->olap_only = 1;
     }
     if (rd->flags & F_SQLITE_FN) {
-        st->reason = "sqlite function";
+        st->reason = RHEI_ROUTE_SQLITE_FUNCTION;
         set_table(st->table, rd->fn, strlen(rd->fn));
         return 1;
     }
     if (rd->ntables == 0 && !(rd->flags & F_OLAP_FN)) {
-        st->reason = "no table";
+        st->reason = RHEI_ROUTE_NO_TABLE;
         return 1;
     }
     return 0;
@@ -782,7 +602,7 @@ static void rd_pick(const rt_read *rd, rt_stmt *st)
 {
     st->side = RHEI_SIDE_OLAP;
     if (rd->flags & F_OLAP_FN) {
-        st->reason = "olap function";
+        st->reason = RHEI_ROUTE_OLAP_FUNCTION;
         set_table(st->table, rd->fn, strlen(rd->fn));
         return;
     }
@@ -793,16 +613,16 @@ static void rd_pick(const rt_read *rd, rt_stmt *st)
         }
     }
     if ((rd->flags & (F_ORDER | F_WHERE)) == F_ORDER) {
-        st->reason = "full scan sort";
+        st->reason = RHEI_ROUTE_FULL_SCAN_SORT;
         return;
     }
-    st->reason = "full scan";
+    st->reason = RHEI_ROUTE_FULL_SCAN;
     if (rd->flags & (F_WHERE | F_LIMIT))
         st->side = RHEI_SIDE_OLTP;
     if (rd->flags & F_WHERE)
-        st->reason = rd->wh.point ? "point lookup" : "simple filter";
+        st->reason = rd->wh.point ? RHEI_ROUTE_POINT_LOOKUP : RHEI_ROUTE_SIMPLE_FILTER;
     else if (rd->flags & F_LIMIT)
-        st->reason = "limited scan";
+        st->reason = RHEI_ROUTE_LIMITED_SCAN;
 }
 
 /* Picks the side of a read statement whose tokens have all been seen. */
@@ -812,7 +632,7 @@ static void rd_decide(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st
     st->side = RHEI_SIDE_OLTP;
     st->table[0] = '\0';
     if (rd->flags & F_TOO_COMPLEX) {
-        st->reason = "too complex";
+        st->reason = RHEI_ROUTE_TOO_COMPLEX;
         return;
     }
     if (rd->ntables > 0)
@@ -821,7 +641,7 @@ static void rd_decide(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st
         return;
     if (rd->sem && ctx && ctx->sqlite_compiles && !ctx->sqlite_compiles(ctx->ud)) {
         st->side = RHEI_SIDE_OLAP; /* DuckDB's dialect (median(x), * REPLACE ...): DuckDB's */
-        st->reason = "duckdb dialect";
+        st->reason = RHEI_ROUTE_DUCKDB_DIALECT;
         return;
     }
     if (rd->sem) { /* DuckDB would answer differently: SQLite's answer is the answer */
@@ -834,12 +654,12 @@ static void rd_decide(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st
     if (st->side == RHEI_SIDE_OLTP && (rd->flags & F_WHERE) && ctx && ctx->scan_rows &&
         ctx->scan_rows(ctx->ud) >= RHEI__ROUTE_SCAN_ROWS) {
         st->side = RHEI_SIDE_OLAP; /* no index serves the filter: DuckDB scans faster */
-        st->reason = "unindexed filter on a large table";
+        st->reason = RHEI_ROUTE_UNINDEXED_FILTER;
     }
     /* [x] and `x` are names to SQLite but a list or an operator to DuckDB */
     if (st->side == RHEI_SIDE_OLAP && (rd->flags & F_SQLITE_SYNTAX)) {
         st->side = RHEI_SIDE_OLTP;
-        st->reason = "sqlite syntax";
+        st->reason = RHEI_ROUTE_SQLITE_SYNTAX;
     }
 }
 
@@ -871,7 +691,7 @@ static void read_qualified(rhei__lex *lx, char *table)
     rhei__tok t;
     for (;;) {
         rhei__route_lex_peek(lx, &t);
-        if (!is_name(&t))
+        if (!rhei__route_is_name(&t))
             return;
         rhei__route_lex_next(lx, &t);
         name_to_table(&t, table);
@@ -906,32 +726,32 @@ static void write_target(rhei__lex *lx, int kw, char *table)
         }
 }
 
-static const char *write_reason(int kw)
+static rhei_route_reason write_reason(int kw)
 {
     switch (kw) {
     case RHEI__KW_INSERT: case RHEI__KW_UPDATE: case RHEI__KW_DELETE: case RHEI__KW_REPLACE:
     case RHEI__KW_UPSERT: case RHEI__KW_MERGE: case RHEI__KW_TRUNCATE: case RHEI__KW_COPY:
-        return "write";
+        return RHEI_ROUTE_WRITE;
     case RHEI__KW_CREATE: case RHEI__KW_DROP: case RHEI__KW_ALTER: case RHEI__KW_COMMENT:
-        return "ddl";
+        return RHEI_ROUTE_DDL;
     case RHEI__KW_BEGIN: case RHEI__KW_COMMIT: case RHEI__KW_END: case RHEI__KW_ROLLBACK:
     case RHEI__KW_SAVEPOINT: case RHEI__KW_RELEASE: case RHEI__KW_START: case RHEI__KW_ABORT:
-        return "transaction control";
+        return RHEI_ROUTE_TXN_CONTROL;
     case RHEI__KW_PRAGMA:
-        return "pragma";
+        return RHEI_ROUTE_PRAGMA;
     case RHEI__KW_VACUUM: case RHEI__KW_ANALYZE: case RHEI__KW_REINDEX:
     case RHEI__KW_CHECKPOINT:
-        return "maintenance";
+        return RHEI_ROUTE_MAINTENANCE;
     case RHEI__KW_ATTACH: case RHEI__KW_DETACH: case RHEI__KW_USE:
-        return "attach";
+        return RHEI_ROUTE_ATTACH;
     case RHEI__KW_SET: case RHEI__KW_RESET: case RHEI__KW_LOAD: case RHEI__KW_INSTALL:
     case RHEI__KW_FORCE: case RHEI__KW_CALL: case RHEI__KW_EXPORT: case RHEI__KW_IMPORT:
     case RHEI__KW_PREPARE: case RHEI__KW_EXECUTE: case RHEI__KW_DEALLOCATE:
     case RHEI__KW_GRANT: case RHEI__KW_REVOKE:
-        return "command";
+        return RHEI_ROUTE_COMMAND;
     }
     /* Not a statement the router knows: never OLAP, and never run as if it were a read. */
-    return "unknown statement";
+    return RHEI_ROUTE_UNKNOWN_STATEMENT;
 }
 
 /* After EXPLAIN: skips "(options)", ANALYZE, VERBOSE, QUERY PLAN; *t gets the explained
@@ -973,7 +793,7 @@ static void rd_init(rt_read *rd, unsigned flags)
     memset(&rd->wh, 0, sizeof rd->wh);
     rd->ntables = rd->nctes = 0;
     rd->fn[0] = '\0';
-    rd->sem = NULL;
+    rd->sem = RHEI_ROUTE_EMPTY;
     rd->semfn[0] = '\0';
 }
 
@@ -993,7 +813,7 @@ static int read_stmt(rhei__lex *lx, rhei__tok t, const rhei__route_ctx *ctx, uns
         int kw = rhei__route_keyword(&t);
         if (rd_is_write(&rd, lx, &t, kw)) {
             st->kind = K_WRITE;
-            st->reason = "write";
+            st->reason = RHEI_ROUTE_WRITE;
             write_target(lx, kw, st->table);
             return stmt_skip(lx);
         }
@@ -1002,8 +822,8 @@ static int read_stmt(rhei__lex *lx, rhei__tok t, const rhei__route_ctx *ctx, uns
         rd.prev2_kw = rd.prev_kw;
         rd.prev_kw = kw;
         rd.prev_dot = rhei__route_tok_punct(&t, '.');
-        rd.prev_arith = is_arith(&t);
-        rd.prev_close = rhei__route_tok_punct(&t, ')') || word_is(&t, "end");
+        rd.prev_arith = rhei__route_is_arith(&t);
+        rd.prev_close = rhei__route_tok_punct(&t, ')') || rhei__route_word_is(&t, "end");
         rd.at_start = rhei__route_tok_punct(&t, '(');
         rhei__route_lex_next(lx, &t);
     }
@@ -1023,7 +843,8 @@ static int stmt_classify(rhei__lex *lx, const rhei__route_ctx *ctx, rt_stmt *st)
     int kw;
     st->kind = K_EMPTY;
     st->side = RHEI_SIDE_OLTP;
-    st->reason = "empty";
+    st->reason = RHEI_ROUTE_EMPTY;
+    st->olap_only = 0;
     st->table[0] = '\0';
     rhei__route_lex_next(lx, &t);
     if (t.type == RHEI__TOK_EOF)
@@ -1044,22 +865,27 @@ static int stmt_classify(rhei__lex *lx, const rhei__route_ctx *ctx, rt_stmt *st)
     return stmt_skip(lx);
 }
 
+/* Reading passes over SQL texts since the process started (rhei__route_passes). */
+static atomic_uint_fast64_t passes;
+
 /* Classifies every statement as read in one dialect; returns 1 if any is a write. The first
- * write decides. */
+ * write decides. *olap_only becomes 1 if the table callback named a table only OLAP has. */
 static int route_run(const char *sql, size_t len, const rhei__route_ctx *ctx,
-                     rhei__dialect dialect, rhei_route_info *out)
+                     rhei__dialect dialect, rhei_route_info *out, int *olap_only)
 {
     rhei__lex lx;
     rt_stmt st, res;
     int count = 0, has_write = 0, end;
+    atomic_fetch_add_explicit(&passes, 1, memory_order_relaxed);
     res.kind = K_EMPTY;
     res.side = RHEI_SIDE_OLTP;
-    res.reason = "empty";
+    res.reason = RHEI_ROUTE_EMPTY;
     res.table[0] = '\0';
     rhei__route_lex_init(&lx, sql, len, dialect);
     do {
         /* only a lone statement's side matters, so later ones skip the callback */
         end = stmt_classify(&lx, count == 0 ? ctx : NULL, &st);
+        *olap_only |= st.olap_only;
         if (st.kind == K_EMPTY)
             continue;
         if (st.kind == K_WRITE) {
@@ -1072,11 +898,11 @@ static int route_run(const char *sql, size_t len, const rhei__route_ctx *ctx,
     } while (!end);
     if (!has_write && count > 1) {
         res.side = RHEI_SIDE_OLTP;
-        res.reason = "multiple statements";
+        res.reason = RHEI_ROUTE_MULTIPLE_STATEMENTS;
         res.table[0] = '\0';
     }
     out->side = res.side;
-    out->reason = res.reason;
+    rhei__route_set_reason(out, res.reason);
     memcpy(out->table, res.table, TABLE_CAP);
     return has_write;
 }
@@ -1086,16 +912,16 @@ static int route_run(const char *sql, size_t len, const rhei__route_ctx *ctx,
  * a write in either reading is a write, and OLAP needs both readings to say OLAP. The SQLite
  * reading, the primary one, names the reason unless only the DuckDB reading says OLTP. */
 static int route_both(const char *sql, size_t len, const rhei__route_ctx *ctx,
-                      rhei_route_info *out)
+                      rhei_route_info *out, int *olap_only)
 {
     rhei_route_info duck;
-    if (route_run(sql, len, ctx, RHEI__DIALECT_SQLITE, out))
+    if (route_run(sql, len, ctx, RHEI__DIALECT_SQLITE, out, olap_only))
         return 1;
     if (rhei__route_dialects_agree(sql, sql ? len : 0))
         return 0; /* the DuckDB reading would be the same token for token */
     /* the callback matters to the DuckDB reading only when it could still be OLAP */
     if (route_run(sql, len, out->side == RHEI_SIDE_OLAP ? ctx : NULL, RHEI__DIALECT_DUCKDB,
-                  &duck)) {
+                  &duck, olap_only)) {
         *out = duck;
         return 1;
     }
@@ -1104,24 +930,70 @@ static int route_both(const char *sql, size_t len, const rhei__route_ctx *ctx,
     return 0;
 }
 
-void rhei__route_classify_n(const char *sql, size_t len, const rhei__route_ctx *ctx,
-                            rhei_route_info *out)
+int rhei__route_classify_n(const char *sql, size_t len, const rhei__route_ctx *ctx,
+                           rhei_route_info *out)
 {
-    route_both(sql, len, ctx, out);
+    int olap_only = 0;
+    if (route_both(sql, len, ctx, out, &olap_only))
+        return 1;
+    /* SQLite does not have such a table (history storage, a sidecar's): only OLAP answers,
+     * unless another table of the read exists only in SQLite. */
+    if (olap_only && out->code != RHEI_ROUTE_NOT_REPLICATED) {
+        out->side = RHEI_SIDE_OLAP;
+        rhei__route_set_reason(out, RHEI_ROUTE_OLAP_ONLY_TABLE);
+    }
+    return 0;
 }
 
-void rhei__route_classify(const char *sql, const rhei__route_ctx *ctx, rhei_route_info *out)
+int rhei__route_classify(const char *sql, const rhei__route_ctx *ctx, rhei_route_info *out)
 {
-    route_both(sql, sql ? strlen(sql) : 0, ctx, out);
+    return rhei__route_classify_n(sql, sql ? strlen(sql) : 0, ctx, out);
 }
 
 int rhei__route_is_write_n(const char *sql, size_t len)
 {
     rhei_route_info info;
-    return route_both(sql, len, NULL, &info);
+    int olap_only = 0;
+    return route_both(sql, len, NULL, &info, &olap_only);
 }
 
 int rhei__route_is_write(const char *sql)
 {
     return rhei__route_is_write_n(sql, sql ? strlen(sql) : 0);
+}
+
+uint64_t rhei__route_passes(void)
+{
+    return atomic_load_explicit(&passes, memory_order_relaxed);
+}
+
+void rhei__route_decide(const rhei_route_info *auto_ri, rhei_side hint, int in_txn,
+                        rhei_route_info *out)
+{
+    if (hint == RHEI_SIDE_AUTO) {
+        *out = *auto_ri;
+        if (in_txn) { /* OLAP has none of the open transaction's writes; SQLite's writer does */
+            out->side = RHEI_SIDE_OLTP;
+            rhei__route_set_reason(out, RHEI_ROUTE_IN_TRANSACTION);
+        }
+        return;
+    }
+    memset(out, 0, sizeof *out);
+    out->side = hint;
+    rhei__route_set_reason(out, RHEI_ROUTE_HINT);
+}
+
+int rhei__route_fallback(rhei_route_info *ri, rhei_side hint, int rc)
+{
+    if (ri->side != RHEI_SIDE_OLAP || hint != RHEI_SIDE_AUTO ||
+        ri->code == RHEI_ROUTE_OLAP_ONLY_TABLE)
+        return 0; /* a hint is obeyed; SQLite does not have an OLAP-only table */
+    if (rc == RHEI_RANGE && ri->code == RHEI_ROUTE_OLAP_FUNCTION)
+        return 0; /* rhei_as_of's refusal past what is known is the answer: no history in SQLite */
+    if (rc != RHEI_SQL && rc != RHEI_NOTFOUND && rc != RHEI_RANGE && rc != RHEI_TYPE)
+        return 0;
+    ri->side = RHEI_SIDE_OLTP;
+    rhei__route_set_reason(ri, rc == RHEI_RANGE || rc == RHEI_TYPE ? RHEI_ROUTE_FALLBACK_VALUES
+                                                                   : RHEI_ROUTE_FALLBACK_DIALECT);
+    return 1;
 }

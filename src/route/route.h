@@ -14,11 +14,19 @@
 #define RHEI__ROUTE_MAX_CTES 32   /* CTE names defined in one statement */
 #define RHEI__ROUTE_MAX_NAME 128  /* bytes of one table or CTE name after unquoting, with NUL */
 
-/* Returns nonzero if table is replicated to OLAP. table points to len bytes (unquoted, schema
- * prefix removed, case as written) followed by a NUL; it is borrowed for the call. SQL names
- * are case-insensitive, so the callback should compare them that way. Called on the caller's
- * thread during rhei__route_classify, for the first statement only, at most once per distinct
- * table in each of the two readings of the text (SQLite's and DuckDB's tokenization). */
+/* Where a table lives, as the engine knows it (the table callback's answer). */
+enum {
+    RHEI__ROUTE_TABLE_LOCAL = 0,      /* only SQLite has it (not replicated) */
+    RHEI__ROUTE_TABLE_REPLICATED = 1, /* both sides have it */
+    RHEI__ROUTE_TABLE_OLAP_ONLY = 2   /* only OLAP has it: SCD2 history storage, a sidecar's */
+};
+
+/* Returns where table lives: RHEI__ROUTE_TABLE_* (any other nonzero value: replicated). table
+ * points to len bytes (unquoted, schema prefix removed, case as written) followed by a NUL; it
+ * is borrowed for the call. SQL names are case-insensitive, so the callback should compare
+ * them that way. Called on the caller's thread during rhei__route_classify, for the first
+ * statement only, at most once per distinct table in each of the two readings of the text
+ * (SQLite's and DuckDB's tokenization), and only until a LOCAL table decides. */
 typedef int (*rhei__route_table_fn)(void *ud, const char *table, size_t len);
 
 /* Returns nonzero if SQLite can compile the text being classified. Called at most once, only
@@ -41,26 +49,44 @@ typedef struct rhei__route_ctx {
     rhei__route_scan_fn scan_rows;           /* NULL: no costs known, filters stay */
 } rhei__route_ctx;
 
-/* Classifies the SQL text (one or more statements). Always fills out: side is RHEI_SIDE_OLTP
- * or RHEI_SIDE_OLAP (never AUTO), reason a static string, table the deciding table or "" (a
- * longer name is cut to 63 bytes, before a character if it is UTF-8). sql may be NULL (reason
- * "empty"); ctx may be NULL (nothing is replicated). Reasons:
- *   OLTP: "empty", "write", "ddl", "transaction control", "pragma", "maintenance", "attach",
- *         "command", "unknown statement", "multiple statements", "too complex",
- *         "explain query plan", "table not replicated", "sqlite function", "no table",
- *         "sqlite syntax", "point lookup", "simple filter", "limited scan", and
- *         "sqlite semantics: <what differs>" (README.md, Same answer on either side)
- *   OLAP: "duckdb dialect", "olap function", "aggregate", "group by", "having", "window function", "distinct",
- *         "join", "subquery", "cte", "set operation", "full scan sort", "full scan" */
-void rhei__route_classify(const char *sql, const rhei__route_ctx *ctx, rhei_route_info *out);
+/* Classifies the SQL text (one or more statements) in one go: whether it writes, and which
+ * side serves it when auto-routed and why. Returns 1 if any statement writes, is DDL or
+ * transaction control, or is not recognised as a read (it must go to SQLite through
+ * rhei_execute, never to OLAP; out->reason then says which kind), else 0. Always fills out:
+ * side is RHEI_SIDE_OLTP or RHEI_SIDE_OLAP (never AUTO), code a rhei_route_reason and reason
+ * its static text, table the deciding table or "" (a longer name is cut to 63 bytes, before a
+ * character if it is UTF-8). sql may be NULL (reason "empty"); ctx may be NULL (nothing is
+ * replicated). A read naming an OLAP-only table (and no local one) goes to OLAP, reason
+ * "olap-only table (history or sidecar)". The reasons a classification gives, in the order
+ * of the rules (README.md): RHEI_ROUTE_EMPTY .. RHEI_ROUTE_UNINDEXED_FILTER in rhei.h. */
+int rhei__route_classify(const char *sql, const rhei__route_ctx *ctx, rhei_route_info *out);
 /* The same for len bytes that need not be NUL-terminated (a NUL byte is ordinary input). */
-void rhei__route_classify_n(const char *sql, size_t len, const rhei__route_ctx *ctx,
-                            rhei_route_info *out);
+int rhei__route_classify_n(const char *sql, size_t len, const rhei__route_ctx *ctx,
+                           rhei_route_info *out);
 
-/* 1 if any statement in sql writes, is DDL or transaction control, or is not recognised as a
- * read, as either SQLite or DuckDB would tokenize the text: it must go to SQLite through
- * rhei_execute, never to OLAP. 0 for reads and empty text. Exact regardless of the bounds
- * above (it needs none). */
+/* rhei__route_classify's return value alone, with no table callback. Exact regardless of the
+ * bounds above (it needs none). */
 int rhei__route_is_write(const char *sql);
 int rhei__route_is_write_n(const char *sql, size_t len);
+
+/* The side that serves a read: the auto-routed classification auto_ri unless hint names a
+ * side (reason "hint", table ""); an auto-routed read inside the caller's open transaction
+ * stays on SQLite (reason "inside an open transaction"), which sees its uncommitted writes. */
+void rhei__route_decide(const rhei_route_info *auto_ri, rhei_side hint, int in_txn,
+                        rhei_route_info *out);
+
+/* OLAP failed a read routed by ri with result code rc. Returns 1 and moves *ri to SQLite when
+ * SQLite answers instead: an auto-routed read that DuckDB cannot compile (RHEI_SQL,
+ * RHEI_NOTFOUND: reason "olap could not run it (sqlite dialect)") or fails on its values
+ * (RHEI_RANGE, RHEI_TYPE: an overflow or conversion the data decides, reason "sqlite
+ * semantics: overflow or conversion"). Returns 0 (the failure is the answer) for a hint, an
+ * OLAP-only table, any other code, and rhei_as_of's RHEI_RANGE refusal past what is known. */
+int rhei__route_fallback(rhei_route_info *ri, rhei_side hint, int rc);
+
+/* Sets out->code and out->reason to code and its text (reason.c). */
+void rhei__route_set_reason(rhei_route_info *out, rhei_route_reason code);
+
+/* Reading passes over SQL texts made so far by this process (one or two per classification,
+ * see README.md "Two readings"): lets tests check a text is tokenized once per cache miss. */
+uint64_t rhei__route_passes(void);
 #endif

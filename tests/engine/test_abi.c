@@ -26,6 +26,7 @@ TEST(public_structs_keep_their_size)
     ABI_SIZE(rhei_table_status, 336);
     /* Existing fields never move: the last one before `reserved` in each. */
     CHECK_INT(offsetof(rhei_route_info, table), 16);
+    CHECK_INT(offsetof(rhei_route_info, code), 80); /* taken from reserved, which began there */
     CHECK_INT(offsetof(rhei_sync_status, last_error), 68);
     CHECK_INT(offsetof(rhei_sidecar_table_status, last_error), 160);
     CHECK_INT(offsetof(rhei_table_status, cause), 16);

@@ -248,7 +248,8 @@ TEST(routing_corpus)
         rhei_route_info info;
         rhei__route_classify(c->sql, &ctx, &info);
         if (info.side != c->side || strcmp(info.reason, c->reason) != 0 ||
-            strcmp(info.table, c->table) != 0) {
+            strcmp(info.table, c->table) != 0 ||
+            info.reason != rhei_route_reason_text((rhei_route_reason)info.code)) {
             fprintf(stderr, "corpus[%zu] %s\n  got  %s \"%s\" table \"%s\"\n  want %s \"%s\" table \"%s\"\n",
                     i, c->sql, side_name(info.side), info.reason, info.table,
                     side_name(c->side), c->reason, c->table);
