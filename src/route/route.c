@@ -460,6 +460,31 @@ static int next_is(const rhei__lex *lx, int kw)
     return rhei__route_keyword(&nx) == kw;
 }
 
+/* lx is just past an aggregate's name: 1 if its call is a window function, its ')' (and any
+ * FILTER (...) after it) followed by OVER. Past the look-ahead bound: an aggregate. */
+static int window_call(const rhei__lex *lx)
+{
+    rhei__lex ahead = *lx;
+    rhei__tok nx;
+    int depth = 0, closed = 0;
+    for (int i = 0; i < RHEI__ROUTE_LOOKAHEAD; i++) {
+        rhei__route_lex_next(&ahead, &nx);
+        if (nx.type == RHEI__TOK_EOF || rhei__route_tok_punct(&nx, ';'))
+            return 0;
+        if (closed && depth == 0) { /* the token after a closed group */
+            if (!rhei__route_word_is(&nx, "filter"))
+                return rhei__route_keyword(&nx) == RHEI__KW_OVER;
+            closed = 0; /* FILTER (WHERE ...): look past its group too */
+            continue;
+        }
+        if (rhei__route_tok_punct(&nx, '('))
+            depth++;
+        else if (rhei__route_tok_punct(&nx, ')') && --depth == 0)
+            closed = 1;
+    }
+    return 0;
+}
+
 static void rd_keyword(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int kw)
 {
     rt_level *l = &rd->lv[rd->depth];
@@ -512,7 +537,7 @@ static void rd_keyword(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int
     default:
         if (!rd->prev_dot && rhei__route_is_aggregate(t->p, t->n) &&
             rhei__route_aggregate_call(lx, t))
-            rd->flags |= F_AGG;
+            rd->flags |= window_call(lx) ? F_WINDOW : F_AGG; /* sum(x) OVER (...): a window */
     }
 }
 

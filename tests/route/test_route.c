@@ -177,6 +177,13 @@ static const route_case corpus[] = {
     {"SELECT a FROM t HAVING a > 1", R, OLAP, "having", "t"},
     {"SELECT id, row_number() OVER (ORDER BY ts) FROM t WHERE id = 1", R, OLAP,
      "window function", "t"},
+    /* an aggregate called with OVER is a window function (issue 13: it said "aggregate") */
+    {"SELECT id, sum(a) OVER (PARTITION BY b) FROM t", R, OLAP, "window function", "t"},
+    {"SELECT count(*) FILTER (WHERE a > 0) OVER () FROM t", R, OLAP, "window function", "t"},
+    {"SELECT avg(a) OVER w FROM t WINDOW w AS (ORDER BY id)", R, OLAP, "window function", "t"},
+    {"SELECT count(*), sum(a) OVER () FROM t", R, OLAP, "aggregate", "t"},
+    {"SELECT sum(a) FILTER (WHERE a > 0) FROM t", R, OLAP, "aggregate", "t"},
+    {"SELECT max(a) FROM t", R, OLAP, "aggregate", "t"},
     {"SELECT id, rank() OVER w FROM t WINDOW w AS (ORDER BY x)", R, OLAP, "window function",
      "t"},
     {"SELECT DISTINCT region FROM t", R, OLAP, "distinct", "t"},
