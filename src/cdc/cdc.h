@@ -135,7 +135,4 @@ int rhei__cdc_copy_table(rhei__conn *c, const rhei__table *t, size_t chunk, rhei
 int rhei__cdc_column_default(rhei__conn *c, const rhei__table *t, size_t col, rhei__batch *b,
                              rhei_value *out, rhei__err *e);
 
-/* Converts one SQLite value to the canonical form for column spec col; bytes go to b. */
-int rhei__cdc_decode(sqlite3_stmt *st, int idx, const rhei__colspec *col, rhei__batch *b,
-                     rhei_value *out);
 #endif

@@ -134,6 +134,22 @@ static void conn_close(rhei__conn *c)
     memset(c, 0, sizeof *c);
 }
 
+rhei__conn *rhei__conn_wrap(sqlite3 *db)
+{
+    rhei__conn *c = rhei__calloc(1, sizeof *c);
+    if (c)
+        c->db = db;
+    return c;
+}
+
+void rhei__conn_free(rhei__conn *c)
+{
+    if (!c)
+        return;
+    conn_close(c);
+    rhei__free(c);
+}
+
 void rhei__oltp_close(rhei__oltp *o)
 {
     if (!o)

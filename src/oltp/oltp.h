@@ -3,8 +3,10 @@
  * SQLite; everything above sees rhei__conn and rhei_result. */
 #ifndef RHEI_OLTP_H
 #define RHEI_OLTP_H
+#include "batch.h"
 #include "err.h"
 #include "result.h"
+#include "schema.h"
 #include <stdint.h>
 
 /* SQLite's handles, declared, not included: modules above see them only as opaque pointers
@@ -56,6 +58,11 @@ void rhei__oltp_reader_release(rhei__oltp *o, rhei__conn *c);
 /* Unguarded raw writer handle, for rhei_oltp_handle. */
 sqlite3 *rhei__oltp_raw(rhei__oltp *o);
 sqlite3 *rhei__conn_db(rhei__conn *c);
+/* A connection with the statement cache below around a handle opened elsewhere (a database
+ * Rhei does not own: the sidecar's SQLite source). NULL when out of memory (db stays the
+ * caller's). rhei__conn_free finalizes the cached statements and closes db; NULL is fine. */
+rhei__conn *rhei__conn_wrap(sqlite3 *db);
+void rhei__conn_free(rhei__conn *c);
 /* 1 if the connection is inside a transaction (not in autocommit mode). */
 int rhei__conn_in_txn(rhei__conn *c);
 
@@ -82,6 +89,12 @@ int rhei__conn_describe(rhei__conn *c, const char *sql, rhei_result **out, rhei_
  * QUERY PLAN "SCAN t", each counted by its largest rowid); tables an index serves ("SEARCH")
  * count 0. 0 when SQLite cannot plan the text. */
 int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql);
+/* Converts the value in column idx of st's current row to the canonical form for column
+ * spec col (batch.h); TEXT, BLOB and DECIMAL bytes are copied into b. RHEI_TYPE when the
+ * value does not fit the column, RHEI_NOMEM. Used for captured changes and sidecar sources,
+ * so a table reads the same either way (decode.c). */
+int rhei__oltp_decode(sqlite3_stmt *st, int idx, const rhei__colspec *col, rhei__batch *b,
+                      rhei_value *out);
 /* Turns a SQLite failure into an error record: "sqlite: <message>" with a mapped code. */
 int rhei__oltp_error(sqlite3 *db, int sqlite_rc, rhei__err *e);
 /* The linked SQLite's version (static). */

@@ -1,42 +1,33 @@
 /* source_sqlite.c — a SQLite file as a sidecar source. Opened read-only (and query_only), so
  * the file is never changed; each poll is one statement, hence one consistent snapshot.
- * Values are converted exactly as the change capture converts them (rhei__cdc_decode), so a
- * table reads the same whether it is captured locally or followed as a sidecar. */
+ * Values are converted exactly as the change capture converts them (rhei__oltp_decode), so a
+ * table reads the same whether it is captured locally or followed as a sidecar; statements
+ * are cached by an oltp connection wrapped around the source's handle. */
 #include "source.h"
 #include "buf.h"
-#include "cdc.h"
 #include "mem.h"
+#include "oltp.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
-#define CACHE 16
 #define BUSY_TIMEOUT_MS 5000
-
-typedef struct cached {
-    char *sql;
-    sqlite3_stmt *st;
-    uint64_t used;
-} cached;
 
 struct rhei__src {
     char *path;
     char display[512];
-    sqlite3 *db;
-    cached cache[CACHE];
-    uint64_t tick;
+    sqlite3 *db;       /* the handle of conn (or being opened), for SQLite's messages */
+    rhei__conn *conn;  /* owns db and its statement cache */
     rhei__buf scratch; /* max_ts text, statement text */
 };
 
 static void drop_connection(rhei__src *s)
 {
-    for (size_t i = 0; i < CACHE; i++) {
-        sqlite3_finalize(s->cache[i].st);
-        rhei__free(s->cache[i].sql);
-        memset(&s->cache[i], 0, sizeof s->cache[i]);
-    }
-    if (s->db)
+    if (s->conn)
+        rhei__conn_free(s->conn); /* finalizes the cached statements, closes db */
+    else if (s->db)
         sqlite3_close_v2(s->db);
+    s->conn = NULL;
     s->db = NULL;
 }
 
@@ -85,39 +76,24 @@ static int connect_db(rhei__src *s, rhei__err *e)
         snprintf(why, sizeof why, "sqlite: %s", sqlite3_errmsg(s->db));
         return unreachable(s, why, e);
     }
+    if (!(s->conn = rhei__conn_wrap(s->db))) {
+        drop_connection(s);
+        return rhei__err_nomem(e);
+    }
     return RHEI_OK;
 }
 
-/* A prepared statement for sql from the cache (least recently used one replaced). */
+/* A prepared statement for sql from the connection's cache (owned by it: never finalize). */
 static int prepare(rhei__src *s, const char *sql, sqlite3_stmt **out, rhei__err *e)
 {
-    size_t victim = 0;
+    rhei__err why;
     int rc = connect_db(s, e);
     if (rc)
         return rc;
-    for (size_t i = 0; i < CACHE; i++) {
-        if (s->cache[i].sql && strcmp(s->cache[i].sql, sql) == 0) {
-            s->cache[i].used = ++s->tick;
-            *out = s->cache[i].st;
-            return RHEI_OK;
-        }
-        if (s->cache[i].used < s->cache[victim].used)
-            victim = i;
-    }
-    cached *c = &s->cache[victim];
-    sqlite3_finalize(c->st);
-    rhei__free(c->sql);
-    memset(c, 0, sizeof *c);
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st, NULL) != SQLITE_OK)
-        return sql_error(s, "cannot prepare a source query", e);
-    if (!(c->sql = rhei__strdup(sql))) {
-        sqlite3_finalize(c->st);
-        c->st = NULL;
+    rc = rhei__conn_prepare(s->conn, sql, out, &why);
+    if (rc == RHEI_NOMEM)
         return rhei__err_nomem(e);
-    }
-    c->used = ++s->tick;
-    *out = c->st;
-    return RHEI_OK;
+    return rc ? sql_error(s, "cannot prepare a source query", e) : RHEI_OK;
 }
 
 static void release(sqlite3_stmt *st)
@@ -325,7 +301,7 @@ static int decode_row(const rhei__src_query *q, sqlite3_stmt *st, rhei__batch *b
             if (raw != (pass == 0))
                 continue;
             int rc = raw ? read_raw(st, (int)i, b, &row[i])
-                         : rhei__cdc_decode(st, (int)i, &t->cols[i], b, &row[i]);
+                         : rhei__oltp_decode(st, (int)i, &t->cols[i], b, &row[i]);
             if (rc == RHEI_NOMEM)
                 return rhei__err_nomem(e);
             if (rc) {

@@ -102,13 +102,12 @@ int rhei__sync_check_schema(rhei__sync *s, rhei__conn *reader, rhei__err *e)
 
 int rhei__sync_check_schema_now(rhei__sync *s, rhei__err *e)
 {
-    rhei__err ignored;
     pthread_mutex_lock(&s->mu);
     rhei__conn *r = rhei__oltp_reader(s->oltp);
-    int rc = rhei__conn_exec(r, "BEGIN", NULL, 0, NULL, e);
+    int rc = rhei__conn_snapshot_begin(r, e); /* one state for the cookie and the catalog */
     if (rc == RHEI_OK) {
         rc = rhei__sync_check_schema(s, r, e);
-        rhei__conn_exec(r, "COMMIT", NULL, 0, NULL, &ignored);
+        rhei__conn_snapshot_end(r, 1);
     }
     rhei__oltp_reader_release(s->oltp, r);
     pthread_mutex_unlock(&s->mu);
