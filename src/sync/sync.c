@@ -78,7 +78,7 @@ int rhei__sync_new(rhei__oltp *oltp, const rhei__olap_vtab *vt, rhei__olap *olap
     pthread_mutex_init(&s->stat_mu, NULL);
     rhei__bg_init(&s->loop);
     pthread_mutex_init(&s->prune_mu, NULL);
-    pthread_cond_init(&s->prune_cv, NULL);
+    rhei__bg_init(&s->pruner);
     rhei__applier_init(s);
     *out = s;
     return RHEI_OK;
@@ -110,8 +110,8 @@ void rhei__sync_free(rhei__sync *s)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->stat_mu);
     rhei__bg_destroy(&s->loop);
+    rhei__bg_destroy(&s->pruner);
     pthread_mutex_destroy(&s->prune_mu);
-    pthread_cond_destroy(&s->prune_cv);
     rhei__free(s);
 }
 

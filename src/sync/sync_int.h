@@ -86,12 +86,11 @@ struct rhei__sync {
     int last_error_code;
     char last_error[256];
 
-    /* The pruner thread deletes applied log rows off the cycle's path (prune.c). */
+    /* The pruner thread deletes applied log rows off the cycle's path (prune.c). prune_mu
+     * guards the fields after it. */
+    rhei__bg pruner;
     pthread_mutex_t prune_mu;
-    pthread_cond_t prune_cv;
-    pthread_t pruner;
-    int pruner_running;
-    atomic_int pruner_stop; /* also read, without prune_mu, by a running prune to end early */
+    int pruner_stopped;    /* no request starts it again (the engine is closing) */
     int64_t prune_target;  /* applied position to prune up to */
     int64_t pruned;        /* position the log was last pruned to */
     int64_t last_prune_us;
