@@ -12,7 +12,7 @@ endif
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps build test layers sanitize tsan fuzz demo bench clean python bench-python install
+.PHONY: all deps build test layers format-check format sanitize tsan fuzz demo bench clean python bench-python install
 
 all: build
 
@@ -38,6 +38,14 @@ test: build
 # The module layering, checked on the built objects (nm) and the compiler's depfiles.
 layers: build
 	@python3 scripts/check_layers.py build
+
+# C formatting (.clang-format): lines changed since the pinned base must be formatted
+# (scripts/check_format.sh says why not the whole tree); `make format` formats them.
+format-check:
+	@bash scripts/check_format.sh
+
+format:
+	@bash scripts/check_format.sh --fix
 
 sanitize: deps
 	@cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DRHEI_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null

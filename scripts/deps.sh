@@ -16,7 +16,7 @@ PKGS=(build-essential cmake pkg-config libsqlite3-dev sqlite3 libpq-dev postgres
       libreadline-dev libncurses-dev tmux python3 python3-dev python3-pytest python3-anyio
       python3-trio python3-setuptools python3-pip gnuplot-nox ca-certificates
       libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libzstd-dev liblz4-dev openssl
-      libmicrohttpd-dev prometheus)
+      libmicrohttpd-dev prometheus clang-format)
 [ "${RHEI_DEPS_MINIMAL:-0}" = 1 ] && PKGS=(build-essential cmake pkg-config libsqlite3-dev ca-certificates)
 
 missing=()

@@ -1,7 +1,7 @@
-/* duckdb_int.h — private to the DuckDB backend (duckdb.c, duckdb_apply.c, duckdb_feed.c,
- * duckdb_kv.c, duckdb_query.c, duckdb_stream.c): the backend instance with its write lock, shared SQL-text
- * helpers and the error mapping. Nothing outside src/olap/duckdb*.c includes this or
- * duckdb.h (scripts/check_layers.py enforces it). */
+/* duckdb_int.h — private to the DuckDB backend (duckdb.c, duckdb_apply.c, duckdb_asof.c,
+ * duckdb_feed.c, duckdb_kv.c, duckdb_query.c, duckdb_stream.c): the backend instance with its
+ * write lock, shared SQL-text helpers and the error mapping. Nothing outside src/olap/duckdb*.c
+ * includes this or duckdb.h (scripts/check_layers.py enforces it). */
 #ifndef RHEI_OLAP_DUCKDB_INT_H
 #define RHEI_OLAP_DUCKDB_INT_H
 #include "buf.h"
