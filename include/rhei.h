@@ -331,67 +331,67 @@ typedef struct rhei_query_opts {
  * Codes and texts are append-only. */
 typedef enum rhei_route_reason {
     /* SQLite serves it: the statement is not a read OLAP may run */
-    RHEI_ROUTE_EMPTY = 0,            /* "empty": no statement */
-    RHEI_ROUTE_WRITE,                /* "write": INSERT, UPDATE, DELETE, ... */
-    RHEI_ROUTE_DDL,                  /* "ddl" */
-    RHEI_ROUTE_TXN_CONTROL,          /* "transaction control" */
-    RHEI_ROUTE_PRAGMA,               /* "pragma" */
-    RHEI_ROUTE_MAINTENANCE,          /* "maintenance": VACUUM, ANALYZE, ... */
-    RHEI_ROUTE_ATTACH,               /* "attach" */
-    RHEI_ROUTE_COMMAND,              /* "command": SET, LOAD, CALL, ... */
-    RHEI_ROUTE_UNKNOWN_STATEMENT,    /* "unknown statement" */
-    RHEI_ROUTE_MULTIPLE_STATEMENTS,  /* "multiple statements" */
+    RHEI_ROUTE_EMPTY = 0,           /* "empty": no statement */
+    RHEI_ROUTE_WRITE,               /* "write": INSERT, UPDATE, DELETE, ... */
+    RHEI_ROUTE_DDL,                 /* "ddl" */
+    RHEI_ROUTE_TXN_CONTROL,         /* "transaction control" */
+    RHEI_ROUTE_PRAGMA,              /* "pragma" */
+    RHEI_ROUTE_MAINTENANCE,         /* "maintenance": VACUUM, ANALYZE, ... */
+    RHEI_ROUTE_ATTACH,              /* "attach" */
+    RHEI_ROUTE_COMMAND,             /* "command": SET, LOAD, CALL, ... */
+    RHEI_ROUTE_UNKNOWN_STATEMENT,   /* "unknown statement" */
+    RHEI_ROUTE_MULTIPLE_STATEMENTS, /* "multiple statements" */
     /* SQLite serves a read: OLAP cannot, or would answer differently */
-    RHEI_ROUTE_TOO_COMPLEX,          /* "too complex": past an analysis bound */
-    RHEI_ROUTE_EXPLAIN_QUERY_PLAN,   /* "explain query plan" */
-    RHEI_ROUTE_NOT_REPLICATED,       /* "table not replicated" */
-    RHEI_ROUTE_SQLITE_FUNCTION,      /* "sqlite function": json_each, pragma_* in FROM */
-    RHEI_ROUTE_NO_TABLE,             /* "no table" */
-    RHEI_ROUTE_SQLITE_SYNTAX,        /* "sqlite syntax": [x] or `x` names */
-    RHEI_ROUTE_SEM_FUNCTION,         /* "sqlite semantics: function not known to agree" */
-    RHEI_ROUTE_SEM_SCALAR_MINMAX,    /* "sqlite semantics: scalar min/max" */
-    RHEI_ROUTE_SEM_CAST_INTEGER,     /* "sqlite semantics: CAST to INTEGER truncates" */
-    RHEI_ROUTE_SEM_CAST,             /* "sqlite semantics: CAST converts as sqlite does" */
-    RHEI_ROUTE_SEM_LIKE,             /* "sqlite semantics: LIKE is ASCII case-insensitive" */
-    RHEI_ROUTE_SEM_GLOB,             /* "sqlite semantics: GLOB, REGEXP and MATCH" */
-    RHEI_ROUTE_SEM_COLLATE,          /* "sqlite semantics: COLLATE" */
-    RHEI_ROUTE_SEM_CONCAT,           /* "sqlite semantics: || formats numbers as sqlite does" */
-    RHEI_ROUTE_SEM_MODULO,           /* "sqlite semantics: % converts operands to INTEGER" */
-    RHEI_ROUTE_SEM_DIVIDE,           /* "sqlite semantics: / divides as each value's type" */
-    RHEI_ROUTE_SEM_TEXT_AS_NUMBER,   /* "sqlite semantics: text used as a number" */
-    RHEI_ROUTE_SEM_BLOB_LITERAL,     /* "sqlite semantics: X'..' is a blob only in sqlite" */
-    RHEI_ROUTE_SEM_INTEGER_LITERAL,  /* "sqlite semantics: integer literal" */
-    RHEI_ROUTE_SEM_IS,               /* "sqlite semantics: IS compares any two values" */
-    RHEI_ROUTE_SEM_BITWISE,          /* "sqlite semantics: bitwise operator" */
-    RHEI_ROUTE_SEM_JSON_ARROW,       /* "sqlite semantics: -> and ->> are sqlite json" */
+    RHEI_ROUTE_TOO_COMPLEX,         /* "too complex": past an analysis bound */
+    RHEI_ROUTE_EXPLAIN_QUERY_PLAN,  /* "explain query plan" */
+    RHEI_ROUTE_NOT_REPLICATED,      /* "table not replicated" */
+    RHEI_ROUTE_SQLITE_FUNCTION,     /* "sqlite function": json_each, pragma_* in FROM */
+    RHEI_ROUTE_NO_TABLE,            /* "no table" */
+    RHEI_ROUTE_SQLITE_SYNTAX,       /* "sqlite syntax": [x] or `x` names */
+    RHEI_ROUTE_SEM_FUNCTION,        /* "sqlite semantics: function not known to agree" */
+    RHEI_ROUTE_SEM_SCALAR_MINMAX,   /* "sqlite semantics: scalar min/max" */
+    RHEI_ROUTE_SEM_CAST_INTEGER,    /* "sqlite semantics: CAST to INTEGER truncates" */
+    RHEI_ROUTE_SEM_CAST,            /* "sqlite semantics: CAST converts as sqlite does" */
+    RHEI_ROUTE_SEM_LIKE,            /* "sqlite semantics: LIKE is ASCII case-insensitive" */
+    RHEI_ROUTE_SEM_GLOB,            /* "sqlite semantics: GLOB, REGEXP and MATCH" */
+    RHEI_ROUTE_SEM_COLLATE,         /* "sqlite semantics: COLLATE" */
+    RHEI_ROUTE_SEM_CONCAT,          /* "sqlite semantics: || formats numbers as sqlite does" */
+    RHEI_ROUTE_SEM_MODULO,          /* "sqlite semantics: % converts operands to INTEGER" */
+    RHEI_ROUTE_SEM_DIVIDE,          /* "sqlite semantics: / divides as each value's type" */
+    RHEI_ROUTE_SEM_TEXT_AS_NUMBER,  /* "sqlite semantics: text used as a number" */
+    RHEI_ROUTE_SEM_BLOB_LITERAL,    /* "sqlite semantics: X'..' is a blob only in sqlite" */
+    RHEI_ROUTE_SEM_INTEGER_LITERAL, /* "sqlite semantics: integer literal" */
+    RHEI_ROUTE_SEM_IS,              /* "sqlite semantics: IS compares any two values" */
+    RHEI_ROUTE_SEM_BITWISE,         /* "sqlite semantics: bitwise operator" */
+    RHEI_ROUTE_SEM_JSON_ARROW,      /* "sqlite semantics: -> and ->> are sqlite json" */
     /* SQLite serves a read: it is faster there */
-    RHEI_ROUTE_POINT_LOOKUP,         /* "point lookup" */
-    RHEI_ROUTE_SIMPLE_FILTER,        /* "simple filter" */
-    RHEI_ROUTE_LIMITED_SCAN,         /* "limited scan" */
+    RHEI_ROUTE_POINT_LOOKUP,  /* "point lookup" */
+    RHEI_ROUTE_SIMPLE_FILTER, /* "simple filter" */
+    RHEI_ROUTE_LIMITED_SCAN,  /* "limited scan" */
     /* DuckDB serves a read */
-    RHEI_ROUTE_DUCKDB_DIALECT,       /* "duckdb dialect": SQLite cannot compile it */
-    RHEI_ROUTE_OLAP_FUNCTION,        /* "olap function": read_csv(...), rhei_as_of(...) */
-    RHEI_ROUTE_OLAP_ONLY_TABLE,      /* "olap-only table (history or sidecar)" */
-    RHEI_ROUTE_AGGREGATE,            /* "aggregate" */
-    RHEI_ROUTE_GROUP_BY,             /* "group by" */
-    RHEI_ROUTE_HAVING,               /* "having" */
-    RHEI_ROUTE_WINDOW,               /* "window function" */
-    RHEI_ROUTE_DISTINCT,             /* "distinct" */
-    RHEI_ROUTE_JOIN,                 /* "join" */
-    RHEI_ROUTE_SUBQUERY,             /* "subquery" */
-    RHEI_ROUTE_CTE,                  /* "cte" */
-    RHEI_ROUTE_SET_OPERATION,        /* "set operation" */
-    RHEI_ROUTE_FULL_SCAN_SORT,       /* "full scan sort" */
-    RHEI_ROUTE_FULL_SCAN,            /* "full scan" */
-    RHEI_ROUTE_UNINDEXED_FILTER,     /* "unindexed filter on a large table" */
+    RHEI_ROUTE_DUCKDB_DIALECT,   /* "duckdb dialect": SQLite cannot compile it */
+    RHEI_ROUTE_OLAP_FUNCTION,    /* "olap function": read_csv(...), rhei_as_of(...) */
+    RHEI_ROUTE_OLAP_ONLY_TABLE,  /* "olap-only table (history or sidecar)" */
+    RHEI_ROUTE_AGGREGATE,        /* "aggregate" */
+    RHEI_ROUTE_GROUP_BY,         /* "group by" */
+    RHEI_ROUTE_HAVING,           /* "having" */
+    RHEI_ROUTE_WINDOW,           /* "window function" */
+    RHEI_ROUTE_DISTINCT,         /* "distinct" */
+    RHEI_ROUTE_JOIN,             /* "join" */
+    RHEI_ROUTE_SUBQUERY,         /* "subquery" */
+    RHEI_ROUTE_CTE,              /* "cte" */
+    RHEI_ROUTE_SET_OPERATION,    /* "set operation" */
+    RHEI_ROUTE_FULL_SCAN_SORT,   /* "full scan sort" */
+    RHEI_ROUTE_FULL_SCAN,        /* "full scan" */
+    RHEI_ROUTE_UNINDEXED_FILTER, /* "unindexed filter on a large table" */
     /* decided by the engine around the router */
-    RHEI_ROUTE_HINT,                 /* "hint": the caller chose the side */
-    RHEI_ROUTE_IN_TRANSACTION,       /* "inside an open transaction": SQLite, on the writer */
-    RHEI_ROUTE_FALLBACK_DIALECT,     /* "olap could not run it (sqlite dialect)" */
-    RHEI_ROUTE_FALLBACK_VALUES,      /* "sqlite semantics: overflow or conversion" */
-    RHEI_ROUTE_POINT_IN_TIME,        /* "point-in-time": rhei_query_as_of */
-    RHEI_ROUTE_EXECUTED,             /* "executed": rhei_execute_query */
-    RHEI_ROUTE_REASON_COUNT          /* not a reason: the number of codes (grows) */
+    RHEI_ROUTE_HINT,             /* "hint": the caller chose the side */
+    RHEI_ROUTE_IN_TRANSACTION,   /* "inside an open transaction": SQLite, on the writer */
+    RHEI_ROUTE_FALLBACK_DIALECT, /* "olap could not run it (sqlite dialect)" */
+    RHEI_ROUTE_FALLBACK_VALUES,  /* "sqlite semantics: overflow or conversion" */
+    RHEI_ROUTE_POINT_IN_TIME,    /* "point-in-time": rhei_query_as_of */
+    RHEI_ROUTE_EXECUTED,         /* "executed": rhei_execute_query */
+    RHEI_ROUTE_REASON_COUNT      /* not a reason: the number of codes (grows) */
 } rhei_route_reason;
 
 /* The fixed text of a reason code (static, never NULL): "?" for a code out of range. */
@@ -403,9 +403,9 @@ typedef struct rhei_route_info {
     rhei_side side;
     const char *reason;
     char table[64];
-    int32_t code;           /* a rhei_route_reason; taken from the reserved space */
-    int32_t reserved32;     /* padding that stays reserved */
-    int64_t reserved[7];    /* room for later fields; see "Growing without breaking" */
+    int32_t code;        /* a rhei_route_reason; taken from the reserved space */
+    int32_t reserved32;  /* padding that stays reserved */
+    int64_t reserved[7]; /* room for later fields; see "Growing without breaking" */
 } rhei_route_info;
 
 typedef struct rhei_result rhei_result;

@@ -11,7 +11,7 @@
 # Debian 12's); FORMAT_BASE may be overridden (any commit the history contains).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FORMAT_BASE=${FORMAT_BASE:-@FORMAT_BASE@}
+FORMAT_BASE=${FORMAT_BASE:-2ac451de7727f0dc28844d471f44d599a0f3fa0c}
 cf=${CLANG_FORMAT:-clang-format}
 command -v "$cf" >/dev/null || { echo "check_format: '$cf' not found (apt install clang-format)" >&2; exit 2; }
 mode=changed

@@ -79,8 +79,10 @@ int rhei__duck_query_as_of(rhei__olap *o, const char *table, int64_t ts_us, rhei
     rhei__buf sql = RHEI__BUF_INIT;
     rhei__buf_puts(&sql, "SELECT * EXCLUDE (_rhei_valid_from, _rhei_valid_to) FROM ");
     rhei__duck_put_target(&sql, table, 1);
-    rhei__buf_printf(&sql, " WHERE _rhei_valid_from <= %lld AND (_rhei_valid_to IS NULL OR"
-                           " _rhei_valid_to > %lld)", (long long)ts_us, (long long)ts_us);
+    rhei__buf_printf(&sql,
+                     " WHERE _rhei_valid_from <= %lld AND (_rhei_valid_to IS NULL OR"
+                     " _rhei_valid_to > %lld)",
+                     (long long)ts_us, (long long)ts_us);
     int rc = rhei__buf_check(&sql, e);
     if (rc == RHEI_OK)
         rc = rhei__duck_query(o, rhei__buf_str(&sql), NULL, 0, out, e);

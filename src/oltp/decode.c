@@ -30,7 +30,7 @@ static int is_int_text(const char *s, int64_t *out)
 }
 
 #define TS_MIN_S (-62167219200LL) /* 0000-01-01 00:00:00 */
-#define TS_MAX_S 253402300799LL    /* 9999-12-31 23:59:59 */
+#define TS_MAX_S 253402300799LL   /* 9999-12-31 23:59:59 */
 
 static int decode_bool(sqlite3_stmt *st, int i, int st_type, rhei_value *v)
 {

@@ -430,4 +430,3 @@ int rhei__route_aggregate_call(const rhei__lex *lx, const rhei__tok *t)
     }
     return 1;
 }
-

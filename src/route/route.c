@@ -895,8 +895,8 @@ static atomic_uint_fast64_t passes;
 
 /* Classifies every statement as read in one dialect; returns 1 if any is a write. The first
  * write decides. *olap_only becomes 1 if the table callback named a table only OLAP has. */
-static int route_run(const char *sql, size_t len, const rhei__route_ctx *ctx,
-                     rhei__dialect dialect, rhei_route_info *out, int *olap_only)
+static int route_run(const char *sql, size_t len, const rhei__route_ctx *ctx, rhei__dialect dialect,
+                     rhei_route_info *out, int *olap_only)
 {
     rhei__lex lx;
     rt_stmt st, res;
@@ -936,8 +936,8 @@ static int route_run(const char *sql, size_t len, const rhei__route_ctx *ctx,
  * tokenizer sees ([x] is a name to one and a list to the other; E'\'' a string to one only):
  * a write in either reading is a write, and OLAP needs both readings to say OLAP. The SQLite
  * reading, the primary one, names the reason unless only the DuckDB reading says OLTP. */
-static int route_both(const char *sql, size_t len, const rhei__route_ctx *ctx,
-                      rhei_route_info *out, int *olap_only)
+static int route_both(const char *sql, size_t len, const rhei__route_ctx *ctx, rhei_route_info *out,
+                      int *olap_only)
 {
     rhei_route_info duck;
     if (route_run(sql, len, ctx, RHEI__DIALECT_SQLITE, out, olap_only))
@@ -945,8 +945,8 @@ static int route_both(const char *sql, size_t len, const rhei__route_ctx *ctx,
     if (rhei__route_dialects_agree(sql, sql ? len : 0))
         return 0; /* the DuckDB reading would be the same token for token */
     /* the callback matters to the DuckDB reading only when it could still be OLAP */
-    if (route_run(sql, len, out->side == RHEI_SIDE_OLAP ? ctx : NULL, RHEI__DIALECT_DUCKDB,
-                  &duck, olap_only)) {
+    if (route_run(sql, len, out->side == RHEI_SIDE_OLAP ? ctx : NULL, RHEI__DIALECT_DUCKDB, &duck,
+                  olap_only)) {
         *out = duck;
         return 1;
     }
@@ -987,10 +987,7 @@ int rhei__route_is_write(const char *sql)
     return rhei__route_is_write_n(sql, sql ? strlen(sql) : 0);
 }
 
-uint64_t rhei__route_passes(void)
-{
-    return atomic_load_explicit(&passes, memory_order_relaxed);
-}
+uint64_t rhei__route_passes(void) { return atomic_load_explicit(&passes, memory_order_relaxed); }
 
 void rhei__route_decide(const rhei_route_info *auto_ri, rhei_side hint, int in_txn,
                         rhei_route_info *out)

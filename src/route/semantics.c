@@ -83,14 +83,18 @@ static rhei_route_reason sem_operator(const rhei__tok *t)
     if (t->type == RHEI__TOK_OP) {
         if (t->n == 2 && t->p[0] == '|')
             return RHEI_ROUTE_SEM_CONCAT;
-        if (t->p[0] == '-' || (t->n == 2 && (t->p[0] == '<' || t->p[0] == '>') &&
-                               t->p[1] == t->p[0]))
+        if (t->p[0] == '-' ||
+            (t->n == 2 && (t->p[0] == '<' || t->p[0] == '>') && t->p[1] == t->p[0]))
             return t->p[0] == '-' ? RHEI_ROUTE_SEM_JSON_ARROW : RHEI_ROUTE_SEM_BITWISE;
         return RHEI_ROUTE_EMPTY;
     }
     switch (t->p[0]) {
-    case '%': return RHEI_ROUTE_SEM_MODULO;
-    case '&': case '|': case '~': return RHEI_ROUTE_SEM_BITWISE;
+    case '%':
+        return RHEI_ROUTE_SEM_MODULO;
+    case '&':
+    case '|':
+    case '~':
+        return RHEI_ROUTE_SEM_BITWISE;
     }
     return RHEI_ROUTE_EMPTY;
 }

@@ -50,21 +50,22 @@ static void expect(const char *sql, int want_write, rhei_side side, rhei_route_r
     if (w != want_write || ri.side != side || ri.code != (int32_t)code ||
         strcmp(ri.table, table) != 0 || strcmp(ri.reason, rhei_route_reason_text(code)) != 0)
         FAIL("%s: got write %d side %d '%s' (code %d) table '%s', want write %d side %d '%s'"
-             " table '%s'", sql, w, (int)ri.side, ri.reason, (int)ri.code, ri.table, want_write,
-             (int)side, rhei_route_reason_text(code), table);
+             " table '%s'",
+             sql, w, (int)ri.side, ri.reason, (int)ri.code, ri.table, want_write, (int)side,
+             rhei_route_reason_text(code), table);
 }
 
 TEST(table_callback_decides_olap_only)
 {
-    expect("SELECT * FROM t_history WHERE id = 1", 0, RHEI_SIDE_OLAP,
-           RHEI_ROUTE_OLAP_ONLY_TABLE, "t_history");
-    expect("SELECT a FROM feed WHERE a LIKE 'x%'", 0, RHEI_SIDE_OLAP,
-           RHEI_ROUTE_OLAP_ONLY_TABLE, "feed");
-    expect("SELECT * FROM feed JOIN t USING (id)", 0, RHEI_SIDE_OLAP,
-           RHEI_ROUTE_OLAP_ONLY_TABLE, "feed");
+    expect("SELECT * FROM t_history WHERE id = 1", 0, RHEI_SIDE_OLAP, RHEI_ROUTE_OLAP_ONLY_TABLE,
+           "t_history");
+    expect("SELECT a FROM feed WHERE a LIKE 'x%'", 0, RHEI_SIDE_OLAP, RHEI_ROUTE_OLAP_ONLY_TABLE,
+           "feed");
+    expect("SELECT * FROM feed JOIN t USING (id)", 0, RHEI_SIDE_OLAP, RHEI_ROUTE_OLAP_ONLY_TABLE,
+           "feed");
     /* a table only SQLite has wins: neither side has both */
-    expect("SELECT * FROM feed JOIN local USING (id)", 0, RHEI_SIDE_OLTP,
-           RHEI_ROUTE_NOT_REPLICATED, "local");
+    expect("SELECT * FROM feed JOIN local USING (id)", 0, RHEI_SIDE_OLTP, RHEI_ROUTE_NOT_REPLICATED,
+           "local");
     expect("SELECT * FROM t WHERE id = 1", 0, RHEI_SIDE_OLTP, RHEI_ROUTE_POINT_LOOKUP, "t");
     expect("SELECT count(*) FROM t", 0, RHEI_SIDE_OLAP, RHEI_ROUTE_AGGREGATE, "t");
     /* the write is found in the same pass, and an OLAP-only table never makes it OLAP */
