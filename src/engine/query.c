@@ -125,6 +125,18 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
     pthread_mutex_unlock(&db->rcache_mu);
 }
 
+/* Remembers a route learned by running sql (an index range too wide for SQLite), so the
+ * next run of the same text goes straight to the side that proved faster. */
+static void route_learn(rhei_db *db, const char *sql, const rhei_route_info *ri)
+{
+    uint64_t h = hash_sql(sql);
+    struct rhei__rcache *c = &db->rcache[h % (sizeof db->rcache / sizeof db->rcache[0])];
+    pthread_mutex_lock(&db->rcache_mu);
+    if (c->sql && c->hash == h && strcmp(c->sql, sql) == 0)
+        c->info = *ri;
+    pthread_mutex_unlock(&db->rcache_mu);
+}
+
 int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out)
 {
     if (!db || !sql || !out) {
@@ -154,6 +166,16 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
     }
     rhei__conn *c = rhei__oltp_reader(db->oltp);
     int rc = rhei__conn_query(c, sql, p, n, out, e);
+    rhei__oltp_reader_release(db->oltp, c);
+    return rc;
+}
+
+/* An index-served read on a reader within SQLite's budget (RHEI__ROUTE_PROBE_US). */
+static int run_oltp_within(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
+                           int *over, rhei_result **out, rhei__err *e)
+{
+    rhei__conn *c = rhei__oltp_reader(db->oltp);
+    int rc = rhei__conn_query_within(c, sql, p, n, RHEI__ROUTE_PROBE_US, over, out, e);
     rhei__oltp_reader_release(db->oltp, c);
     return rc;
 }
@@ -247,8 +269,19 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
     int rc = rhei__query_plan(db, "rhei_query", sql, params, nparams, opts, &o, &ri, &e);
     if (rc)
         return rhei__engine_fail(db, &e);
-    int fallback = 0;
-    if (ri.side == RHEI_SIDE_OLAP) {
+    int fallback = 0, served = 0;
+    if (ri.code == RHEI_ROUTE_INDEX_SERVED) {
+        int over = 0;
+        rc = run_oltp_within(db, sql, params, nparams, &over, out, &e);
+        served = !over;
+        if (over) { /* the index range is most of the table: DuckDB, now and next time */
+            rhei__err_clear(&e);
+            rc = RHEI_OK;
+            rhei__route_over_budget(&ri);
+            route_learn(db, sql, &ri);
+        }
+    }
+    if (!served && ri.side == RHEI_SIDE_OLAP) {
         if (o.consistency == RHEI_STRONG)
             rc = strong_wait(db, &e);
         if (rc == RHEI_OK)
@@ -256,7 +289,7 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         if ((fallback = rhei__query_fallback(rc, &o, &ri)))
             rhei__err_clear(&e);
     }
-    if (ri.side == RHEI_SIDE_OLTP)
+    if (!served && ri.side == RHEI_SIDE_OLTP)
         rc = run_oltp(db, sql, params, nparams, out, &e);
     if (rc == RHEI_OK)
         rc = ri.side == RHEI_SIDE_OLAP ? conform_olap(db, sql, *out, &e)

@@ -86,9 +86,13 @@ int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, s
  * when SQLite cannot compile the text. The prepare is cached like any other. */
 int rhei__conn_describe(rhei__conn *c, const char *sql, rhei_result **out, rhei__err *e);
 /* Rows SQLite would read in full to run sql: the sum over the tables its plan scans (EXPLAIN
- * QUERY PLAN "SCAN t", each counted by its largest rowid); tables an index serves ("SEARCH")
- * count 0. 0 when SQLite cannot plan the text. */
+ * QUERY PLAN "SCAN t", each counted by its largest rowid, at least 1); tables an index serves
+ * ("SEARCH") count 0. -1 when SQLite cannot plan the text. */
 int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql);
+/* rhei__conn_query stopped after budget_us of SQLite's work: *out_over = 1 (then the call
+ * fails with RHEI_INTERRUPTED and *out is NULL), else 0 and the query's own outcome. */
+int rhei__conn_query_within(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
+                            int64_t budget_us, int *out_over, rhei_result **out, rhei__err *e);
 /* Converts the value in column idx of st's current row to the canonical form for column
  * spec col (batch.h); TEXT, BLOB and DECIMAL bytes are copied into b. RHEI_TYPE when the
  * value does not fit the column, RHEI_NOMEM. Used for captured changes and sidecar sources,

@@ -1,5 +1,6 @@
 /* query.c — running a read statement on a SQLite connection and collecting its rows into
  * a rhei_result. Cells keep SQLite's storage class; column types settle from the values. */
+#include "clock.h"
 #include "mem.h"
 #include "oltp.h"
 #include "schema.h"
@@ -159,7 +160,7 @@ int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql)
     rhei__err ignored;
     int64_t total = 0;
     if (snprintf(buf, sizeof buf, "EXPLAIN QUERY PLAN %s", sql) >= (int)sizeof buf)
-        return 0;
+        return -1;
     /* EXPLAIN QUERY PLAN never opens a read transaction, so it would plan with the schema
      * this connection last saw (an index created since would be missed): a read of
      * sqlite_master checks the schema cookie and reloads a changed schema. */
@@ -170,16 +171,17 @@ int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql)
     /* Not from the cache: a cached plan would outlive the schema it was made with. */
     if (sqlite3_prepare_v2(rhei__conn_db(c), buf, -1, &st, NULL) != SQLITE_OK || !st) {
         sqlite3_finalize(st);
-        return 0;
+        return -1;
     }
     char scans[8][128];
     size_t nscans = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && nscans < 8) {
+    while (sqlite3_step(st) == SQLITE_ROW) {
         const char *d = (const char *)sqlite3_column_text(st, 3);
         if (!d || strncmp(d, "SCAN ", 5) != 0)
             continue; /* SEARCH (an index serves it), subquery and temp B-tree lines */
         size_t n = strcspn(d + 5, " ");
-        if (n < sizeof scans[0]) {
+        total++; /* a scan reads at least one row, even of a table whose size is unknown */
+        if (n < sizeof scans[0] && nscans < 8) {
             memcpy(scans[nscans], d + 5, n);
             scans[nscans++][n] = '\0';
         }
@@ -188,4 +190,31 @@ int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql)
     for (size_t i = 0; i < nscans; i++)
         total += table_rows(c, scans[i], strlen(scans[i]));
     return total;
+}
+
+typedef struct budget {
+    int64_t deadline_us;
+    int over;
+} budget;
+
+/* SQLite's progress handler: a nonzero return interrupts the running statement. */
+static int over_budget(void *arg)
+{
+    budget *b = arg;
+    if (rhei__now_us() <= b->deadline_us)
+        return 0;
+    b->over = 1;
+    return 1;
+}
+
+int rhei__conn_query_within(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
+                            int64_t budget_us, int *out_over, rhei_result **out, rhei__err *e)
+{
+    budget b = {rhei__now_us() + budget_us, 0};
+    sqlite3 *h = rhei__conn_db(c);
+    sqlite3_progress_handler(h, 1000, over_budget, &b); /* ~1000 VM steps: a few us */
+    int rc = rhei__conn_query(c, sql, params, n, out, e);
+    sqlite3_progress_handler(h, 0, NULL, NULL);
+    *out_over = b.over && rc != RHEI_OK;
+    return rc;
 }

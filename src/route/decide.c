@@ -34,3 +34,9 @@ int rhei__route_fallback(rhei_route_info *ri, rhei_side hint, int rc)
                                                                    : RHEI_ROUTE_FALLBACK_DIALECT);
     return 1;
 }
+
+void rhei__route_over_budget(rhei_route_info *ri)
+{
+    ri->side = RHEI_SIDE_OLAP;
+    rhei__route_set_reason(ri, RHEI_ROUTE_INDEX_TOO_WIDE);
+}

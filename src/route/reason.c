@@ -60,6 +60,8 @@ static const char *const texts[RHEI_ROUTE_REASON_COUNT] = {
     [RHEI_ROUTE_FALLBACK_VALUES] = "sqlite semantics: overflow or conversion",
     [RHEI_ROUTE_POINT_IN_TIME] = "point-in-time",
     [RHEI_ROUTE_EXECUTED] = "executed",
+    [RHEI_ROUTE_INDEX_SERVED] = "index serves it",
+    [RHEI_ROUTE_INDEX_TOO_WIDE] = "index range too wide",
 };
 
 const char *rhei_route_reason_text(rhei_route_reason code)

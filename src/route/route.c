@@ -650,6 +650,25 @@ static void rd_pick(const rt_read *rd, rt_stmt *st)
         st->reason = RHEI_ROUTE_LIMITED_SCAN;
 }
 
+/* What SQLite's plan says about the speed rules' pick: a filter no index serves over a large
+ * table is DuckDB's; a read whose every table an index reaches is SQLite's (within a budget:
+ * an index range can still be most of the table). DuckDB-only picks (OLAP functions) stay. */
+static void rd_cost(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st)
+{
+    int filter = st->side == RHEI_SIDE_OLTP && (rd->flags & F_WHERE);
+    int speed = st->side == RHEI_SIDE_OLAP && st->reason != RHEI_ROUTE_OLAP_FUNCTION;
+    if (!(filter || speed) || !ctx || !ctx->scan_rows)
+        return;
+    int64_t scanned = ctx->scan_rows(ctx->ud);
+    if (filter && scanned >= RHEI__ROUTE_SCAN_ROWS) {
+        st->side = RHEI_SIDE_OLAP;
+        st->reason = RHEI_ROUTE_UNINDEXED_FILTER;
+    } else if (speed && scanned == 0) {
+        st->side = RHEI_SIDE_OLTP;
+        st->reason = RHEI_ROUTE_INDEX_SERVED;
+    }
+}
+
 /* Picks the side of a read statement whose tokens have all been seen. */
 static void rd_decide(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st)
 {
@@ -676,11 +695,7 @@ static void rd_decide(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st
         return;
     }
     rd_pick(rd, st);
-    if (st->side == RHEI_SIDE_OLTP && (rd->flags & F_WHERE) && ctx && ctx->scan_rows &&
-        ctx->scan_rows(ctx->ud) >= RHEI__ROUTE_SCAN_ROWS) {
-        st->side = RHEI_SIDE_OLAP; /* no index serves the filter: DuckDB scans faster */
-        st->reason = RHEI_ROUTE_UNINDEXED_FILTER;
-    }
+    rd_cost(rd, ctx, st);
     /* [x] and `x` are names to SQLite but a list or an operator to DuckDB */
     if (st->side == RHEI_SIDE_OLAP && (rd->flags & F_SQLITE_SYNTAX)) {
         st->side = RHEI_SIDE_OLTP;

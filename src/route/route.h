@@ -35,12 +35,20 @@ typedef int (*rhei__route_table_fn)(void *ud, const char *table, size_t len);
  * (reason "duckdb dialect"). */
 typedef int (*rhei__route_compiles_fn)(void *ud);
 
-/* Rows SQLite would read in full for the text (tables its plan scans without an index).
- * Called at most once, only for a read the speed rules would keep on SQLite as a filter
- * ("point lookup", "simple filter"): past RHEI__ROUTE_SCAN_ROWS DuckDB's scan is faster and
- * the read goes there (reason "unindexed filter on a large table"). */
+/* Rows SQLite would read in full for the text (tables its plan scans without an index, each
+ * counted at least 1), or -1 when SQLite has no plan for it. Called at most once per
+ * classification, for a read both sides may serve. A filter the speed rules would keep on
+ * SQLite ("point lookup", "simple filter") goes to DuckDB past RHEI__ROUTE_SCAN_ROWS (reason
+ * "unindexed filter on a large table"): DuckDB's scan is faster. A read they would send to
+ * DuckDB (aggregate, join, sort, ...) whose plan scans nothing (0: every table is reached
+ * through an index) goes to SQLite with reason "index serves it": the engine runs it there
+ * within RHEI__ROUTE_PROBE_US and moves it to DuckDB if the range proves too wide
+ * (rhei__route_over_budget). */
 typedef int64_t (*rhei__route_scan_fn)(void *ud);
 #define RHEI__ROUTE_SCAN_ROWS 50000
+/* SQLite's time budget for an index-served read: above it DuckDB's scan of the same tables
+ * is the faster side even on small ones (its fixed cost is ~1 ms), so the read moves there. */
+#define RHEI__ROUTE_PROBE_US 5000
 
 typedef struct rhei__route_ctx {
     rhei__route_table_fn is_replicated; /* NULL: no table is replicated */
@@ -82,6 +90,10 @@ void rhei__route_decide(const rhei_route_info *auto_ri, rhei_side hint, int in_t
  * semantics: overflow or conversion"). Returns 0 (the failure is the answer) for a hint, an
  * OLAP-only table, any other code, and rhei_as_of's RHEI_RANGE refusal past what is known. */
 int rhei__route_fallback(rhei_route_info *ri, rhei_side hint, int rc);
+
+/* An index-served read (reason "index serves it") ran over SQLite's budget: moves *ri to
+ * DuckDB, reason "index range too wide". The caller may remember the new route for the text. */
+void rhei__route_over_budget(rhei_route_info *ri);
 
 /* Sets out->code and out->reason to code and its text (reason.c). */
 void rhei__route_set_reason(rhei_route_info *out, rhei_route_reason code);
