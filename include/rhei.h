@@ -392,9 +392,9 @@ typedef enum rhei_route_reason {
     RHEI_ROUTE_POINT_IN_TIME,    /* "point-in-time": rhei_query_as_of */
     RHEI_ROUTE_EXECUTED,         /* "executed": rhei_execute_query */
     /* cost: SQLite's plan reads no table in full */
-    RHEI_ROUTE_INDEX_SERVED,     /* "index serves it": SQLite, within a time budget */
-    RHEI_ROUTE_INDEX_TOO_WIDE,   /* "index range too wide": over SQLite's budget, DuckDB */
-    RHEI_ROUTE_REASON_COUNT      /* not a reason: the number of codes (grows) */
+    RHEI_ROUTE_INDEX_SERVED,   /* "index serves it": SQLite, within a time budget */
+    RHEI_ROUTE_INDEX_TOO_WIDE, /* "index range too wide": over SQLite's budget, DuckDB */
+    RHEI_ROUTE_REASON_COUNT    /* not a reason: the number of codes (grows) */
 } rhei_route_reason;
 
 /* The fixed text of a reason code (static, never NULL): "?" for a code out of range. */

@@ -171,8 +171,8 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
 }
 
 /* An index-served read on a reader within SQLite's budget (RHEI__ROUTE_PROBE_US). */
-static int run_oltp_within(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
-                           int *over, rhei_result **out, rhei__err *e)
+static int run_oltp_within(rhei_db *db, const char *sql, const rhei_value *p, size_t n, int *over,
+                           rhei_result **out, rhei__err *e)
 {
     rhei__conn *c = rhei__oltp_reader(db->oltp);
     int rc = rhei__conn_query_within(c, sql, p, n, RHEI__ROUTE_PROBE_US, over, out, e);
