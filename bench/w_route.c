@@ -118,11 +118,16 @@ static verdict one_shape(rctx *c, const shape *s)
     double slow = fmax(w, fmax(wo, olap_ok ? wd : 0));
     int reps = bu_opt.quick ? 3 : slow > 300e3 ? 3 : slow > 30e3 ? 5 : 15;
     bu_samples rs = {0}, os = {0}, ds = {0};
+    /* The order rotates each repetition: whichever runs right after DuckDB finds the CPU
+     * caches cold, which must not always be the same side. */
+    const rhei_side order[3] = {RHEI_SIDE_AUTO, RHEI_SIDE_OLTP, RHEI_SIDE_OLAP};
+    bu_samples *into[3] = {&rs, &os, &ds};
     for (int i = 0; i < reps; i++) {
-        bu_samples_add(&rs, run_once(c, sql, RHEI_SIDE_AUTO, NULL, NULL, 0));
-        bu_samples_add(&os, run_once(c, sql, RHEI_SIDE_OLTP, NULL, NULL, 0));
-        if (olap_ok)
-            bu_samples_add(&ds, run_once(c, sql, RHEI_SIDE_OLAP, NULL, NULL, 0));
+        for (int k = 0; k < 3; k++) {
+            int j = (i + k) % 3;
+            if (order[j] != RHEI_SIDE_OLAP || olap_ok)
+                bu_samples_add(into[j], run_once(c, sql, order[j], NULL, NULL, 0));
+        }
     }
     double routed = bu_median(&rs), oltp = bu_median(&os);
     double olap = olap_ok ? bu_median(&ds) : NAN;
