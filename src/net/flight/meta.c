@@ -2,7 +2,8 @@
  * "main": the SQLite database, whose tables are all queryable (registered ones are also in
  * DuckDB, and the router picks). Result schemas equal the spec's exactly, names, types and
  * nullability, because ADBC compares them. Key listings other than primary keys are empty
- * but correctly shaped (Rhei replicates no foreign keys). */
+ * but correctly shaped (Rhei replicates no foreign keys). XdbcTypeInfo lists rhei's own types
+ * (the type map of rhei.h). */
 #include "abuild.h"
 #include "flight_int.h"
 #include "sqlinfo.h"
@@ -16,7 +17,7 @@
 static const char *const commands[] = {"CommandGetCatalogs", "CommandGetDbSchemas",
     "CommandGetTables", "CommandGetTableTypes", "CommandGetPrimaryKeys",
     "CommandGetExportedKeys", "CommandGetImportedKeys", "CommandGetCrossReference",
-    "CommandGetSqlInfo"};
+    "CommandGetSqlInfo", "CommandGetXdbcTypeInfo"};
 
 int fl_meta_is_command(const char *name)
 {
@@ -248,6 +249,88 @@ static int foreign_keys(struct ArrowSchema *sc, struct ArrowArray *a)
     return rc;
 }
 
+/* --- XdbcTypeInfo --------------------------------------------------------------------------- */
+
+/* Rhei's types (rhei.h's type map), ordered by data_type then type_name as the spec asks.
+ * Codes are the spec's XdbcDataType / XdbcDatetimeSubcode; sql_data_type is DATETIME (9)
+ * for DATE and TIMESTAMP, which carry their subcode. */
+static const struct xdbc_type {
+    const char *name;
+    int32_t data_type, column_size; /* column_size < 0: NULL */
+    const char *prefix, *suffix, *params;
+    int case_sensitive, searchable, is_unsigned; /* is_unsigned < 0: NULL (not numeric) */
+    int fixed;
+    int32_t min_scale, max_scale, sql_type, subcode, radix; /* < 0: NULL */
+} xdbc_types[] = {
+    {"BOOLEAN", -7, 1, NULL, NULL, NULL, 0, 2, -1, 0, -1, -1, -7, -1, -1},
+    {"INTEGER", -5, 19, NULL, NULL, NULL, 0, 2, 0, 0, 0, 0, -5, -1, 10},
+    {"BLOB", -3, -1, "X'", "'", NULL, 1, 2, -1, 0, -1, -1, -3, -1, -1},
+    {"DECIMAL", 3, 38, NULL, NULL, "precision,scale", 0, 2, 0, 1, 0, 38, 3, -1, 10},
+    {"REAL", 8, 53, NULL, NULL, NULL, 0, 2, 0, 0, -1, -1, 8, -1, 2},
+    {"TEXT", 12, -1, "'", "'", NULL, 1, 3, -1, 0, -1, -1, 12, -1, -1},
+    {"DATE", 91, 10, "DATE '", "'", NULL, 0, 2, -1, 0, -1, -1, 9, 1, -1},
+    {"TIMESTAMP", 93, 26, "TIMESTAMP '", "'", NULL, 0, 2, -1, 0, 0, 6, 9, 3, -1},
+};
+
+/* One row of GetXdbcTypeInfo; cols in the spec's order. */
+static void xdbc_row(ab_col *col, const struct xdbc_type *t)
+{
+    ab_cstr(&col[0], t->name);
+    ab_i32(&col[1], t->data_type);
+    t->column_size < 0 ? ab_null(&col[2]) : ab_i32(&col[2], t->column_size);
+    ab_cstr(&col[3], t->prefix);
+    ab_cstr(&col[4], t->suffix);
+    if (t->params) { /* "a,b": one list item each */
+        char item[32];
+        for (const char *p = t->params; *p;) {
+            size_t n = strcspn(p, ",");
+            snprintf(item, sizeof item, "%.*s", (int)n, p);
+            ab_cstr(&col[5].kids[0], item);
+            p += n + (p[n] == ',');
+        }
+        ab_list_end(&col[5]);
+    } else {
+        ab_null(&col[5]);
+    }
+    ab_i32(&col[6], 1); /* NULLABILITY_NULLABLE */
+    ab_bool(&col[7], t->case_sensitive);
+    ab_i32(&col[8], t->searchable);
+    t->is_unsigned < 0 ? ab_null(&col[9]) : ab_bool(&col[9], t->is_unsigned);
+    ab_bool(&col[10], t->fixed);
+    t->is_unsigned < 0 ? ab_null(&col[11]) : ab_bool(&col[11], 0); /* auto_increment */
+    ab_cstr(&col[12], NULL);
+    t->min_scale < 0 ? ab_null(&col[13]) : ab_i32(&col[13], t->min_scale);
+    t->max_scale < 0 ? ab_null(&col[14]) : ab_i32(&col[14], t->max_scale);
+    ab_i32(&col[15], t->sql_type);
+    t->subcode < 0 ? ab_null(&col[16]) : ab_i32(&col[16], t->subcode);
+    t->radix < 0 ? ab_null(&col[17]) : ab_i32(&col[17], t->radix);
+    ab_null(&col[18]);
+}
+
+static int xdbc_type_info(const Rhei__Flight__CommandGetXdbcTypeInfo *q, int schema_only,
+                          struct ArrowSchema *sc, struct ArrowArray *a)
+{
+    static const struct { const char *f, *n; int nullable; } spec[19] = {
+        {"u", "type_name", 0}, {"i", "data_type", 0}, {"i", "column_size", 1},
+        {"u", "literal_prefix", 1}, {"u", "literal_suffix", 1}, {"+l", "create_params", 1},
+        {"i", "nullable", 0}, {"b", "case_sensitive", 0}, {"i", "searchable", 0},
+        {"b", "unsigned_attribute", 1}, {"b", "fixed_prec_scale", 0},
+        {"b", "auto_increment", 1}, {"u", "local_type_name", 1}, {"i", "minimum_scale", 1},
+        {"i", "maximum_scale", 1}, {"i", "sql_data_type", 0}, {"i", "datetime_subcode", 1},
+        {"i", "num_prec_radix", 1}, {"i", "interval_precision", 1}};
+    ab_col col[19];
+    for (int i = 0; i < 19; i++)
+        ab_init(&col[i], spec[i].f, spec[i].n, spec[i].nullable, i == 5);
+    ab_init(&col[5].kids[0], "u", "item", 0, 0);
+    for (size_t i = 0; !schema_only && i < sizeof xdbc_types / sizeof xdbc_types[0]; i++)
+        if (!q || !q->has_data_type || q->data_type == xdbc_types[i].data_type)
+            xdbc_row(col, &xdbc_types[i]);
+    int rc = ab_export(col, 19, col[0].length, sc, a);
+    for (int i = 0; i < 19; i++)
+        ab_free(&col[i]);
+    return rc;
+}
+
 /* --- dispatch ------------------------------------------------------------------------------ */
 
 #define UNPACK(T, fn) T *m = fn##__unpack(NULL, n, v); if (!m) goto bad
@@ -279,6 +362,10 @@ static int build(fl_call *c, const char *name, const uint8_t *v, size_t n, int s
         rc = fl_sqlinfo_build(m->info, m->n_info, !c->f->opts.allow_writes, schema_only, sc, a)
                  ? FL_RESOURCE : FL_OK;
         rhei__flight__command_get_sql_info__free_unpacked(m, NULL);
+    } else if (!strcmp(name, "CommandGetXdbcTypeInfo")) {
+        UNPACK(Rhei__Flight__CommandGetXdbcTypeInfo, rhei__flight__command_get_xdbc_type_info);
+        rc = xdbc_type_info(m, schema_only, sc, a) ? FL_RESOURCE : FL_OK;
+        rhei__flight__command_get_xdbc_type_info__free_unpacked(m, NULL);
     } else {
         rc = foreign_keys(sc, a) ? FL_RESOURCE : FL_OK;
     }

@@ -106,8 +106,35 @@ test('routing: schema metadata names the side; headers pass a hint', async () =>
 test('errors: status codes with the engine message', async () => {
   await assert.rejects(fl.query('SELECT * FROM no_such_table'),
     (e) => e.code === S.NOT_FOUND && /no such table: no_such_table/.test(e.details));
-  await assert.rejects(fl.info('CommandGetXdbcTypeInfo', {}), (e) => e.code === S.UNIMPLEMENTED);
   await assert.rejects(fl.unary('PollFlightInfo', 'FlightDescriptor', 'FlightInfo', {}), (e) => e.code === S.UNIMPLEMENTED);
+});
+
+// GetXdbcTypeInfo: the spec's schema (FlightSql.proto, CommandGetXdbcTypeInfo) exactly, names,
+// types and nullability, including the non-null list item; rows ordered by data_type then name.
+test('GetXdbcTypeInfo: spec schema, rhei\'s types ordered by data_type, filter by data_type', async () => {
+  const want = [['type_name', 'Utf8', false], ['data_type', 'Int32', false], ['column_size', 'Int32', true],
+    ['literal_prefix', 'Utf8', true], ['literal_suffix', 'Utf8', true], ['create_params', 'List<Utf8>', true],
+    ['nullable', 'Int32', false], ['case_sensitive', 'Bool', false], ['searchable', 'Int32', false],
+    ['unsigned_attribute', 'Bool', true], ['fixed_prec_scale', 'Bool', false], ['auto_increment', 'Bool', true],
+    ['local_type_name', 'Utf8', true], ['minimum_scale', 'Int32', true], ['maximum_scale', 'Int32', true],
+    ['sql_data_type', 'Int32', false], ['datetime_subcode', 'Int32', true], ['num_prec_radix', 'Int32', true],
+    ['interval_precision', 'Int32', true]];
+  const { table, infoSchema } = await fl.meta('CommandGetXdbcTypeInfo', {});
+  assert.deepEqual(fields(table.schema), want);
+  assert.deepEqual(fields(infoSchema), want);
+  const item = table.schema.fields[5].type.children[0];
+  assert.deepEqual([item.name, String(item.type), item.nullable], ['item', 'Utf8', false]);
+  const rows = table.toArray().map((r) => r.toJSON());
+  assert.deepEqual(rows.map((r) => [r.type_name, r.data_type]), [['BOOLEAN', -7], ['INTEGER', -5],
+    ['BLOB', -3], ['DECIMAL', 3], ['REAL', 8], ['TEXT', 12], ['DATE', 91], ['TIMESTAMP', 93]]);
+  const dec = rows.find((r) => r.type_name === 'DECIMAL');
+  assert.deepEqual([...dec.create_params], ['precision', 'scale']);
+  assert.equal(dec.num_prec_radix, 10);
+  assert.equal(rows.find((r) => r.type_name === 'TEXT').create_params, null);
+  const ts = rows.find((r) => r.type_name === 'TIMESTAMP');
+  assert.deepEqual([ts.sql_data_type, ts.datetime_subcode], [9, 3]);
+  const only = await fl.meta('CommandGetXdbcTypeInfo', { dataType: 12 });
+  assert.deepEqual([...only.table.getChild('type_name').toArray()], ['TEXT']);
 });
 
 test('tickets: used once, cannot be forged, belong to their principal', async () => {
