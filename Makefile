@@ -61,10 +61,11 @@ tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=-fsanitize=thread \
 	  -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread \
 	  $(CMAKE_FLAGS) >/dev/null
-	@cmake --build build-tsan -j $(JOBS) --target engine_test_concurrency engine_test_basic engine_test_txn
+	@cmake --build build-tsan -j $(JOBS) --target engine_test_concurrency engine_test_basic engine_test_txn \
+	  engine_test_query_arrow
 	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 report_signal_unsafe=0 \
 	  suppressions=$(CURDIR)/tests/tsan.supp" ctest --output-on-failure \
-	  -R "engine.test_(concurrency|basic|txn)\."
+	  -R "engine.test_(concurrency|basic|txn|query_arrow)\."
 
 # Fuzz targets built standalone with gcc + sanitizers (no clang needed), each run for a bound.
 FUZZ_SECONDS ?= 30

@@ -1,10 +1,13 @@
 /* test_query_arrow.c — rhei_query_arrow's own promises (its answers equal rhei_query's in
  * tests/route/test_same_arrow.c): DuckDB's 2,048-row chunks are coalesced into batches of at
  * most 64K rows that carry every row once and in order; the pooled connection comes back on
- * release; rhei_interrupt ends a held stream with EINTR; parameters, STRONG consistency,
- * route info and misuse. */
+ * release; rhei_interrupt ends a held stream with EINTR; more threads streaming at once than
+ * the pool has connections (both cores kept busy by spinning threads); parameters, STRONG
+ * consistency, route info and misuse. */
 #include "engine/helpers.h"
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define BIG_ROWS 150000
@@ -166,5 +169,79 @@ TEST(misuse_and_errors)
     CHECK_INT(open_stream(db, "SELECT nope FROM big", RHEI_SIDE_OLAP, &st), RHEI_SQL);
     CHECK(st.release == NULL);
     CHECK_INT(open_stream(db, "SELECT * FROM nope", RHEI_SIDE_OLAP, &st), RHEI_NOTFOUND);
+    CHECK_OK(db, rhei_close(db));
+}
+
+/* ---- threads ------------------------------------------------------------------------------ */
+
+#define STREAMERS 6 /* more than the pool's 4 connections: some wait for one */
+
+typedef struct sarg {
+    rhei_db *db;
+    long k;
+    int64_t rows, sum;
+} sarg;
+
+static atomic_int spinning;
+
+static void *spin(void *arg)
+{
+    volatile uint64_t x = 0;
+    (void)arg;
+    while (atomic_load(&spinning))
+        x++;
+    return NULL;
+}
+
+/* Each thread streams its own slice (ids = k mod STREAMERS) a few times, half of the streams
+ * released early, and adds up what it read. */
+static void *streamer(void *p)
+{
+    sarg *a = p;
+    rhei_query_opts o = {RHEI_SIDE_OLAP, RHEI_EVENTUAL};
+    rhei_value k = rhei_int(a->k);
+    for (int round = 0; round < 4; round++) {
+        struct ArrowArrayStream st;
+        struct ArrowArray b;
+        int early = round % 2;
+        if (rhei_query_arrow(a->db, "SELECT id FROM big WHERE id - (id / 6) * 6 = ?1", &k, 1,
+                             &o, NULL, &st) != RHEI_OK)
+            FAIL("stream %ld: %s", a->k, rhei_errmsg(a->db));
+        while (st.get_next(&st, &b) == 0 && b.release) {
+            const int64_t *id = b.children[0]->buffers[1];
+            for (int64_t i = 0; !early && i < b.length; i++)
+                a->rows++, a->sum += id[i];
+            b.release(&b);
+            if (early)
+                break;
+        }
+        st.release(&st);
+    }
+    return NULL;
+}
+
+TEST(threads_stream_at_once)
+{
+    char dir[64];
+    rhei_db *db = open_big(dir, sizeof dir);
+    pthread_t spinners[2], t[STREAMERS];
+    sarg a[STREAMERS];
+    atomic_store(&spinning, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&spinners[i], NULL, spin, NULL);
+    for (long i = 0; i < STREAMERS; i++) {
+        a[i] = (sarg){db, i, 0, 0};
+        pthread_create(&t[i], NULL, streamer, &a[i]);
+    }
+    for (int i = 0; i < STREAMERS; i++)
+        pthread_join(t[i], NULL);
+    atomic_store(&spinning, 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(spinners[i], NULL);
+    int64_t rows = 0, sum = 0;
+    for (int i = 0; i < STREAMERS; i++)
+        rows += a[i].rows, sum += a[i].sum;
+    CHECK_INT(rows, 2 * (int64_t)BIG_ROWS); /* two full reads per thread of its slice */
+    CHECK_INT(sum, 2 * ((int64_t)BIG_ROWS * (BIG_ROWS + 1) / 2));
     CHECK_OK(db, rhei_close(db));
 }
