@@ -251,7 +251,7 @@ static void put_validity(scol *k, int64_t at, const uint64_t *mask, size_t n)
 static int64_t int_at(duckdb_type t, const void *d, size_t i)
 {
     switch (t) {
-    case DUCKDB_TYPE_BOOLEAN: return ((const bool *)d)[i];
+    case DUCKDB_TYPE_BOOLEAN: return ((const uint8_t *)d)[i] != 0;
     case DUCKDB_TYPE_TINYINT: return ((const int8_t *)d)[i];
     case DUCKDB_TYPE_SMALLINT: return ((const int16_t *)d)[i];
     case DUCKDB_TYPE_INTEGER: return ((const int32_t *)d)[i];
@@ -308,7 +308,7 @@ static int put_fixed(scol *k, int64_t at, const void *d, const uint64_t *mask, s
 
 static void put_bool(scol *k, int64_t at, const void *d, size_t n)
 {
-    const bool *b = d;
+    const uint8_t *b = d; /* as bytes: a NULL slot may hold any byte, not a valid bool */
     for (size_t i = 0; i < n; i++) {
         uint64_t r = (uint64_t)at + i;
         if (b[i])
@@ -326,8 +326,8 @@ static int put_varlen(scol *k, int64_t at, const void *d, const uint64_t *mask, 
         off[0] = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t len = 0;
-        if (!mask || (mask[i >> 6] >> (i & 63) & 1)) {
-            len = duckdb_string_t_length(str[i]);
+        if ((!mask || (mask[i >> 6] >> (i & 63) & 1)) &&
+            (len = duckdb_string_t_length(str[i])) > 0) { /* "" may precede any heap */
             if (k->heap_len + len > INT32_MAX)
                 return -2;
             if (reserve((void **)&k->heap, &k->heap_cap, k->heap_len + len))
