@@ -116,7 +116,8 @@ static void engine_only(fctx *c)
     }
     bu_row *q = bu_row_versus("flight", "engine scan 100K to arrow, in process (q/s)", "q/s", &e,
                               &b, "duckdb arrow export");
-    snprintf(q->note, sizeof q->note, "rhei_query_arrow without the network (served by %s: %s):"
+    snprintf(q->note, sizeof q->note,
+             "rhei_query_arrow without the network (served by %s: %s):"
              " the part of the Flight scan spent in the engine's result path",
              ri.side == RHEI_SIDE_OLAP ? "duckdb" : "sqlite", ri.reason ? ri.reason : "");
     bu_samples_free(&e), bu_samples_free(&b);
@@ -250,7 +251,8 @@ static void slow_reader(rhei_flight_client *cl)
     snprintf(name, sizeof name, "flight RSS, %lldM rows to a slow client (MB)", (long long)(n / 1000000));
     bu_row *row = bu_row_add("flight", name, "MB", 1);
     row->engine = bu_rss_peak_mb() - before;
-    snprintf(row->note, sizeof row->note, "peak RSS growth of the process (server and client) "
+    snprintf(row->note, sizeof row->note,
+             "peak RSS growth of the process (server and client) "
              "while a client pausing 20 ms per message reads one BIGINT column; DoGet streams "
              "rhei_query_arrow's batches");
     bu_row_target(row, BU_TARGET_ENGINE_MAX, 200, "< 200 MB");

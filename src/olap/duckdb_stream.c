@@ -251,7 +251,8 @@ static void put_validity(scol *k, int64_t at, const uint64_t *mask, size_t n)
 static int64_t int_at(duckdb_type t, const void *d, size_t i)
 {
     switch (t) {
-    case DUCKDB_TYPE_BOOLEAN: return ((const uint8_t *)d)[i] != 0;
+    case DUCKDB_TYPE_BOOLEAN:
+        return ((const uint8_t *)d)[i] != 0;
     case DUCKDB_TYPE_TINYINT: return ((const int8_t *)d)[i];
     case DUCKDB_TYPE_SMALLINT: return ((const int16_t *)d)[i];
     case DUCKDB_TYPE_INTEGER: return ((const int32_t *)d)[i];

@@ -204,8 +204,8 @@ static void *streamer(void *p)
         struct ArrowArrayStream st;
         struct ArrowArray b;
         int early = round % 2;
-        if (rhei_query_arrow(a->db, "SELECT id FROM big WHERE id - (id / 6) * 6 = ?1", &k, 1,
-                             &o, NULL, &st) != RHEI_OK)
+        if (rhei_query_arrow(a->db, "SELECT id FROM big WHERE id - (id / 6) * 6 = ?1", &k, 1, &o,
+                             NULL, &st) != RHEI_OK)
             FAIL("stream %ld: %s", a->k, rhei_errmsg(a->db));
         while (st.get_next(&st, &b) == 0 && b.release) {
             const int64_t *id = b.children[0]->buffers[1];

@@ -14,10 +14,11 @@
 #define CATALOG "rhei"
 #define SCHEMA "main"
 
-static const char *const commands[] = {"CommandGetCatalogs", "CommandGetDbSchemas",
-    "CommandGetTables", "CommandGetTableTypes", "CommandGetPrimaryKeys",
-    "CommandGetExportedKeys", "CommandGetImportedKeys", "CommandGetCrossReference",
-    "CommandGetSqlInfo", "CommandGetXdbcTypeInfo"};
+static const char *const commands[] = {"CommandGetCatalogs",     "CommandGetDbSchemas",
+                                       "CommandGetTables",       "CommandGetTableTypes",
+                                       "CommandGetPrimaryKeys",  "CommandGetExportedKeys",
+                                       "CommandGetImportedKeys", "CommandGetCrossReference",
+                                       "CommandGetSqlInfo",      "CommandGetXdbcTypeInfo"};
 
 int fl_meta_is_command(const char *name)
 {
@@ -310,14 +311,17 @@ static void xdbc_row(ab_col *col, const struct xdbc_type *t)
 static int xdbc_type_info(const Rhei__Flight__CommandGetXdbcTypeInfo *q, int schema_only,
                           struct ArrowSchema *sc, struct ArrowArray *a)
 {
-    static const struct { const char *f, *n; int nullable; } spec[19] = {
-        {"u", "type_name", 0}, {"i", "data_type", 0}, {"i", "column_size", 1},
-        {"u", "literal_prefix", 1}, {"u", "literal_suffix", 1}, {"+l", "create_params", 1},
-        {"i", "nullable", 0}, {"b", "case_sensitive", 0}, {"i", "searchable", 0},
-        {"b", "unsigned_attribute", 1}, {"b", "fixed_prec_scale", 0},
-        {"b", "auto_increment", 1}, {"u", "local_type_name", 1}, {"i", "minimum_scale", 1},
-        {"i", "maximum_scale", 1}, {"i", "sql_data_type", 0}, {"i", "datetime_subcode", 1},
-        {"i", "num_prec_radix", 1}, {"i", "interval_precision", 1}};
+    static const struct {
+        const char *f, *n;
+        int nullable;
+    } spec[19] = {
+        {"u", "type_name", 0},          {"i", "data_type", 0},        {"i", "column_size", 1},
+        {"u", "literal_prefix", 1},     {"u", "literal_suffix", 1},   {"+l", "create_params", 1},
+        {"i", "nullable", 0},           {"b", "case_sensitive", 0},   {"i", "searchable", 0},
+        {"b", "unsigned_attribute", 1}, {"b", "fixed_prec_scale", 0}, {"b", "auto_increment", 1},
+        {"u", "local_type_name", 1},    {"i", "minimum_scale", 1},    {"i", "maximum_scale", 1},
+        {"i", "sql_data_type", 0},      {"i", "datetime_subcode", 1}, {"i", "num_prec_radix", 1},
+        {"i", "interval_precision", 1}};
     ab_col col[19];
     for (int i = 0; i < 19; i++)
         ab_init(&col[i], spec[i].f, spec[i].n, spec[i].nullable, i == 5);
