@@ -65,6 +65,15 @@ static int64_t scan_rows(void *ud)
     return n;
 }
 
+static int ordered(void *ud)
+{
+    route_ud *u = ud;
+    rhei__conn *c = rhei__oltp_reader(u->db->oltp);
+    int sorts = rhei__conn_plan_sorts(c, u->sql);
+    rhei__oltp_reader_release(u->db->oltp, c);
+    return sorts < 0 ? -1 : !sorts;
+}
+
 /* Classifies sql (the router's one pass): returns 1 if it writes; out gets the auto route. */
 static int route(rhei_db *db, const char *sql, rhei_route_info *out)
 {
@@ -76,7 +85,7 @@ static int route(rhei_db *db, const char *sql, rhei_route_info *out)
         rhei__engine_refresh_names(db, &ignored);
     }
     route_ud ud = {db, sql};
-    rhei__route_ctx ctx = {table_kind, &ud, sqlite_compiles, scan_rows};
+    rhei__route_ctx ctx = {table_kind, &ud, sqlite_compiles, scan_rows, ordered};
     return rhei__route_classify(sql, &ctx, out);
 }
 

@@ -192,6 +192,26 @@ int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql)
     return total;
 }
 
+int rhei__conn_plan_sorts(rhei__conn *c, const char *sql)
+{
+    char buf[4200];
+    sqlite3_stmt *st = NULL;
+    if (snprintf(buf, sizeof buf, "EXPLAIN QUERY PLAN %s", sql) >= (int)sizeof buf)
+        return -1;
+    /* Not from the cache, as in rhei__conn_scan_rows (which refreshed the schema just before). */
+    if (sqlite3_prepare_v2(rhei__conn_db(c), buf, -1, &st, NULL) != SQLITE_OK || !st) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    int sorts = 0;
+    while (!sorts && sqlite3_step(st) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        sorts = d && strncmp(d, "USE TEMP B-TREE", 15) == 0;
+    }
+    sqlite3_finalize(st);
+    return sorts;
+}
+
 typedef struct budget {
     int64_t deadline_us;
     int over;

@@ -659,6 +659,12 @@ static void rd_cost(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st)
     int speed = st->side == RHEI_SIDE_OLAP && st->reason != RHEI_ROUTE_OLAP_FUNCTION;
     if (!(filter || speed) || !ctx || !ctx->scan_rows)
         return;
+    if (st->reason == RHEI_ROUTE_FULL_SCAN_SORT && (rd->flags & F_LIMIT) && ctx->ordered &&
+        ctx->ordered(ctx->ud) == 1) { /* ORDER BY the key LIMIT n: SQLite reads n rows */
+        st->side = RHEI_SIDE_OLTP;
+        st->reason = RHEI_ROUTE_INDEX_SERVED;
+        return;
+    }
     int64_t scanned = ctx->scan_rows(ctx->ud);
     if (filter && scanned >= RHEI__ROUTE_SCAN_ROWS) {
         st->side = RHEI_SIDE_OLAP;

@@ -50,11 +50,19 @@ typedef int64_t (*rhei__route_scan_fn)(void *ud);
  * is the faster side even on small ones (its fixed cost is ~1 ms), so the read moves there. */
 #define RHEI__ROUTE_PROBE_US 5000
 
+/* 1 if SQLite's plan for the text reads rows in the order ORDER BY asks for (no temporary
+ * B-tree sorts them: an index or the rowid gives the order), 0 if it sorts, -1 unknown.
+ * Called at most once, only for a "full scan sort" read with LIMIT: SQLite then stops after
+ * LIMIT (+ OFFSET) rows, so the read is index-served (reason "index serves it", with the
+ * same budget as rule 23a). */
+typedef int (*rhei__route_ordered_fn)(void *ud);
+
 typedef struct rhei__route_ctx {
     rhei__route_table_fn is_replicated; /* NULL: no table is replicated */
     void *ud;
     rhei__route_compiles_fn sqlite_compiles; /* NULL: SQLite compiles everything */
     rhei__route_scan_fn scan_rows;           /* NULL: no costs known, filters stay */
+    rhei__route_ordered_fn ordered;          /* NULL: SQLite's order is unknown */
 } rhei__route_ctx;
 
 /* Classifies the SQL text (one or more statements) in one go: whether it writes, and which
