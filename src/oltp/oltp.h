@@ -92,8 +92,9 @@ int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql);
 /* 1 if SQLite's plan for sql sorts with a temporary B-tree (ORDER BY, GROUP BY or DISTINCT
  * not served by an index), 0 if not, -1 when SQLite cannot plan the text. */
 int rhei__conn_plan_sorts(rhei__conn *c, const char *sql);
-/* rhei__conn_query stopped after budget_us of SQLite's work (this thread's CPU time): *out_over = 1 (then the call
- * fails with RHEI_INTERRUPTED and *out is NULL), else 0 and the query's own outcome. */
+/* rhei__conn_query stopped after budget_us of SQLite's work (this thread's CPU time):
+ * *out_over = 1 (then the call fails with RHEI_INTERRUPTED and *out is NULL), else 0 and the
+ * query's own outcome. */
 int rhei__conn_query_within(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                             int64_t budget_us, int *out_over, rhei_result **out, rhei__err *e);
 /* Converts the value in column idx of st's current row to the canonical form for column
