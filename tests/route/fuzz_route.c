@@ -21,28 +21,61 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const known_reasons[] = {
-    "empty", "write", "ddl", "transaction control", "pragma", "maintenance", "attach",
-    "command", "unknown statement", "multiple statements", "too complex", "explain query plan",
-    "table not replicated", "sqlite function", "no table", "sqlite syntax", "point lookup", "simple filter",
-    "limited scan", "olap function", "aggregate", "group by", "having", "window function",
-    "distinct", "join", "subquery", "cte", "set operation", "full scan sort", "full scan",
-    "duckdb dialect", "unindexed filter on a large table",
-    "sqlite semantics: % converts operands to INTEGER",
-    "sqlite semantics: -> and ->> are sqlite json",
-    "sqlite semantics: / divides as each value's type",
-    "sqlite semantics: CAST converts as sqlite does",
-    "sqlite semantics: CAST to INTEGER truncates", "sqlite semantics: COLLATE",
-    "sqlite semantics: GLOB, REGEXP and MATCH", "sqlite semantics: IS compares any two values",
-    "sqlite semantics: LIKE is ASCII case-insensitive",
-    "sqlite semantics: X'..' is a blob only in sqlite", "sqlite semantics: bitwise operator",
-    "sqlite semantics: function not known to agree", "sqlite semantics: integer literal",
-    "sqlite semantics: scalar min/max", "sqlite semantics: text used as a number",
-    "sqlite semantics: || formats numbers as sqlite does"};
+static const char *const known_reasons[] = {"empty",
+                                            "write",
+                                            "ddl",
+                                            "transaction control",
+                                            "pragma",
+                                            "maintenance",
+                                            "attach",
+                                            "command",
+                                            "unknown statement",
+                                            "multiple statements",
+                                            "too complex",
+                                            "explain query plan",
+                                            "table not replicated",
+                                            "sqlite function",
+                                            "no table",
+                                            "sqlite syntax",
+                                            "point lookup",
+                                            "simple filter",
+                                            "limited scan",
+                                            "olap function",
+                                            "aggregate",
+                                            "group by",
+                                            "having",
+                                            "window function",
+                                            "distinct",
+                                            "join",
+                                            "subquery",
+                                            "cte",
+                                            "set operation",
+                                            "full scan sort",
+                                            "full scan",
+                                            "duckdb dialect",
+                                            "unindexed filter on a large table",
+                                            "index serves it",
+                                            "sqlite semantics: % converts operands to INTEGER",
+                                            "sqlite semantics: -> and ->> are sqlite json",
+                                            "sqlite semantics: / divides as each value's type",
+                                            "sqlite semantics: CAST converts as sqlite does",
+                                            "sqlite semantics: CAST to INTEGER truncates",
+                                            "sqlite semantics: COLLATE",
+                                            "sqlite semantics: GLOB, REGEXP and MATCH",
+                                            "sqlite semantics: IS compares any two values",
+                                            "sqlite semantics: LIKE is ASCII case-insensitive",
+                                            "sqlite semantics: X'..' is a blob only in sqlite",
+                                            "sqlite semantics: bitwise operator",
+                                            "sqlite semantics: function not known to agree",
+                                            "sqlite semantics: integer literal",
+                                            "sqlite semantics: scalar min/max",
+                                            "sqlite semantics: text used as a number",
+                                            "sqlite semantics: || formats numbers as sqlite does"};
 
 /* The engine's other answers, varied by the input so both branches of each get explored. */
 static int fuzz_compiles(void *ud) { return ud == NULL; }
 static int64_t fuzz_scan_rows(void *ud) { return ud == NULL ? 0 : 1000000; }
+static int fuzz_ordered(void *ud) { return ud == NULL; }
 
 /* Replicated unless the name starts with 's', so both answers get explored. */
 static int fuzz_replicated(void *ud, const char *table, size_t len)
@@ -85,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *sql = (const char *)data;
     rhei__route_ctx ctx = {fuzz_replicated, size % 2 ? (void *)data : NULL, fuzz_compiles,
-                           fuzz_scan_rows, NULL};
+                           fuzz_scan_rows, fuzz_ordered};
     rhei_route_info a, b;
     int w = rhei__route_is_write_n(sql, size);
     char *copy;
