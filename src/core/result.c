@@ -39,28 +39,20 @@ int rhei__result_set_column(rhei_result *r, size_t col, const char *name, const 
     return RHEI_OK;
 }
 
-int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err *e)
+/* Writes v into cell, its bytes at the heap's end; the caller made room for both. */
+static void put_cell(rhei_result *r, rhei__rcol *c, rhei__cell *cell, const rhei_value *v)
 {
-    rhei__rcol *c = &r->cols[col];
-    size_t row = r->nrows;
-    if (rhei__grow((void **)&c->cells, &c->cap, row + 1, sizeof *c->cells))
-        return rhei__err_nomem(e);
-    rhei__cell *cell = &c->cells[row];
     cell->type = (uint8_t)v->type;
     cell->len = 0;
     cell->v = 0;
+    c->seen |= RHEI__TBIT(v->type);
     switch (v->type) {
     case RHEI_TYPE_REAL:
         memcpy(&cell->v, &v->f, sizeof v->f);
         break;
     case RHEI_TYPE_TEXT:
     case RHEI_TYPE_BLOB:
-    case RHEI_TYPE_DECIMAL: {
-        if (v->n > UINT32_MAX || r->heap_len + v->n + 1 > r->max_bytes)
-            return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit",
-                                 r->max_bytes);
-        if (rhei__grow((void **)&r->heap, &r->heap_cap, r->heap_len + v->n + 1, 1))
-            return rhei__err_nomem(e);
+    case RHEI_TYPE_DECIMAL:
         if (v->n)
             memcpy(r->heap + r->heap_len, v->s, v->n);
         r->heap[r->heap_len + v->n] = '\0'; /* text cells are NUL-terminated in place */
@@ -68,36 +60,82 @@ int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err
         cell->len = (uint32_t)v->n;
         r->heap_len += v->n + 1;
         break;
-    }
     default:
         cell->v = v->i;
         break;
     }
+}
+
+static int heap_room(rhei_result *r, size_t more, rhei__err *e)
+{
+    if (more > r->max_bytes || r->heap_len + more > r->max_bytes)
+        return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit", r->max_bytes);
+    if (rhei__grow((void **)&r->heap, &r->heap_cap, r->heap_len + more, 1))
+        return rhei__err_nomem(e);
+    return RHEI_OK;
+}
+
+int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err *e)
+{
+    rhei__rcol *c = &r->cols[col];
+    size_t row = r->nrows;
+    if (row >= c->cap && rhei__grow((void **)&c->cells, &c->cap, row + 1, sizeof *c->cells))
+        return rhei__err_nomem(e);
+    if (v->type == RHEI_TYPE_TEXT || v->type == RHEI_TYPE_BLOB || v->type == RHEI_TYPE_DECIMAL) {
+        if (v->n > UINT32_MAX)
+            return rhei__err_set(e, RHEI_RANGE, "a %zu-byte value exceeds the 4 GiB cell limit",
+                                 v->n);
+        int rc = heap_room(r, v->n + 1, e);
+        if (rc)
+            return rc;
+    }
+    put_cell(r, c, &c->cells[row], v);
     return RHEI_OK;
 }
 
 void rhei__result_end_row(rhei_result *r) { r->nrows++; }
 
+int rhei__result_reserve(rhei_result *r, size_t n, size_t heap_more, rhei__err *e)
+{
+    for (size_t c = 0; c < r->ncols; c++)
+        if (rhei__grow((void **)&r->cols[c].cells, &r->cols[c].cap, r->nrows + n,
+                       sizeof *r->cols[c].cells))
+            return rhei__err_nomem(e);
+    return heap_more ? heap_room(r, heap_more, e) : RHEI_OK;
+}
+
+void rhei__result_put(rhei_result *r, size_t col, size_t row, const rhei_value *v)
+{
+    put_cell(r, &r->cols[col], &r->cols[col].cells[row], v);
+}
+
+void rhei__result_end_rows(rhei_result *r, size_t n) { r->nrows += n; }
+
+void rhei__result_rescan(rhei_result *r, size_t col)
+{
+    rhei__rcol *c = &r->cols[col];
+    unsigned seen = 0;
+    for (size_t i = 0; i < r->nrows; i++)
+        seen |= RHEI__TBIT(c->cells[i].type);
+    c->seen = seen;
+}
+
 void rhei__result_finish(rhei_result *r)
 {
+    /* SQLite's rule depends only on the set of types: one type is the column's type,
+     * INTEGER with REAL is REAL, any other mix is TEXT, no value at all is TEXT. */
+    const unsigned num = RHEI__TBIT(RHEI_TYPE_INTEGER) | RHEI__TBIT(RHEI_TYPE_REAL);
     for (size_t c = 0; c < r->ncols; c++) {
         rhei__rcol *col = &r->cols[c];
         if (col->type != RHEI_TYPE_NULL)
             continue;
-        rhei_type t = RHEI_TYPE_NULL;
-        for (size_t i = 0; i < r->nrows; i++) {
-            rhei_type ct = col->cells[i].type;
-            if (ct == RHEI_TYPE_NULL || ct == t)
-                continue;
-            if (t == RHEI_TYPE_NULL)
-                t = ct;
-            else if ((t == RHEI_TYPE_INTEGER && ct == RHEI_TYPE_REAL) ||
-                     (t == RHEI_TYPE_REAL && ct == RHEI_TYPE_INTEGER))
-                t = RHEI_TYPE_REAL;
-            else
-                t = RHEI_TYPE_TEXT;
-        }
-        col->type = t == RHEI_TYPE_NULL ? RHEI_TYPE_TEXT : t;
+        unsigned s = col->seen & ~RHEI__TBIT(RHEI_TYPE_NULL);
+        rhei_type t = RHEI_TYPE_TEXT;
+        if (s == num)
+            t = RHEI_TYPE_REAL;
+        else if (s && !(s & (s - 1)))
+            t = (rhei_type)__builtin_ctz(s);
+        col->type = t;
     }
 }
 

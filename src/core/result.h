@@ -19,7 +19,10 @@ typedef struct rhei__rcol {
     int precision, scale;
     rhei__cell *cells;
     size_t cap;
+    unsigned seen;       /* exactly the set of cell types present, as RHEI__TBIT bits */
 } rhei__rcol;
+
+#define RHEI__TBIT(t) (1u << (unsigned)(t))
 
 struct rhei_result {
     size_t ncols, nrows;
@@ -40,6 +43,14 @@ int rhei__result_set_column(rhei_result *r, size_t col, const char *name, const 
  * rhei__result_end_row records. Bytes are copied. */
 int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err *e);
 void rhei__result_end_row(rhei_result *r);
+/* Column-at-a-time building, for a backend that reads whole vectors: reserve room for n
+ * more rows in every column and heap_more bytes, fill rows nrows..nrows+n-1 of each column
+ * with rhei__result_put (no allocation, cannot fail), then end_rows(n). */
+int rhei__result_reserve(rhei_result *r, size_t n, size_t heap_more, rhei__err *e);
+void rhei__result_put(rhei_result *r, size_t col, size_t row, const rhei_value *v);
+void rhei__result_end_rows(rhei_result *r, size_t n);
+/* Recomputes col->seen after cells changed type in place. */
+void rhei__result_rescan(rhei_result *r, size_t col);
 /* Settles each column's type from its cells when the column was declared NULL (unknown):
  * one type -> that type, INTEGER+REAL -> REAL, anything else mixed -> TEXT. */
 void rhei__result_finish(rhei_result *r);

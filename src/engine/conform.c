@@ -117,12 +117,15 @@ static int to_sqlite_class(rhei_result *r, rhei__cell *cell, rhei__err *e)
 }
 
 /* 1 if every cell of col already has type t (or is NULL): nothing to convert. */
-static int all_of(const rhei__rcol *col, size_t nrows, rhei_type t)
+static int all_of(const rhei__rcol *col, rhei_type t)
 {
-    for (size_t i = 0; i < nrows; i++)
-        if (col->cells[i].type != RHEI_TYPE_NULL && col->cells[i].type != t)
-            return 0;
-    return 1;
+    return !(col->seen & ~(RHEI__TBIT(RHEI_TYPE_NULL) | RHEI__TBIT(t)));
+}
+
+/* After a pass that may have changed cell types in place: col->seen stays exact. */
+static void rescan(rhei_result *r, const rhei__rcol *col)
+{
+    rhei__result_rescan(r, (size_t)(col - r->cols));
 }
 
 /* The SQLite storage class a value of type t computes as (DuckDB's exact types included). */
@@ -163,12 +166,9 @@ int rhei__conform_olap_type(const char *decl, rhei_type *t, int *p, int *s)
     return 0;
 }
 
-static int has_value(const rhei__rcol *col, size_t nrows)
+static int has_value(const rhei__rcol *col)
 {
-    for (size_t i = 0; i < nrows; i++)
-        if (col->cells[i].type != RHEI_TYPE_NULL)
-            return 1;
-    return 0;
+    return (col->seen & ~RHEI__TBIT(RHEI_TYPE_NULL)) != 0;
 }
 
 /* A column DuckDB served with a known type: typed by rhei__conform_olap_type, so a stream
@@ -178,19 +178,22 @@ static int conform_olap_column(rhei_result *r, rhei__rcol *col, int *done, rhei_
 {
     rhei_type t = col->type;
     int p = col->precision, s = col->scale, rc = RHEI_OK;
-    *done = rhei__conform_olap_type(col->decl, &t, &p, &s) || has_value(col, r->nrows);
+    *done = rhei__conform_olap_type(col->decl, &t, &p, &s) || has_value(col);
     if (!*done)
         return RHEI_OK;
-    for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++) {
-        rhei__cell *cell = &col->cells[i];
-        if (cell->type == RHEI_TYPE_NULL || cell->type == t)
-            continue;
-        if (t == RHEI_TYPE_INTEGER && cell->type == RHEI_TYPE_BOOLEAN)
-            cell->type = RHEI_TYPE_INTEGER;
-        else
-            rc = to_declared(r, cell, t, s, e);
+    if (!all_of(col, t)) {
+        for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++) {
+            rhei__cell *cell = &col->cells[i];
+            if (cell->type == RHEI_TYPE_NULL || cell->type == t)
+                continue;
+            if (t == RHEI_TYPE_INTEGER && cell->type == RHEI_TYPE_BOOLEAN)
+                cell->type = RHEI_TYPE_INTEGER;
+            else
+                rc = to_declared(r, cell, t, s, e);
+        }
+        rescan(r, col);
     }
-    col->type = all_of(col, r->nrows, t) ? t : RHEI_TYPE_NULL; /* mixed: settled by finish */
+    col->type = all_of(col, t) ? t : RHEI_TYPE_NULL; /* mixed: settled by finish */
     col->precision = t == RHEI_TYPE_DECIMAL ? p : 0;
     col->scale = t == RHEI_TYPE_DECIMAL ? s : 0;
     return rc;
@@ -212,19 +215,24 @@ static int conform_column(rhei_result *r, size_t c, rhei__err *e)
     }
     if (t == RHEI_TYPE_NULL) { /* an expression: typed by its values, as SQLite types it */
         rhei_type served = sqlite_class_of(col->type);
-        for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++)
-            rc = to_sqlite_class(r, &col->cells[i], e);
+        if (col->seen & RHEI__TBIT(RHEI_TYPE_BOOLEAN)) {
+            for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++)
+                rc = to_sqlite_class(r, &col->cells[i], e);
+            rescan(r, col);
+        }
         /* no row to settle it (an empty result, a schema probe): the serving side's type in
          * SQLite's classes, so a probe's schema equals the full result's; else by finish */
         col->type = r->nrows == 0 ? served : RHEI_TYPE_NULL;
         col->precision = col->scale = 0;
         return rc;
     }
-    if (!(col->type == t && all_of(col, r->nrows, t)))
+    if (!all_of(col, t)) {
         for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++)
             if (col->cells[i].type != RHEI_TYPE_NULL && col->cells[i].type != t)
                 rc = to_declared(r, &col->cells[i], t, s, e);
-    col->type = all_of(col, r->nrows, t) ? t : RHEI_TYPE_NULL; /* mixed: settled by finish */
+        rescan(r, col);
+    }
+    col->type = all_of(col, t) ? t : RHEI_TYPE_NULL; /* mixed: settled by finish */
     col->precision = t == RHEI_TYPE_DECIMAL ? p : 0;
     col->scale = t == RHEI_TYPE_DECIMAL ? s : 0;
     return rc;
@@ -245,6 +253,10 @@ static int settle_cells(rhei_result *r, rhei__rcol *col, rhei__err *e)
 {
     char buf[64];
     int rc = RHEI_OK;
+    const unsigned num = RHEI__TBIT(RHEI_TYPE_INTEGER) | RHEI__TBIT(RHEI_TYPE_REAL);
+    if (!((col->type == RHEI_TYPE_REAL && (col->seen & RHEI__TBIT(RHEI_TYPE_INTEGER))) ||
+          (col->type == RHEI_TYPE_TEXT && (col->seen & num))))
+        return RHEI_OK;
     for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++) {
         rhei__cell *cell = &col->cells[i];
         if (col->type == RHEI_TYPE_REAL && cell->type == RHEI_TYPE_INTEGER) {
@@ -260,6 +272,7 @@ static int settle_cells(rhei_result *r, rhei__rcol *col, rhei__err *e)
             rc = cell_text(r, cell, RHEI_TYPE_TEXT, buf, strlen(buf), e);
         }
     }
+    rescan(r, col);
     return rc;
 }
 

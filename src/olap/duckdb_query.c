@@ -417,27 +417,64 @@ static void read_cell(qcol *q, void *d, idx_t i, rhei_value *v, char *tmp)
     }
 }
 
+/* 1 for types read_cell gives as text or bytes (VARCHAR, BLOB, casts of exotic types). */
+static int var_width(duckdb_type t)
+{
+    switch (t) {
+    case DUCKDB_TYPE_BOOLEAN: case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER: case DUCKDB_TYPE_DATE: case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT: case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_TIMESTAMP_TZ: case DUCKDB_TYPE_TIMESTAMP_S:
+    case DUCKDB_TYPE_TIMESTAMP_MS: case DUCKDB_TYPE_TIMESTAMP_NS: case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UHUGEINT: case DUCKDB_TYPE_DECIMAL: return 0;
+    default: return 1;
+    }
+}
+
+/* Heap bytes the chunk's cells can take: exact for strings, the longest text of a 128-bit
+ * number (40 digits, sign, point, NUL) for DECIMAL and wide integers. */
+static size_t chunk_heap_bytes(const qcol *q, size_t nc, idx_t n)
+{
+    size_t bytes = 0;
+    for (size_t c = 0; c < nc; c++) {
+        if (q[c].t == DUCKDB_TYPE_DECIMAL || q[c].t == DUCKDB_TYPE_UBIGINT ||
+            q[c].t == DUCKDB_TYPE_HUGEINT || q[c].t == DUCKDB_TYPE_UHUGEINT) {
+            bytes += (size_t)n * 43;
+            continue;
+        }
+        if (!var_width(q[c].t))
+            continue;
+        duckdb_string_t *str = q[c].data;
+        for (idx_t i = 0; i < n; i++)
+            if (!q[c].valid || (q[c].valid[i >> 6] >> (i & 63) & 1))
+                bytes += duckdb_string_t_length(str[i]) + 1;
+    }
+    return bytes;
+}
+
+/* Appends a chunk column by column: one reservation per chunk, no allocation per cell. */
 static int read_chunk(duckdb_data_chunk ch, rhei_result *r, qcol *q, rhei__err *e)
 {
     char tmp[64];
-    size_t nc = r->ncols;
+    size_t nc = r->ncols, base = r->nrows;
     for (size_t c = 0; c < nc; c++) {
         duckdb_vector v = duckdb_data_chunk_get_vector(ch, c);
         q[c].data = duckdb_vector_get_data(v);
         q[c].valid = duckdb_vector_get_validity(v);
     }
     idx_t n = duckdb_data_chunk_get_size(ch);
-    for (idx_t i = 0; i < n; i++) {
-        for (size_t c = 0; c < nc; c++) {
+    int rc = rhei__result_reserve(r, n, chunk_heap_bytes(q, nc, n), e);
+    if (rc)
+        return rc;
+    for (size_t c = 0; c < nc; c++)
+        for (idx_t i = 0; i < n; i++) {
             rhei_value v = {RHEI_TYPE_NULL, 0, 0, NULL, 0};
             if (!q[c].valid || (q[c].valid[i >> 6] >> (i & 63) & 1))
                 read_cell(&q[c], q[c].data, i, &v, tmp);
-            int rc = rhei__result_push(r, c, &v, e);
-            if (rc)
-                return rc;
+            rhei__result_put(r, c, base + i, &v);
         }
-        rhei__result_end_row(r);
-    }
+    rhei__result_end_rows(r, n);
     return RHEI_OK;
 }
 

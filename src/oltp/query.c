@@ -51,10 +51,7 @@ static int push_cell(rhei_result *r, sqlite3_stmt *st, int i, rhei__err *e)
 static void settle_empty_columns(rhei_result *r)
 {
     for (size_t c = 0; c < r->ncols; c++) {
-        int any = 0;
-        for (size_t i = 0; i < r->nrows && !any; i++)
-            any = r->cols[c].cells[i].type != RHEI_TYPE_NULL;
-        if (any)
+        if (r->cols[c].seen & ~RHEI__TBIT(RHEI_TYPE_NULL))
             continue;
         rhei_type t;
         int p, s;
