@@ -161,12 +161,16 @@ static void one_shape(rhei_db *db, duckdb_connection dc, const shape *s)
     bu_row_target(r, BU_TARGET_RATIO_MIN, 1 / 1.2, "overhead <= 1.2x raw duckdb");
     snprintf(name, sizeof name, "rhei_query %s (q/s)", s->label);
     r = bu_row_versus("olapcost", name, "q/s", &eq, &bq, "raw duckdb_query");
-    snprintf(r->note, sizeof r->note, "%d reps, hint olap, materialised rhei_result (every value"
-             " copied into typed cells) vs duckdb_query's result, not read", reps);
+    snprintf(r->note, sizeof r->note,
+             "%d reps, hint olap, materialised rhei_result (every value"
+             " copied into typed cells) vs duckdb_query's result, not read",
+             reps);
     snprintf(name, sizeof name, "rhei_query %s, read (q/s)", s->label);
     r = bu_row_versus("olapcost", name, "q/s", &eq, &br, "duckdb_query + read all");
-    snprintf(r->note, sizeof r->note, "%d reps, the same rhei_query vs duckdb_query with every"
-             " chunk fetched and every cell read through the C API", reps);
+    snprintf(r->note, sizeof r->note,
+             "%d reps, the same rhei_query vs duckdb_query with every"
+             " chunk fetched and every cell read through the C API",
+             reps);
     bu_samples_free(&ea);
     bu_samples_free(&ba);
     bu_samples_free(&eq);

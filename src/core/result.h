@@ -19,7 +19,7 @@ typedef struct rhei__rcol {
     int precision, scale;
     rhei__cell *cells;
     size_t cap;
-    unsigned seen;       /* exactly the set of cell types present, as RHEI__TBIT bits */
+    unsigned seen; /* exactly the set of cell types present, as RHEI__TBIT bits */
 } rhei__rcol;
 
 #define RHEI__TBIT(t) (1u << (unsigned)(t))
