@@ -4,6 +4,7 @@
 #include "engine_int.h"
 #include "conform.h"
 #include "mem.h"
+#include "schema.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -74,6 +75,59 @@ static int ordered(void *ud)
     return sorts < 0 ? -1 : !sorts;
 }
 
+/* SQLite's declared type of column `name` of table, or 0 if it has none by that name. */
+static int declared_type(rhei__conn *c, const char *table, const char *name, rhei_type *t)
+{
+    rhei_value p[2] = {{.type = RHEI_TYPE_TEXT, .s = table, .n = strlen(table)},
+                       {.type = RHEI_TYPE_TEXT, .s = name, .n = strlen(name)}};
+    rhei_result *r = NULL;
+    rhei__err ignored;
+    int found = 0, pr, sc;
+    if (rhei__conn_query(c, "SELECT type FROM pragma_table_info(?1) WHERE name = ?2"
+                         " COLLATE NOCASE", p, 2, &r, &ignored) == RHEI_OK &&
+        rhei_result_row_count(r) > 0) {
+        rhei__type_from_decl(rhei_result_text(r, 0, 0, NULL), t, &pr, &sc);
+        found = 1;
+    }
+    rhei_result_free(r);
+    return found;
+}
+
+static int numeric_column(void *ud, const char *name, size_t len)
+{
+    route_ud *u = ud;
+    rhei_db *db = u->db;
+    char col[128];
+    if (len >= 2 && strchr("\"`[", name[0])) { /* a quoted name: its text */
+        name++;
+        len -= 2;
+    }
+    if (len >= sizeof col)
+        return 0;
+    memcpy(col, name, len);
+    col[len] = '\0';
+    int hit = 0;
+    rhei__conn *c = rhei__oltp_reader(db->oltp);
+    pthread_mutex_lock(&db->names_mu);
+    size_t n = db->nnames;
+    char **names = rhei__calloc(n ? n : 1, sizeof *names);
+    for (size_t i = 0; names && i < n; i++)
+        names[i] = rhei__strdup(db->names[i]);
+    pthread_mutex_unlock(&db->names_mu);
+    for (size_t i = 0; names && i < n && !hit; i++) {
+        rhei_type t;
+        hit = !names[i] || (declared_type(c, names[i], col, &t) &&
+                            (t == RHEI_TYPE_DECIMAL || t == RHEI_TYPE_BOOLEAN ||
+                             t == RHEI_TYPE_DATE || t == RHEI_TYPE_TIMESTAMP));
+    }
+    rhei__oltp_reader_release(db->oltp, c);
+    for (size_t i = 0; names && i < n; i++)
+        rhei__free(names[i]);
+    hit |= !names; /* out of memory: SQLite answers, which is always right */
+    rhei__free(names);
+    return hit;
+}
+
 /* Classifies sql (the router's one pass): returns 1 if it writes; out gets the auto route. */
 static int route(rhei_db *db, const char *sql, rhei_route_info *out)
 {
@@ -85,7 +139,7 @@ static int route(rhei_db *db, const char *sql, rhei_route_info *out)
         rhei__engine_refresh_names(db, &ignored);
     }
     route_ud ud = {db, sql};
-    rhei__route_ctx ctx = {table_kind, &ud, sqlite_compiles, scan_rows, ordered};
+    rhei__route_ctx ctx = {table_kind, &ud, sqlite_compiles, scan_rows, ordered, numeric_column};
     return rhei__route_classify(sql, &ctx, out);
 }
 

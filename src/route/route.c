@@ -76,6 +76,8 @@ typedef struct rt_read {
     int prev_arith;        /* the last token was + - * / */
     int prev_close;        /* the last token was ')' or END: a computed operand ended */
     int prev_dot;          /* the last token was '.': the word is a qualified name part */
+    rhei__tok prev_name;   /* the last token if it was a name (n = 0 otherwise) */
+    const rhei__route_ctx *ctx;
     rhei__tok pending;     /* last name part of the table reference being read */
     rt_where wh;
     int ntables, nctes;
@@ -541,6 +543,29 @@ static void rd_keyword(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int
     }
 }
 
+/* 1 if an operand of the '/' at lx names a column of NUMERIC affinity (the name before it,
+ * or the one after it, or after its qualifier). */
+static int divides_numeric(const rt_read *rd, const rhei__lex *lx)
+{
+    const rhei__route_ctx *ctx = rd->ctx;
+    if (!ctx || !ctx->numeric_column)
+        return 0;
+    if (rd->prev_name.n && ctx->numeric_column(ctx->ud, rd->prev_name.p, rd->prev_name.n))
+        return 1;
+    rhei__lex ahead = *lx;
+    rhei__tok nx, dot;
+    rhei__route_lex_next(&ahead, &nx);
+    while (rhei__route_is_name(&nx)) {
+        rhei__lex after = ahead;
+        rhei__route_lex_next(&after, &dot);
+        if (!rhei__route_tok_punct(&dot, '.'))
+            return ctx->numeric_column(ctx->ud, nx.p, nx.n);
+        rhei__route_lex_next(&after, &nx); /* t.d: the part after the qualifier */
+        ahead = after;
+    }
+    return 0;
+}
+
 static void rd_token(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int kw)
 {
     int state = rd->lv[rd->depth].state;
@@ -550,6 +575,8 @@ static void rd_token(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int k
         rd->sem = rhei__route_semantics(lx, t, kw, &prev, &fn);
         if (fn.n > 0)
             name_to_table(&fn, rd->semfn);
+        if (!rd->sem && rhei__route_tok_punct(t, '/') && divides_numeric(rd, lx))
+            rd->sem = RHEI_ROUTE_SEM_DIVIDE;
     }
     if (t->type == RHEI__TOK_QIDENT && (t->p[0] == '[' || t->p[0] == '`'))
         rd->flags |= F_SQLITE_SYNTAX;
@@ -836,6 +863,7 @@ static void rd_init(rt_read *rd, unsigned flags)
     rd->prev_dot = 0;
     rd->prev_arith = 0;
     rd->prev_close = 0;
+    rd->prev_name.n = 0;
     memset(&rd->wh, 0, sizeof rd->wh);
     rd->ntables = rd->nctes = 0;
     rd->fn[0] = '\0';
@@ -849,6 +877,7 @@ static int read_stmt(rhei__lex *lx, rhei__tok t, const rhei__route_ctx *ctx, uns
 {
     rt_read rd;
     rd_init(&rd, flags);
+    rd.ctx = ctx;
     if (rhei__route_keyword(&t) == RHEI__KW_TABLE) { /* TABLE t: SELECT * FROM t */
         rd.lv[0].state = ST_TABLE_EXPECT;
         rd.lv[0].has_select = 1;
@@ -870,6 +899,9 @@ static int read_stmt(rhei__lex *lx, rhei__tok t, const rhei__route_ctx *ctx, uns
         rd.prev_dot = rhei__route_tok_punct(&t, '.');
         rd.prev_arith = rhei__route_is_arith(&t);
         rd.prev_close = rhei__route_tok_punct(&t, ')') || rhei__route_word_is(&t, "end");
+        rd.prev_name = t;
+        if (!rhei__route_is_name(&t))
+            rd.prev_name.n = 0;
         rd.at_start = rhei__route_tok_punct(&t, '(');
         rhei__route_lex_next(lx, &t);
     }

@@ -57,12 +57,19 @@ typedef int64_t (*rhei__route_scan_fn)(void *ud);
  * same budget as rule 23a). */
 typedef int (*rhei__route_ordered_fn)(void *ud);
 
+/* 1 if a replicated table has a column of this name (len bytes, case-insensitive) with
+ * SQLite's NUMERIC affinity (declared DECIMAL, NUMERIC, BOOLEAN, DATE, ...): SQLite stores
+ * its integral values as INTEGER, so `d / 2` divides 5.00 as the integer 5 there, while
+ * DuckDB divides the DECIMAL. Called only for a name next to '/'. */
+typedef int (*rhei__route_numeric_fn)(void *ud, const char *name, size_t len);
+
 typedef struct rhei__route_ctx {
     rhei__route_table_fn is_replicated; /* NULL: no table is replicated */
     void *ud;
     rhei__route_compiles_fn sqlite_compiles; /* NULL: SQLite compiles everything */
     rhei__route_scan_fn scan_rows;           /* NULL: no costs known, filters stay */
     rhei__route_ordered_fn ordered;          /* NULL: SQLite's order is unknown */
+    rhei__route_numeric_fn numeric_column;   /* NULL: no such column */
 } rhei__route_ctx;
 
 /* Classifies the SQL text (one or more statements) in one go: whether it writes, and which

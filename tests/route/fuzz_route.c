@@ -19,6 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A column named like d* has NUMERIC affinity; checks the name it is given is in bounds. */
+static int fuzz_numeric(void *ud, const char *name, size_t len)
+{
+    (void)ud;
+    return len > 0 && (name[0] == 'd' || name[len - 1] == 'd');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const known_reasons[] = {"empty",
@@ -114,11 +121,18 @@ static void check_info(const rhei_route_info *info, int is_write, const uint8_t 
         fuzz_fail("replicated table reported as not replicated", data, size);
 }
 
+/* A column named like d* has NUMERIC affinity; checks the name it is given is in bounds. */
+static int fuzz_numeric(void *ud, const char *name, size_t len)
+{
+    (void)ud;
+    return len > 0 && (name[0] == 'd' || name[len - 1] == 'd');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *sql = (const char *)data;
     rhei__route_ctx ctx = {fuzz_replicated, size % 2 ? (void *)data : NULL, fuzz_compiles,
-                           fuzz_scan_rows, fuzz_ordered};
+                           fuzz_scan_rows, fuzz_ordered, fuzz_numeric};
     rhei_route_info a, b;
     int w = rhei__route_is_write_n(sql, size);
     char *copy;

@@ -156,6 +156,13 @@ TEST(corpus)
 typedef struct gen {
     uint64_t s;
     char *p, *end;
+    /* Values that are deduplicated (DISTINCT, UNION) or summed after a CTE use only
+     * columns whose values REAL holds exactly (not d: 0.001 steps; not big: past 2^53).
+     * SQLite computes d and big arithmetic in REAL, DuckDB in exact DECIMAL: `d - (i + d)`
+     * is -i on one side and -i plus a rounding error on the other, so near-equal values
+     * merge on one side only and sums cancel differently (outside the contract,
+     * src/route/README.md). */
+    int exact;
 } gen;
 
 static unsigned pick(gen *g, unsigned n) { return (unsigned)(th_rand(&g->s) % n); }
@@ -172,6 +179,7 @@ static void put(gen *g, const char *fmt, ...)
 }
 
 static const char *const num_cols[] = {"i", "g", "r", "d", "id", "big"};
+static const char *const exact_cols[] = {"i", "g", "r", "id"}; /* r: multiples of 1/64 */
 static const char *const any_cols[] = {"i", "g", "r", "d", "id", "s", "dt", "ts", "b", "f"};
 #define COUNT(a) (sizeof a / sizeof a[0])
 
@@ -190,7 +198,9 @@ static void gen_num(gen *g, int depth)
     unsigned k = depth > 2 ? pick(g, 2) : pick(g, 12);
     static const char *const ops[] = {"+", "-", "*", "/"};
     switch (k) {
-    case 0: put(g, "%s", num_cols[pick(g, 5)]); break;
+    case 0: /* not big */
+        put(g, "%s", g->exact ? exact_cols[pick(g, COUNT(exact_cols))] : num_cols[pick(g, 5)]);
+        break;
     case 1: gen_lit(g); break;
     case 2: case 3: case 4:
         put(g, "(");
@@ -221,7 +231,10 @@ static void gen_num(gen *g, int depth)
         put(g, "%s", odd[pick(g, COUNT(odd))]);
         break;
     }
-    default: put(g, "%s", num_cols[pick(g, COUNT(num_cols))]); break;
+    default:
+        put(g, "%s", g->exact ? exact_cols[pick(g, COUNT(exact_cols))]
+                              : num_cols[pick(g, COUNT(num_cols))]);
+        break;
     }
 }
 
@@ -312,6 +325,7 @@ static void gen_query(gen *g)
         break;
     case 4:
         put(g, "SELECT DISTINCT ");
+        g->exact = 1;
         gen_num(g, 1);
         put(g, " FROM u");
         gen_where(g);
@@ -336,6 +350,7 @@ static void gen_query(gen *g)
         break;
     case 8:
         put(g, "WITH x AS (SELECT id, %s AS k, ", key);
+        g->exact = 1;
         gen_num(g, 1);
         put(g, " AS v FROM u");
         gen_where(g);
@@ -343,6 +358,7 @@ static void gen_query(gen *g)
         break;
     default:
         put(g, "SELECT ");
+        g->exact = 1;
         gen_num(g, 1);
         put(g, " FROM u");
         gen_where(g);
@@ -355,10 +371,8 @@ static void gen_query(gen *g)
 
 /* Generated queries within a time bound. CI runs a fixed seed for 2,000 queries, so a failure
  * is a regression, not a new find; RHEI_SAME_ANSWER_SEED=<n> replays a run and
- * RHEI_SAME_ANSWER_SEED=random explores (20,000 queries or 25 s). Exploration still finds two
- * known classes (src/route/README.md, known gaps): a DECIMAL column unified with a REAL in
- * coalesce/CASE (DuckDB casts to the DECIMAL's scale), and sums of REAL expressions over
- * 64-bit values (SQLite's REAL accumulation vs DuckDB's exact DECIMAL). */
+ * RHEI_SAME_ANSWER_SEED=random explores (20,000 queries or 25 s). What it found and how it
+ * was closed: src/route/README.md (same answer: kept on SQLite, not guaranteed). */
 TEST(generated)
 {
     char dir[64], sql[4096], why[1024];
@@ -374,7 +388,7 @@ TEST(generated)
     time_t start = time(NULL);
     int n = 0, failed = 0;
     for (; n < limit && time(NULL) - start < 25 && failed < 10; n++) {
-        gen g = {seed + (uint64_t)n * 0x9e3779b97f4a7c15ULL, sql, sql + sizeof sql};
+        gen g = {seed + (uint64_t)n * 0x9e3779b97f4a7c15ULL, sql, sql + sizeof sql, 0};
         th_rand(&g.s);
         gen_query(&g);
         why[0] = '\0';
