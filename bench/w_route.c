@@ -116,21 +116,28 @@ static verdict one_shape(rctx *c, const shape *s)
     double wd = run_once(c, sql, RHEI_SIDE_OLAP, NULL, NULL, 0);
     int olap_ok = !isnan(wd) && strncmp(reason, "sqlite semantics", 16) != 0;
     double slow = fmax(w, fmax(wo, olap_ok ? wd : 0));
-    int reps = bu_opt.quick ? 3 : slow > 300e3 ? 3 : slow > 30e3 ? 5 : 15;
+    int reps = bu_opt.quick ? 6 : slow > 300e3 ? 3 : slow > 30e3 ? 6 : 18;
     int inner = slow < 1000 ? 20 : 1;
     bu_samples rs = {0}, os = {0}, ds = {0};
-    /* The order rotates each repetition: whichever runs right after DuckDB finds the CPU
-     * caches cold, which must not always be the same side. */
-    const rhei_side order[3] = {RHEI_SIDE_AUTO, RHEI_SIDE_OLTP, RHEI_SIDE_OLAP};
+    /* Each repetition runs the three sides in one of the six orders, cycling, so each side
+     * follows each other side equally often: a side that always ran right after DuckDB's
+     * scan would find the CPU caches cold and the machine's other work displaced. A
+     * sub-millisecond sample is the mean of 20 runs after one untimed run, so it measures
+     * the read, not the cache refill after whatever ran before it. */
+    static const int perms[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1},
+                                    {0, 2, 1}, {2, 1, 0}, {1, 0, 2}};
+    const rhei_side side_of[3] = {RHEI_SIDE_AUTO, RHEI_SIDE_OLTP, RHEI_SIDE_OLAP};
     bu_samples *into[3] = {&rs, &os, &ds};
     for (int i = 0; i < reps; i++) {
         for (int k = 0; k < 3; k++) {
-            int j = (i + k) % 3;
-            if (order[j] == RHEI_SIDE_OLAP && !olap_ok)
+            int j = perms[i % 6][k];
+            if (side_of[j] == RHEI_SIDE_OLAP && !olap_ok)
                 continue;
-            double us = 0; /* sub-millisecond reads: a sample is the mean of 20 runs */
+            if (inner > 1)
+                run_once(c, sql, side_of[j], NULL, NULL, 0);
+            double us = 0;
             for (int r = 0; r < inner; r++)
-                us += run_once(c, sql, order[j], NULL, NULL, 0);
+                us += run_once(c, sql, side_of[j], NULL, NULL, 0);
             bu_samples_add(into[j], us / inner);
         }
     }
