@@ -427,8 +427,10 @@ RHEI_API int rhei_execute_query(rhei_db *db, const char *sql, const rhei_value *
  * whichever side served it: a column naming a DECIMAL(p,s) / BOOLEAN / DATE / TIMESTAMP
  * column has that type, an expression is typed by its values as SQLite types them, NULL sorts
  * first under ASC and last under DESC, INTEGER / INTEGER truncates, x/0 is NULL. Not
- * guaranteed: row order without ORDER BY, REAL digits past the 15th, INTEGER vs REAL cell
- * type of an expression mixing both. Reads DuckDB would answer differently stay on SQLite
+ * guaranteed: row order without ORDER BY, REAL digits past the 15th (and so whether DISTINCT,
+ * UNION, GROUP BY or = merge computed values that differ only there: DuckDB computes DECIMAL
+ * arithmetic exactly, SQLite in REAL), INTEGER vs REAL cell type of an expression mixing
+ * both. Reads DuckDB would answer differently stay on SQLite
  * with a reason starting "sqlite semantics: ". The full contract: src/route/README.md.
  * Codes: RHEI_SQL (the serving side rejects the SQL), RHEI_NOTFOUND (no such table),
  * RHEI_INTERRUPTED (rhei_interrupt), RHEI_OLAP, RHEI_OLTP, RHEI_BUSY; with RHEI_STRONG also the
