@@ -4,6 +4,7 @@
  * allocations. Ownership: every exported ArrowSchema and ArrowArray, children included, owns
  * its own private_data and can be released on its own (after being moved out of its
  * parent); a parent releases only the children still unreleased. */
+#include "arrow_node.h"
 #include "buf.h"
 #include "mem.h"
 #include "result.h"
@@ -19,21 +20,6 @@
 
 #define US_PER_DAY INT64_C(86400000000)
 #define DEC_MAX_PRECISION 38
-
-/* private_data of one exported ArrowArray. */
-typedef struct anode {
-    const void *bufs[3];
-    void *mem[3];            /* what bufs point to; freed on release */
-    struct ArrowArray *kids; /* children structs (the parent only) */
-    struct ArrowArray **kidp;
-} anode;
-
-/* private_data of one exported ArrowSchema. */
-typedef struct snode {
-    char *format, *name;
-    struct ArrowSchema *kids;
-    struct ArrowSchema **kidp;
-} snode;
 
 /* private_data of the stream. Names and formats outlive the result, for get_schema. */
 typedef struct stream_priv {
@@ -51,65 +37,6 @@ typedef struct colctx {
     int precision, scale;
     rhei__err *e;
 } colctx;
-
-/* --- release callbacks ---------------------------------------------------------------- */
-
-static void array_release(struct ArrowArray *a)
-{
-    anode *nd = a->private_data;
-    for (int64_t i = 0; i < a->n_children; i++)
-        if (a->children[i]->release)
-            a->children[i]->release(a->children[i]);
-    if (nd) {
-        for (int i = 0; i < 3; i++)
-            rhei__free(nd->mem[i]);
-        rhei__free(nd->kids);
-        rhei__free(nd->kidp);
-        rhei__free(nd);
-    }
-    a->release = NULL;
-}
-
-static void schema_release(struct ArrowSchema *s)
-{
-    snode *nd = s->private_data;
-    for (int64_t i = 0; i < s->n_children; i++)
-        if (s->children[i]->release)
-            s->children[i]->release(s->children[i]);
-    if (nd) {
-        rhei__free(nd->format);
-        rhei__free(nd->name);
-        rhei__free(nd->kids);
-        rhei__free(nd->kidp);
-        rhei__free(nd);
-    }
-    s->release = NULL;
-}
-
-/* An empty array owning a fresh anode; release is set so a half-built array frees. */
-static int array_init(struct ArrowArray *a, int64_t length, int64_t n_buffers)
-{
-    memset(a, 0, sizeof *a);
-    anode *nd = rhei__calloc(1, sizeof *nd);
-    if (!nd)
-        return RHEI_NOMEM;
-    a->length = length;
-    a->n_buffers = n_buffers;
-    a->buffers = nd->bufs;
-    a->private_data = nd;
-    a->release = array_release;
-    return RHEI_OK;
-}
-
-static void *array_buffer(struct ArrowArray *a, int i, size_t bytes)
-{
-    anode *nd = a->private_data;
-    /* never NULL, even when empty: some consumers read offsets[0] of an empty array */
-    void *m = rhei__calloc(1, bytes ? bytes : 1);
-    nd->mem[i] = m;
-    nd->bufs[i] = m;
-    return m;
-}
 
 /* --- cell conversions ------------------------------------------------------------------ */
 
@@ -300,7 +227,7 @@ static int fill_validity(const colctx *cx, struct ArrowArray *a)
     a->null_count = (int64_t)nulls;
     if (!nulls)
         return RHEI_OK;
-    uint8_t *bits = array_buffer(a, 0, (n + 7) / 8);
+    uint8_t *bits = rhei__arrow_array_buffer(a, 0, (n + 7) / 8);
     if (!bits)
         return rhei__err_nomem(cx->e);
     for (size_t i = 0; i < n; i++)
@@ -313,7 +240,7 @@ static int fill_validity(const colctx *cx, struct ArrowArray *a)
 static int fill_varlen(const colctx *cx, struct ArrowArray *a)
 {
     size_t n = cx->r->nrows;
-    int32_t *off = array_buffer(a, 1, (n + 1) * sizeof *off);
+    int32_t *off = rhei__arrow_array_buffer(a, 1, (n + 1) * sizeof *off);
     rhei__buf b = RHEI__BUF_INIT;
     b.max = INT32_MAX;
     if (!off)
@@ -334,16 +261,15 @@ static int fill_varlen(const colctx *cx, struct ArrowArray *a)
         return rhei__err_set(cx->e, RHEI_RANGE, "cannot export column '%s': more than 2 GiB "
                              "of data", cx->r->cols[cx->col].name);
     }
-    anode *nd = a->private_data;
-    nd->mem[2] = b.p ? b.p : rhei__calloc(1, 1);
-    nd->bufs[2] = nd->mem[2];
-    return nd->mem[2] ? RHEI_OK : rhei__err_nomem(cx->e);
+    void *heap = b.p ? b.p : rhei__calloc(1, 1); /* never NULL, even when empty */
+    rhei__arrow_array_own(a, 2, heap);
+    return heap ? RHEI_OK : rhei__err_nomem(cx->e);
 }
 
 static int fill_bool(const colctx *cx, struct ArrowArray *a)
 {
     size_t n = cx->r->nrows;
-    uint8_t *bits = array_buffer(a, 1, (n + 7) / 8);
+    uint8_t *bits = rhei__arrow_array_buffer(a, 1, (n + 7) / 8);
     if (!bits)
         return rhei__err_nomem(cx->e);
     for (size_t i = 0; i < n; i++) {
@@ -362,7 +288,7 @@ static int fill_bool(const colctx *cx, struct ArrowArray *a)
 static int fill_fixed(const colctx *cx, struct ArrowArray *a, size_t width)
 {
     size_t n = cx->r->nrows;
-    char *data = array_buffer(a, 1, n * width);
+    char *data = rhei__arrow_array_buffer(a, 1, n * width);
     if (!data)
         return rhei__err_nomem(cx->e);
     for (size_t i = 0; i < n; i++) {
@@ -414,7 +340,7 @@ static void column_format(colctx *cx, char *buf, size_t size)
 static int export_column(colctx *cx, struct ArrowArray *a)
 {
     int varlen = cx->type == RHEI_TYPE_TEXT || cx->type == RHEI_TYPE_BLOB;
-    int rc = array_init(a, (int64_t)cx->r->nrows, varlen ? 3 : 2);
+    int rc = rhei__arrow_array_init(a, (int64_t)cx->r->nrows, varlen ? 3 : 2, 0);
     if (rc)
         return rhei__err_nomem(cx->e);
     if ((rc = fill_validity(cx, a)))
@@ -431,46 +357,19 @@ static int export_column(colctx *cx, struct ArrowArray *a)
 
 /* --- the stream ----------------------------------------------------------------------- */
 
-static int schema_node(struct ArrowSchema *s, const char *format, const char *name,
-                       int64_t nkids)
-{
-    memset(s, 0, sizeof *s);
-    snode *nd = rhei__calloc(1, sizeof *nd);
-    if (!nd)
-        return ENOMEM;
-    s->private_data = nd;
-    s->release = schema_release;
-    nd->format = rhei__strdup(format);
-    nd->name = rhei__strdup(name);
-    if (nkids) {
-        nd->kids = rhei__calloc((size_t)nkids, sizeof *nd->kids);
-        nd->kidp = rhei__calloc((size_t)nkids, sizeof *nd->kidp);
-    }
-    if (!nd->format || !nd->name || (nkids && (!nd->kids || !nd->kidp)))
-        return ENOMEM;
-    s->format = nd->format;
-    s->name = nd->name;
-    return 0;
-}
-
 static int stream_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out)
 {
     stream_priv *sp = st->private_data;
-    snode *nd;
-    int rc = schema_node(out, "+s", "", (int64_t)sp->ncols);
-    nd = out->private_data;
+    int rc = rhei__arrow_schema_init(out, "+s", "", sp->ncols);
     for (size_t i = 0; rc == 0 && i < sp->ncols; i++) {
-        nd->kidp[i] = &nd->kids[i];
-        out->children = nd->kidp;
-        out->n_children = (int64_t)i + 1; /* only built children are released on failure */
-        rc = schema_node(&nd->kids[i], sp->formats[i], sp->names[i], 0);
-        nd->kids[i].flags = ARROW_FLAG_NULLABLE;
+        rc = rhei__arrow_schema_init(out->children[i], sp->formats[i], sp->names[i], 0);
+        out->children[i]->flags = ARROW_FLAG_NULLABLE;
     }
     if (rc) {
         if (out->release)
             out->release(out);
         snprintf(sp->err, sizeof sp->err, "get_schema: out of memory");
-        return rc;
+        return ENOMEM;
     }
     return 0;
 }
@@ -511,16 +410,12 @@ static void stream_release(struct ArrowArrayStream *st)
 static int build(rhei_result *r, stream_priv *sp, rhei__err *e)
 {
     struct ArrowArray *b = &sp->batch;
-    if (array_init(b, (int64_t)r->nrows, 1))
+    if (rhei__arrow_array_init(b, (int64_t)r->nrows, 1, r->ncols))
         return rhei__err_nomem(e);
-    anode *nd = b->private_data;
-    nd->kids = rhei__calloc(r->ncols, sizeof *nd->kids);
-    nd->kidp = rhei__calloc(r->ncols, sizeof *nd->kidp);
-    sp->names = rhei__calloc(r->ncols, sizeof *sp->names);
-    sp->formats = rhei__calloc(r->ncols, sizeof *sp->formats);
-    if (!nd->kids || !nd->kidp || !sp->names || !sp->formats)
+    sp->names = rhei__calloc(r->ncols ? r->ncols : 1, sizeof *sp->names);
+    sp->formats = rhei__calloc(r->ncols ? r->ncols : 1, sizeof *sp->formats);
+    if (!sp->names || !sp->formats)
         return rhei__err_nomem(e);
-    b->children = nd->kidp;
     for (size_t c = 0; c < r->ncols; c++) {
         char fmt[32];
         colctx cx = {r, c, RHEI_TYPE_TEXT, 0, 0, e};
@@ -530,9 +425,7 @@ static int build(rhei_result *r, stream_priv *sp, rhei__err *e)
         sp->formats[c] = rhei__strdup(fmt);
         if (!sp->names[c] || !sp->formats[c])
             return rhei__err_nomem(e);
-        nd->kidp[c] = &nd->kids[c];
-        b->n_children = (int64_t)c + 1;
-        int rc = export_column(&cx, &nd->kids[c]);
+        int rc = export_column(&cx, b->children[c]);
         if (rc)
             return rc;
     }

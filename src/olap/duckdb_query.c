@@ -88,9 +88,7 @@ typedef struct qrun {
     const rhei_value *params;
     size_t nparams;
     duckdb_prepared_statement orig, wrapped;
-    duckdb_pending_result pend;
-    duckdb_result res;
-    int have_res;
+    rhei__duck_run run;
     qcol *q;
     size_t nc;
 } qrun;
@@ -151,7 +149,7 @@ static const char *type_text(duckdb_type t)
     }
 }
 
-static rhei_type rhei_type_of(duckdb_type t)
+rhei_type rhei__duck_class(duckdb_type t)
 {
     switch (t) {
     case DUCKDB_TYPE_BOOLEAN: return RHEI_TYPE_BOOLEAN;
@@ -252,7 +250,7 @@ static int describe(qcol *q, const char *name, duckdb_logical_type lt)
  * of unknown type left them open), else from the executed result. */
 static int describe_all(qrun *x, int from_result, int *known, rhei__err *e)
 {
-    size_t n = from_result ? duckdb_column_count(&x->res)
+    size_t n = from_result ? duckdb_column_count(&x->run.res)
                            : duckdb_prepared_statement_column_count(x->orig);
     *known = 1;
     for (size_t i = 0; !from_result && i < n; i++)
@@ -265,11 +263,11 @@ static int describe_all(qrun *x, int from_result, int *known, rhei__err *e)
         return rhei__err_nomem(e);
     x->nc = n;
     for (size_t i = 0; i < n; i++) {
-        duckdb_logical_type lt = from_result ? duckdb_column_logical_type(&x->res, i)
+        duckdb_logical_type lt = from_result ? duckdb_column_logical_type(&x->run.res, i)
                                : duckdb_prepared_statement_column_logical_type(x->orig, i);
         char *pname = from_result ? NULL
                                   : (char *)duckdb_prepared_statement_column_name(x->orig, i);
-        int bad = describe(&x->q[i], from_result ? duckdb_column_name(&x->res, i) : pname, lt);
+        int bad = describe(&x->q[i], from_result ? duckdb_column_name(&x->run.res, i) : pname, lt);
         duckdb_free(pname);
         duckdb_destroy_logical_type(&lt);
         if (bad)
@@ -317,7 +315,7 @@ static int prepare_wrapped(qrun *x, rhei__err *e)
 static void plan_reads(qrun *x)
 {
     for (size_t i = 0; i < x->nc; i++) {
-        duckdb_logical_type lt = duckdb_column_logical_type(&x->res, i);
+        duckdb_logical_type lt = duckdb_column_logical_type(&x->run.res, i);
         x->q[i].t = duckdb_get_type_id(lt);
         if (x->q[i].t == DUCKDB_TYPE_DECIMAL) {
             x->q[i].phys = duckdb_decimal_internal_type(lt);
@@ -374,7 +372,7 @@ static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0); }
 /* Reads row i of a vector into v (non-NULL); tmp holds text of DECIMAL and wide cells. */
 static void read_cell(qcol *q, void *d, idx_t i, rhei_value *v, char *tmp)
 {
-    v->type = rhei_type_of(q->t);
+    v->type = rhei__duck_class(q->t);
     switch (q->t) {
     case DUCKDB_TYPE_BOOLEAN: v->i = ((bool *)d)[i]; break;
     case DUCKDB_TYPE_TINYINT: v->i = ((int8_t *)d)[i]; break;
@@ -493,14 +491,9 @@ static int read_chunk(duckdb_data_chunk ch, rhei_result *r, qcol *q, rhei__err *
     return RHEI_OK;
 }
 
-/* Executes ps as a streaming result into x->res. */
-static int execute(qrun *x, duckdb_prepared_statement ps, rhei__err *e)
+int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, rhei__err *e)
 {
-    if (x->pend)
-        duckdb_destroy_pending(&x->pend);
-    if (x->have_res)
-        duckdb_destroy_result(&x->res);
-    x->have_res = 0;
+    rhei__duck_run_free(x);
     if (duckdb_pending_prepared_streaming(ps, &x->pend) != DuckDBSuccess)
         return rhei__duck_err(e, 1, DUCKDB_ERROR_INVALID, duckdb_pending_error(x->pend));
     x->have_res = 1;
@@ -509,17 +502,31 @@ static int execute(qrun *x, duckdb_prepared_statement ps, rhei__err *e)
     return RHEI_OK;
 }
 
+void rhei__duck_run_free(rhei__duck_run *x)
+{
+    if (x->have_res)
+        duckdb_destroy_result(&x->res);
+    if (x->pend)
+        duckdb_destroy_pending(&x->pend);
+    x->have_res = 0;
+}
+
+static int execute(qrun *x, duckdb_prepared_statement ps, rhei__err *e)
+{
+    return rhei__duck_run_start(&x->run, ps, e);
+}
+
 /* Streams the result's chunks into r. */
 static int stream(qrun *x, rhei_result *r, rhei__err *e)
 {
     int rc = RHEI_OK;
     duckdb_data_chunk ch;
-    while (rc == RHEI_OK && (ch = duckdb_fetch_chunk(x->res)) != NULL) {
+    while (rc == RHEI_OK && (ch = duckdb_fetch_chunk(x->run.res)) != NULL) {
         rc = read_chunk(ch, r, x->q, e);
         duckdb_destroy_data_chunk(&ch);
     }
-    if (rc == RHEI_OK && duckdb_result_error(&x->res))
-        rc = rhei__duck_result_err(e, 1, &x->res);
+    if (rc == RHEI_OK && duckdb_result_error(&x->run.res))
+        rc = rhei__duck_result_err(e, 1, &x->run.res);
     return rc;
 }
 
@@ -563,10 +570,7 @@ static int start(qrun *x, rhei__err *e)
 static void query_free(qrun *x)
 {
     forget_columns(x);
-    if (x->have_res)
-        duckdb_destroy_result(&x->res);
-    if (x->pend)
-        duckdb_destroy_pending(&x->pend);
+    rhei__duck_run_free(&x->run);
     if (x->wrapped)
         duckdb_destroy_prepare(&x->wrapped);
     if (x->orig)
@@ -582,7 +586,7 @@ static int run_query(qrun *x, rhei_result **out, rhei__err *e)
     plan_reads(x);
     for (size_t i = 0; i < x->nc && rc == RHEI_OK; i++) {
         qcol *q = &x->q[i];
-        rc = rhei__result_set_column(r, i, q->name, q->decl, rhei_type_of(q->t), q->p, q->s, e);
+        rc = rhei__result_set_column(r, i, q->name, q->decl, rhei__duck_class(q->t), q->p, q->s, e);
     }
     if (rc || (rc = stream(x, r, e)))
         goto done;

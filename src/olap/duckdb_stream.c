@@ -8,6 +8,7 @@
  * double, int32 days, int64 microseconds, 128-bit decimals).
  * A stream is used by one thread at a time and holds its pooled connection (busy, so
  * rhei__duck_interrupt reaches it) until released. */
+#include "arrow_node.h"
 #include "duckdb_int.h"
 #include "mem.h"
 #include <errno.h>
@@ -39,9 +40,7 @@ typedef struct sstream {
     size_t slot;
     duckdb_connection c;
     duckdb_prepared_statement orig, wrapped;
-    duckdb_pending_result pend;
-    duckdb_result res;
-    int have_res;
+    rhei__duck_run run;
     scol *cols;
     size_t nc;
     int64_t rows;            /* rows in the batch being built */
@@ -58,23 +57,6 @@ static int is_small_int(duckdb_type t)
     return t == DUCKDB_TYPE_TINYINT || t == DUCKDB_TYPE_SMALLINT || t == DUCKDB_TYPE_INTEGER ||
            t == DUCKDB_TYPE_BIGINT || t == DUCKDB_TYPE_UTINYINT || t == DUCKDB_TYPE_USMALLINT ||
            t == DUCKDB_TYPE_UINTEGER;
-}
-
-/* The rhei class DuckDB serves a column as (TEXT for types rhei has none for). */
-static rhei_type served_class(duckdb_type t)
-{
-    switch (t) {
-    case DUCKDB_TYPE_BOOLEAN: return RHEI_TYPE_BOOLEAN;
-    case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE: return RHEI_TYPE_REAL;
-    case DUCKDB_TYPE_BLOB: return RHEI_TYPE_BLOB;
-    case DUCKDB_TYPE_DECIMAL: return RHEI_TYPE_DECIMAL;
-    case DUCKDB_TYPE_DATE: return RHEI_TYPE_DATE;
-    case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_TIMESTAMP_TZ: case DUCKDB_TYPE_TIMESTAMP_S:
-    case DUCKDB_TYPE_TIMESTAMP_MS: case DUCKDB_TYPE_TIMESTAMP_NS: return RHEI_TYPE_TIMESTAMP;
-    case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT: case DUCKDB_TYPE_UHUGEINT:
-        return RHEI_TYPE_INTEGER;
-    default: return is_small_int(t) ? RHEI_TYPE_INTEGER : RHEI_TYPE_TEXT;
-    }
 }
 
 /* 1 if a column of DuckDB type t (DECIMAL: width w, scale s) copies into k without a CAST. */
@@ -131,77 +113,6 @@ static size_t width_of(rhei_type t)
     case RHEI_TYPE_TEXT: case RHEI_TYPE_BLOB: return 4; /* offsets */
     default: return 8;
     }
-}
-
-/* ---- Arrow arrays ----------------------------------------------------------------------- */
-
-typedef struct anode {
-    void *mem[3];
-    const void *bufs[3];
-    struct ArrowArray *kids;
-    struct ArrowArray **kidp;
-    size_t nkids;
-} anode;
-
-static void array_release(struct ArrowArray *a)
-{
-    anode *nd = a->private_data;
-    for (size_t i = 0; nd && i < nd->nkids; i++)
-        if (nd->kids[i].release)
-            nd->kids[i].release(&nd->kids[i]);
-    if (nd) {
-        for (int i = 0; i < 3; i++)
-            rhei__free(nd->mem[i]);
-        rhei__free(nd->kids);
-        rhei__free(nd->kidp);
-        rhei__free(nd);
-    }
-    a->release = NULL;
-}
-
-typedef struct snode {
-    char *format, *name;
-    struct ArrowSchema *kids;
-    struct ArrowSchema **kidp;
-    size_t nkids;
-} snode;
-
-static void schema_release(struct ArrowSchema *s)
-{
-    snode *nd = s->private_data;
-    for (size_t i = 0; nd && i < nd->nkids; i++)
-        if (nd->kids[i].release)
-            nd->kids[i].release(&nd->kids[i]);
-    if (nd) {
-        rhei__free(nd->format);
-        rhei__free(nd->name);
-        rhei__free(nd->kids);
-        rhei__free(nd->kidp);
-        rhei__free(nd);
-    }
-    s->release = NULL;
-}
-
-static int schema_node(struct ArrowSchema *s, const char *format, const char *name, size_t nk)
-{
-    memset(s, 0, sizeof *s);
-    snode *nd = rhei__calloc(1, sizeof *nd);
-    if (!nd)
-        return ENOMEM;
-    s->private_data = nd;
-    s->release = schema_release;
-    nd->format = rhei__strdup(format);
-    nd->name = rhei__strdup(name);
-    if (nk) {
-        nd->kids = rhei__calloc(nk, sizeof *nd->kids);
-        nd->kidp = rhei__calloc(nk, sizeof *nd->kidp);
-    }
-    if (!nd->format || !nd->name || (nk && (!nd->kids || !nd->kidp)))
-        return ENOMEM;
-    s->format = nd->format;
-    s->name = nd->name;
-    s->children = nd->kidp;
-    return 0;
 }
 
 /* ---- building batches ------------------------------------------------------------------- */
@@ -385,53 +296,31 @@ static size_t batch_bytes(const sstream *x)
 /* Moves the builders' buffers into *out (a struct array with one child per column). */
 static int take_batch(sstream *x, struct ArrowArray *out, rhei__err *e)
 {
-    memset(out, 0, sizeof *out);
-    anode *nd = rhei__calloc(1, sizeof *nd);
-    if (!nd)
+    if (rhei__arrow_array_init(out, x->rows, 1, x->nc))
         return rhei__err_nomem(e);
-    out->private_data = nd;
-    out->release = array_release;
-    out->length = x->rows;
-    out->n_buffers = 1;
-    out->buffers = nd->bufs;
-    nd->kids = rhei__calloc(x->nc ? x->nc : 1, sizeof *nd->kids);
-    nd->kidp = rhei__calloc(x->nc ? x->nc : 1, sizeof *nd->kidp);
-    if (!nd->kids || !nd->kidp)
-        return out->release(out), rhei__err_nomem(e);
-    out->children = nd->kidp;
-    out->n_children = (int64_t)x->nc;
     for (size_t c = 0; c < x->nc; c++) {
         scol *k = &x->cols[c];
-        struct ArrowArray *a = &nd->kids[c];
-        anode *kn = rhei__calloc(1, sizeof *kn);
-        nd->kidp[c] = a;
-        if (!kn)
-            return out->release(out), rhei__err_nomem(e);
-        nd->nkids = c + 1;
-        a->private_data = kn;
-        a->release = array_release;
-        a->length = x->rows;
-        a->null_count = k->nulls;
-        a->buffers = kn->bufs;
+        struct ArrowArray *a = out->children[c];
         int varlen = k->type == RHEI_TYPE_TEXT || k->type == RHEI_TYPE_BLOB;
-        a->n_buffers = varlen ? 3 : 2;
+        if (rhei__arrow_array_init(a, x->rows, varlen ? 3 : 2, 0))
+            return out->release(out), rhei__err_nomem(e);
+        a->null_count = k->nulls;
         if (k->nulls) { /* absent when there is no NULL, as rhei_result_to_arrow does */
-            kn->mem[0] = k->valid;
+            rhei__arrow_array_own(a, 0, k->valid);
             k->valid = NULL;
             k->valid_cap = 0;
         }
-        kn->mem[1] = k->data;
+        rhei__arrow_array_own(a, 1, k->data);
         k->data = NULL;
         k->data_cap = 0;
         if (varlen) {
-            kn->mem[2] = k->heap ? k->heap : rhei__calloc(1, 1);
+            void *heap = k->heap ? k->heap : rhei__calloc(1, 1);
             k->heap = NULL;
             k->heap_len = k->heap_cap = 0;
-            if (!kn->mem[2])
+            if (!heap)
                 return out->release(out), rhei__err_nomem(e);
+            rhei__arrow_array_own(a, 2, heap);
         }
-        for (int i = 0; i < 3; i++)
-            kn->bufs[i] = kn->mem[i];
         k->nulls = 0;
     }
     x->rows = 0;
@@ -445,11 +334,11 @@ static int next_batch(sstream *x, struct ArrowArray *out, rhei__err *e)
     int rc = RHEI_OK;
     memset(out, 0, sizeof *out);
     while (!x->done && x->rows < BATCH_ROWS && batch_bytes(x) < BATCH_BYTES) {
-        duckdb_data_chunk ch = duckdb_fetch_chunk(x->res);
+        duckdb_data_chunk ch = duckdb_fetch_chunk(x->run.res);
         if (!ch) {
             x->done = 1;
-            if (duckdb_result_error(&x->res))
-                return rhei__duck_result_err(e, 1, &x->res);
+            if (duckdb_result_error(&x->run.res))
+                return rhei__duck_result_err(e, 1, &x->run.res);
             break;
         }
         rc = put_chunk(x, ch, e);
@@ -465,23 +354,20 @@ static int next_batch(sstream *x, struct ArrowArray *out, rhei__err *e)
 static int stream_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out)
 {
     sstream *x = st->private_data;
-    int rc = schema_node(out, "+s", "", x->nc);
-    snode *nd = out->private_data;
+    int rc = rhei__arrow_schema_init(out, "+s", "", x->nc);
     for (size_t c = 0; rc == 0 && c < x->nc; c++) {
         char fmt[32];
         arrow_format(&x->cols[c], fmt, sizeof fmt);
-        nd->kidp[c] = &nd->kids[c];
-        nd->nkids = c + 1;
-        out->n_children = (int64_t)c + 1;
-        rc = schema_node(&nd->kids[c], fmt, x->cols[c].name, 0);
-        nd->kids[c].flags = ARROW_FLAG_NULLABLE;
+        rc = rhei__arrow_schema_init(out->children[c], fmt, x->cols[c].name, 0);
+        out->children[c]->flags = ARROW_FLAG_NULLABLE;
     }
     if (rc) {
         if (out->release)
             out->release(out);
         snprintf(x->err, sizeof x->err, "get_schema: out of memory");
+        return ENOMEM;
     }
-    return rc;
+    return 0;
 }
 
 static int stream_get_next(struct ArrowArrayStream *st, struct ArrowArray *out)
@@ -523,10 +409,7 @@ static void sstream_free(sstream *x)
         rhei__free(x->cols[c].heap);
     }
     rhei__free(x->cols);
-    if (x->have_res)
-        duckdb_destroy_result(&x->res);
-    if (x->pend)
-        duckdb_destroy_pending(&x->pend);
+    rhei__duck_run_free(&x->run);
     if (x->wrapped)
         duckdb_destroy_prepare(&x->wrapped);
     if (x->orig)
@@ -548,17 +431,7 @@ static void stream_release(struct ArrowArrayStream *st)
 
 static int execute(sstream *x, duckdb_prepared_statement ps, rhei__err *e)
 {
-    if (x->have_res)
-        duckdb_destroy_result(&x->res);
-    if (x->pend)
-        duckdb_destroy_pending(&x->pend);
-    x->have_res = 0;
-    if (duckdb_pending_prepared_streaming(ps, &x->pend) != DuckDBSuccess)
-        return rhei__duck_err(e, 1, DUCKDB_ERROR_INVALID, duckdb_pending_error(x->pend));
-    x->have_res = 1;
-    if (duckdb_execute_pending(x->pend, &x->res) != DuckDBSuccess)
-        return rhei__duck_result_err(e, 1, &x->res);
-    return RHEI_OK;
+    return rhei__duck_run_start(&x->run, ps, e);
 }
 
 /* Names and served types from the prepared statement, or (a parameter left them open) from
@@ -572,7 +445,7 @@ static int describe(sstream *x, rhei__olap_shape_fn shape, void *ud, rhei__err *
     if (from_res && (rc = execute(x, x->orig, e)))
         return rc;
     if (from_res)
-        n = duckdb_column_count(&x->res);
+        n = duckdb_column_count(&x->run.res);
     rhei__olap_col *oc = rhei__calloc(n ? n : 1, sizeof *oc);
     x->cols = rhei__calloc(n ? n : 1, sizeof *x->cols);
     if (!oc || !x->cols) {
@@ -581,13 +454,13 @@ static int describe(sstream *x, rhei__olap_shape_fn shape, void *ud, rhei__err *
     }
     x->nc = n;
     for (size_t i = 0; i < n && rc == RHEI_OK; i++) {
-        duckdb_logical_type lt = from_res ? duckdb_column_logical_type(&x->res, i)
+        duckdb_logical_type lt = from_res ? duckdb_column_logical_type(&x->run.res, i)
                                : duckdb_prepared_statement_column_logical_type(x->orig, i);
         duckdb_type t = duckdb_get_type_id(lt);
         char *pn = from_res ? NULL : (char *)duckdb_prepared_statement_column_name(x->orig, i);
-        x->cols[i].name = rhei__strdup(from_res ? duckdb_column_name(&x->res, i) : pn);
+        x->cols[i].name = rhei__strdup(from_res ? duckdb_column_name(&x->run.res, i) : pn);
         duckdb_free(pn);
-        oc[i].type = served_class(t);
+        oc[i].type = rhei__duck_class(t);
         if (t == DUCKDB_TYPE_DECIMAL) {
             oc[i].precision = duckdb_decimal_width(lt);
             oc[i].scale = duckdb_decimal_scale(lt);
@@ -621,7 +494,7 @@ static int plan_casts(sstream *x)
 {
     int any = 0;
     for (size_t i = 0; i < x->nc; i++) {
-        duckdb_logical_type lt = x->have_res ? duckdb_column_logical_type(&x->res, i)
+        duckdb_logical_type lt = x->run.have_res ? duckdb_column_logical_type(&x->run.res, i)
                                : duckdb_prepared_statement_column_logical_type(x->orig, i);
         duckdb_type t = duckdb_get_type_id(lt);
         int w = t == DUCKDB_TYPE_DECIMAL ? duckdb_decimal_width(lt) : 0;
@@ -669,7 +542,7 @@ static int plan_reads(sstream *x, rhei__err *e)
 {
     for (size_t i = 0; i < x->nc; i++) {
         scol *k = &x->cols[i];
-        duckdb_logical_type lt = duckdb_column_logical_type(&x->res, i);
+        duckdb_logical_type lt = duckdb_column_logical_type(&x->run.res, i);
         k->src = duckdb_get_type_id(lt);
         int w = 0, s = 0;
         if (k->src == DUCKDB_TYPE_DECIMAL) {
@@ -697,7 +570,7 @@ static int start(sstream *x, const char *sql, const rhei_value *params, size_t n
         if ((rc = prepare_wrapped(x, sql, params, nparams, e)) ||
             (rc = execute(x, x->wrapped, e)))
             return rc;
-    } else if (!x->have_res && (rc = execute(x, x->orig, e))) {
+    } else if (!x->run.have_res && (rc = execute(x, x->orig, e))) {
         return rc;
     }
     if ((rc = plan_reads(x, e)))
