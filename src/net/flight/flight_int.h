@@ -9,6 +9,7 @@
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define FL_ERR_MAX 512
@@ -74,6 +75,7 @@ typedef struct fl_call {
     grpc_metadata out_md[2];
     size_t nout_md;
     char bearer[FL_HANDLE_LEN + 8];
+    atomic_int cancelled; /* set by CancelFlightInfo (another worker) while this call runs */
 } fl_call;
 
 /* --- transport.c ------------------------------------------------------------------------- */
@@ -121,6 +123,19 @@ int fl_registry_params(fl_registry *r, int owner, const char *handle, int64_t ro
                        rhei_value **out, size_t *out_n, int64_t *out_rows, char **out_mem,
                        char *err);
 int fl_registry_remove(fl_registry *r, int owner, const char *handle, size_t hlen);
+/* Starts a ticket's DoGet: copies its sql (heap), opts and prepared handle (prep_out gets
+ * FL_HANDLE_LEN + 1 bytes, "" if none), and marks it running on c until fl_registry_end.
+ * Returns 0, FL_NOT_FOUND (unknown, used, expired, another principal's), or FL_CANCELLED (a
+ * CancelFlightInfo came first; the ticket is gone). */
+int fl_registry_start(fl_registry *r, int owner, const char *handle, size_t hlen, fl_call *c,
+                      char **sql, rhei_query_opts *o, char *prep_out);
+/* The DoGet on c is over (its stream released); wakes a waiting canceller. */
+void fl_registry_end(fl_registry *r, fl_call *c);
+/* CancelFlightInfo of one ticket: one not yet used is refused at DoGet from now on; a
+ * running one has its call cancelled, waiting (bounded) until its worker released the
+ * stream. Returns an FL_CANCEL_* status (NOT_CANCELLABLE: unknown, finished, expired). */
+enum { FL_CANCEL_CANCELLED = 1, FL_CANCEL_CANCELLING = 2, FL_CANCEL_NOT_CANCELLABLE = 3 };
+int fl_registry_cancel(fl_registry *r, int owner, const char *handle, size_t hlen);
 
 /* --- sql.c: Flight SQL commands ---------------------------------------------------------- */
 void fl_serve_call(fl_call *c, const char *method);

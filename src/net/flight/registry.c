@@ -1,8 +1,11 @@
 /* registry.c — server-side state behind handles: prepared statements (until closed) and
  * tickets (one use, expire after TICKET_TTL_S). A handle is 128 random bits in hex, and an
  * entry answers only to the principal that made it, so a ticket cannot be forged or replayed
- * into another user's statement. Bounded: the oldest entries are dropped past MAX_ENTRIES. */
+ * into another user's statement. Bounded: the oldest entries are dropped past MAX_ENTRIES.
+ * A ticket's life: 't' issued, 'r' while its DoGet runs (the entry names the call, so
+ * CancelFlightInfo can stop it), 'x' cancelled before DoGet; gone once used or expired. */
 #include "flight_int.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 
 #define MAX_ENTRIES 4096
 #define TICKET_TTL_S 600
+#define CANCEL_WAIT_S 5 /* how long CancelFlightInfo waits for a running DoGet to stop */
 
 typedef struct entry {
     char kind;
@@ -21,10 +25,12 @@ typedef struct entry {
     rhei_query_opts opts;
     time_t made;
     fl_params params;
+    fl_call *run; /* 'r': the DoGet call serving the ticket */
 } entry;
 
 struct fl_registry {
     pthread_mutex_t mu;
+    pthread_cond_t ended; /* a running ticket ('r') was removed */
     entry *e;
     size_t n, cap;
 };
@@ -32,8 +38,10 @@ struct fl_registry {
 fl_registry *fl_registry_new(void)
 {
     fl_registry *r = calloc(1, sizeof *r);
-    if (r)
+    if (r) {
         pthread_mutex_init(&r->mu, NULL);
+        pthread_cond_init(&r->ended, NULL);
+    }
     return r;
 }
 
@@ -61,18 +69,24 @@ void fl_registry_free(fl_registry *r)
     while (r->n)
         drop(r, r->n - 1);
     free(r->e);
+    pthread_cond_destroy(&r->ended);
     pthread_mutex_destroy(&r->mu);
     free(r);
 }
 
+/* Drops expired tickets (issued or cancelled) and, past the bound, the oldest entry that is
+ * not a running DoGet (those are at most one per worker and end by themselves). */
 static void expire(fl_registry *r)
 {
     time_t now = time(NULL);
     for (size_t i = r->n; i-- > 0;)
-        if (r->e[i].kind == 't' && now - r->e[i].made > TICKET_TTL_S)
+        if ((r->e[i].kind == 't' || r->e[i].kind == 'x') && now - r->e[i].made > TICKET_TTL_S)
             drop(r, i);
-    if (r->n >= MAX_ENTRIES)
-        drop(r, 0);
+    for (size_t i = 0; r->n >= MAX_ENTRIES && i < r->n; i++)
+        if (r->e[i].kind != 'r') {
+            drop(r, i);
+            break;
+        }
 }
 
 static entry *find(fl_registry *r, char kind, int owner, const char *h, size_t hlen, size_t *at)
@@ -146,6 +160,84 @@ int fl_registry_take(fl_registry *r, char kind, int owner, const char *handle, s
     }
     pthread_mutex_unlock(&r->mu);
     return rc;
+}
+
+/* A ticket of this owner in any state ('t', 'r', 'x'). */
+static entry *find_ticket(fl_registry *r, int owner, const char *h, size_t hlen, size_t *at)
+{
+    entry *e = find(r, 't', owner, h, hlen, at);
+    if (!e)
+        e = find(r, 'r', owner, h, hlen, at);
+    return e ? e : find(r, 'x', owner, h, hlen, at);
+}
+
+int fl_registry_start(fl_registry *r, int owner, const char *handle, size_t hlen, fl_call *c,
+                      char **sql, rhei_query_opts *o, char *prep_out)
+{
+    size_t at;
+    int rc = FL_NOT_FOUND;
+    *sql = NULL;
+    pthread_mutex_lock(&r->mu);
+    expire(r);
+    entry *e = find_ticket(r, owner, handle, hlen, &at);
+    if (e && e->kind == 'x') {
+        drop(r, at);
+        rc = FL_CANCELLED;
+    } else if (e && e->kind == 't' && (*sql = strdup(e->sql))) {
+        *o = e->opts;
+        memcpy(prep_out, e->prep, FL_HANDLE_LEN + 1);
+        e->kind = 'r';
+        e->run = c;
+        rc = FL_OK;
+    } else if (e && e->kind == 't') {
+        rc = FL_RESOURCE;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+void fl_registry_end(fl_registry *r, fl_call *c)
+{
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; i < r->n; i++)
+        if (r->e[i].kind == 'r' && r->e[i].run == c) {
+            drop(r, i);
+            pthread_cond_broadcast(&r->ended);
+            break;
+        }
+    pthread_mutex_unlock(&r->mu);
+}
+
+int fl_registry_cancel(fl_registry *r, int owner, const char *handle, size_t hlen)
+{
+    size_t at;
+    int st = FL_CANCEL_NOT_CANCELLABLE;
+    pthread_mutex_lock(&r->mu);
+    expire(r);
+    entry *e = find_ticket(r, owner, handle, hlen, &at);
+    if (e && e->kind != 'r') {
+        e->kind = 'x';
+        e->made = time(NULL);
+        st = FL_CANCEL_CANCELLED;
+    } else if (e) {
+        /* The call ends at once for its client; its worker sees the flag (or a failed send)
+         * at the next batch and releases the stream, which stops the query. */
+        atomic_store(&e->run->cancelled, 1);
+        grpc_call_cancel_with_status(e->run->call, GRPC_STATUS_CANCELLED,
+                                     "the query was cancelled (CancelFlightInfo)", NULL);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += CANCEL_WAIT_S;
+        st = FL_CANCEL_CANCELLING;
+        while (find(r, 'r', owner, handle, hlen, NULL)) {
+            if (pthread_cond_timedwait(&r->ended, &r->mu, &until) == ETIMEDOUT)
+                break;
+        }
+        if (!find(r, 'r', owner, handle, hlen, NULL))
+            st = FL_CANCEL_CANCELLED; /* the stream was released: the query stopped */
+    }
+    pthread_mutex_unlock(&r->mu);
+    return st;
 }
 
 int fl_registry_bind(fl_registry *r, int owner, const char *handle, size_t hlen, fl_params *p)

@@ -215,15 +215,31 @@ static int probe_schema(fl_call *c, const char *sql, uint8_t **out, size_t *out_
     return rc;
 }
 
+/* What GetFlightInfo's family answers: FlightInfo, SchemaResult (GetSchema), or a PollInfo
+ * (PollFlightInfo). */
+enum { INFO_FLIGHT, INFO_SCHEMA, INFO_POLL };
+
+/* Sends fi, or for PollFlightInfo a PollInfo holding it, complete: no descriptor to poll
+ * again, progress 1 (GetFlightInfo only prepares; the query runs at DoGet). */
+static int send_info(fl_call *c, int mode, Rhei__Flight__FlightInfo *fi)
+{
+    if (mode != INFO_POLL)
+        return send_packed(c, &fi->base) ? FL_CANCELLED : FL_OK;
+    Rhei__Flight__PollInfo pi = RHEI__FLIGHT__POLL_INFO__INIT;
+    pi.info = fi;
+    pi.has_progress = 1, pi.progress = 1.0;
+    return send_packed(c, &pi.base) ? FL_CANCELLED : FL_OK;
+}
+
 /* FlightInfo for a statement: its schema, one endpoint whose ticket is a fresh handle. */
 static int statement_info(fl_call *c, const char *sql, const char *prep, const uint8_t *desc,
-                          size_t desc_n, int schema_only, char *msg)
+                          size_t desc_n, int mode, char *msg)
 {
     uint8_t *schema = NULL, *ticket = NULL;
     size_t schema_n = 0, ticket_n = 0;
     char handle[FL_HANDLE_LEN + 1];
     int rc = probe_schema(c, sql, &schema, &schema_n, msg);
-    if (rc == FL_OK && schema_only) {
+    if (rc == FL_OK && mode == INFO_SCHEMA) {
         Rhei__Flight__SchemaResult sr = RHEI__FLIGHT__SCHEMA_RESULT__INIT;
         sr.has_schema = 1, sr.schema.data = schema, sr.schema.len = schema_n;
         rc = send_packed(c, &sr.base) ? FL_CANCELLED : FL_OK;
@@ -250,7 +266,7 @@ static int statement_info(fl_call *c, const char *sql, const char *prep, const u
         fi.n_endpoint = 1, fi.endpoint = eps;
         fi.has_total_records = 1, fi.total_records = -1;
         fi.has_total_bytes = 1, fi.total_bytes = -1;
-        rc = send_packed(c, &fi.base) ? FL_CANCELLED : FL_OK;
+        rc = send_info(c, mode, &fi);
         if (d)
             rhei__flight__flight_descriptor__free_unpacked(d, NULL);
     }
@@ -263,15 +279,15 @@ static int statement_info(fl_call *c, const char *sql, const char *prep, const u
 
 /* Metadata commands: their schema is fixed; the ticket is the command itself. */
 static int meta_info(fl_call *c, const char *name, const uint8_t *cmd, size_t cmd_n,
-                     const Rhei__Flight__Any *a, const uint8_t *desc, size_t desc_n,
-                     int schema_only, char *msg)
+                     const Rhei__Flight__Any *a, const uint8_t *desc, size_t desc_n, int mode,
+                     char *msg)
 {
     uint8_t *schema = NULL;
     size_t schema_n = 0;
     int rc = fl_meta_schema(c, name, a->value.data, a->value.len, &schema, &schema_n, msg);
     if (rc != FL_OK)
         return rc;
-    if (schema_only) {
+    if (mode == INFO_SCHEMA) {
         Rhei__Flight__SchemaResult sr = RHEI__FLIGHT__SCHEMA_RESULT__INIT;
         sr.has_schema = 1, sr.schema.data = schema, sr.schema.len = schema_n;
         rc = send_packed(c, &sr.base) ? FL_CANCELLED : FL_OK;
@@ -289,15 +305,15 @@ static int meta_info(fl_call *c, const char *name, const uint8_t *cmd, size_t cm
     fi.n_endpoint = 1, fi.endpoint = eps;
     fi.has_total_records = 1, fi.total_records = -1;
     fi.has_total_bytes = 1, fi.total_bytes = -1;
-    rc = send_packed(c, &fi.base) ? FL_CANCELLED : FL_OK;
+    rc = send_info(c, mode, &fi);
     if (d)
         rhei__flight__flight_descriptor__free_unpacked(d, NULL);
     free(schema);
     return rc;
 }
 
-/* GetFlightInfo and GetSchema: a FlightDescriptor with a command. */
-static int get_info(fl_call *c, int schema_only, char *msg)
+/* GetFlightInfo, GetSchema and PollFlightInfo: a FlightDescriptor with a command. */
+static int get_info(fl_call *c, int mode, char *msg)
 {
     uint8_t *req;
     size_t n;
@@ -313,7 +329,7 @@ static int get_info(fl_call *c, int schema_only, char *msg)
         Rhei__Flight__CommandStatementQuery *q =
             rhei__flight__command_statement_query__unpack(NULL, a->value.len, a->value.data);
         if (q && q->query)
-            rc = statement_info(c, q->query, NULL, req, n, schema_only, msg);
+            rc = statement_info(c, q->query, NULL, req, n, mode, msg);
         else
             snprintf(msg, FL_ERR_MAX, "CommandStatementQuery without a query");
         if (q)
@@ -331,7 +347,7 @@ static int get_info(fl_call *c, int schema_only, char *msg)
         if (rc == FL_OK) {
             memcpy(prep, q->prepared_statement_handle.data, FL_HANDLE_LEN);
             prep[FL_HANDLE_LEN] = '\0';
-            rc = statement_info(c, sql, prep, req, n, schema_only, msg);
+            rc = statement_info(c, sql, prep, req, n, mode, msg);
         } else {
             snprintf(msg, FL_ERR_MAX, "unknown prepared statement handle");
         }
@@ -339,7 +355,7 @@ static int get_info(fl_call *c, int schema_only, char *msg)
         if (q)
             rhei__flight__command_prepared_statement_query__free_unpacked(q, NULL);
     } else if (fl_meta_is_command(name)) {
-        rc = meta_info(c, name, d->cmd.data, d->cmd.len, a, req, n, schema_only, msg);
+        rc = meta_info(c, name, d->cmd.data, d->cmd.len, a, req, n, mode, msg);
     } else {
         rc = FL_UNIMPLEMENTED;
         snprintf(msg, FL_ERR_MAX, "command '%s' is not supported", name[0] ? name : a->type_url);
@@ -352,13 +368,15 @@ static int get_info(fl_call *c, int schema_only, char *msg)
     return rc;
 }
 
-/* Runs a ticket's statement once and streams it. */
+/* Runs a ticket's statement once and streams it; the ticket is marked running meanwhile, so
+ * CancelFlightInfo can find this call and stop it. */
 static int run_ticket(fl_call *c, const uint8_t *h, size_t hn, char *msg)
 {
     char *sql = NULL, prep[FL_HANDLE_LEN + 1];
-    int upd;
     rhei_query_opts o;
-    int rc = fl_registry_take(c->f->reg, 't', c->owner, (const char *)h, hn, &sql, &upd, &o, prep);
+    int rc = fl_registry_start(c->f->reg, c->owner, (const char *)h, hn, c, &sql, &o, prep);
+    if (rc == FL_CANCELLED)
+        return snprintf(msg, FL_ERR_MAX, "the query was cancelled (CancelFlightInfo)"), rc;
     if (rc != FL_OK)
         return snprintf(msg, FL_ERR_MAX, "unknown or already used ticket"), rc;
     rhei_value *params = NULL;
@@ -375,6 +393,7 @@ static int run_ticket(fl_call *c, const uint8_t *h, size_t hn, char *msg)
         int erc = rhei_query_arrow(c->f->db, sql, params, np, &o, &ri, &st);
         rc = erc == RHEI_OK ? fl_stream_query(c, &st, &ri, msg) : engine_error(c, erc, msg);
     }
+    fl_registry_end(c->f->reg, c); /* after the stream's release: the query has stopped */
     free(params);
     free(mem);
     free(sql);
@@ -485,6 +504,93 @@ static int close_prepared(fl_call *c, const uint8_t *body, size_t n, char *msg)
     return rc;
 }
 
+/* Cancels the statements behind a FlightInfo's tickets (metadata tickets run nothing that
+ * can be stopped): an FL_CANCEL_* status. */
+static int cancel_info(fl_call *c, const Rhei__Flight__FlightInfo *fi)
+{
+    int st = FL_CANCEL_NOT_CANCELLABLE;
+    for (size_t i = 0; i < fi->n_endpoint; i++) {
+        const Rhei__Flight__Ticket *t = fi->endpoint[i]->ticket;
+        const char *name;
+        Rhei__Flight__Any *a =
+            t && t->has_ticket ? any_unpack(t->ticket.data, t->ticket.len, &name) : NULL;
+        Rhei__Flight__TicketStatementQuery *q =
+            a && !strcmp(name, "TicketStatementQuery")
+                ? rhei__flight__ticket_statement_query__unpack(NULL, a->value.len, a->value.data)
+                : NULL;
+        if (q && q->has_statement_handle) {
+            int s = fl_registry_cancel(c->f->reg, c->owner, (const char *)q->statement_handle.data,
+                                       q->statement_handle.len);
+            if (s == FL_CANCEL_CANCELLING ||
+                (s == FL_CANCEL_CANCELLED && st != FL_CANCEL_CANCELLING))
+                st = s;
+        }
+        if (q)
+            rhei__flight__ticket_statement_query__free_unpacked(q, NULL);
+        if (a)
+            rhei__flight__any__free_unpacked(a, NULL);
+    }
+    return st;
+}
+
+/* CancelFlightInfo (Flight): body and result are bare CancelFlightInfoRequest/Result.
+ * CancelQuery (Flight SQL, older): the same, Any-packed, the FlightInfo as bytes. */
+static int cancel(fl_call *c, int flight_sql, const uint8_t *body, size_t n, char *msg)
+{
+    const char *name = "";
+    Rhei__Flight__Any *a = flight_sql ? any_unpack(body, n, &name) : NULL;
+    Rhei__Flight__ActionCancelQueryRequest *cq =
+        a && !strcmp(name, "ActionCancelQueryRequest")
+            ? rhei__flight__action_cancel_query_request__unpack(NULL, a->value.len, a->value.data)
+            : NULL;
+    Rhei__Flight__CancelFlightInfoRequest *fq =
+        flight_sql ? NULL : rhei__flight__cancel_flight_info_request__unpack(NULL, n, body);
+    Rhei__Flight__FlightInfo *fi =
+        cq && cq->has_info ? rhei__flight__flight_info__unpack(NULL, cq->info.len, cq->info.data)
+                           : NULL;
+    const Rhei__Flight__FlightInfo *info = flight_sql ? fi : fq ? fq->info : NULL;
+    uint8_t *packed = NULL;
+    size_t packed_n = 0;
+    int rc = FL_OK;
+    if (!info) {
+        rc = FL_INVALID;
+        snprintf(msg, FL_ERR_MAX, "%s needs the FlightInfo to cancel",
+                 flight_sql ? "CancelQuery" : "CancelFlightInfo");
+    } else if (flight_sql) {
+        Rhei__Flight__ActionCancelQueryResult r = RHEI__FLIGHT__ACTION_CANCEL_QUERY_RESULT__INIT;
+        r.has_result = 1;
+        r.result = (Rhei__Flight__ActionCancelQueryResult__CancelResult)cancel_info(c, info);
+        if (any_pack(&r.base, "ActionCancelQueryResult", &packed, &packed_n))
+            rc = FL_RESOURCE;
+    } else {
+        Rhei__Flight__CancelFlightInfoResult r = RHEI__FLIGHT__CANCEL_FLIGHT_INFO_RESULT__INIT;
+        r.has_status = 1;
+        r.status = (Rhei__Flight__CancelStatus)cancel_info(c, info);
+        packed_n = rhei__flight__cancel_flight_info_result__get_packed_size(&r);
+        if ((packed = malloc(packed_n + 1)))
+            rhei__flight__cancel_flight_info_result__pack(&r, packed);
+        else
+            rc = FL_RESOURCE;
+    }
+    if (rc == FL_RESOURCE)
+        snprintf(msg, FL_ERR_MAX, "out of memory");
+    if (rc == FL_OK) {
+        Rhei__Flight__Result res = RHEI__FLIGHT__RESULT__INIT;
+        res.has_body = 1, res.body.data = packed, res.body.len = packed_n;
+        rc = send_packed(c, &res.base) ? FL_CANCELLED : FL_OK;
+    }
+    free(packed);
+    if (fi)
+        rhei__flight__flight_info__free_unpacked(fi, NULL);
+    if (fq)
+        rhei__flight__cancel_flight_info_request__free_unpacked(fq, NULL);
+    if (cq)
+        rhei__flight__action_cancel_query_request__free_unpacked(cq, NULL);
+    if (a)
+        rhei__flight__any__free_unpacked(a, NULL);
+    return rc;
+}
+
 static int do_action(fl_call *c, char *msg)
 {
     uint8_t *req;
@@ -499,6 +605,10 @@ static int do_action(fl_call *c, char *msg)
         rc = create_prepared(c, a->body.data, a->body.len, msg);
     else if (!strcmp(a->type, "ClosePreparedStatement"))
         rc = close_prepared(c, a->body.data, a->body.len, msg);
+    else if (!strcmp(a->type, "CancelFlightInfo"))
+        rc = cancel(c, 0, a->body.data, a->body.len, msg);
+    else if (!strcmp(a->type, "CancelQuery"))
+        rc = cancel(c, 1, a->body.data, a->body.len, msg);
     else
         rc = FL_UNIMPLEMENTED, snprintf(msg, FL_ERR_MAX, "action '%s' is not supported", a->type);
     if (a)
@@ -510,14 +620,17 @@ static int do_action(fl_call *c, char *msg)
 static int list_actions(fl_call *c, char *msg)
 {
     static const char *const acts[][2] = {
-        {"CreatePreparedStatement", "Creates a reusable prepared statement resource on the server."},
-        {"ClosePreparedStatement", "Closes a reusable prepared statement resource on the server."}};
+        {"CreatePreparedStatement",
+         "Creates a reusable prepared statement resource on the server."},
+        {"ClosePreparedStatement", "Closes a reusable prepared statement resource on the server."},
+        {"CancelFlightInfo", "Explicitly cancel a running FlightInfo."},
+        {"CancelQuery", "Cancels a query (Flight SQL; superseded by CancelFlightInfo)."}};
     uint8_t *req;
     size_t n;
     if (fl_recv(c, &req, &n))
         return snprintf(msg, FL_ERR_MAX, "no request"), FL_INVALID;
     free(req);
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
         Rhei__Flight__ActionType t = RHEI__FLIGHT__ACTION_TYPE__INIT;
         t.type = (char *)acts[i][0];
         t.description = (char *)acts[i][1];
@@ -561,9 +674,11 @@ void fl_serve_call(fl_call *c, const char *method)
     else if (hs)
         rc = handshake(c, msg);
     else if (!strcmp(m, "GetFlightInfo"))
-        rc = get_info(c, 0, msg);
+        rc = get_info(c, INFO_FLIGHT, msg);
     else if (!strcmp(m, "GetSchema"))
-        rc = get_info(c, 1, msg);
+        rc = get_info(c, INFO_SCHEMA, msg);
+    else if (!strcmp(m, "PollFlightInfo"))
+        rc = get_info(c, INFO_POLL, msg);
     else if (!strcmp(m, "DoGet"))
         rc = do_get(c, msg);
     else if (!strcmp(m, "DoAction"))

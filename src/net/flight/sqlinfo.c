@@ -32,24 +32,26 @@ static const char *const datetime_fns[] = {"CURRENT_DATE", "CURRENT_TIME",
 static const info table[] = {
     {0, V_STR, 0, "Rhei"},
     {1, V_STR, 0, RHEI_VERSION},
-    {2, V_STR, 0, "1.5.0"},  /* the Arrow columnar format version the IPC writer emits */
-    {3, V_BOOL, 1, NULL},    /* read-only: overridden by allow_writes */
-    {4, V_BOOL, 1, NULL},    /* SQL */
-    {5, V_BOOL, 0, NULL},    /* Substrait */
+    {2, V_STR, 0, "1.5.0"}, /* the Arrow columnar format version the IPC writer emits */
+    {3, V_BOOL, 1, NULL},   /* read-only: overridden by allow_writes */
+    {4, V_BOOL, 1, NULL},   /* SQL */
+    {5, V_BOOL, 0, NULL},   /* Substrait */
     {6, V_STR, 0, ""},
     {7, V_STR, 0, ""},
-    {8, V_I32, 0, NULL},     /* transactions: NONE */
-    {9, V_BOOL, 0, NULL},    /* CancelQuery action */
-    {10, V_BOOL, 0, NULL},   /* bulk ingestion */
+    {8, V_I32, 0, NULL},   /* transactions: NONE */
+    {9, V_BOOL, 1, NULL},  /* cancellation: CancelQuery and CancelFlightInfo actions */
+    {10, V_BOOL, 0, NULL}, /* bulk ingestion */
     {11, V_BOOL, 0, NULL},
-    {100, V_I32, 0, NULL},   /* statement timeout: none */
+    {100, V_I32, 0, NULL}, /* statement timeout: none */
     {101, V_I32, 0, NULL},
-    {500, V_BOOL, 0, NULL}, {501, V_BOOL, 0, NULL}, {502, V_BOOL, 1, NULL},
-    {503, V_I32, 1, NULL},   /* identifiers: case insensitive */
+    {500, V_BOOL, 0, NULL},
+    {501, V_BOOL, 0, NULL},
+    {502, V_BOOL, 1, NULL},
+    {503, V_I32, 1, NULL}, /* identifiers: case insensitive */
     {504, V_STR, 0, "\""},
     {505, V_I32, 1, NULL},
     {506, V_BOOL, 1, NULL},
-    {507, V_I32, 1, NULL},   /* NULLs sort low (SQLite); DuckDB sorts them last by default */
+    {507, V_I32, 1, NULL}, /* NULLs sort low (SQLite); DuckDB sorts them last by default */
     {508, V_LIST, 0, (const char *)keywords},
     {509, V_LIST, 0, (const char *)numeric_fns},
     {510, V_LIST, 0, (const char *)string_fns},
@@ -57,39 +59,68 @@ static const info table[] = {
     {512, V_LIST, 0, (const char *)datetime_fns},
     {513, V_STR, 0, "\\"},
     {514, V_STR, 0, ""},
-    {515, V_BOOL, 1, NULL}, {516, V_BOOL, 1, NULL},
-    {517, V_MAP, 0, NULL},   /* CONVERT: none advertised */
-    {518, V_BOOL, 1, NULL}, {519, V_BOOL, 0, NULL}, {520, V_BOOL, 1, NULL},
+    {515, V_BOOL, 1, NULL},
+    {516, V_BOOL, 1, NULL},
+    {517, V_MAP, 0, NULL}, /* CONVERT: none advertised */
+    {518, V_BOOL, 1, NULL},
+    {519, V_BOOL, 0, NULL},
+    {520, V_BOOL, 1, NULL},
     {521, V_BOOL, 1, NULL},
-    {522, V_I32, 3, NULL},   /* GROUP BY: unrelated | beyond select */
-    {523, V_BOOL, 1, NULL}, {524, V_BOOL, 1, NULL},
-    {525, V_I32, 1, NULL},   /* grammar: minimum */
-    {526, V_I32, 1, NULL},   /* ANSI-92 entry */
+    {522, V_I32, 3, NULL}, /* GROUP BY: unrelated | beyond select */
+    {523, V_BOOL, 1, NULL},
+    {524, V_BOOL, 1, NULL},
+    {525, V_I32, 1, NULL}, /* grammar: minimum */
+    {526, V_I32, 1, NULL}, /* ANSI-92 entry */
     {527, V_BOOL, 0, NULL},
-    {528, V_I32, 1, NULL},   /* outer joins: limited */
-    {529, V_STR, 0, "schema"}, {530, V_STR, 0, "procedure"}, {531, V_STR, 0, "catalog"},
+    {528, V_I32, 1, NULL}, /* outer joins: limited */
+    {529, V_STR, 0, "schema"},
+    {530, V_STR, 0, "procedure"},
+    {531, V_STR, 0, "catalog"},
     {532, V_BOOL, 1, NULL},
-    {533, V_I32, 0, NULL}, {534, V_I32, 0, NULL}, {535, V_I32, 0, NULL},
-    {536, V_BOOL, 0, NULL}, {537, V_BOOL, 0, NULL},
-    {538, V_I32, 15, NULL},  /* subqueries: comparisons, EXISTS, IN, quantified */
+    {533, V_I32, 0, NULL},
+    {534, V_I32, 0, NULL},
+    {535, V_I32, 0, NULL},
+    {536, V_BOOL, 0, NULL},
+    {537, V_BOOL, 0, NULL},
+    {538, V_I32, 15, NULL}, /* subqueries: comparisons, EXISTS, IN, quantified */
     {539, V_BOOL, 1, NULL},
-    {540, V_I32, 3, NULL},   /* UNION and UNION ALL */
-    {541, V_I64, 0, NULL}, {542, V_I64, 0, NULL}, {543, V_I64, 0, NULL},
-    {544, V_I64, 0, NULL}, {545, V_I64, 0, NULL}, {546, V_I64, 0, NULL},
-    {547, V_I64, 0, NULL}, {548, V_I64, 2000, NULL}, {549, V_I64, 0, NULL},
-    {550, V_I64, 0, NULL}, {551, V_I64, 0, NULL}, {552, V_I64, 0, NULL},
-    {553, V_I64, 0, NULL}, {554, V_I64, 0, NULL}, {555, V_I64, 0, NULL},
+    {540, V_I32, 3, NULL}, /* UNION and UNION ALL */
+    {541, V_I64, 0, NULL},
+    {542, V_I64, 0, NULL},
+    {543, V_I64, 0, NULL},
+    {544, V_I64, 0, NULL},
+    {545, V_I64, 0, NULL},
+    {546, V_I64, 0, NULL},
+    {547, V_I64, 0, NULL},
+    {548, V_I64, 2000, NULL},
+    {549, V_I64, 0, NULL},
+    {550, V_I64, 0, NULL},
+    {551, V_I64, 0, NULL},
+    {552, V_I64, 0, NULL},
+    {553, V_I64, 0, NULL},
+    {554, V_I64, 0, NULL},
+    {555, V_I64, 0, NULL},
     {556, V_BOOL, 1, NULL},
-    {557, V_I64, 0, NULL}, {558, V_I64, 0, NULL}, {559, V_I64, 0, NULL},
-    {560, V_I64, 0, NULL}, {561, V_I64, 0, NULL},
-    {562, V_I64, 8, NULL},   /* serializable */
-    {563, V_BOOL, 0, NULL},  /* no Flight SQL transactions (each statement commits) */
+    {557, V_I64, 0, NULL},
+    {558, V_I64, 0, NULL},
+    {559, V_I64, 0, NULL},
+    {560, V_I64, 0, NULL},
+    {561, V_I64, 0, NULL},
+    {562, V_I64, 8, NULL},  /* serializable */
+    {563, V_BOOL, 0, NULL}, /* no Flight SQL transactions (each statement commits) */
     {564, V_I32, 0, NULL},
-    {565, V_BOOL, 0, NULL}, {566, V_BOOL, 0, NULL},
-    {567, V_I32, 2, NULL},   /* result sets: forward only */
-    {568, V_I32, 0, NULL}, {569, V_I32, 2, NULL}, {570, V_I32, 0, NULL}, {571, V_I32, 0, NULL},
-    {572, V_BOOL, 1, NULL}, {573, V_BOOL, 0, NULL}, {574, V_BOOL, 0, NULL},
-    {575, V_BOOL, 0, NULL}, {576, V_BOOL, 0, NULL},
+    {565, V_BOOL, 0, NULL},
+    {566, V_BOOL, 0, NULL},
+    {567, V_I32, 2, NULL}, /* result sets: forward only */
+    {568, V_I32, 0, NULL},
+    {569, V_I32, 2, NULL},
+    {570, V_I32, 0, NULL},
+    {571, V_I32, 0, NULL},
+    {572, V_BOOL, 1, NULL},
+    {573, V_BOOL, 0, NULL},
+    {574, V_BOOL, 0, NULL},
+    {575, V_BOOL, 0, NULL},
+    {576, V_BOOL, 0, NULL},
 };
 
 static void value_columns(ab_col *v)

@@ -226,8 +226,14 @@ int fl_stream_query(fl_call *c, struct ArrowArrayStream *st, const rhei_route_in
      * message was sent (each send is awaited), so a slow client holds the query back instead
      * of letting batches pile up here. */
     while (rc == FL_OK) {
-        int erc = st->get_next(st, &a);
-        if (erc) {
+        memset(&a, 0, sizeof a);
+        int erc = atomic_load(&c->cancelled) ? 0 : st->get_next(st, &a);
+        if (atomic_load(&c->cancelled)) {
+            if (!erc && a.release)
+                a.release(&a);
+            rc = FL_CANCELLED;
+            snprintf(msg, FL_ERR_MAX, "the query was cancelled (CancelFlightInfo)");
+        } else if (erc) {
             snprintf(msg, FL_ERR_MAX, "%s", st->get_last_error(st) ? st->get_last_error(st)
                                                                     : "the query failed");
             rc = erc == EINTR ? FL_CANCELLED : FL_INTERNAL;

@@ -144,6 +144,7 @@ static void serve_one(fl_slot *s)
     size_t n = GRPC_SLICE_LENGTH(s->details.method);
     fl_call c;
     memset(&c, 0, sizeof c);
+    atomic_init(&c.cancelled, 0);
     c.f = s->f;
     c.slot = s;
     c.call = s->call;

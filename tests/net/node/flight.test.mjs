@@ -106,7 +106,7 @@ test('routing: schema metadata names the side; headers pass a hint', async () =>
 test('errors: status codes with the engine message', async () => {
   await assert.rejects(fl.query('SELECT * FROM no_such_table'),
     (e) => e.code === S.NOT_FOUND && /no such table: no_such_table/.test(e.details));
-  await assert.rejects(fl.unary('PollFlightInfo', 'FlightDescriptor', 'FlightInfo', {}), (e) => e.code === S.UNIMPLEMENTED);
+  await assert.rejects(fl.unary('ListFlights', 'Criteria', 'FlightInfo', {}), (e) => e.code === S.UNIMPLEMENTED);
 });
 
 // GetXdbcTypeInfo: the spec's schema (FlightSql.proto, CommandGetXdbcTypeInfo) exactly, names,

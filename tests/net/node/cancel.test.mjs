@@ -1,0 +1,109 @@
+// cancel.test.mjs — PollFlightInfo and cancellation through a grpc-js client (harness.mjs):
+// PollFlightInfo answers a complete PollInfo; CancelFlightInfo (and Flight SQL's CancelQuery)
+// refuses a ticket not yet used, stops a DoGet that is streaming (the worker it held serves
+// the next call), and says NOT_CANCELLABLE for what is finished, unknown or metadata.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Flight, M, pack, unpack, grpc } from './harness.mjs';
+import { startServer, within } from './serve.mjs';
+
+const S = grpc.status;
+const CANCELLED = 1, NOT_CANCELLABLE = 3;
+const ENDLESS = 'SELECT range AS i FROM range(1000000000000)';
+let srv, fl;
+before(async () => {
+  // Two workers: a streaming DoGet holds one, CancelFlightInfo runs on the other.
+  srv = await startServer({
+    sql: ['CREATE TABLE orders(id INTEGER PRIMARY KEY, customer TEXT, qty INTEGER)',
+      "INSERT INTO orders VALUES (1, 'ann', 5), (2, 'bob', 7), (3, 'cy', 9)"],
+    flight: ['port = 0', 'max_connections = 2'],
+  });
+  fl = new Flight(srv.port);
+});
+after(async () => { fl.close(); assert.equal((await srv.stop()).code, 0, srv.errors()); });
+
+const enc = (type, obj) => Buffer.from(M(type).encode(M(type).fromObject(obj)).finish());
+
+// CancelFlightInfo: body and result are bare messages (Flight.proto), not Any-packed.
+async function cancelInfo(info) {
+  const res = await fl.stream('DoAction', 'Action', 'Result',
+    { type: 'CancelFlightInfo', body: enc('CancelFlightInfoRequest', { info }) });
+  assert.equal(res.length, 1);
+  return M('CancelFlightInfoResult').decode(res[0].body).status;
+}
+
+// A DoGet that pauses after its first message, so the server's worker waits on a send.
+function heldDoGet(ticket) {
+  let first;
+  const firstMessage = new Promise((resolve) => { first = resolve; });
+  const done = fl.doGet(ticket, {}, (d, call) => { call.pause(); first(); });
+  done.catch(() => {});
+  return { firstMessage, done };
+}
+
+test('PollFlightInfo: a complete PollInfo whose ticket streams the result', async () => {
+  const cmd = pack('CommandStatementQuery', { query: 'SELECT id, customer FROM orders ORDER BY id' });
+  const poll = await fl.unary('PollFlightInfo', 'FlightDescriptor', 'PollInfo', { type: 2, cmd });
+  assert.equal(poll.progress, 1);
+  assert.equal(poll.flightDescriptor, null); // nothing left to poll
+  const info = await fl.info('CommandStatementQuery', { query: 'SELECT id, customer FROM orders ORDER BY id' });
+  assert.deepEqual(Buffer.from(poll.info.schema), Buffer.from(info.schema));
+  const got = await fl.doGet(poll.info.endpoint[0].ticket.ticket);
+  assert.deepEqual([...got.table.getChild('customer')], ['ann', 'bob', 'cy']);
+  const meta = await fl.unary('PollFlightInfo', 'FlightDescriptor', 'PollInfo',
+    { type: 2, cmd: pack('CommandGetTableTypes', {}) });
+  assert.equal(meta.progress, 1);
+  assert.ok((await fl.doGet(meta.info.endpoint[0].ticket.ticket)).table.numRows >= 1);
+  await assert.rejects(fl.unary('PollFlightInfo', 'FlightDescriptor', 'PollInfo',
+    { type: 2, cmd: pack('CommandStatementQuery', { query: 'SELECT * FROM no_such_table' }) }),
+  (e) => e.code === S.NOT_FOUND);
+});
+
+test('CancelFlightInfo before DoGet: CANCELLED, then DoGet fails with CANCELLED', async () => {
+  const info = await fl.info('CommandStatementQuery', { query: 'SELECT count(*) AS n FROM orders' });
+  assert.equal(await cancelInfo(info), CANCELLED);
+  assert.equal(await cancelInfo(info), CANCELLED); // asked again: still cancelled
+  await assert.rejects(fl.doGet(info.endpoint[0].ticket.ticket),
+    (e) => e.code === S.CANCELLED && /CancelFlightInfo/.test(e.details));
+});
+
+test('CancelFlightInfo of a streaming DoGet stops it and frees its worker', async () => {
+  const info = await fl.info('CommandStatementQuery', { query: ENDLESS });
+  const a = heldDoGet(info.endpoint[0].ticket.ticket);
+  await within(60000, a.firstMessage, 'first message');
+  // CANCELLED only once the worker released the stream (the query stopped), else CANCELLING.
+  assert.equal(await cancelInfo(info), CANCELLED);
+  await assert.rejects(a.done, (e) => e.code === S.CANCELLED && /CancelFlightInfo/.test(e.details));
+  // With two workers, another endless stream held open plus one more call can only both be
+  // served if the cancelled DoGet gave its worker back.
+  const info2 = await fl.info('CommandStatementQuery', { query: ENDLESS });
+  const b = heldDoGet(info2.endpoint[0].ticket.ticket);
+  await within(60000, b.firstMessage, 'second stream');
+  const q = await within(30000, fl.query('SELECT sum(qty) AS s FROM orders'), 'query beside it');
+  assert.equal(q.table.getChild('s').get(0), 21n);
+  assert.equal(await cancelInfo(info2), CANCELLED);
+  await assert.rejects(b.done, (e) => e.code === S.CANCELLED);
+  assert.equal(await cancelInfo(info), NOT_CANCELLABLE); // finished
+});
+
+test('NOT_CANCELLABLE: a finished query, an unknown ticket, a metadata command', async () => {
+  const done = await fl.query('SELECT 1 AS x');
+  assert.equal(await cancelInfo(done.info), NOT_CANCELLABLE);
+  const forged = { endpoint: [{ ticket: { ticket: pack('TicketStatementQuery', { statementHandle: Buffer.from('0'.repeat(32)) }) } }] };
+  assert.equal(await cancelInfo(forged), NOT_CANCELLABLE);
+  const meta = await fl.info('CommandGetCatalogs', {});
+  assert.equal(await cancelInfo(meta), NOT_CANCELLABLE);
+  await assert.rejects(fl.stream('DoAction', 'Action', 'Result', { type: 'CancelFlightInfo', body: Buffer.from([0xff]) }),
+    (e) => e.code === S.INVALID_ARGUMENT);
+});
+
+test('CancelQuery (Flight SQL): Any-packed, the same outcome; ListActions names both', async () => {
+  const info = await fl.info('CommandStatementQuery', { query: 'SELECT 2 AS x' });
+  const [res] = await fl.action('CancelQuery', 'ActionCancelQueryRequest', { info: enc('FlightInfo', info) });
+  assert.equal(res.type, 'ActionCancelQueryResult');
+  assert.equal(res.msg.result, CANCELLED);
+  await assert.rejects(fl.doGet(info.endpoint[0].ticket.ticket), (e) => e.code === S.CANCELLED);
+  const acts = await fl.stream('ListActions', 'Empty', 'ActionType', {});
+  const names = acts.map((t) => t.type);
+  assert.ok(names.includes('CancelFlightInfo') && names.includes('CancelQuery'), names.join(','));
+});
