@@ -1,6 +1,7 @@
 /* client.c — a minimal Flight SQL client on gRPC's C core: GetFlightInfo(CommandStatementQuery)
- * then DoGet of its one ticket, counting rows and bytes without decoding bodies. For the
- * benchmark (bench/w_flight.c) and tests: it measures the server, not a client library. */
+ * then DoGet of its one ticket, counting rows and bytes without decoding or copying bodies.
+ * For the benchmark (bench/w_flight.c) and tests: it measures the server, not a client
+ * library, so it costs what a zero-copy Arrow client would (gRPC's receive, one header copy). */
 #include "fb.h"
 #include "flight_int.h"
 #include <grpc/byte_buffer_reader.h>
@@ -25,8 +26,12 @@ int rhei_flight_client_open(const char *target, rhei_flight_client **out)
     *out = NULL;
     if (!c)
         return -1;
-    grpc_arg args[1] = {{GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = 64 << 20}}};
-    grpc_channel_args ca = {1, args};
+    /* A local subchannel pool: each client its own TCP connection, as separate client
+     * processes would have (gRPC otherwise shares one connection between channels). */
+    grpc_arg args[2] = {
+        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = 64 << 20}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, {.integer = 1}}};
+    grpc_channel_args ca = {2, args};
     grpc_channel_credentials *cr = grpc_insecure_credentials_create();
     c->ch = grpc_channel_create(target, cr, &ca);
     grpc_channel_credentials_release(cr);
@@ -73,8 +78,8 @@ static uint8_t *read_bb(grpc_byte_buffer *bb, size_t *n)
 
 /* One call: sends req, calls on_msg for each answer; 0 or -1 with the status in err. */
 static int call(rhei_flight_client *c, const char *method, const uint8_t *req, size_t n,
-                const char *compression, int delay_us,
-                int (*on_msg)(void *, const uint8_t *, size_t), void *arg, char *err, size_t errlen)
+                const char *compression, int delay_us, int (*on_msg)(void *, grpc_byte_buffer *),
+                void *arg, char *err, size_t errlen)
 {
     grpc_slice m = grpc_slice_from_copied_string(method);
     grpc_call *cl = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq, m, NULL,
@@ -105,12 +110,9 @@ static int call(rhei_flight_client *c, const char *method, const uint8_t *req, s
         r.data.recv_message.recv_message = &in;
         if (run(c, cl, &r, 1) || !in)
             break;
-        size_t len;
-        uint8_t *p = read_bb(in, &len);
+        rc = on_msg(arg, in) == 0 ? 0 : -1;
         grpc_byte_buffer_destroy(in);
         in = NULL;
-        rc = p && on_msg(arg, p, len) == 0 ? 0 : -1;
-        free(p);
         if (delay_us > 0) {
             struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000L};
             nanosleep(&ts, NULL);
@@ -142,12 +144,17 @@ static int call(rhei_flight_client *c, const char *method, const uint8_t *req, s
     return rc;
 }
 
-static int keep_info(void *arg, const uint8_t *p, size_t n)
+static int keep_info(void *arg, grpc_byte_buffer *bb)
 {
     Rhei__Flight__FlightInfo **fi = arg;
-    if (*fi)
+    size_t n;
+    uint8_t *p = read_bb(bb, &n);
+    if (*fi || !p) {
+        free(p);
         return -1;
+    }
     *fi = rhei__flight__flight_info__unpack(NULL, n, p);
+    free(p);
     return *fi ? 0 : -1;
 }
 
@@ -163,30 +170,68 @@ static uint64_t varint(const uint8_t **p, const uint8_t *end)
     return v;
 }
 
-/* Counts rows (RecordBatch.length of the header) and bytes of each FlightData, reading the
- * protobuf fields in place: the body is measured, never copied. */
-static int count(void *arg, const uint8_t *p, size_t n)
+/* Counts rows (RecordBatch.length of the header) and bytes of a FlightData whose fields lie
+ * in p[0, n) of a message of total bytes: a field past n is only measured (the body is never
+ * read or copied, as a client that hands the body to Arrow in place). 1 when a field this
+ * needs lies past n. */
+static int count_fields(rhei_flight_stats *s, const uint8_t *p, size_t n, size_t total)
 {
-    rhei_flight_stats *s = arg;
     const uint8_t *at = p, *end = p + n;
-    while (at < end) {
+    size_t pos = 0;
+    while (pos < total) {
+        if (end - at < 20 && (size_t)(end - at) < total - pos)
+            return 1; /* the next key and length may run past the copied prefix */
+        const uint8_t *f = at;
         uint64_t key = varint(&at, end);
         if ((key & 7) != 2)
             return -1; /* FlightData has only length-delimited fields */
         uint64_t len = varint(&at, end);
-        if (len > (uint64_t)(end - at))
+        pos += (size_t)(at - f);
+        if (len > total - pos)
             return -1;
-        fb_table msg, rb;
-        if (key >> 3 == 2 && fb_root(at, (size_t)len, &msg) == 0 && fb_get_int(&msg, 1, 1, 0) == 3 &&
-            fb_get_table(&msg, 2, &rb) == 0)
-            s->rows += fb_get_int(&rb, 0, 8, 0);
+        if (key >> 3 == 2) {
+            fb_table msg, rb;
+            if (len > (uint64_t)(end - at))
+                return 1;
+            if (fb_root(at, (size_t)len, &msg) == 0 && fb_get_int(&msg, 1, 1, 0) == 3 &&
+                fb_get_table(&msg, 2, &rb) == 0)
+                s->rows += fb_get_int(&rb, 0, 8, 0);
+        }
         if (key >> 3 == 1000)
             s->body_bytes += (int64_t)len;
-        at += len;
+        pos += (size_t)len;
+        at = len < (uint64_t)(end - at) ? at + len : end;
     }
     s->messages++;
-    s->wire_bytes += (int64_t)n;
+    s->wire_bytes += (int64_t)total;
     return 0;
+}
+
+/* The FlightData's leading bytes are copied out of gRPC's slices (its header), the rest is
+ * left where gRPC received it; a header longer than the prefix takes the whole message. */
+static int count(void *arg, grpc_byte_buffer *bb)
+{
+    rhei_flight_stats *s = arg;
+    uint8_t head[16384];
+    size_t total = grpc_byte_buffer_length(bb), n = 0;
+    grpc_byte_buffer_reader rd;
+    grpc_slice *sl;
+    if (!grpc_byte_buffer_reader_init(&rd, bb))
+        return -1;
+    while (n < sizeof head && grpc_byte_buffer_reader_peek(&rd, &sl)) {
+        size_t k =
+            GRPC_SLICE_LENGTH(*sl) < sizeof head - n ? GRPC_SLICE_LENGTH(*sl) : sizeof head - n;
+        memcpy(head + n, GRPC_SLICE_START_PTR(*sl), k);
+        n += k;
+    }
+    grpc_byte_buffer_reader_destroy(&rd);
+    int rc = count_fields(s, head, n, total);
+    if (rc == 1) {
+        uint8_t *p = read_bb(bb, &n);
+        rc = p ? count_fields(s, p, n, total) : -1;
+        free(p);
+    }
+    return rc;
 }
 
 int rhei_flight_client_query(rhei_flight_client *c, const char *sql, const char *compression,
