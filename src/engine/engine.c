@@ -46,8 +46,13 @@ static void free_names(rhei_db *db)
 int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
 {
     rhei__catalog cat;
+    int64_t cookie = 0;
     rhei__conn *r = rhei__oltp_reader(db->oltp);
     int rc = rhei__catalog_load(r, &cat, e);
+    if (rc == RHEI_OK && rhei__cdc_schema_version(r, &cookie, e)) {
+        rhei__catalog_free(&cat);
+        rc = e->code;
+    }
     rhei__oltp_reader_release(db->oltp, r);
     if (rc)
         return rc;
@@ -76,12 +81,19 @@ int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
         return rc;
     }
     pthread_mutex_lock(&db->names_mu);
+    /* The same list keeps the routes cached for it: a refresh once a second must not make
+     * every cached text be classified again. */
+    int same = db->names && cookie == db->names_cookie && healthy == db->nnames &&
+               n - healthy == db->ndetached;
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(names[i], db->names[i]) == 0;
     free_names(db);
     db->names = names;
     db->nnames = healthy;
     db->ndetached = n - healthy;
     db->names_at_us = rhei__now_us();
-    db->names_gen++;
+    db->names_cookie = cookie;
+    db->names_gen += !same;
     pthread_mutex_unlock(&db->names_mu);
     return RHEI_OK;
 }

@@ -27,17 +27,20 @@ struct rhei_db {
     size_t nnames;             /* replicated: the ones the router sends to OLAP */
     size_t ndetached;
     int64_t names_at_us;       /* when the list was read; refreshed at most once a second */
+    int64_t names_cookie;      /* SQLite's schema cookie then: DDL (an index) changes plans */
 
     /* Routing decisions per SQL text (direct-mapped; invalidated when the table list
-     * changes): a point read's tokenizing costs as much as its SQLite lookup. */
+     * changes, and re-made after RHEI__ROUTE_CACHE_TTL_US so costs follow table growth): a
+     * point read's tokenizing costs as much as its SQLite lookup. */
     pthread_mutex_t rcache_mu;
     struct rhei__rcache {
         char *sql;
         uint64_t hash, gen;
+        int64_t at_us; /* when it was classified */
         int is_write;
         rhei_route_info info;
     } rcache[64];
-    uint64_t names_gen;        /* bumped on every refresh of the table list */
+    uint64_t names_gen;        /* bumped when a refresh finds the list or the schema changed */
 
     pthread_mutex_t count_mu;
     int64_t routed_oltp, routed_olap, fallbacks;

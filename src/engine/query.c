@@ -10,6 +10,9 @@
 #include <strings.h>
 
 #define NAMES_TTL_US 1000000 /* other processes may register tables: re-read this often */
+/* A cached route is made again after this long: its cost rules read table sizes and plans,
+ * which change as tables grow. */
+#define RHEI__ROUTE_CACHE_TTL_US 10000000
 
 typedef struct route_ud {
     rhei_db *db;
@@ -151,30 +154,34 @@ static uint64_t hash_sql(const char *s)
     return h;
 }
 
-/* The route of sql, from the cache when the same text was routed with the same table list. */
+/* The route of sql, from the cache when the same text was routed with the same table list
+ * less than RHEI__ROUTE_CACHE_TTL_US ago. A list older than NAMES_TTL_US is read again
+ * first; it invalidates the cache only if it changed. */
 static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route_info *out)
 {
     uint64_t h = hash_sql(sql);
     struct rhei__rcache *c = &db->rcache[h % (sizeof db->rcache / sizeof db->rcache[0])];
+    int64_t now = rhei__now_us();
     pthread_mutex_lock(&db->names_mu);
-    int stale = rhei__now_us() - db->names_at_us > NAMES_TTL_US;
+    int stale = now - db->names_at_us > NAMES_TTL_US;
+    pthread_mutex_unlock(&db->names_mu);
+    rhei__err ignored; /* a failed refresh keeps the old list: routing on it is still safe */
+    if (stale)
+        rhei__engine_refresh_names(db, &ignored);
+    pthread_mutex_lock(&db->names_mu);
     uint64_t gen = db->names_gen;
     pthread_mutex_unlock(&db->names_mu);
-    if (!stale) {
-        pthread_mutex_lock(&db->rcache_mu);
-        int hit = c->sql && c->hash == h && c->gen == gen && strcmp(c->sql, sql) == 0;
-        if (hit) {
-            *is_write = c->is_write;
-            *out = c->info;
-        }
-        pthread_mutex_unlock(&db->rcache_mu);
-        if (hit)
-            return;
+    pthread_mutex_lock(&db->rcache_mu);
+    int hit = c->sql && c->hash == h && c->gen == gen && now - c->at_us < RHEI__ROUTE_CACHE_TTL_US &&
+              strcmp(c->sql, sql) == 0;
+    if (hit) {
+        *is_write = c->is_write;
+        *out = c->info;
     }
-    *is_write = route(db, sql, out); /* may refresh the list: then gen no longer matches */
-    pthread_mutex_lock(&db->names_mu);
-    gen = db->names_gen;
-    pthread_mutex_unlock(&db->names_mu);
+    pthread_mutex_unlock(&db->rcache_mu);
+    if (hit)
+        return;
+    *is_write = route(db, sql, out);
     char *copy = strlen(sql) < 4096 ? rhei__strdup(sql) : NULL; /* long texts: not cached */
     pthread_mutex_lock(&db->rcache_mu);
     if (copy) {
@@ -182,6 +189,7 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
         c->sql = copy;
         c->hash = h;
         c->gen = gen;
+        c->at_us = now;
         c->is_write = *is_write;
         c->info = *out;
     }
