@@ -26,6 +26,8 @@ Synchronous, PEP 249 (DB-API 2.0), shaped like sqlite3::
 Results (:class:`Result`) are sequences of tuples with ``column_names``, ``column_types``,
 ``side`` ('oltp' or 'olap'), ``to_pylist()``, and the Arrow PyCapsule interface
 (``__arrow_c_stream__``, ``__arrow_c_schema__``) for pyarrow, polars, pandas and DuckDB.
+A Result is materialised; ``query_arrow()`` gives an :class:`ArrowStream` instead, which
+DuckDB produces batch by batch as the consumer pulls it (memory stays bounded).
 Values map exactly: int, float, str, bytes, bool, decimal.Decimal (DECIMAL),
 datetime.date (DATE), UTC-aware datetime.datetime in microseconds (TIMESTAMP), None.
 
@@ -43,6 +45,7 @@ from .dbapi import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, Connection,
                     apilevel, connect, paramstyle, threadsafety)
 
 Result = _rhei.Result
+ArrowStream = _rhei.ArrowStream
 __version__ = _rhei.RHEI_VERSION
 version, sqlite_version, duckdb_version = _rhei.versions()
 
@@ -59,6 +62,7 @@ def set_max_workers(n: int) -> int:
 
 __all__ = [
     "open", "open_sync", "connect", "Engine", "SyncEngine", "Connection", "Cursor", "Result",
+    "ArrowStream",
     "TableSchema", "sql_type", "SyncStats", "SyncStatus", "RouteInfo", "RouteStats",
     "SidecarTableStatus", "config_keys", "set_max_workers", "apilevel", "threadsafety",
     "paramstyle", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Date", "Time",

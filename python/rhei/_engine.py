@@ -110,6 +110,10 @@ class _Ops:
         sql, params = bind(sql, params)
         return self._db.query(sql, params, _side(hint), _consistency(consistency)), None
 
+    def _p_query_arrow(self, sql, params=None, *, hint=None, consistency=None):
+        sql, params = bind(sql, params)
+        return self._db.query_arrow(sql, params, _side(hint), _consistency(consistency)), None
+
     def _p_query_with_hint(self, sql, hint):
         return self._p_query(sql, hint=hint)
 
@@ -203,6 +207,12 @@ _DOCS = {
     "query": "Routed read-only query: point reads to SQLite, analytics to DuckDB. ``hint`` is "
              "'auto', 'oltp' or 'olap'; ``consistency`` 'eventual' or 'strong' (read your "
              "writes). Returns a :class:`rhei.Result`.",
+    "query_arrow": "The same routed read as query(), as a :class:`rhei.ArrowStream` that is "
+                   "not materialised: hand it to pyarrow, polars or DuckDB (Arrow PyCapsule "
+                   "``__arrow_c_stream__``) and they pull it batch by batch (DuckDB chunks "
+                   "coalesced to about 64K rows; SQLite's answer comes as one batch). The "
+                   "stream holds an OLAP read connection until it is read, closed or "
+                   "collected; closing the engine ends it.",
     "query_with_hint": "query(sql, hint=hint), as the original named it.",
     "query_as_of": "Rows of a table as they were at a moment (datetime, or microseconds since "
                    "the epoch), in history mode.",

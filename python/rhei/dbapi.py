@@ -300,6 +300,12 @@ class Connection:
     def interrupt(self):
         self._engine.interrupt()
 
+    def query_arrow(self, sql, parameters=(), *, hint=None, consistency=None):
+        """A routed read as a :class:`rhei.ArrowStream` (not materialised; see
+        SyncEngine.query_arrow). Reads inside an open transaction see its writes."""
+        self._check()
+        return self._engine.query_arrow(sql, parameters, hint=hint, consistency=consistency)
+
     def __enter__(self):
         return self
 

@@ -71,9 +71,25 @@ static int run_close(prh_call *c)
     rhei_db *db = d->db;
     d->db = NULL;
     pthread_mutex_unlock(&d->mu);
+    prh_wrap_end_all(d); /* rhei_close must not run under an unreleased stream */
     int rc = rhei_close(db);
     if (rc)
         fail(c, rc, "the final sync cycle of close failed");
+    return rc;
+}
+
+static int read_once(prh_call *c, rhei_db *db)
+{
+    if (c->op == OP_AS_OF)
+        return rhei_query_as_of(db, c->s1, c->i1, &c->res);
+    if (c->op == OP_QUERY)
+        return rhei_query_ex(db, c->s1, c->vals, c->nvals, &c->qopts, &c->res);
+    struct ArrowArrayStream st;
+    int rc = rhei_query_arrow(db, c->s1, c->vals, c->nvals, &c->qopts, &c->route, &st);
+    if (rc == RHEI_OK && !(c->wrap = prh_wrap_new(c->db, &st))) {
+        st.release(&st);
+        rc = RHEI_NOMEM;
+    }
     return rc;
 }
 
@@ -85,9 +101,7 @@ static int run_read(prh_call *c, rhei_db *db)
         pthread_mutex_lock(&c->db->mu);
         uint64_t ce = c->db->cancel_epoch, ue = c->db->user_epoch;
         pthread_mutex_unlock(&c->db->mu);
-        int rc = c->op == OP_AS_OF
-                     ? rhei_query_as_of(db, c->s1, c->i1, &c->res)
-                     : rhei_query_ex(db, c->s1, c->vals, c->nvals, &c->qopts, &c->res);
+        int rc = read_once(c, db);
         if (rc != RHEI_INTERRUPTED || c->cancelled || tries >= 20)
             return rc;
         pthread_mutex_lock(&c->db->mu);
@@ -151,6 +165,7 @@ static int run_op(prh_call *c, rhei_db *db)
     case OP_EXECMANY: return run_many(c, db);
     case OP_BATCH: return rhei_execute_batch(db, c->stmts, c->nstmts, &c->out_i);
     case OP_QUERY:
+    case OP_QUERY_ARROW:
     case OP_AS_OF: return run_read(c, db);
     case OP_REGISTER:
         return rhei_register_table(db, c->s1, c->cols, c->ncols, c->pk, c->npk);
@@ -211,6 +226,7 @@ static void call_dealloc(prh_call *c)
     free(c->names);
     free(c->sc);
     rhei_result_free(c->res);
+    prh_wrap_release(c->wrap);
     Py_XDECREF(c->keep);
     Py_XDECREF(c->waiter);
     Py_XDECREF(c->chan);
@@ -269,6 +285,11 @@ static PyObject *finish(prh_call *c)
         r = c->res;
         c->res = NULL;
         return prh_result_new(r);
+    case OP_QUERY_ARROW: {
+        prh_wrap *w = c->wrap;
+        c->wrap = NULL;
+        return prh_astream_new(w, &c->route);
+    }
     case OP_TABLES: return list_of_names(c);
     case OP_SYNC_NOW:
         return Py_BuildValue("(LLLLLL)", (long long)st->events, (long long)st->inserted,
@@ -332,7 +353,7 @@ static PyObject *call_cancel(prh_call *c, PyObject *noargs)
 {
     (void)noargs;
     c->cancelled = 1;
-    if (c->state == 1 && (c->op == OP_QUERY || c->op == OP_AS_OF)) {
+    if (c->state == 1 && (c->op == OP_QUERY || c->op == OP_AS_OF || c->op == OP_QUERY_ARROW)) {
         prh_db *d = c->db;
         pthread_mutex_lock(&d->mu);
         if (d->db && !d->closing) {

@@ -24,6 +24,8 @@ static void db_dealloc(prh_db *d)
         rhei_db *db = d->db;
         d->db = NULL;
         Py_BEGIN_ALLOW_THREADS
+        rhei_interrupt(db); /* a get_next running on one of its streams returns */
+        prh_wrap_end_all(d);
         rhei_close(db);
         Py_END_ALLOW_THREADS
     }
@@ -301,7 +303,7 @@ static PyObject *db_executemany(prh_db *d, PyObject *args)
     return done_prep(c, s && fill_stmts(c, seq, s));
 }
 
-static PyObject *db_query(prh_db *d, PyObject *args)
+static PyObject *query_call(prh_db *d, PyObject *args, prh_op op)
 {
     PyObject *sql, *params = Py_None;
     int hint = 0, consistency = 0;
@@ -309,7 +311,7 @@ static PyObject *db_query(prh_db *d, PyObject *args)
         return NULL;
     if (hint < 0 || hint > 2 || consistency < 0 || consistency > 1)
         return PyErr_Format(PyExc_ValueError, "bad hint or consistency");
-    prh_call *c = new_call(d, OP_QUERY);
+    prh_call *c = new_call(d, op);
     if (!c)
         return NULL;
     c->qopts.hint = (rhei_side)hint;
@@ -324,6 +326,13 @@ static PyObject *db_query(prh_db *d, PyObject *args)
         ok = ok && prh_to_values(t, c->vals, PyTuple_GET_SIZE(t), c->keep) == 0;
     }
     return done_prep(c, ok);
+}
+
+static PyObject *db_query(prh_db *d, PyObject *args) { return query_call(d, args, OP_QUERY); }
+
+static PyObject *db_query_arrow(prh_db *d, PyObject *args)
+{
+    return query_call(d, args, OP_QUERY_ARROW);
 }
 
 static PyObject *db_query_as_of(prh_db *d, PyObject *args)
@@ -449,6 +458,8 @@ static PyMethodDef db_methods[] = {
     {"executemany", (PyCFunction)db_executemany, METH_VARARGS, NULL},
     {"execute_batch", (PyCFunction)db_execute_batch, METH_O, NULL},
     {"query", (PyCFunction)db_query, METH_VARARGS, "query(sql, params, hint, consistency)"},
+    {"query_arrow", (PyCFunction)db_query_arrow, METH_VARARGS,
+     "query_arrow(sql, params, hint, consistency) -> Call giving an ArrowStream"},
     {"query_as_of", (PyCFunction)db_query_as_of, METH_VARARGS, NULL},
     {"register_table", (PyCFunction)db_register, METH_VARARGS, NULL},
     {"unregister_table", (PyCFunction)db_unregister, METH_VARARGS, NULL},

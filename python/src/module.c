@@ -283,7 +283,8 @@ PyMODINIT_FUNC PyInit__rhei(void)
 {
     if (prh_values_init() < 0)
         return NULL;
-    PyTypeObject *types[] = {&prh_db_type, &prh_call_type, &prh_chan_type, &prh_result_type};
+    PyTypeObject *types[] = {&prh_db_type, &prh_call_type, &prh_chan_type, &prh_result_type,
+                             &prh_astream_type};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (PyType_Ready(types[i]) < 0)
             return NULL;
@@ -294,6 +295,7 @@ PyMODINIT_FUNC PyInit__rhei(void)
         PyModule_AddObjectRef(m, "Call", (PyObject *)&prh_call_type) < 0 ||
         PyModule_AddObjectRef(m, "Channel", (PyObject *)&prh_chan_type) < 0 ||
         PyModule_AddObjectRef(m, "Result", (PyObject *)&prh_result_type) < 0 ||
+        PyModule_AddObjectRef(m, "ArrowStream", (PyObject *)&prh_astream_type) < 0 ||
         PyModule_AddStringConstant(m, "RHEI_VERSION", RHEI_VERSION) < 0) {
         Py_DECREF(m);
         return NULL;

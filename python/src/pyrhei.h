@@ -10,7 +10,10 @@
 #include <stdint.h>
 #include "rhei.h"
 
-/* The engine: one rhei_db, plus what lets close wait for the calls running on it. */
+typedef struct prh_wrap prh_wrap; /* an engine Arrow stream handed to Python (stream.c) */
+
+/* The engine: one rhei_db, plus what lets close wait for the calls running on it and end
+ * the Arrow streams still open on it. */
 typedef struct prh_db {
     PyObject_HEAD
     rhei_db *db;
@@ -20,6 +23,7 @@ typedef struct prh_db {
     int running;       /* calls between enter and leave */
     uint64_t cancel_epoch; /* bumped before an interrupt made for a cancelled call */
     uint64_t user_epoch;   /* bumped by an interrupt the user asked for */
+    prh_wrap *streams;     /* open Arrow streams (stream.c's lock) */
 } prh_db;
 
 /* A channel: where finished calls go for one event loop, with an eventfd that becomes
@@ -35,7 +39,7 @@ typedef enum prh_op {
     OP_OPEN, OP_CLOSE, OP_EXECUTE, OP_EXECMANY, OP_BATCH, OP_QUERY, OP_AS_OF, OP_REGISTER,
     OP_UNREGISTER, OP_TABLES, OP_INITIAL_SYNC, OP_SYNC_NOW, OP_START_SYNC, OP_STOP_SYNC,
     OP_SYNC_STATUS, OP_PENDING, OP_ADD_COLUMN, OP_DROP_COLUMN, OP_EXPLAIN, OP_ROUTE_STATS,
-    OP_SIDECAR_SYNC, OP_SIDECAR_STATUS
+    OP_SIDECAR_SYNC, OP_SIDECAR_STATUS, OP_QUERY_ARROW, OP_EXEC_INFO
 } prh_op;
 
 /* One API call: arguments converted while holding the GIL, run without it, its outcome turned
@@ -69,6 +73,8 @@ typedef struct prh_call {
     /* outcomes */
     int64_t out_i;
     rhei_result *res;
+    prh_wrap *wrap;      /* query_arrow: the stream (owned until result() hands it out) */
+    int64_t rowid;       /* execute with info: the writer's last insert rowid */
     rhei_sync_stats stats;
     rhei_sync_status status;
     rhei_route_info route;
@@ -93,7 +99,8 @@ typedef struct prh_result {
     signed char *scale;  /* per column: DECIMAL scale, -1 unknown */
 } prh_result;
 
-extern PyTypeObject prh_db_type, prh_call_type, prh_chan_type, prh_result_type;
+extern PyTypeObject prh_db_type, prh_call_type, prh_chan_type, prh_result_type,
+    prh_astream_type;
 
 /* errors.c-like helpers (module.c) */
 PyObject *prh_raise(int code, const char *msg);
@@ -110,6 +117,12 @@ void prh_column_kind(const char *decl, rhei_type t, unsigned char *kind, signed 
 
 /* result.c */
 PyObject *prh_result_new(rhei_result *r); /* takes ownership of r */
+
+/* stream.c: wrappers are made without the GIL (on the thread that ran the query) */
+prh_wrap *prh_wrap_new(prh_db *d, struct ArrowArrayStream *inner); /* moves *inner; NULL: OOM */
+void prh_wrap_release(prh_wrap *w); /* the holder's release; any thread, GIL or not */
+void prh_wrap_end_all(prh_db *d);   /* close: ends every stream still open on d */
+PyObject *prh_astream_new(prh_wrap *w, const rhei_route_info *ri); /* takes w */
 
 /* pool.c */
 int prh_pool_submit(prh_call *c);  /* with the GIL; takes a reference to c */

@@ -146,3 +146,36 @@ def count_stream_rows(cap):
             return total
         total += arr.length
         arr.release(ctypes.byref(arr))
+
+
+def stream_of(cap):
+    """(cap, pointer, struct): the ArrowArrayStream behind a stream capsule, owned by the
+    capsule, so the caller keeps cap alive while using the stream."""
+    p = ctypes.cast(capsule_ptr(cap, b"arrow_array_stream"), ctypes.POINTER(ArrowArrayStream))
+    return cap, p, p.contents
+
+
+_NextWithGil = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.POINTER(ArrowArrayStream),
+                                 ctypes.POINTER(ArrowArray))
+
+
+_ReleaseWithGil = ctypes.PYFUNCTYPE(None, ctypes.POINTER(ArrowArray))
+
+
+def next_holding_gil(st):
+    """st.get_next called the way a C consumer holding the GIL calls it (ctypes' CFUNCTYPE
+    would release the GIL itself)."""
+    return _NextWithGil(ctypes.cast(st.get_next, ctypes.c_void_p).value)
+
+
+def release_holding_gil(arr):
+    """arr.release(arr), holding the GIL."""
+    _ReleaseWithGil(ctypes.cast(arr.release, ctypes.c_void_p).value)(ctypes.byref(arr))
+
+
+def int64_sum(arr, child):
+    """Sum of an int64 child column of a batch without nulls, read in place."""
+    c = arr.children[child].contents
+    assert c.null_count == 0
+    vals = (ctypes.c_int64 * (c.length + c.offset)).from_address(c.buffers[1])
+    return sum(vals[c.offset:])
