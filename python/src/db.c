@@ -23,8 +23,8 @@ static void db_dealloc(prh_db *d)
     if (d->db) {
         rhei_db *db = d->db;
         d->db = NULL;
-        Py_BEGIN_ALLOW_THREADS
-        rhei_interrupt(db); /* a get_next running on one of its streams returns */
+        Py_BEGIN_ALLOW_THREADS rhei_interrupt(
+            db); /* a get_next running on one of its streams returns */
         prh_wrap_end_all(d);
         rhei_close(db);
         Py_END_ALLOW_THREADS

@@ -36,10 +36,30 @@ typedef struct prh_chan {
 } prh_chan;
 
 typedef enum prh_op {
-    OP_OPEN, OP_CLOSE, OP_EXECUTE, OP_EXECMANY, OP_BATCH, OP_QUERY, OP_AS_OF, OP_REGISTER,
-    OP_UNREGISTER, OP_TABLES, OP_INITIAL_SYNC, OP_SYNC_NOW, OP_START_SYNC, OP_STOP_SYNC,
-    OP_SYNC_STATUS, OP_PENDING, OP_ADD_COLUMN, OP_DROP_COLUMN, OP_EXPLAIN, OP_ROUTE_STATS,
-    OP_SIDECAR_SYNC, OP_SIDECAR_STATUS, OP_QUERY_ARROW, OP_EXEC_INFO
+    OP_OPEN,
+    OP_CLOSE,
+    OP_EXECUTE,
+    OP_EXECMANY,
+    OP_BATCH,
+    OP_QUERY,
+    OP_AS_OF,
+    OP_REGISTER,
+    OP_UNREGISTER,
+    OP_TABLES,
+    OP_INITIAL_SYNC,
+    OP_SYNC_NOW,
+    OP_START_SYNC,
+    OP_STOP_SYNC,
+    OP_SYNC_STATUS,
+    OP_PENDING,
+    OP_ADD_COLUMN,
+    OP_DROP_COLUMN,
+    OP_EXPLAIN,
+    OP_ROUTE_STATS,
+    OP_SIDECAR_SYNC,
+    OP_SIDECAR_STATUS,
+    OP_QUERY_ARROW,
+    OP_EXEC_INFO
 } prh_op;
 
 /* One API call: arguments converted while holding the GIL, run without it, its outcome turned
@@ -73,8 +93,8 @@ typedef struct prh_call {
     /* outcomes */
     int64_t out_i;
     rhei_result *res;
-    prh_wrap *wrap;      /* query_arrow: the stream (owned until result() hands it out) */
-    int64_t rowid;       /* execute with info: the writer's last insert rowid */
+    prh_wrap *wrap; /* query_arrow: the stream (owned until result() hands it out) */
+    int64_t rowid;  /* execute with info: the writer's last insert rowid */
     rhei_sync_stats stats;
     rhei_sync_status status;
     rhei_route_info route;
@@ -99,8 +119,7 @@ typedef struct prh_result {
     signed char *scale;  /* per column: DECIMAL scale, -1 unknown */
 } prh_result;
 
-extern PyTypeObject prh_db_type, prh_call_type, prh_chan_type, prh_result_type,
-    prh_astream_type;
+extern PyTypeObject prh_db_type, prh_call_type, prh_chan_type, prh_result_type, prh_astream_type;
 
 /* errors.c-like helpers (module.c) */
 PyObject *prh_raise(int code, const char *msg);

@@ -148,7 +148,8 @@ static const char *s_get_last_error(struct ArrowArrayStream *s)
     prh_wrap *w = s->private_data;
     pthread_mutex_lock(&w->mu);
     const char *m = w->inner.release ? w->inner.get_last_error(&w->inner)
-                                     : w->ended ? closed_msg : NULL;
+                    : w->ended       ? closed_msg
+                                     : NULL;
     pthread_mutex_unlock(&w->mu);
     return m;
 }
@@ -170,8 +171,7 @@ static void stream_capsule_free(PyObject *cap)
 /* --- the Python object ------------------------------------------------------------------ */
 
 typedef struct prh_astream {
-    PyObject_HEAD
-    prh_wrap *w; /* NULL once exported or closed */
+    PyObject_HEAD prh_wrap *w; /* NULL once exported or closed */
     int side;
     PyObject *reason;
 } prh_astream;
@@ -199,7 +199,7 @@ static void astream_release(prh_astream *a)
     a->w = NULL;
     if (w) {
         Py_BEGIN_ALLOW_THREADS /* a get_next of a capsule-less user may be running */
-        prh_wrap_release(w);
+            prh_wrap_release(w);
         Py_END_ALLOW_THREADS
     }
 }
@@ -260,10 +260,9 @@ static PyObject *astream_schema(prh_astream *a, PyObject *noargs)
         return PyErr_NoMemory();
     struct ArrowArrayStream view = {.private_data = a->w};
     int rc;
-    Py_BEGIN_ALLOW_THREADS
-    rc = s_get_schema(&view, sc);
-    Py_END_ALLOW_THREADS
-    if (rc) {
+    Py_BEGIN_ALLOW_THREADS rc = s_get_schema(&view, sc);
+    Py_END_ALLOW_THREADS if (rc)
+    {
         const char *m = s_get_last_error(&view);
         free(sc);
         return prh_raise(rc == ENOMEM ? RHEI_NOMEM : RHEI_IO,
@@ -302,8 +301,16 @@ static PyObject *get_side(prh_astream *a, void *x)
     (void)x;
     return PyUnicode_FromString(a->side == RHEI_SIDE_OLAP ? "olap" : "oltp");
 }
-static PyObject *get_reason(prh_astream *a, void *x) { (void)x; return Py_NewRef(a->reason); }
-static PyObject *get_closed(prh_astream *a, void *x) { (void)x; return PyBool_FromLong(!a->w); }
+static PyObject *get_reason(prh_astream *a, void *x)
+{
+    (void)x;
+    return Py_NewRef(a->reason);
+}
+static PyObject *get_closed(prh_astream *a, void *x)
+{
+    (void)x;
+    return PyBool_FromLong(!a->w);
+}
 
 static PyObject *astream_repr(prh_astream *a)
 {
