@@ -278,6 +278,25 @@ typedef struct rhei_statement {
 RHEI_API int rhei_execute_batch(rhei_db *db, const rhei_statement *stmts, size_t n,
                                 int64_t *out_changes);
 
+/* What one statement run by rhei_execute_info did. */
+typedef struct rhei_exec_info {
+    int64_t changes;     /* as rhei_execute's out_changes */
+    int64_t last_rowid;  /* SQLite's last insert rowid of the writer, read right after the
+                            statement while this call still holds the writer */
+    int64_t reserved[6]; /* room for later fields; zero */
+} rhei_exec_info;
+
+/* rhei_execute, also reporting the statement's last inserted rowid. The writer connection
+ * is shared by every thread, so sqlite3_last_insert_rowid read by a later call may already
+ * be another thread's; this reads it before the writer is let go. After an INSERT or
+ * REPLACE into a rowid table that inserted rows, out->last_rowid is the rowid of the last
+ * of them (rows inserted by triggers do not count, as in SQLite). After a statement that
+ * inserted nothing it is the writer's previous value (possibly another thread's insert):
+ * use it after inserts only, as sqlite3's cursor.lastrowid. out may be NULL; on failure
+ * *out is zeroed. Codes, threads and transactions as rhei_execute. */
+RHEI_API int rhei_execute_info(rhei_db *db, const char *sql, const rhei_value *params,
+                               size_t nparams, rhei_exec_info *out);
+
 /* --- transactions ------------------------------------------------------------------------
  * rhei_execute(db, "BEGIN" | "BEGIN IMMEDIATE" | "SAVEPOINT x", ...) opens a transaction on
  * SQLite's one writer connection, as with sqlite3_exec. Rhei checks after every statement

@@ -223,7 +223,7 @@ class Cursor:
     connection: "Connection"
     description: Optional[Tuple[Tuple[str, str, None, None, None, None, None], ...]]
     rowcount: int
-    lastrowid: None
+    lastrowid: Optional[int]
     arraysize: int
     row_factory: Optional[Callable[["Cursor", Row], Any]]
     def execute(self, sql: str, parameters: Params = ...) -> "Cursor": ...

@@ -10,7 +10,10 @@ between, so a connection belongs to one thread at a time (threadsafety = 1).
 
 Writes run on SQLite; SELECTs are routed (SQLite for point reads, DuckDB for analytics).
 Reads inside an open transaction see its uncommitted writes (the engine serves them on the
-writer). Difference from sqlite3: ``lastrowid`` is None (rhei.h does not expose it).
+writer). ``lastrowid`` is sqlite3's: None at first, set by execute() of an INSERT or REPLACE
+(the rowid of its last row, read through rhei_execute_info while that statement still holds
+the shared writer, so another thread's insert cannot replace it), left unchanged by other
+statements and by executemany().
 """
 import datetime as _dt
 import re
@@ -63,7 +66,7 @@ NUMBER = _TypeObject({"INTEGER", "REAL", "DECIMAL", "BOOLEAN"})
 DATETIME = _TypeObject({"DATE", "TIMESTAMP"})
 ROWID = _TypeObject({"INTEGER"})
 
-_QUERY, _DML, _BEGIN, _END, _OTHER = range(5)
+_QUERY, _DML, _BEGIN, _END, _OTHER, _INSERT = range(6)  # _INSERT: a _DML that sets lastrowid
 _kinds: dict = {}
 _LEAD = re.compile(r"\s*(?:(?:--[^\n]*\n?)|(?:/\*.*?\*/)|\s)*\s*([A-Za-z]+)", re.S)
 _WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
@@ -79,7 +82,9 @@ def _kind(sql):
         k = _QUERY
     elif word == "WITH":
         k = _DML if _WRITE_WORD.search(sql) else _QUERY
-    elif word in ("INSERT", "UPDATE", "DELETE", "REPLACE"):
+    elif word in ("INSERT", "REPLACE"):
+        k = _INSERT
+    elif word in ("UPDATE", "DELETE"):
         k = _DML
     elif word == "BEGIN":
         k = _BEGIN
@@ -129,11 +134,15 @@ class Cursor:
                                      for n, t in zip(r.column_names, r.column_types))
             self.rowcount = -1
             return self
-        if k == _DML and conn.isolation_level is not None and not conn._in_txn:
+        dml = k == _DML or k == _INSERT
+        if dml and conn.isolation_level is not None and not conn._in_txn:
             conn._begin()
         sql, parameters = bind(sql, parameters)
-        changes = conn._db.execute(sql, parameters).run()
-        self.rowcount = changes if k == _DML else -1
+        if k == _INSERT:  # the rowid is read before another thread can use the writer
+            changes, self.lastrowid = conn._db.execute_info(sql, parameters).run()
+        else:
+            changes = conn._db.execute(sql, parameters).run()
+        self.rowcount = changes if dml else -1
         if k == _BEGIN:
             conn._in_txn = True
         elif k == _END:
@@ -144,7 +153,7 @@ class Cursor:
         """Run one INSERT/UPDATE/DELETE per parameter set (in the implicit transaction)."""
         self._check()
         conn = self.connection
-        if _kind(sql) != _DML:
+        if _kind(sql) not in (_DML, _INSERT):
             raise ProgrammingError("executemany() is for INSERT, UPDATE, DELETE and REPLACE")
         self._result = None
         self.description = None

@@ -126,6 +126,15 @@ static int run_many(prh_call *c, rhei_db *db)
     return RHEI_OK;
 }
 
+static int run_info(prh_call *c, rhei_db *db)
+{
+    rhei_exec_info in;
+    int rc = rhei_execute_info(db, c->s1, c->vals, c->nvals, &in);
+    c->out_i = in.changes;
+    c->rowid = in.last_rowid;
+    return rc;
+}
+
 static int run_tables(prh_call *c, rhei_db *db)
 {
     rhei_table_list *l = NULL;
@@ -162,6 +171,8 @@ static int run_op(prh_call *c, rhei_db *db)
 {
     switch (c->op) {
     case OP_EXECUTE: return rhei_execute(db, c->s1, c->vals, c->nvals, &c->out_i);
+    case OP_EXEC_INFO:
+        return run_info(c, db);
     case OP_EXECMANY: return run_many(c, db);
     case OP_BATCH: return rhei_execute_batch(db, c->stmts, c->nstmts, &c->out_i);
     case OP_QUERY:
@@ -285,6 +296,8 @@ static PyObject *finish(prh_call *c)
         r = c->res;
         c->res = NULL;
         return prh_result_new(r);
+    case OP_EXEC_INFO:
+        return Py_BuildValue("(LL)", (long long)c->out_i, (long long)c->rowid);
     case OP_QUERY_ARROW: {
         prh_wrap *w = c->wrap;
         c->wrap = NULL;

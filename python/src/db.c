@@ -209,12 +209,12 @@ static PyObject *db_start_sync(prh_db *d, PyObject *args)
     return (PyObject *)c;
 }
 
-static PyObject *db_execute(prh_db *d, PyObject *args)
+static PyObject *execute_call(prh_db *d, PyObject *args, prh_op op)
 {
     PyObject *sql, *params = Py_None;
     if (!PyArg_ParseTuple(args, "O|O", &sql, &params))
         return NULL;
-    prh_call *c = new_call(d, OP_EXECUTE);
+    prh_call *c = new_call(d, op);
     if (!c)
         return NULL;
     PyObject *t = NULL;
@@ -227,6 +227,13 @@ static PyObject *db_execute(prh_db *d, PyObject *args)
         ok = ok && prh_to_values(t, c->vals, PyTuple_GET_SIZE(t), c->keep) == 0;
     }
     return done_prep(c, ok);
+}
+
+static PyObject *db_execute(prh_db *d, PyObject *args) { return execute_call(d, args, OP_EXECUTE); }
+
+static PyObject *db_execute_info(prh_db *d, PyObject *args)
+{
+    return execute_call(d, args, OP_EXEC_INFO);
 }
 
 /* Fills c->stmts from items: each a str or (sql, params); sql_all non-NULL for executemany
@@ -455,6 +462,8 @@ static PyMethodDef db_methods[] = {
     {"open_call", (PyCFunction)db_open_call, METH_VARARGS, "open_call([(key, value)], file)"},
     {"close_call", (PyCFunction)db_close_call, METH_NOARGS, NULL},
     {"execute", (PyCFunction)db_execute, METH_VARARGS, "execute(sql, params) -> Call"},
+    {"execute_info", (PyCFunction)db_execute_info, METH_VARARGS,
+     "execute_info(sql, params) -> Call giving (changes, last_rowid) (rhei_execute_info)"},
     {"executemany", (PyCFunction)db_executemany, METH_VARARGS, NULL},
     {"execute_batch", (PyCFunction)db_execute_batch, METH_O, NULL},
     {"query", (PyCFunction)db_query, METH_VARARGS, "query(sql, params, hint, consistency)"},

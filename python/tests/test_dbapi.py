@@ -1,6 +1,7 @@
 """PEP 249 conformance points, and sqlite3-shaped behaviour so code ports by one import."""
 import datetime as dt
 import decimal
+import threading
 
 import pytest
 
@@ -215,3 +216,55 @@ def test_transactions_with_background_sync(db_path):
         c.rollback()
     finally:
         c.close()
+
+
+def test_lastrowid_like_sqlite3(db_path):
+    c = rhei.connect(db_path, isolation_level=None)
+    cur = c.cursor()
+    assert cur.lastrowid is None
+    cur.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, tag INTEGER)")
+    assert cur.lastrowid is None
+    cur.execute("INSERT INTO r (tag) VALUES (?)", (1,))
+    assert cur.lastrowid == 1
+    cur.execute("INSERT INTO r VALUES (?, ?)", (40, 2))
+    assert cur.lastrowid == 40
+    cur.execute("REPLACE INTO r VALUES (?, ?)", (40, 3))
+    assert cur.lastrowid == 40
+    c.engine.register_table("r")  # capture triggers insert into the change log: not counted
+    cur.execute("INSERT INTO r (tag) VALUES (:t)", {"t": 4})
+    assert cur.lastrowid == 41
+    for sql, params in [("UPDATE r SET tag = 9 WHERE id = 1", ()),
+                        ("SELECT * FROM r", ()), ("DELETE FROM r WHERE id = 40", ())]:
+        cur.execute(sql, params)
+        assert cur.lastrowid == 41  # unchanged, as sqlite3
+    cur.executemany("INSERT INTO r (tag) VALUES (?)", [(5,), (6,)])
+    assert cur.lastrowid == 41  # executemany leaves it, as sqlite3
+    with pytest.raises(rhei.IntegrityError):
+        cur.execute("INSERT INTO r VALUES (41, 0)")
+    assert cur.lastrowid == 41
+    c.close()
+
+
+def test_lastrowid_with_threads_inserting(db_path):
+    """Cursors of one engine in two threads (autocommit): each lastrowid names its own row,
+    although both share SQLite's writer connection."""
+    c = rhei.connect(db_path, isolation_level=None)
+    c.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, tag INTEGER)")
+    got = {1: [], 2: []}
+
+    def insert(tag):
+        cur = c.cursor()
+        for _ in range(1500):
+            cur.execute("INSERT INTO r (tag) VALUES (?)", (tag,))
+            got[tag].append(cur.lastrowid)
+
+    ts = [threading.Thread(target=insert, args=(t,)) for t in (1, 2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    tags = dict(c.execute("SELECT id, tag FROM r").fetchall())
+    assert len(tags) == 3000
+    for tag, ids in got.items():
+        assert len(set(ids)) == 1500 and all(tags[i] == tag for i in ids)
+    c.close()
