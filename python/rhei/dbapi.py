@@ -68,6 +68,7 @@ ROWID = _TypeObject({"INTEGER"})
 
 _QUERY, _DML, _BEGIN, _END, _OTHER, _INSERT = range(6)  # _INSERT: a _DML that sets lastrowid
 _kinds: dict = {}
+_descs: dict = {}  # (names, types) -> description, shared by cursors
 _LEAD = re.compile(r"\s*(?:(?:--[^\n]*\n?)|(?:/\*.*?\*/)|\s)*\s*([A-Za-z]+)", re.S)
 _WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
 
@@ -106,11 +107,11 @@ class Cursor:
 
     def __init__(self, connection):
         self.connection = connection
-        self.description = None
         self.rowcount = -1
         self.lastrowid = None
         self.row_factory = connection.row_factory
         self._result = None
+        self._desc = None
         self._pos = 0
         self._closed = False
 
@@ -119,19 +120,42 @@ class Cursor:
             raise ProgrammingError("cannot operate on a closed cursor")
         self.connection._check()
 
+    @property
+    def description(self):
+        """7-item sequences (name, type_code, None...) of the last query's columns, or None.
+        Built on first access: most point reads never look."""
+        d = self._desc
+        if d is None:
+            r = self._result
+            if r is None:
+                return None
+            key = (r.column_names, r.column_types)
+            d = _descs.get(key)
+            if d is None:
+                d = tuple((n, t, None, None, None, None, None) for n, t in zip(*key))
+                if len(_descs) > 256:
+                    _descs.clear()
+                _descs[key] = d
+            self._desc = d
+        return d
+
     def execute(self, sql, parameters=()):
         """Run one statement; SELECTs make rows available to fetch*()."""
-        self._check()
+        if self._closed:
+            raise ProgrammingError("cannot operate on a closed cursor")
         conn = self.connection
-        k = _kind(sql)
-        self._result = None
+        db = conn._db
+        if db.closed:
+            raise ProgrammingError("cannot operate on a closed connection")
+        k = _kinds.get(sql)
+        if k is None:
+            k = _kind(sql)
+        self._result = self._desc = None
         self._pos = 0
-        self.description = None
         if k == _QUERY:
-            sql, parameters = bind(sql, parameters)
-            self._result = r = conn._db.query(sql, parameters).run()
-            self.description = tuple((n, t, None, None, None, None, None)
-                                     for n, t in zip(r.column_names, r.column_types))
+            if type(parameters) is not tuple:
+                sql, parameters = bind(sql, parameters)
+            self._result = db.query(sql, parameters).run()
             self.rowcount = -1
             return self
         dml = k == _DML or k == _INSERT
@@ -155,8 +179,7 @@ class Cursor:
         conn = self.connection
         if _kind(sql) not in (_DML, _INSERT):
             raise ProgrammingError("executemany() is for INSERT, UPDATE, DELETE and REPLACE")
-        self._result = None
-        self.description = None
+        self._result = self._desc = None
         if conn.isolation_level is not None and not conn._in_txn:
             conn._begin()
         self.rowcount = conn._engine.executemany(sql, seq_of_parameters)
@@ -179,9 +202,18 @@ class Cursor:
         return [f(self, row) for row in rows] if f is not None else rows
 
     def fetchone(self):
-        self._check()
-        rows = self._rows(1)
-        return rows[0] if rows else None
+        if self._closed or self.connection._db.closed:
+            self._check()
+        r = self._result
+        if r is None:
+            return None
+        pos = self._pos
+        if pos >= len(r):
+            return None
+        row = r[pos]
+        self._pos = pos + 1
+        f = self.row_factory
+        return f(self, row) if f is not None else row
 
     def fetchmany(self, size=None):
         self._check()
@@ -208,7 +240,7 @@ class Cursor:
 
     def close(self):
         self._closed = True
-        self._result = None
+        self._result = self._desc = None
 
     def setinputsizes(self, sizes):
         pass

@@ -37,34 +37,46 @@ PyObject *prh_result_new(rhei_result *r)
     pr->nrows = rhei_result_row_count(r);
     pr->ncols = rhei_result_column_count(r);
     pr->side = rhei_result_side(r);
-    pr->kind = malloc(pr->ncols + 1);
-    pr->prec = malloc(pr->ncols + 1);
-    pr->scale = malloc(pr->ncols + 1);
-    if (!pr->kind || !pr->prec || !pr->scale) {
+    pr->kind = malloc(3 * (pr->ncols + 1)); /* kind, prec and scale in one block */
+    pr->prec = pr->kind ? (signed char *)pr->kind + pr->ncols + 1 : NULL;
+    pr->scale = pr->kind ? pr->prec + pr->ncols + 1 : NULL;
+    if (!pr->kind) {
         Py_DECREF(pr);
         return PyErr_NoMemory();
     }
     for (size_t c = 0; c < pr->ncols; c++)
         prh_column_kind(rhei_result_column_decl(r, c), rhei_result_column_type(r, c),
                         &pr->kind[c], &pr->prec[c], &pr->scale[c]);
-    pr->names = str_tuple(pr, rhei_result_column_name);
-    pr->types = str_tuple(pr, type_name_of);
-    pr->decls = str_tuple(pr, rhei_result_column_decl);
-    const char *reason = rhei_result_reason(r);
-    pr->reason = PyUnicode_FromString(reason ? reason : "");
-    if (!pr->names || !pr->types || !pr->decls || !pr->reason) {
-        Py_DECREF(pr);
-        return NULL;
+    return (PyObject *)pr; /* names, types, decls, reason: made when first asked for */
+}
+
+/* The column metadata as Python objects, made once (before the data may move to Arrow:
+ * they are read from r). Most point reads never ask, so they are not made up front. */
+static int meta(prh_result *pr)
+{
+    if (pr->names)
+        return 0;
+    if (!pr->r) {
+        PyErr_SetString(PyExc_RuntimeError, "result metadata lost");
+        return -1;
     }
-    return (PyObject *)pr;
+    PyObject *n = str_tuple(pr, rhei_result_column_name);
+    PyObject *t = str_tuple(pr, type_name_of);
+    PyObject *d = str_tuple(pr, rhei_result_column_decl);
+    const char *reason = rhei_result_reason(pr->r);
+    PyObject *why = PyUnicode_FromString(reason ? reason : "");
+    if (!n || !t || !d || !why) {
+        Py_XDECREF(n), Py_XDECREF(t), Py_XDECREF(d), Py_XDECREF(why);
+        return -1;
+    }
+    pr->names = n, pr->types = t, pr->decls = d, pr->reason = why;
+    return 0;
 }
 
 static void result_dealloc(prh_result *pr)
 {
     rhei_result_free(pr->r);
-    free(pr->kind);
-    free(pr->prec);
-    free(pr->scale);
+    free(pr->kind); /* prec and scale too */
     Py_XDECREF(pr->names);
     Py_XDECREF(pr->types);
     Py_XDECREF(pr->decls);
@@ -139,7 +151,7 @@ static PyObject *result_rows(prh_result *pr, PyObject *noargs)
 static PyObject *result_to_pylist(prh_result *pr, PyObject *noargs)
 {
     (void)noargs;
-    if (!readable(pr))
+    if (!readable(pr) || meta(pr) < 0)
         return NULL;
     PyObject *l = PyList_New((Py_ssize_t)pr->nrows);
     for (size_t i = 0; l && i < pr->nrows; i++) {
@@ -190,7 +202,8 @@ static PyObject *result_arrow_stream(prh_result *pr, PyObject *args, PyObject *k
 {
     static char *kwlist[] = {"requested_schema", NULL};
     PyObject *requested = Py_None; /* no casts offered: the producer's schema is exact */
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O", kwlist, &requested) || !readable(pr))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O", kwlist, &requested) || !readable(pr) ||
+        meta(pr) < 0)
         return NULL;
     struct ArrowArrayStream *s = calloc(1, sizeof *s);
     if (!s)
@@ -308,10 +321,26 @@ static PyObject *result_arrow_schema(prh_result *pr, PyObject *noargs)
 
 /* --- attributes ------------------------------------------------------------------------- */
 
-static PyObject *get_names(prh_result *pr, void *x) { (void)x; return Py_NewRef(pr->names); }
-static PyObject *get_types(prh_result *pr, void *x) { (void)x; return Py_NewRef(pr->types); }
-static PyObject *get_decls(prh_result *pr, void *x) { (void)x; return Py_NewRef(pr->decls); }
-static PyObject *get_reason(prh_result *pr, void *x) { (void)x; return Py_NewRef(pr->reason); }
+static PyObject *get_names(prh_result *pr, void *x)
+{
+    (void)x;
+    return meta(pr) < 0 ? NULL : Py_NewRef(pr->names);
+}
+static PyObject *get_types(prh_result *pr, void *x)
+{
+    (void)x;
+    return meta(pr) < 0 ? NULL : Py_NewRef(pr->types);
+}
+static PyObject *get_decls(prh_result *pr, void *x)
+{
+    (void)x;
+    return meta(pr) < 0 ? NULL : Py_NewRef(pr->decls);
+}
+static PyObject *get_reason(prh_result *pr, void *x)
+{
+    (void)x;
+    return meta(pr) < 0 ? NULL : Py_NewRef(pr->reason);
+}
 static PyObject *get_side(prh_result *pr, void *x)
 {
     (void)x;
@@ -325,6 +354,8 @@ static PyObject *get_moved(prh_result *pr, void *x)
 
 static PyObject *result_repr(prh_result *pr)
 {
+    if (meta(pr) < 0)
+        return NULL;
     return PyUnicode_FromFormat("<rhei.Result %zu rows x %zu columns %R from %s>", pr->nrows,
                                 pr->ncols, pr->names,
                                 pr->side == RHEI_SIDE_OLAP ? "olap" : "oltp");
