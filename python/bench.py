@@ -248,23 +248,22 @@ class Bench:
         scan = "SELECT id, g, v FROM f"
         tup, stup, arw, carw = [], [], [], []
         sarw, scarw, parw, pcarw = [], [], [], []
-        for _ in range(3 if self.quick else 5):
+        def timed(out, fn):
             t0 = time.perf_counter()
-            got = count_stream_rows(e.query_arrow(sql, hint="olap").__arrow_c_stream__())
-            sarw.append(got / (time.perf_counter() - t0))
+            got = fn()
+            out.append(got / (time.perf_counter() - t0))
             assert got == n
-            t0 = time.perf_counter()
-            got = c_stream(sql)
-            scarw.append(got / (time.perf_counter() - t0))
-            assert got == n
-            t0 = time.perf_counter()
-            got = count_stream_rows(e.query_arrow(scan, hint="olap").__arrow_c_stream__())
-            parw.append(got / (time.perf_counter() - t0))
-            assert got == n
-            t0 = time.perf_counter()
-            got = c_stream(scan)
-            pcarw.append(got / (time.perf_counter() - t0))
-            assert got == n
+
+        def py_stream(q):
+            return count_stream_rows(e.query_arrow(q, hint="olap").__arrow_c_stream__())
+
+        for i in range(6 if self.quick else 10):  # Python and C take turns going first
+            pair = [(sarw, lambda: py_stream(sql)), (scarw, lambda: c_stream(sql))]
+            for out, fn in (pair if i % 2 else pair[::-1]):
+                timed(out, fn)
+            pair = [(parw, lambda: py_stream(scan)), (pcarw, lambda: c_stream(scan))]
+            for out, fn in (pair if i % 2 else pair[::-1]):
+                timed(out, fn)
             t0 = time.perf_counter()
             rows = e.query(sql, hint="olap").rows()
             tup.append(len(rows) / (time.perf_counter() - t0))
