@@ -6,6 +6,7 @@ import ctypes
 import datetime as dt
 import decimal
 import gc
+import os
 import sys
 import threading
 import time
@@ -107,6 +108,8 @@ def test_large_result_streams_in_bounded_memory(sync_engine):
     st.release(p)
     assert (n, sa, sb) == tuple(want)
     assert batches >= n // 65536  # pulled batch by batch, never as one
+    if os.environ.get("RHEI_SANITIZED"):
+        return  # ASan quarantines freed memory: RSS says nothing about what is held
     # The same rows materialised (query, rows not even converted) for comparison.
     gc.collect()
     base = rss()
