@@ -209,9 +209,6 @@ def test_close_ends_open_streams(db_path):
     held.close()
 
 
-@pytest.mark.xfail(run=False, reason="engine: a DuckDB stream released before its end leaves "
-                   "its pooled connection's query open, so rhei_close's CHECKPOINT waits "
-                   "forever (src/olap/duckdb_stream.c sstream_free; reported to the lead)")
 def test_close_after_a_partly_read_stream(db_path):
     e = rhei.open_sync(db_path)
     load_big(e)

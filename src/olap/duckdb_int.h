@@ -157,14 +157,17 @@ int rhei__duck_check_read_only(duckdb_prepared_statement ps, rhei__err *e);
 /* The rhei class DuckDB serves a column of type t as (TEXT for types rhei has none for). */
 rhei_type rhei__duck_class(duckdb_type t);
 /* A read running as a streaming result (duckdb_query.c, duckdb_stream.c): the pending result
- * must outlive the result it produced. start replaces what the run held; free releases it. */
+ * must outlive the result it produced. start replaces what the run held; fetch gives the
+ * next chunk (NULL at the end or on an error); end releases the run for good. */
 typedef struct rhei__duck_run {
     duckdb_pending_result pend;
     duckdb_result res;
     int have_res;
+    int drained; /* fetch returned NULL */
 } rhei__duck_run;
 int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, rhei__err *e);
-void rhei__duck_run_free(rhei__duck_run *x);
+duckdb_data_chunk rhei__duck_run_fetch(rhei__duck_run *x);
+void rhei__duck_run_end(rhei__duck_run *x, duckdb_connection c);
 /* duckdb_stream.c: query_arrow of the vtable */
 int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *params,
                            size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,

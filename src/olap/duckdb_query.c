@@ -491,9 +491,18 @@ static int read_chunk(duckdb_data_chunk ch, rhei_result *r, qcol *q, rhei__err *
     return RHEI_OK;
 }
 
+static void run_free(rhei__duck_run *x)
+{
+    if (x->have_res)
+        duckdb_destroy_result(&x->res);
+    if (x->pend)
+        duckdb_destroy_pending(&x->pend);
+    x->have_res = x->drained = 0;
+}
+
 int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, rhei__err *e)
 {
-    rhei__duck_run_free(x);
+    run_free(x); /* a run replaced by another on the same connection is closed by DuckDB */
     if (duckdb_pending_prepared_streaming(ps, &x->pend) != DuckDBSuccess)
         return rhei__duck_err(e, 1, DUCKDB_ERROR_INVALID, duckdb_pending_error(x->pend));
     x->have_res = 1;
@@ -502,13 +511,25 @@ int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, rhei__
     return RHEI_OK;
 }
 
-void rhei__duck_run_free(rhei__duck_run *x)
+duckdb_data_chunk rhei__duck_run_fetch(rhei__duck_run *x)
 {
-    if (x->have_res)
-        duckdb_destroy_result(&x->res);
-    if (x->pend)
-        duckdb_destroy_pending(&x->pend);
-    x->have_res = 0;
+    duckdb_data_chunk ch = duckdb_fetch_chunk(x->res);
+    x->drained = ch == NULL;
+    return ch;
+}
+
+void rhei__duck_run_end(rhei__duck_run *x, duckdb_connection c)
+{
+    int open = x->have_res && !x->drained;
+    run_free(x);
+    if (open) {
+        /* DuckDB keeps a streaming query its reader left early open on the connection
+         * until the connection runs another statement, and an open query holds back
+         * CHECKPOINT: rhei_close would wait for it forever. */
+        duckdb_result r;
+        duckdb_query(c, "SELECT 1", &r);
+        duckdb_destroy_result(&r);
+    }
 }
 
 static int execute(qrun *x, duckdb_prepared_statement ps, rhei__err *e)
@@ -521,7 +542,7 @@ static int stream(qrun *x, rhei_result *r, rhei__err *e)
 {
     int rc = RHEI_OK;
     duckdb_data_chunk ch;
-    while (rc == RHEI_OK && (ch = duckdb_fetch_chunk(x->run.res)) != NULL) {
+    while (rc == RHEI_OK && (ch = rhei__duck_run_fetch(&x->run)) != NULL) {
         rc = read_chunk(ch, r, x->q, e);
         duckdb_destroy_data_chunk(&ch);
     }
@@ -570,7 +591,7 @@ static int start(qrun *x, rhei__err *e)
 static void query_free(qrun *x)
 {
     forget_columns(x);
-    rhei__duck_run_free(&x->run);
+    rhei__duck_run_end(&x->run, x->c);
     if (x->wrapped)
         duckdb_destroy_prepare(&x->wrapped);
     if (x->orig)

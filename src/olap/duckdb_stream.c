@@ -334,7 +334,7 @@ static int next_batch(sstream *x, struct ArrowArray *out, rhei__err *e)
     int rc = RHEI_OK;
     memset(out, 0, sizeof *out);
     while (!x->done && x->rows < BATCH_ROWS && batch_bytes(x) < BATCH_BYTES) {
-        duckdb_data_chunk ch = duckdb_fetch_chunk(x->run.res);
+        duckdb_data_chunk ch = rhei__duck_run_fetch(&x->run);
         if (!ch) {
             x->done = 1;
             if (duckdb_result_error(&x->run.res))
@@ -409,7 +409,8 @@ static void sstream_free(sstream *x)
         rhei__free(x->cols[c].heap);
     }
     rhei__free(x->cols);
-    rhei__duck_run_free(&x->run);
+    if (x->c)
+        rhei__duck_run_end(&x->run, x->c);
     if (x->wrapped)
         duckdb_destroy_prepare(&x->wrapped);
     if (x->orig)

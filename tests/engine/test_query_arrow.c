@@ -4,11 +4,13 @@
  * release; rhei_interrupt ends a held stream with EINTR; more threads streaming at once than
  * the pool has connections (both cores kept busy by spinning threads); parameters, STRONG
  * consistency, route info and misuse. */
+#define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "engine/helpers.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #define BIG_ROWS 150000
 
@@ -94,6 +96,47 @@ TEST(release_returns_connection)
     }
     CHECK_INT(th_scalar(db, "SELECT count(*) FROM big", RHEI_SIDE_OLAP), BIG_ROWS);
     CHECK_OK(db, rhei_close(db));
+}
+
+static void *close_db(void *arg)
+{
+    static int rc;
+    rc = rhei_close(arg);
+    return &rc;
+}
+
+/* A stream released after its first batch, its query still running (a cross join no one will
+ * read to the end), leaves no open query behind: DuckDB kept it open on the pooled connection,
+ * and rhei_close's CHECKPOINT of a file store waited for it forever. */
+TEST(close_after_partly_read_stream)
+{
+    for (int file = 0; file < 2; file++) {
+        char dir[64];
+        rt_tmpdir(dir, sizeof dir);
+        rhei_db *db = th_open(dir, (th_opts){.file_olap = file});
+        th_exec(db, "CREATE TABLE big (id INTEGER PRIMARY KEY)");
+        CHECK_OK(db, rhei_register_table(db, "big", NULL, 0, NULL, 0));
+        th_exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+                    " WHERE x < 1500) INSERT INTO big SELECT x FROM c");
+        CHECK_OK(db, rhei_sync_now(db, NULL));
+        struct ArrowArrayStream st;
+        struct ArrowArray b;
+        CHECK_OK(db, open_stream(db, "SELECT x.id FROM big x, big y", RHEI_SIDE_OLAP, &st));
+        CHECK_INT(st.get_next(&st, &b), 0);
+        CHECK(b.release != NULL && b.length > 0);
+        b.release(&b);
+        st.release(&st); /* and no other query on the pool, which would close it */
+        pthread_t t;
+        void *res = NULL;
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += 60;
+        CHECK_INT(pthread_create(&t, NULL, close_db, db), 0);
+        if (pthread_timedjoin_np(t, &res, &deadline) != 0)
+            FAIL("rhei_close still waits 60 s after a partly read stream was released");
+        CHECK_INT(*(int *)res, RHEI_OK);
+        rt_rm_tree(dir);
+    }
 }
 
 TEST(interrupt_ends_held_stream)
