@@ -259,13 +259,23 @@ int rhei__duck_apply(rhei__olap *o, const rhei__batch *b, int history, rhei__app
         st = &dummy;
     memset(st, 0, sizeof *st);
     int rc = rhei__duck_need_txn(o, e);
-    if (rc || b->nrows == 0)
+    rhei__duck_xcol x[2] = {{"_rhei_valid_from", b->ts, 0}, {"_rhei_valid_to", NULL, XNULL}};
+    if (rc)
         return rc;
+    if (b->nrows == 0 && b->table) {
+        /* Nothing to apply: prepare the insert statement of the table, writing nothing. DDL
+         * makes DuckDB plan every statement anew (end_txn drops them), ~0.5 ms a table; the
+         * sync calls this after a cycle with DDL commits (a registration), so its next data
+         * cycle does not pay it. */
+        rhei__duck_rows none = {b, NULL, b->table->ncols, NULL, 0, {x[0], x[1]}, history ? 2 : 0};
+        return rhei__duck_feed_run(o, b->table, history, RHEI__FEED_INSERT, &none, e);
+    }
+    if (b->nrows == 0)
+        return RHEI_OK;
     o->wrote = 1;
     if (b->nupdates || b->ndeletes)
         return apply_keyed(o, b, history, st, e);
     /* Insert-only: each key appears once (an INSERT means it was absent), append directly. */
-    rhei__duck_xcol x[2] = {{"_rhei_valid_from", b->ts, 0}, {"_rhei_valid_to", NULL, XNULL}};
     rc = append_target(o, b, history, NULL, b->nrows, x, e);
     if (rc == RHEI_OK)
         st->inserted = (int64_t)b->nrows;

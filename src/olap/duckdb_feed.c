@@ -413,13 +413,14 @@ void rhei__duck_feed_forget(rhei__olap *o)
     o->nstmts = 0;
 }
 
+/* With no rows (a->n == 0) the statement is only prepared: see rhei__duck_apply. */
 int rhei__duck_feed_run(rhei__olap *o, const rhei__table *t, int history, int kind,
                         const rhei__duck_rows *a, rhei__err *e)
 {
     duckdb_prepared_statement ps = NULL;
     set_feed(o, a);
     int rc = statement(o, t, history, kind, a, &ps, e);
-    if (rc == RHEI_OK) {
+    if (rc == RHEI_OK && a->n > 0) {
         duckdb_result res;
         int failed = duckdb_execute_prepared(ps, &res) == DuckDBError;
         pthread_mutex_lock(&o->feed_mu); /* the scan's reads and feed_err happened before */

@@ -120,6 +120,8 @@ int rhei__sync_recover(rhei__sync *s, rhei__err *e)
     }
     rhei__conn_snapshot_end(reader, 1);
     rhei__oltp_reader_release(s->oltp, reader);
+    if (rc == RHEI_OK)
+        rhei__sync_warm_up(s); /* a rebuild was DDL; a resumed store has no plans yet */
     pthread_mutex_lock(&s->prune_mu);
     s->pruned = pruned;
     pthread_mutex_unlock(&s->prune_mu);

@@ -135,6 +135,8 @@ int rhei__sync_fails_store(rhei__sync *s, rhei__err *e);
 int rhei__sync_fails_load(rhei__sync *s, rhei__err *e);
 void rhei__sync_fails_free(rhei__sync *s);
 
+/* Prepares the backend's apply statements of every replicated table (after DDL). */
+void rhei__sync_warm_up(rhei__sync *s);
 int rhei__sync_copy_table(rhei__sync *s, rhei__conn *reader, const rhei__table *t,
                           int64_t ts, int64_t covered, rhei__err *e);
 /* detach.c */
