@@ -36,7 +36,8 @@ struct rhei_db {
     struct rhei__rcache {
         char *sql;
         uint64_t hash, gen;
-        int64_t at_us; /* when it was classified */
+        int64_t at_us;     /* when it was classified */
+        int64_t budget_us; /* SQLite's budget for an index-served read; 0: not known yet */
         int is_write;
         rhei_route_info info;
     } rcache[64];

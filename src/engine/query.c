@@ -190,6 +190,7 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
         c->hash = h;
         c->gen = gen;
         c->at_us = now;
+        c->budget_us = 0;
         c->is_write = *is_write;
         c->info = *out;
     }
@@ -241,12 +242,40 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
     return rc;
 }
 
-/* An index-served read on a reader within SQLite's budget (RHEI__ROUTE_PROBE_US). */
+/* SQLite's budget for an index-served read of sql: RHEI__ROUTE_PROBE_US, or more on large
+ * tables, where DuckDB's scan of what the read reaches costs more too (~2 ns a row on this
+ * class of machine, a floor: its joins and EXISTS cost far more). A fixed 5 ms moved a 4 ms
+ * read of a 10M-row table, slowed by a busy machine, to a 900 ms DuckDB scan. Kept with the
+ * cached route. */
+static int64_t probe_budget(rhei_db *db, const char *sql)
+{
+    uint64_t h = hash_sql(sql);
+    struct rhei__rcache *e = &db->rcache[h % (sizeof db->rcache / sizeof db->rcache[0])];
+    int64_t budget = 0;
+    pthread_mutex_lock(&db->rcache_mu);
+    if (e->sql && e->hash == h && strcmp(e->sql, sql) == 0)
+        budget = e->budget_us;
+    pthread_mutex_unlock(&db->rcache_mu);
+    if (budget > 0)
+        return budget;
+    rhei__conn *c = rhei__oltp_reader(db->oltp);
+    int64_t rows = rhei__conn_reach_rows(c, sql);
+    rhei__oltp_reader_release(db->oltp, c);
+    budget = rows / 500 > RHEI__ROUTE_PROBE_US ? rows / 500 : RHEI__ROUTE_PROBE_US;
+    pthread_mutex_lock(&db->rcache_mu);
+    if (e->sql && e->hash == h && strcmp(e->sql, sql) == 0)
+        e->budget_us = budget;
+    pthread_mutex_unlock(&db->rcache_mu);
+    return budget;
+}
+
+/* An index-served read on a reader within SQLite's budget (probe_budget). */
 static int run_oltp_within(rhei_db *db, const char *sql, const rhei_value *p, size_t n, int *over,
                            rhei_result **out, rhei__err *e)
 {
+    int64_t budget = probe_budget(db, sql);
     rhei__conn *c = rhei__oltp_reader(db->oltp);
-    int rc = rhei__conn_query_within(c, sql, p, n, RHEI__ROUTE_PROBE_US, over, out, e);
+    int rc = rhei__conn_query_within(c, sql, p, n, budget, over, out, e);
     rhei__oltp_reader_release(db->oltp, c);
     return rc;
 }

@@ -89,6 +89,9 @@ int rhei__conn_describe(rhei__conn *c, const char *sql, rhei_result **out, rhei_
  * QUERY PLAN "SCAN t", each counted by its largest rowid, at least 1); tables an index serves
  * ("SEARCH") count 0. -1 when SQLite cannot plan the text. */
 int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql);
+/* The same for every table the plan reaches, searched through an index or scanned: the size
+ * of what DuckDB would scan to answer the read. */
+int64_t rhei__conn_reach_rows(rhei__conn *c, const char *sql);
 /* 1 if SQLite's plan for sql sorts with a temporary B-tree (ORDER BY, GROUP BY or DISTINCT
  * not served by an index), 0 if not, -1 when SQLite cannot plan the text. */
 int rhei__conn_plan_sorts(rhei__conn *c, const char *sql);

@@ -150,7 +150,9 @@ static int64_t table_rows(rhei__conn *c, const char *name, size_t n)
     return rows;
 }
 
-int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql)
+/* Rows of the tables SQLite's plan for sql scans (searches too, when `searched`): each plan
+ * line naming a table adds that table's size (and 1, for a table whose size is unknown). */
+static int64_t plan_rows(rhei__conn *c, const char *sql, int searched)
 {
     char buf[4200];
     sqlite3_stmt *st = NULL;
@@ -170,24 +172,31 @@ int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql)
         sqlite3_finalize(st);
         return -1;
     }
-    char scans[8][128];
-    size_t nscans = 0;
+    char tables[8][128];
+    size_t ntables = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *d = (const char *)sqlite3_column_text(st, 3);
-        if (!d || strncmp(d, "SCAN ", 5) != 0)
-            continue; /* SEARCH (an index serves it), subquery and temp B-tree lines */
-        size_t n = strcspn(d + 5, " ");
+        size_t skip = d && strncmp(d, "SCAN ", 5) == 0                  ? 5
+                      : searched && d && strncmp(d, "SEARCH ", 7) == 0 ? 7
+                                                                         : 0;
+        if (!skip)
+            continue; /* (SEARCH: an index serves it), subquery and temp B-tree lines */
+        size_t n = strcspn(d + skip, " ");
         total++; /* a scan reads at least one row, even of a table whose size is unknown */
-        if (n < sizeof scans[0] && nscans < 8) {
-            memcpy(scans[nscans], d + 5, n);
-            scans[nscans++][n] = '\0';
+        if (n < sizeof tables[0] && ntables < 8) {
+            memcpy(tables[ntables], d + skip, n);
+            tables[ntables++][n] = '\0';
         }
     }
     sqlite3_finalize(st);
-    for (size_t i = 0; i < nscans; i++)
-        total += table_rows(c, scans[i], strlen(scans[i]));
+    for (size_t i = 0; i < ntables; i++)
+        total += table_rows(c, tables[i], strlen(tables[i]));
     return total;
 }
+
+int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql) { return plan_rows(c, sql, 0); }
+
+int64_t rhei__conn_reach_rows(rhei__conn *c, const char *sql) { return plan_rows(c, sql, 1); }
 
 int rhei__conn_plan_sorts(rhei__conn *c, const char *sql)
 {
