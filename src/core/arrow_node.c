@@ -48,8 +48,7 @@ static void schema_release(struct ArrowSchema *s)
     s->release = NULL;
 }
 
-int rhei__arrow_array_init(struct ArrowArray *a, int64_t length, int64_t n_buffers,
-                           size_t nkids)
+int rhei__arrow_array_init(struct ArrowArray *a, int64_t length, int64_t n_buffers, size_t nkids)
 {
     memset(a, 0, sizeof *a);
     anode *nd = rhei__calloc(1, sizeof *nd);

@@ -12,8 +12,7 @@
 /* *a becomes an empty array of `length` rows with n_buffers (<= 3) NULL buffers and nkids
  * zeroed children (a->children[i] points at each; release skips one never built). On
  * RHEI_NOMEM *a is released. */
-int rhei__arrow_array_init(struct ArrowArray *a, int64_t length, int64_t n_buffers,
-                           size_t nkids);
+int rhei__arrow_array_init(struct ArrowArray *a, int64_t length, int64_t n_buffers, size_t nkids);
 /* Buffer i of a becomes mem, which a now owns (freed on release); mem may be NULL. */
 void rhei__arrow_array_own(struct ArrowArray *a, int i, void *mem);
 /* A zeroed buffer i of `bytes` owned by a; never NULL when it succeeds, even for 0 bytes

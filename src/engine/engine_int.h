@@ -41,7 +41,7 @@ struct rhei_db {
         int is_write;
         rhei_route_info info;
     } rcache[64];
-    uint64_t names_gen;        /* bumped when a refresh finds the list or the schema changed */
+    uint64_t names_gen; /* bumped when a refresh finds the list or the schema changed */
 
     pthread_mutex_t count_mu;
     int64_t routed_oltp, routed_olap, fallbacks;

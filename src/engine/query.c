@@ -86,8 +86,10 @@ static int declared_type(rhei__conn *c, const char *table, const char *name, rhe
     rhei_result *r = NULL;
     rhei__err ignored;
     int found = 0, pr, sc;
-    if (rhei__conn_query(c, "SELECT type FROM pragma_table_info(?1) WHERE name = ?2"
-                         " COLLATE NOCASE", p, 2, &r, &ignored) == RHEI_OK &&
+    if (rhei__conn_query(c,
+                         "SELECT type FROM pragma_table_info(?1) WHERE name = ?2"
+                         " COLLATE NOCASE",
+                         p, 2, &r, &ignored) == RHEI_OK &&
         rhei_result_row_count(r) > 0) {
         rhei__type_from_decl(rhei_result_text(r, 0, 0, NULL), t, &pr, &sc);
         found = 1;
@@ -172,8 +174,8 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
     uint64_t gen = db->names_gen;
     pthread_mutex_unlock(&db->names_mu);
     pthread_mutex_lock(&db->rcache_mu);
-    int hit = c->sql && c->hash == h && c->gen == gen && now - c->at_us < RHEI__ROUTE_CACHE_TTL_US &&
-              strcmp(c->sql, sql) == 0;
+    int hit = c->sql && c->hash == h && c->gen == gen &&
+              now - c->at_us < RHEI__ROUTE_CACHE_TTL_US && strcmp(c->sql, sql) == 0;
     if (hit) {
         *is_write = c->is_write;
         *out = c->info;

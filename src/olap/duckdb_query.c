@@ -263,8 +263,9 @@ static int describe_all(qrun *x, int from_result, int *known, rhei__err *e)
         return rhei__err_nomem(e);
     x->nc = n;
     for (size_t i = 0; i < n; i++) {
-        duckdb_logical_type lt = from_result ? duckdb_column_logical_type(&x->run.res, i)
-                               : duckdb_prepared_statement_column_logical_type(x->orig, i);
+        duckdb_logical_type lt = from_result
+                                     ? duckdb_column_logical_type(&x->run.res, i)
+                                     : duckdb_prepared_statement_column_logical_type(x->orig, i);
         char *pname = from_result ? NULL
                                   : (char *)duckdb_prepared_statement_column_name(x->orig, i);
         int bad = describe(&x->q[i], from_result ? duckdb_column_name(&x->run.res, i) : pname, lt);

@@ -455,8 +455,9 @@ static int describe(sstream *x, rhei__olap_shape_fn shape, void *ud, rhei__err *
     }
     x->nc = n;
     for (size_t i = 0; i < n && rc == RHEI_OK; i++) {
-        duckdb_logical_type lt = from_res ? duckdb_column_logical_type(&x->run.res, i)
-                               : duckdb_prepared_statement_column_logical_type(x->orig, i);
+        duckdb_logical_type lt = from_res
+                                     ? duckdb_column_logical_type(&x->run.res, i)
+                                     : duckdb_prepared_statement_column_logical_type(x->orig, i);
         duckdb_type t = duckdb_get_type_id(lt);
         char *pn = from_res ? NULL : (char *)duckdb_prepared_statement_column_name(x->orig, i);
         x->cols[i].name = rhei__strdup(from_res ? duckdb_column_name(&x->run.res, i) : pn);
@@ -495,8 +496,9 @@ static int plan_casts(sstream *x)
 {
     int any = 0;
     for (size_t i = 0; i < x->nc; i++) {
-        duckdb_logical_type lt = x->run.have_res ? duckdb_column_logical_type(&x->run.res, i)
-                               : duckdb_prepared_statement_column_logical_type(x->orig, i);
+        duckdb_logical_type lt = x->run.have_res
+                                     ? duckdb_column_logical_type(&x->run.res, i)
+                                     : duckdb_prepared_statement_column_logical_type(x->orig, i);
         duckdb_type t = duckdb_get_type_id(lt);
         int w = t == DUCKDB_TYPE_DECIMAL ? duckdb_decimal_width(lt) : 0;
         int s = t == DUCKDB_TYPE_DECIMAL ? duckdb_decimal_scale(lt) : 0;

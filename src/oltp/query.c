@@ -176,9 +176,9 @@ static int64_t plan_rows(rhei__conn *c, const char *sql, int searched)
     size_t ntables = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *d = (const char *)sqlite3_column_text(st, 3);
-        size_t skip = d && strncmp(d, "SCAN ", 5) == 0                  ? 5
+        size_t skip = d && strncmp(d, "SCAN ", 5) == 0                 ? 5
                       : searched && d && strncmp(d, "SEARCH ", 7) == 0 ? 7
-                                                                         : 0;
+                                                                       : 0;
         if (!skip)
             continue; /* (SEARCH: an index serves it), subquery and temp B-tree lines */
         size_t n = strcspn(d + skip, " ");

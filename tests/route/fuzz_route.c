@@ -131,8 +131,9 @@ static int fuzz_numeric(void *ud, const char *name, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *sql = (const char *)data;
-    rhei__route_ctx ctx = {fuzz_replicated, size % 2 ? (void *)data : NULL, fuzz_compiles,
-                           fuzz_scan_rows, fuzz_ordered, fuzz_numeric};
+    rhei__route_ctx ctx = {fuzz_replicated, size % 2 ? (void *)data : NULL,
+                           fuzz_compiles,   fuzz_scan_rows,
+                           fuzz_ordered,    fuzz_numeric};
     rhei_route_info a, b;
     int w = rhei__route_is_write_n(sql, size);
     char *copy;

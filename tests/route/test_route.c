@@ -267,7 +267,8 @@ TEST(routing_corpus)
 TEST(corpus_writes_never_olap)
 {
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
-        rhei__route_ctx ctx = {in_list, (void *)"t,u,orders,items,secrets,d,s", NULL, NULL, NULL, NULL};
+        rhei__route_ctx ctx = {in_list, (void *)"t,u,orders,items,secrets,d,s", NULL, NULL, NULL,
+                               NULL};
         rhei_route_info info;
         rhei__route_classify(corpus[i].sql, &ctx, &info);
         if (rhei__route_is_write(corpus[i].sql) && info.side != RHEI_SIDE_OLTP)
@@ -581,8 +582,8 @@ TEST(divide_numeric_column)
     rhei_route_info info;
     rhei__route_ctx ctx = {in_list, (void *)"t,orders", NULL, NULL, NULL, numeric_names};
     static const char *const kept[] = {
-        "SELECT id, price / 2 FROM orders", "SELECT id, 100 / price FROM orders",
-        "SELECT o.price / 4 FROM orders o", "SELECT 7 / o.price FROM orders o",
+        "SELECT id, price / 2 FROM orders",      "SELECT id, 100 / price FROM orders",
+        "SELECT o.price / 4 FROM orders o",      "SELECT 7 / o.price FROM orders o",
         "SELECT 7 / main.o.price FROM orders o", "SELECT sum(d / 2) FROM t",
         "SELECT \"d\" / 3 FROM t GROUP BY 1"};
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {

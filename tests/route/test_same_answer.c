@@ -232,8 +232,8 @@ static void gen_num(gen *g, int depth)
         break;
     }
     default:
-        put(g, "%s", g->exact ? exact_cols[pick(g, COUNT(exact_cols))]
-                              : num_cols[pick(g, COUNT(num_cols))]);
+        put(g, "%s",
+            g->exact ? exact_cols[pick(g, COUNT(exact_cols))] : num_cols[pick(g, COUNT(num_cols))]);
         break;
     }
 }
