@@ -588,6 +588,32 @@ RHEI_API int rhei_query_arrow(rhei_db *db, const char *sql, const rhei_value *pa
                               size_t nparams, const rhei_query_opts *opts,
                               rhei_route_info *out_route, struct ArrowArrayStream *out);
 
+/* A cancel token stops one query, and only that one, from any thread: unlike rhei_interrupt,
+ * which stops every read of the engine. rhei_cancel_new gives a token (*out NULL on failure:
+ * RHEI_MISUSE, RHEI_NOMEM); rhei_cancel_free frees it (NULL is fine) once no query or stream
+ * uses it. rhei_cancel_fire may be called from any thread, any number of times (not from a
+ * signal handler): the query using the token stops at once, even while DuckDB is still
+ * computing its first batch, and any query started with it later fails at once. A fired
+ * token stays fired: use a new token per query. One token serves one query (and its stream)
+ * at a time.
+ * Thread-safe: fire from any thread while the query runs on another. */
+typedef struct rhei_cancel rhei_cancel;
+RHEI_API int rhei_cancel_new(rhei_cancel **out);
+RHEI_API void rhei_cancel_free(rhei_cancel *c);
+RHEI_API void rhei_cancel_fire(rhei_cancel *c);
+
+/* rhei_query_arrow with a cancel token (cancel may be NULL: rhei_query_arrow itself). A fire
+ * before the stream is returned makes this call return RHEI_INTERRUPTED (also when it came
+ * before the call); a fire while the stream is held makes get_next return ECANCELED, "query
+ * cancelled", and keep returning it. The stream keeps the token until it is released, so
+ * free the token only after out->release(out). Other queries, and the next query on the
+ * same pooled connection, are not affected. A read SQLite answers (a routed point read) is
+ * not interrupted by the token: it runs to its end (it is short) and then streams; a fire
+ * before it started still gives RHEI_INTERRUPTED. */
+RHEI_API int rhei_query_arrow_ex(rhei_db *db, const char *sql, const rhei_value *params,
+                                 size_t nparams, const rhei_query_opts *opts, rhei_cancel *cancel,
+                                 rhei_route_info *out_route, struct ArrowArrayStream *out);
+
 /* --- replication ------------------------------------------------------------------------- */
 
 /* A column of an explicit schema. decl is a SQLite/DuckDB type text ("INTEGER",

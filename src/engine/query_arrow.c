@@ -2,7 +2,10 @@
  * consistency and fallbacks are rhei_query's (query.c); DuckDB streams batch by batch with
  * every column named and typed before the first batch as rhei_query would conform it
  * (conform.c), so both calls give the same schema and values; SQLite's answer is
- * materialised and exported as rhei_result_to_arrow does. */
+ * materialised and exported as rhei_result_to_arrow does. A cancel token reaches the OLAP
+ * backend, which interrupts its own connection; SQLite's reads are short and are not
+ * interrupted by it (the oltp layer has no per-query interrupt), only refused once it fired. */
+#include "cancel.h"
 #include "engine_int.h"
 #include "conform.h"
 #include "result.h"
@@ -24,7 +27,8 @@ static int shape_columns(void *ud, rhei__olap_col *cols, size_t n, rhei__err *e)
 }
 
 static int run_olap(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                    const rhei_query_opts *o, struct ArrowArrayStream *out, rhei__err *e)
+                    const rhei_query_opts *o, rhei_cancel *cancel, struct ArrowArrayStream *out,
+                    rhei__err *e)
 {
     int rc = RHEI_OK;
     if (o->consistency == RHEI_STRONG)
@@ -32,7 +36,7 @@ static int run_olap(rhei_db *db, const char *sql, const rhei_value *params, size
     if (rc)
         return rc;
     rhei_result *shape = rhei__query_shape(db, sql);
-    rc = db->vt->query_arrow(db->olap, sql, params, nparams, shape_columns, shape, out, e);
+    rc = db->vt->query_arrow(db->olap, sql, params, nparams, shape_columns, shape, cancel, out, e);
     rhei_result_free(shape);
     return rc;
 }
@@ -58,6 +62,13 @@ int rhei_query_arrow(rhei_db *db, const char *sql, const rhei_value *params, siz
                      const rhei_query_opts *opts, rhei_route_info *out_route,
                      struct ArrowArrayStream *out)
 {
+    return rhei_query_arrow_ex(db, sql, params, nparams, opts, NULL, out_route, out);
+}
+
+int rhei_query_arrow_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                        const rhei_query_opts *opts, rhei_cancel *cancel,
+                        rhei_route_info *out_route, struct ArrowArrayStream *out)
+{
     rhei__err e;
     rhei__err_clear(&e);
     if (!out)
@@ -73,11 +84,13 @@ int rhei_query_arrow(rhei_db *db, const char *sql, const rhei_value *params, siz
         return rhei__engine_fail(db, &e);
     int fallback = 0;
     if (ri.side == RHEI_SIDE_OLAP) {
-        rc = run_olap(db, sql, params, nparams, &o, out, &e);
+        rc = run_olap(db, sql, params, nparams, &o, cancel, out, &e);
         if ((fallback = rhei__query_fallback(rc, &o, &ri)))
             rhei__err_clear(&e);
     }
-    if (ri.side == RHEI_SIDE_OLTP)
+    if (ri.side == RHEI_SIDE_OLTP && rhei__cancel_fired(cancel))
+        rc = rhei__err_set(&e, RHEI_INTERRUPTED, "query cancelled");
+    else if (ri.side == RHEI_SIDE_OLTP)
         rc = run_oltp(db, sql, params, nparams, &ri, out, &e);
     if (rc) {
         memset(out, 0, sizeof *out);

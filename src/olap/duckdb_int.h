@@ -5,6 +5,7 @@
 #ifndef RHEI_OLAP_DUCKDB_INT_H
 #define RHEI_OLAP_DUCKDB_INT_H
 #include "buf.h"
+#include "cancel.h"
 #include "olap.h"
 /* duckdb.h declares some functions as f() instead of f(void). */
 #pragma GCC diagnostic push
@@ -165,12 +166,15 @@ typedef struct rhei__duck_run {
     int have_res;
     int drained; /* fetch returned NULL */
 } rhei__duck_run;
-int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, rhei__err *e);
+/* cancel (may be NULL): a token fired before the run started interrupts it (c is the run's
+ * connection); the run then fails with RHEI_INTERRUPTED "query cancelled". */
+int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, duckdb_connection c,
+                         rhei_cancel *cancel, rhei__err *e);
 duckdb_data_chunk rhei__duck_run_fetch(rhei__duck_run *x);
 void rhei__duck_run_end(rhei__duck_run *x, duckdb_connection c);
 /* duckdb_stream.c: query_arrow of the vtable */
-int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *params,
-                           size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,
+int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
+                           rhei__olap_shape_fn shape, void *shape_ud, rhei_cancel *cancel,
                            struct ArrowArrayStream *out, rhei__err *e);
 int rhei__duck_query(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
                      rhei_result **out, rhei__err *e);

@@ -501,14 +501,24 @@ static void run_free(rhei__duck_run *x)
     x->have_res = x->drained = 0;
 }
 
-int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, rhei__err *e)
+int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, duckdb_connection c,
+                         rhei_cancel *cancel, rhei__err *e)
 {
     run_free(x); /* a run replaced by another on the same connection is closed by DuckDB */
     if (duckdb_pending_prepared_streaming(ps, &x->pend) != DuckDBSuccess)
         return rhei__duck_err(e, 1, DUCKDB_ERROR_INVALID, duckdb_pending_error(x->pend));
+    /* DuckDB clears the connection's interrupt flag when the statement starts (here), after
+     * which its tasks already run on DuckDB's threads: a fire that came earlier is asserted
+     * again, or they would run on unseen until the connection's next statement waited for
+     * them (minutes for a big cross join). A later fire reaches DuckDB through the callback
+     * the caller attached. */
+    if (cancel && rhei__cancel_fired(cancel))
+        duckdb_interrupt(c);
     x->have_res = 1;
     if (duckdb_execute_pending(x->pend, &x->res) != DuckDBSuccess)
-        return rhei__duck_result_err(e, 1, &x->res);
+        return cancel && rhei__cancel_fired(cancel)
+                   ? rhei__err_set(e, RHEI_INTERRUPTED, "query cancelled")
+                   : rhei__duck_result_err(e, 1, &x->res);
     return RHEI_OK;
 }
 
@@ -535,7 +545,7 @@ void rhei__duck_run_end(rhei__duck_run *x, duckdb_connection c)
 
 static int execute(qrun *x, duckdb_prepared_statement ps, rhei__err *e)
 {
-    return rhei__duck_run_start(&x->run, ps, e);
+    return rhei__duck_run_start(&x->run, ps, x->c, NULL, e);
 }
 
 /* Streams the result's chunks into r. */

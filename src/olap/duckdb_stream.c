@@ -7,8 +7,10 @@
  * DuckDB's flat vectors already have Arrow's layout (little-endian validity words, int64,
  * double, int32 days, int64 microseconds, 128-bit decimals).
  * A stream is used by one thread at a time and holds its pooled connection (busy, so
- * rhei__duck_interrupt reaches it) until released. */
+ * rhei__duck_interrupt reaches it) until released; a cancel token, when given, is attached
+ * to that connection (duckdb_interrupt) for the same span, execution and every fetch. */
 #include "arrow_node.h"
+#include "cancel.h"
 #include "duckdb_int.h"
 #include "mem.h"
 #include <errno.h>
@@ -33,17 +35,21 @@ typedef struct scol {
     char *heap;         /* utf8/binary bytes */
     size_t heap_len, heap_cap;
     int64_t nulls;
+    size_t heap_hint; /* text bytes of the previous batch: the next one's first reservation */
 } scol;
 
 typedef struct sstream {
     rhei__olap *o;
     size_t slot;
     duckdb_connection c;
+    rhei_cancel *cancel; /* borrowed; attached to c while attached != 0 */
+    int attached;
     duckdb_prepared_statement orig, wrapped;
     rhei__duck_run run;
     scol *cols;
     size_t nc;
     int64_t rows;            /* rows in the batch being built */
+    size_t expect_rows;      /* rows the batch being built will likely hold (0: not known) */
     struct ArrowArray first; /* made at open; release NULL once handed out */
     int done;                /* every chunk fetched */
     int errnum;              /* 0, or the errno get_next keeps returning */
@@ -117,11 +123,13 @@ static size_t width_of(rhei_type t)
 
 /* ---- building batches ------------------------------------------------------------------- */
 
-static int reserve(void **p, size_t *cap, size_t need)
+/* Grows *p to at least need bytes, doubling; an empty buffer starts at `first` (the batch's
+ * expected size), so a batch is not built through a dozen reallocations from 4 KiB. */
+static int reserve(void **p, size_t *cap, size_t need, size_t first)
 {
     if (need <= *cap)
         return 0;
-    size_t want = *cap ? *cap : 4096;
+    size_t want = *cap ? *cap : first > 4096 ? first : 4096;
     while (want < need)
         want *= 2;
     void *q = rhei__realloc(*p, want);
@@ -242,7 +250,7 @@ static int put_varlen(scol *k, int64_t at, const void *d, const uint64_t *mask, 
             (len = duckdb_string_t_length(str[i])) > 0) { /* "" may precede any heap */
             if (k->heap_len + len > INT32_MAX)
                 return -2;
-            if (reserve((void **)&k->heap, &k->heap_cap, k->heap_len + len))
+            if (reserve((void **)&k->heap, &k->heap_cap, k->heap_len + len, k->heap_hint))
                 return -1;
             memcpy(k->heap + k->heap_len, duckdb_string_t_data(&str[i]), len);
             k->heap_len += len;
@@ -252,11 +260,28 @@ static int put_varlen(scol *k, int64_t at, const void *d, const uint64_t *mask, 
     return 0;
 }
 
+/* Rows a batch will likely hold, guessed at its first chunk of n rows: the previous batch's
+ * count; for the first batch, n when the chunk is not full (a small result), else as many
+ * as the fixed-width columns let into the batch's byte budget. */
+static size_t expect_rows(const sstream *x, size_t n)
+{
+    if (x->expect_rows)
+        return x->expect_rows;
+    if (n < 2048)
+        return n;
+    size_t row = 0;
+    for (size_t c = 0; c < x->nc; c++)
+        row += width_of(x->cols[c].type) + (x->cols[c].type == RHEI_TYPE_BOOLEAN);
+    size_t fit = BATCH_BYTES / (row ? row : 1);
+    return fit < BATCH_ROWS ? fit : BATCH_ROWS;
+}
+
 /* Appends one chunk to the batch being built. */
 static int put_chunk(sstream *x, duckdb_data_chunk ch, rhei__err *e)
 {
     size_t n = (size_t)duckdb_data_chunk_get_size(ch);
     size_t rows = (size_t)x->rows + n;
+    size_t expect = expect_rows(x, n); /* used only by the batch's first reservations */
     for (size_t c = 0; c < x->nc; c++) {
         scol *k = &x->cols[c];
         duckdb_vector v = duckdb_data_chunk_get_vector(ch, c);
@@ -264,8 +289,11 @@ static int put_chunk(sstream *x, duckdb_data_chunk ch, rhei__err *e)
         const uint64_t *mask = duckdb_vector_get_validity(v);
         size_t w = width_of(k->type);
         size_t dbytes = w ? (rows + 1) * w : (rows + 7) / 8 + 8;
-        if (reserve((void **)&k->valid, &k->valid_cap, (rows + 7) / 8 + 8) ||
-            reserve((void **)&k->data, &k->data_cap, dbytes))
+        /* First chunk of a batch: room for the rows the batch will likely hold (a full one
+         * unless its bytes end it first), within the batch's byte budget. */
+        size_t dfirst = w ? (expect + 1) * w : (expect + 7) / 8 + 8;
+        if (reserve((void **)&k->valid, &k->valid_cap, (rows + 7) / 8 + 8, (expect + 7) / 8 + 8) ||
+            reserve((void **)&k->data, &k->data_cap, dbytes, dfirst))
             return rhei__err_nomem(e);
         put_validity(k, x->rows, mask, n);
         int rc = 0;
@@ -314,6 +342,7 @@ static int take_batch(sstream *x, struct ArrowArray *out, rhei__err *e)
         k->data = NULL;
         k->data_cap = 0;
         if (varlen) {
+            k->heap_hint = k->heap_len;
             void *heap = k->heap ? k->heap : rhei__calloc(1, 1);
             k->heap = NULL;
             k->heap_len = k->heap_cap = 0;
@@ -323,9 +352,12 @@ static int take_batch(sstream *x, struct ArrowArray *out, rhei__err *e)
         }
         k->nulls = 0;
     }
+    x->expect_rows = (size_t)x->rows;
     x->rows = 0;
     return RHEI_OK;
 }
+
+static int cancelled(rhei__err *e) { return rhei__err_set(e, RHEI_INTERRUPTED, "query cancelled"); }
 
 /* Fetches chunks into a batch until it is big enough or the result ends. *out has
  * release == NULL when nothing was left. */
@@ -334,11 +366,14 @@ static int next_batch(sstream *x, struct ArrowArray *out, rhei__err *e)
     int rc = RHEI_OK;
     memset(out, 0, sizeof *out);
     while (!x->done && x->rows < BATCH_ROWS && batch_bytes(x) < BATCH_BYTES) {
+        if (rhei__cancel_fired(x->cancel)) /* chunks DuckDB has ready would still come */
+            return cancelled(e);
         duckdb_data_chunk ch = rhei__duck_run_fetch(&x->run);
         if (!ch) {
             x->done = 1;
             if (duckdb_result_error(&x->run.res))
-                return rhei__duck_result_err(e, 1, &x->run.res);
+                return rhei__cancel_fired(x->cancel) ? cancelled(e)
+                                                     : rhei__duck_result_err(e, 1, &x->run.res);
             break;
         }
         rc = put_chunk(x, ch, e);
@@ -375,6 +410,10 @@ static int stream_get_next(struct ArrowArrayStream *st, struct ArrowArray *out)
     sstream *x = st->private_data;
     rhei__err e;
     memset(out, 0, sizeof *out);
+    if (!x->errnum && rhei__cancel_fired(x->cancel)) {
+        x->errnum = ECANCELED;
+        snprintf(x->err, sizeof x->err, "query cancelled");
+    }
     if (x->errnum)
         return x->errnum;
     if (x->first.release) {
@@ -385,7 +424,10 @@ static int stream_get_next(struct ArrowArrayStream *st, struct ArrowArray *out)
     rhei__err_clear(&e);
     int rc = next_batch(x, out, &e);
     if (rc) {
-        x->errnum = rc == RHEI_INTERRUPTED ? EINTR : rc == RHEI_NOMEM ? ENOMEM : EIO;
+        x->errnum = rc == RHEI_INTERRUPTED && rhei__cancel_fired(x->cancel) ? ECANCELED
+                    : rc == RHEI_INTERRUPTED                                ? EINTR
+                    : rc == RHEI_NOMEM                                      ? ENOMEM
+                                                                            : EIO;
         snprintf(x->err, sizeof x->err, "%s", e.msg);
         return x->errnum;
     }
@@ -400,6 +442,8 @@ static const char *stream_last_error(struct ArrowArrayStream *st)
 
 static void sstream_free(sstream *x)
 {
+    if (x->attached) /* before the connection goes back: a late fire must not reach it */
+        rhei__cancel_detach(x->cancel);
     if (x->first.release)
         x->first.release(&x->first);
     for (size_t c = 0; x->cols && c < x->nc; c++) {
@@ -432,7 +476,7 @@ static void stream_release(struct ArrowArrayStream *st)
 
 static int execute(sstream *x, duckdb_prepared_statement ps, rhei__err *e)
 {
-    return rhei__duck_run_start(&x->run, ps, e);
+    return rhei__duck_run_start(&x->run, ps, x->c, x->cancel, e);
 }
 
 /* Names and served types from the prepared statement, or (a parameter left them open) from
@@ -581,8 +625,10 @@ static int start(sstream *x, const char *sql, const rhei_value *params, size_t n
     return next_batch(x, &x->first, e);
 }
 
-int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *params,
-                           size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,
+static void interrupt_conn(void *arg) { duckdb_interrupt((duckdb_connection)arg); }
+
+int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
+                           rhei__olap_shape_fn shape, void *shape_ud, rhei_cancel *cancel,
                            struct ArrowArrayStream *out, rhei__err *e)
 {
     memset(out, 0, sizeof *out);
@@ -596,6 +642,16 @@ int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *par
         return rc;
     }
     x->c = o->slots[x->slot].conn;
+    x->cancel = cancel;
+    if (cancel && (rc = rhei__cancel_attach(cancel, interrupt_conn, x->c)) != RHEI_OK) {
+        if (rc == RHEI_INTERRUPTED)
+            cancelled(e);
+        else
+            rhei__err_set(e, rc, "the cancel token is in use by another query");
+        sstream_free(x);
+        return rc;
+    }
+    x->attached = cancel != NULL;
     rc = start(x, sql, params, nparams, shape, shape_ud, e);
     if (rc) {
         sstream_free(x);

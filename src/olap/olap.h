@@ -116,9 +116,13 @@ typedef struct rhei__olap_vtab {
      * errors known by then (SQL, binding, a value the first batch meets) are returned, not
      * streamed. The stream holds a pooled read connection until it is released; get_next
      * returns EINTR after interrupt(), EIO for other failures (get_last_error says which).
-     * params are borrowed for this call only. */
-    int (*query_arrow)(rhei__olap *o, const char *sql, const rhei_value *params,
-                       size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,
+     * params are borrowed for this call only. cancel (may be NULL; borrowed until the
+     * stream's release) stops this query alone: the backend attaches its own interrupt of
+     * the connection it holds (rhei__cancel_attach) from before execution to the release, so
+     * a fire returns RHEI_INTERRUPTED here, or makes get_next return ECANCELED; the
+     * connection serves its next user uninterrupted. */
+    int (*query_arrow)(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
+                       rhei__olap_shape_fn shape, void *shape_ud, rhei_cancel *cancel,
                        struct ArrowArrayStream *out, rhei__err *e);
     /* Point-in-time read of table, kept in history storage: its rows as they were at ts_us
      * (the versions with valid_from <= ts_us < valid_to), with the table's own columns only.
