@@ -76,6 +76,10 @@ typedef struct fl_call {
     size_t nout_md;
     char bearer[FL_HANDLE_LEN + 8];
     atomic_int cancelled; /* set by CancelFlightInfo (another worker) while this call runs */
+    /* The running DoGet's query token (NULL otherwise): set before its ticket is marked
+     * running and freed after fl_registry_end, so CancelFlightInfo, which fires it under the
+     * registry's lock, never sees a freed one. */
+    rhei_cancel *cancel;
 } fl_call;
 
 /* --- transport.c ------------------------------------------------------------------------- */

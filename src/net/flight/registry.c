@@ -220,9 +220,11 @@ int fl_registry_cancel(fl_registry *r, int owner, const char *handle, size_t hle
         e->made = time(NULL);
         st = FL_CANCEL_CANCELLED;
     } else if (e) {
-        /* The call ends at once for its client; its worker sees the flag (or a failed send)
-         * at the next batch and releases the stream, which stops the query. */
+        /* The call ends at once for its client; the token stops the query even while it
+         * computes its first batch; the worker sees the flag (or a failed send) and releases
+         * the stream. */
         atomic_store(&e->run->cancelled, 1);
+        rhei_cancel_fire(e->run->cancel);
         grpc_call_cancel_with_status(e->run->call, GRPC_STATUS_CANCELLED,
                                      "the query was cancelled (CancelFlightInfo)", NULL);
         struct timespec until;

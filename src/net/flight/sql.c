@@ -374,7 +374,13 @@ static int run_ticket(fl_call *c, const uint8_t *h, size_t hn, char *msg)
 {
     char *sql = NULL, prep[FL_HANDLE_LEN + 1];
     rhei_query_opts o;
+    if (rhei_cancel_new(&c->cancel) != RHEI_OK)
+        return snprintf(msg, FL_ERR_MAX, "out of memory"), FL_RESOURCE;
     int rc = fl_registry_start(c->f->reg, c->owner, (const char *)h, hn, c, &sql, &o, prep);
+    if (rc != FL_OK) {
+        rhei_cancel_free(c->cancel);
+        c->cancel = NULL;
+    }
     if (rc == FL_CANCELLED)
         return snprintf(msg, FL_ERR_MAX, "the query was cancelled (CancelFlightInfo)"), rc;
     if (rc != FL_OK)
@@ -390,10 +396,14 @@ static int run_ticket(fl_call *c, const uint8_t *h, size_t hn, char *msg)
     if (rc == FL_OK) {
         struct ArrowArrayStream st;
         rhei_route_info ri;
-        int erc = rhei_query_arrow(c->f->db, sql, params, np, &o, &ri, &st);
+        int erc = rhei_query_arrow_ex(c->f->db, sql, params, np, &o, c->cancel, &ri, &st);
         rc = erc == RHEI_OK ? fl_stream_query(c, &st, &ri, msg) : engine_error(c, erc, msg);
+        if (erc == RHEI_INTERRUPTED && atomic_load(&c->cancelled))
+            snprintf(msg, FL_ERR_MAX, "the query was cancelled (CancelFlightInfo)");
     }
     fl_registry_end(c->f->reg, c); /* after the stream's release: the query has stopped */
+    rhei_cancel_free(c->cancel);   /* no canceller can reach it once the ticket is gone */
+    c->cancel = NULL;
     free(params);
     free(mem);
     free(sql);

@@ -236,7 +236,7 @@ int fl_stream_query(fl_call *c, struct ArrowArrayStream *st, const rhei_route_in
         } else if (erc) {
             snprintf(msg, FL_ERR_MAX, "%s", st->get_last_error(st) ? st->get_last_error(st)
                                                                     : "the query failed");
-            rc = erc == EINTR ? FL_CANCELLED : FL_INTERNAL;
+            rc = erc == EINTR || erc == ECANCELED ? FL_CANCELLED : FL_INTERNAL;
         } else if (!a.release) {
             break;
         } else {
@@ -244,6 +244,8 @@ int fl_stream_query(fl_call *c, struct ArrowArrayStream *st, const rhei_route_in
         }
     }
     sc.release(&sc);
+    if (rc == FL_CANCELLED) /* a failed send: interrupt DuckDB at once, before its teardown */
+        rhei_cancel_fire(c->cancel);
     st->release(st); /* stops the query if the client went away: DuckDB drops the result */
     return rc;
 }

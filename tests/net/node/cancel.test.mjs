@@ -1,7 +1,9 @@
 // cancel.test.mjs — PollFlightInfo and cancellation through a grpc-js client (harness.mjs):
 // PollFlightInfo answers a complete PollInfo; CancelFlightInfo (and Flight SQL's CancelQuery)
 // refuses a ticket not yet used, stops a DoGet that is streaming (the worker it held serves
-// the next call), and says NOT_CANCELLABLE for what is finished, unknown or metadata.
+// the next call), stops one whose query is still computing its first batch (the engine's
+// cancel token interrupts DuckDB), and says NOT_CANCELLABLE for what is finished, unknown or
+// metadata.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Flight, M, pack, unpack, grpc } from './harness.mjs';
@@ -10,6 +12,8 @@ import { startServer, within } from './serve.mjs';
 const S = grpc.status;
 const CANCELLED = 1, NOT_CANCELLABLE = 3;
 const ENDLESS = 'SELECT range AS i FROM range(1000000000000)';
+// A GROUP BY over 10^12 rows: its first (only) batch would take hours.
+const SLOW_GROUP_BY = 'SELECT range % 10 AS k, count(*) AS n FROM range(1000000000000) GROUP BY k';
 let srv, fl;
 before(async () => {
   // Two workers: a streaming DoGet holds one, CancelFlightInfo runs on the other.
@@ -84,6 +88,34 @@ test('CancelFlightInfo of a streaming DoGet stops it and frees its worker', asyn
   assert.equal(await cancelInfo(info2), CANCELLED);
   await assert.rejects(b.done, (e) => e.code === S.CANCELLED);
   assert.equal(await cancelInfo(info), NOT_CANCELLABLE); // finished
+});
+
+test('CancelFlightInfo of a DoGet still computing its first batch stops the query', async () => {
+  const info = await fl.info('CommandStatementQuery', { query: SLOW_GROUP_BY });
+  const ticket = info.endpoint[0].ticket.ticket;
+  // Two DoGets of the one ticket: exactly one takes it and runs the query; the other fails
+  // NOT_FOUND at once, and only after the first marked the ticket running. So when one fails,
+  // the other is known to be inside the query (no message comes before its batch).
+  const calls = [fl.doGet(ticket), fl.doGet(ticket)];
+  calls.forEach((p) => p.catch(() => {}));
+  const loser = await within(30000, Promise.race(calls.map((p, i) =>
+    p.then(() => { throw new Error(`DoGet ${i} finished the slow query`); },
+      (e) => { if (e.code === S.NOT_FOUND) return i; throw e; }))), 'second DoGet refused');
+  const running = calls[1 - loser];
+  // CANCELLED means the worker released the stream within the server's 5 s wait: the query
+  // stopped while DuckDB was still inside its GROUP BY (before the token: CANCELLING).
+  const t0 = Date.now();
+  assert.equal(await cancelInfo(info), CANCELLED);
+  await assert.rejects(running, (e) => e.code === S.CANCELLED && /CancelFlightInfo/.test(e.details));
+  assert.ok(Date.now() - t0 < 10000, `cancel took ${Date.now() - t0} ms`);
+  // Its worker is free: one endless stream held on one worker, and a query served beside it.
+  const info2 = await fl.info('CommandStatementQuery', { query: ENDLESS });
+  const b = heldDoGet(info2.endpoint[0].ticket.ticket);
+  await within(60000, b.firstMessage, 'stream beside');
+  const q = await within(10000, fl.query('SELECT sum(qty) AS s FROM orders'), 'query beside it');
+  assert.equal(q.table.getChild('s').get(0), 21n);
+  assert.equal(await cancelInfo(info2), CANCELLED);
+  await assert.rejects(b.done, (e) => e.code === S.CANCELLED);
 });
 
 test('NOT_CANCELLABLE: a finished query, an unknown ticket, a metadata command', async () => {
