@@ -19,13 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A column named like d* has NUMERIC affinity; checks the name it is given is in bounds. */
-static int fuzz_numeric(void *ud, const char *name, size_t len)
-{
-    (void)ud;
-    return len > 0 && (name[0] == 'd' || name[len - 1] == 'd');
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const known_reasons[] = {"empty",
