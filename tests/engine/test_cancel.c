@@ -142,7 +142,7 @@ static void fire_and_check(rhei_db *db, unsigned delay_us)
     runner r;
     pthread_t th;
     start_runner(&r, db, &th);
-    if (delay_us) {
+    if (delay_us) { /* varies the moment of the fire only: every moment must give the same */
         struct timespec d = {(time_t)(delay_us / 1000000), (long)(delay_us % 1000000) * 1000};
         nanosleep(&d, NULL);
     }

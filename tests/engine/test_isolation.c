@@ -195,7 +195,10 @@ TEST(sigkill_during_resync_reopens_consistent)
         while (seen < ticks && read(fds[0], &c, 1) == 1)
             seen++;
         CHECK_INT(seen, ticks);
-        usleep((useconds_t)(th_rand(&rnd) % 30000)); /* somewhere inside the next resync */
+        /* A random moment to kill at, not a wait for something: the child is known to be
+         * resyncing (its ticks arrived), and the checks below must hold whatever moment the
+         * kill lands on, so a slower or faster machine only moves the moment. */
+        usleep((useconds_t)(th_rand(&rnd) % 30000));
         CHECK_INT(kill(pid, SIGKILL), 0);
         int status = 0;
         CHECK_INT(waitpid(pid, &status, 0), pid);

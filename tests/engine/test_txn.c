@@ -15,6 +15,9 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Only inside bounded polls of a condition the engine exposes (a counter, a flag a thread
+ * sets, a row in _rhei_state), each with a 20 s deadline: the nap sets how often the condition
+ * is read, never whether the test passes, so a slow machine only makes it wait longer. */
 static void nap_ms(int ms)
 {
     struct timespec t = {0, (long)ms * 1000000L};
