@@ -466,12 +466,17 @@ RHEI_API int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *param
 RHEI_API int rhei_explain_route(rhei_db *db, const char *sql, rhei_route_info *out);
 
 /* Queries served since open, per side; fallbacks are auto-routed OLAP queries DuckDB could
- * not run (SQLite dialect) that SQLite answered instead. */
+ * not run (SQLite dialect) that SQLite answered instead. The route of a query text is kept
+ * (up to 512 texts; re-made after 10 s or when a table is registered or the schema changes):
+ * cache_hits counts queries routed from it, cache_misses those classified anew (tokens,
+ * SQLite's plan). Queries by rhei_query*, hints included. */
 typedef struct rhei_route_stats {
     int64_t oltp;
     int64_t olap;
     int64_t fallbacks;
-    int64_t reserved[8];    /* room for later fields */
+    int64_t cache_hits;
+    int64_t cache_misses;
+    int64_t reserved[6]; /* room for later fields */
 } rhei_route_stats;
 /* RHEI_OK or RHEI_MISUSE. */
 RHEI_API int rhei_route_stats_get(rhei_db *db, rhei_route_stats *out);

@@ -12,6 +12,9 @@
 #include "sync.h"
 #include <pthread.h>
 
+#define RHEI__RCACHE_SETS 128
+#define RHEI__RCACHE_WAYS 4
+
 struct rhei_db {
     rhei_config *cfg;
     rhei__oltp *oltp;
@@ -29,9 +32,12 @@ struct rhei_db {
     int64_t names_at_us;       /* when the list was read; refreshed at most once a second */
     int64_t names_cookie;      /* SQLite's schema cookie then: DDL (an index) changes plans */
 
-    /* Routing decisions per SQL text (direct-mapped; invalidated when the table list
-     * changes, and re-made after RHEI__ROUTE_CACHE_TTL_US so costs follow table growth): a
-     * point read's tokenizing costs as much as its SQLite lookup. */
+    /* Routing decisions per SQL text (RHEI__RCACHE_SETS sets of RHEI__RCACHE_WAYS entries,
+     * the oldest of a set replaced; invalidated when the table list changes, and re-made
+     * after RHEI__ROUTE_CACHE_TTL_US so costs follow table growth): a point read's
+     * tokenizing costs as much as its SQLite lookup, and an application has hundreds of
+     * statement texts (64 direct-mapped slots put 8 pairs of the route bench's 34 shapes in
+     * one slot each: every switch between a pair re-planned it). */
     pthread_mutex_t rcache_mu;
     struct rhei__rcache {
         char *sql;
@@ -40,11 +46,12 @@ struct rhei_db {
         int64_t budget_us; /* SQLite's budget for an index-served read; 0: not known yet */
         int is_write;
         rhei_route_info info;
-    } rcache[64];
+    } rcache[RHEI__RCACHE_SETS * RHEI__RCACHE_WAYS];
     uint64_t names_gen; /* bumped when a refresh finds the list or the schema changed */
 
     pthread_mutex_t count_mu;
     int64_t routed_oltp, routed_olap, fallbacks;
+    int64_t rcache_hits, rcache_misses; /* under rcache_mu */
 
     uint64_t serial;           /* unique per handle, never reused: keys rhei_errmsg's slots */
     rhei_metrics qm;           /* queries by side and reason, latency (metrics.c; count_mu) */

@@ -156,13 +156,35 @@ static uint64_t hash_sql(const char *s)
     return h;
 }
 
+/* The cache entry of sql (hash h), or NULL; rcache_mu held. */
+static struct rhei__rcache *rcache_find(rhei_db *db, uint64_t h, const char *sql)
+{
+    struct rhei__rcache *set = &db->rcache[(h % RHEI__RCACHE_SETS) * RHEI__RCACHE_WAYS];
+    for (int i = 0; i < RHEI__RCACHE_WAYS; i++)
+        if (set[i].sql && set[i].hash == h && strcmp(set[i].sql, sql) == 0)
+            return &set[i];
+    return NULL;
+}
+
+/* The entry of h's set to fill: an empty one, else the one classified longest ago (an
+ * entry in use is re-made after the TTL anyway, so age is as good as recency); rcache_mu
+ * held. */
+static struct rhei__rcache *rcache_victim(rhei_db *db, uint64_t h)
+{
+    struct rhei__rcache *set = &db->rcache[(h % RHEI__RCACHE_SETS) * RHEI__RCACHE_WAYS];
+    struct rhei__rcache *v = &set[0];
+    for (int i = 0; i < RHEI__RCACHE_WAYS && v->sql; i++)
+        if (!set[i].sql || set[i].at_us < v->at_us)
+            v = &set[i];
+    return v;
+}
+
 /* The route of sql, from the cache when the same text was routed with the same table list
  * less than RHEI__ROUTE_CACHE_TTL_US ago. A list older than NAMES_TTL_US is read again
  * first; it invalidates the cache only if it changed. */
 static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route_info *out)
 {
     uint64_t h = hash_sql(sql);
-    struct rhei__rcache *c = &db->rcache[h % (sizeof db->rcache / sizeof db->rcache[0])];
     int64_t now = rhei__now_us();
     pthread_mutex_lock(&db->names_mu);
     int stale = now - db->names_at_us > NAMES_TTL_US;
@@ -174,12 +196,14 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
     uint64_t gen = db->names_gen;
     pthread_mutex_unlock(&db->names_mu);
     pthread_mutex_lock(&db->rcache_mu);
-    int hit = c->sql && c->hash == h && c->gen == gen &&
-              now - c->at_us < RHEI__ROUTE_CACHE_TTL_US && strcmp(c->sql, sql) == 0;
+    struct rhei__rcache *c = rcache_find(db, h, sql);
+    int hit = c && c->gen == gen && now - c->at_us < RHEI__ROUTE_CACHE_TTL_US;
     if (hit) {
         *is_write = c->is_write;
         *out = c->info;
     }
+    db->rcache_hits += hit;
+    db->rcache_misses += !hit;
     pthread_mutex_unlock(&db->rcache_mu);
     if (hit)
         return;
@@ -187,6 +211,8 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
     char *copy = strlen(sql) < 4096 ? rhei__strdup(sql) : NULL; /* long texts: not cached */
     pthread_mutex_lock(&db->rcache_mu);
     if (copy) {
+        if (!(c = rcache_find(db, h, sql))) /* another thread may have cached it meanwhile */
+            c = rcache_victim(db, h);
         rhei__free(c->sql);
         c->sql = copy;
         c->hash = h;
@@ -203,10 +229,9 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
  * next run of the same text goes straight to the side that proved faster. */
 static void route_learn(rhei_db *db, const char *sql, const rhei_route_info *ri)
 {
-    uint64_t h = hash_sql(sql);
-    struct rhei__rcache *c = &db->rcache[h % (sizeof db->rcache / sizeof db->rcache[0])];
     pthread_mutex_lock(&db->rcache_mu);
-    if (c->sql && c->hash == h && strcmp(c->sql, sql) == 0)
+    struct rhei__rcache *c = rcache_find(db, hash_sql(sql), sql);
+    if (c)
         c->info = *ri;
     pthread_mutex_unlock(&db->rcache_mu);
 }
@@ -252,21 +277,21 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
 static int64_t probe_budget(rhei_db *db, const char *sql)
 {
     uint64_t h = hash_sql(sql);
-    struct rhei__rcache *e = &db->rcache[h % (sizeof db->rcache / sizeof db->rcache[0])];
     int64_t budget = 0;
     pthread_mutex_lock(&db->rcache_mu);
-    if (e->sql && e->hash == h && strcmp(e->sql, sql) == 0)
-        budget = e->budget_us;
+    struct rhei__rcache *c = rcache_find(db, h, sql);
+    if (c)
+        budget = c->budget_us;
     pthread_mutex_unlock(&db->rcache_mu);
     if (budget > 0)
         return budget;
-    rhei__conn *c = rhei__oltp_reader(db->oltp);
-    int64_t rows = rhei__conn_reach_rows(c, sql);
-    rhei__oltp_reader_release(db->oltp, c);
+    rhei__conn *rd = rhei__oltp_reader(db->oltp);
+    int64_t rows = rhei__conn_reach_rows(rd, sql);
+    rhei__oltp_reader_release(db->oltp, rd);
     budget = rows / 500 > RHEI__ROUTE_PROBE_US ? rows / 500 : RHEI__ROUTE_PROBE_US;
     pthread_mutex_lock(&db->rcache_mu);
-    if (e->sql && e->hash == h && strcmp(e->sql, sql) == 0)
-        e->budget_us = budget;
+    if ((c = rcache_find(db, h, sql)))
+        c->budget_us = budget;
     pthread_mutex_unlock(&db->rcache_mu);
     return budget;
 }
@@ -468,6 +493,10 @@ int rhei_route_stats_get(rhei_db *db, rhei_route_stats *out)
     out->olap = db->routed_olap;
     out->fallbacks = db->fallbacks;
     pthread_mutex_unlock(&db->count_mu);
+    pthread_mutex_lock(&db->rcache_mu);
+    out->cache_hits = db->rcache_hits;
+    out->cache_misses = db->rcache_misses;
+    pthread_mutex_unlock(&db->rcache_mu);
     return RHEI_OK;
 }
 
