@@ -74,6 +74,9 @@ int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri);
 int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                      rhei_result **out, rhei__err *e);
 rhei_result *rhei__query_shape(rhei_db *db, const char *sql);
+/* The text DuckDB runs for sql (rhei__route_olap_text): *owned gets a new text the caller
+ * frees with rhei__free, or NULL to run sql itself. */
+int rhei__query_olap_text(const char *sql, char **owned, rhei__err *e);
 void rhei__query_count(rhei_db *db, rhei_side side, int fallback, const char *reason,
                        int64_t t0);
 

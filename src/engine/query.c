@@ -4,6 +4,7 @@
 #include "engine_int.h"
 #include "conform.h"
 #include "mem.h"
+#include "result.h"
 #include "schema.h"
 #include <stdio.h>
 #include <string.h>
@@ -98,20 +99,21 @@ static int declared_type(rhei__conn *c, const char *table, const char *name, rhe
     return found;
 }
 
-static int numeric_column(void *ud, const char *name, size_t len)
+/* The rhei types (RHEI__TBIT bits) that the replicated tables declare for columns named
+ * `name` (len bytes, maybe quoted); every bit when that cannot be told (out of memory), so
+ * a caller's rule stays on the side that is always right. */
+static unsigned column_types(rhei_db *db, const char *name, size_t len)
 {
-    route_ud *u = ud;
-    rhei_db *db = u->db;
     char col[128];
     if (len >= 2 && strchr("\"`[", name[0])) { /* a quoted name: its text */
         name++;
         len -= 2;
     }
     if (len >= sizeof col)
-        return 0;
+        return ~0u;
     memcpy(col, name, len);
     col[len] = '\0';
-    int hit = 0;
+    unsigned types = 0;
     rhei__conn *c = rhei__oltp_reader(db->oltp);
     pthread_mutex_lock(&db->names_mu);
     size_t n = db->nnames;
@@ -119,18 +121,34 @@ static int numeric_column(void *ud, const char *name, size_t len)
     for (size_t i = 0; names && i < n; i++)
         names[i] = rhei__strdup(db->names[i]);
     pthread_mutex_unlock(&db->names_mu);
-    for (size_t i = 0; names && i < n && !hit; i++) {
+    for (size_t i = 0; names && i < n; i++) {
         rhei_type t;
-        hit = !names[i] || (declared_type(c, names[i], col, &t) &&
-                            (t == RHEI_TYPE_DECIMAL || t == RHEI_TYPE_BOOLEAN ||
-                             t == RHEI_TYPE_DATE || t == RHEI_TYPE_TIMESTAMP));
+        if (!names[i])
+            types = ~0u;
+        else if (declared_type(c, names[i], col, &t))
+            types |= RHEI__TBIT(t);
     }
     rhei__oltp_reader_release(db->oltp, c);
     for (size_t i = 0; names && i < n; i++)
         rhei__free(names[i]);
-    hit |= !names; /* out of memory: SQLite answers, which is always right */
+    if (!names)
+        types = ~0u;
     rhei__free(names);
-    return hit;
+    return types;
+}
+
+static int numeric_column(void *ud, const char *name, size_t len)
+{
+    route_ud *u = ud;
+    return (column_types(u->db, name, len) &
+            (RHEI__TBIT(RHEI_TYPE_DECIMAL) | RHEI__TBIT(RHEI_TYPE_BOOLEAN) |
+             RHEI__TBIT(RHEI_TYPE_DATE) | RHEI__TBIT(RHEI_TYPE_TIMESTAMP))) != 0;
+}
+
+static int text_column(void *ud, const char *name, size_t len)
+{
+    route_ud *u = ud;
+    return column_types(u->db, name, len) == RHEI__TBIT(RHEI_TYPE_TEXT);
 }
 
 /* Classifies sql (the router's one pass): returns 1 if it writes; out gets the auto route. */
@@ -144,7 +162,8 @@ static int route(rhei_db *db, const char *sql, rhei_route_info *out)
         rhei__engine_refresh_names(db, &ignored);
     }
     route_ud ud = {db, sql};
-    rhei__route_ctx ctx = {table_kind, &ud, sqlite_compiles, scan_rows, ordered, numeric_column};
+    rhei__route_ctx ctx = {table_kind,     &ud,        sqlite_compiles, scan_rows, ordered,
+                           numeric_column, text_column};
     return rhei__route_classify(sql, &ctx, out);
 }
 
@@ -307,6 +326,25 @@ static int run_oltp_within(rhei_db *db, const char *sql, const rhei_value *p, si
     return rc;
 }
 
+int rhei__query_olap_text(const char *sql, char **owned, rhei__err *e)
+{
+    if (rhei__route_olap_text(sql, owned) != RHEI_OK)
+        return rhei__err_nomem(e);
+    return RHEI_OK;
+}
+
+/* A read on DuckDB, as the router rewrites it for DuckDB (LIKE as SQLite's). */
+static int run_olap(rhei_db *db, const char *sql, const rhei_value *p, size_t n, rhei_result **out,
+                    rhei__err *e)
+{
+    char *text = NULL;
+    int rc = rhei__query_olap_text(sql, &text, e);
+    if (rc == RHEI_OK)
+        rc = db->vt->query(db->olap, text ? text : sql, p, n, out, e);
+    rhei__free(text);
+    return rc;
+}
+
 /* An OLAP result in the one value model: SQLite's names and declared types for the same
  * text (its prepare on a reader is cached there), cells converted to match. */
 static int conform_olap(rhei_db *db, const char *sql, rhei_result *r, rhei__err *e)
@@ -412,7 +450,7 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         if (o.consistency == RHEI_STRONG)
             rc = strong_wait(db, &e);
         if (rc == RHEI_OK)
-            rc = db->vt->query(db->olap, sql, params, nparams, out, &e);
+            rc = run_olap(db, sql, params, nparams, out, &e);
         if ((fallback = rhei__query_fallback(rc, &o, &ri)))
             rhei__err_clear(&e);
     }

@@ -8,6 +8,7 @@
 #include "cancel.h"
 #include "engine_int.h"
 #include "conform.h"
+#include "mem.h"
 #include "result.h"
 #include <string.h>
 
@@ -35,9 +36,14 @@ static int run_olap(rhei_db *db, const char *sql, const rhei_value *params, size
         rc = rhei__sync_catch_up(db->sync, NULL, e);
     if (rc)
         return rc;
+    char *text = NULL;
+    if ((rc = rhei__query_olap_text(sql, &text, e)))
+        return rc;
     rhei_result *shape = rhei__query_shape(db, sql);
-    rc = db->vt->query_arrow(db->olap, sql, params, nparams, shape_columns, shape, cancel, out, e);
+    rc = db->vt->query_arrow(db->olap, text ? text : sql, params, nparams, shape_columns, shape,
+                             cancel, out, e);
     rhei_result_free(shape);
+    rhei__free(text);
     return rc;
 }
 

@@ -77,6 +77,11 @@ typedef struct rt_read {
     int prev_close;        /* the last token was ')' or END: a computed operand ended */
     int prev_dot;          /* the last token was '.': the word is a qualified name part */
     rhei__tok prev_name;   /* the last token if it was a name (n = 0 otherwise) */
+    /* LIKE's left operand when it is one plain or qualified name that begins an expression
+     * (after '(', ',' or a clause keyword, never after an operator that SQLite and DuckDB
+     * order differently against LIKE): live while the next token may be LIKE or NOT LIKE. */
+    rhei__tok operand;
+    int operand_live, operand_chain, expr_start;
     const rhei__route_ctx *ctx;
     rhei__tok pending;     /* last name part of the table reference being read */
     rt_where wh;
@@ -566,6 +571,47 @@ static int divides_numeric(const rt_read *rd, const rhei__lex *lx)
     return 0;
 }
 
+/* The LIKE at lx has a TEXT column as its left operand and a literal pattern: on DuckDB it
+ * runs rewritten (rhei__route_olap_text) and answers as SQLite does. */
+static int like_rewritten(const rt_read *rd, const rhei__lex *lx)
+{
+    const rhei__route_ctx *ctx = rd->ctx;
+    return rd->operand_live && ctx && ctx->text_column && rhei__route_like_literal(lx) &&
+           ctx->text_column(ctx->ud, rd->operand.p, rd->operand.n);
+}
+
+/* Follows LIKE's possible left operand past token t (keyword id kw); rd->prev_* still
+ * describe the token before t. */
+static void track_operand(rt_read *rd, const rhei__tok *t, int kw)
+{
+    if (rhei__route_is_name(t) && kw == RHEI__KW_NONE) {
+        rd->operand_live = rd->prev_dot ? rd->operand_chain : rd->expr_start;
+        rd->operand = *t;
+    } else if (rhei__route_tok_punct(t, '.')) {
+        rd->operand_chain = rd->operand_live;
+        rd->operand_live = 0;
+    } else if (!(kw == RHEI__KW_NOT && rd->prev_name.n)) { /* s NOT LIKE */
+        rd->operand_live = 0;
+    }
+    switch (kw) {
+    case RHEI__KW_SELECT:
+    case RHEI__KW_WHERE:
+    case RHEI__KW_AND:
+    case RHEI__KW_OR:
+    case RHEI__KW_NOT:
+    case RHEI__KW_HAVING:
+    case RHEI__KW_BY:
+    case RHEI__KW_DISTINCT:
+        rd->expr_start = 1;
+        break;
+    default:
+        rd->expr_start = rhei__route_tok_punct(t, '(') || rhei__route_tok_punct(t, ',') ||
+                         rhei__route_word_is(t, "on") || rhei__route_word_is(t, "when") ||
+                         rhei__route_word_is(t, "then") || rhei__route_word_is(t, "else") ||
+                         rhei__route_word_is(t, "case");
+    }
+}
+
 static void rd_token(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int kw)
 {
     int state = rd->lv[rd->depth].state;
@@ -577,6 +623,8 @@ static void rd_token(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int k
             name_to_table(&fn, rd->semfn);
         if (!rd->sem && rhei__route_tok_punct(t, '/') && divides_numeric(rd, lx))
             rd->sem = RHEI_ROUTE_SEM_DIVIDE;
+        if (rd->sem == RHEI_ROUTE_SEM_LIKE && like_rewritten(rd, lx))
+            rd->sem = RHEI_ROUTE_EMPTY;
     }
     if (t->type == RHEI__TOK_QIDENT && (t->p[0] == '[' || t->p[0] == '`'))
         rd->flags |= F_SQLITE_SYNTAX;
@@ -864,6 +912,9 @@ static void rd_init(rt_read *rd, unsigned flags)
     rd->prev_arith = 0;
     rd->prev_close = 0;
     rd->prev_name.n = 0;
+    rd->operand.n = 0;
+    rd->operand_live = rd->operand_chain = 0;
+    rd->expr_start = 1;
     memset(&rd->wh, 0, sizeof rd->wh);
     rd->ntables = rd->nctes = 0;
     rd->fn[0] = '\0';
@@ -894,6 +945,7 @@ static int read_stmt(rhei__lex *lx, rhei__tok t, const rhei__route_ctx *ctx, uns
         }
         if (!(rd.flags & F_TOO_COMPLEX))
             rd_token(&rd, lx, &t, kw);
+        track_operand(&rd, &t, kw);
         rd.prev2_kw = rd.prev_kw;
         rd.prev_kw = kw;
         rd.prev_dot = rhei__route_tok_punct(&t, '.');

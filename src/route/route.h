@@ -63,6 +63,12 @@ typedef int (*rhei__route_ordered_fn)(void *ud);
  * DuckDB divides the DECIMAL. Called only for a name next to '/'. */
 typedef int (*rhei__route_numeric_fn)(void *ud, const char *name, size_t len);
 
+/* 1 if a replicated table has a column of this name (len bytes, case-insensitive) and every
+ * one that has it declares it TEXT (VARCHAR, CHAR, CLOB...): SQLite's LIKE of its values is
+ * exactly DuckDB's SIMILAR TO of the rewritten pattern (rhei__route_olap_text). Called only
+ * for a plain or qualified name that is the left operand of LIKE with a literal pattern. */
+typedef int (*rhei__route_text_fn)(void *ud, const char *name, size_t len);
+
 typedef struct rhei__route_ctx {
     rhei__route_table_fn is_replicated; /* NULL: no table is replicated */
     void *ud;
@@ -70,6 +76,7 @@ typedef struct rhei__route_ctx {
     rhei__route_scan_fn scan_rows;           /* NULL: no costs known, filters stay */
     rhei__route_ordered_fn ordered;          /* NULL: SQLite's order is unknown */
     rhei__route_numeric_fn numeric_column;   /* NULL: no such column */
+    rhei__route_text_fn text_column;         /* NULL: no such column, LIKE stays */
 } rhei__route_ctx;
 
 /* Classifies the SQL text (one or more statements) in one go: whether it writes, and which
@@ -116,4 +123,10 @@ void rhei__route_set_reason(rhei_route_info *out, rhei_route_reason code);
 /* Reading passes over SQL texts made so far by this process (one or two per classification,
  * see README.md "Two readings"): lets tests check a text is tokenized once per cache miss. */
 uint64_t rhei__route_passes(void);
+/* The text a read runs with on DuckDB (rewrite.c): each `LIKE 'pattern' [ESCAPE 'c']` becomes
+ * `SIMILAR TO` an RE2 expression matching exactly what SQLite's LIKE matches (ASCII letters
+ * either case, % and _ as wildcards), so LIKE means SQLite's LIKE wherever a read runs. *out
+ * gets a new text (the caller frees it with rhei__free) or NULL when nothing changes.
+ * RHEI_OK, or RHEI_NOMEM with *out NULL. */
+int rhei__route_olap_text(const char *sql, char **out);
 #endif

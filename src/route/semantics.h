@@ -17,4 +17,8 @@ typedef struct rhei__sem_prev {
  * decided, *out_fn is its name token; otherwise out_fn->n is 0. */
 rhei_route_reason rhei__route_semantics(const rhei__lex *lx, const rhei__tok *t, int kw,
                                         const rhei__sem_prev *prev, rhei__tok *out_fn);
+/* 1 if the tokens after lx (just past a LIKE) are a plain string literal pattern of at most
+ * 50,000 bytes, optionally followed by ESCAPE and a one-character literal: the form
+ * rhei__route_olap_text (rewrite.c) rewrites. */
+int rhei__route_like_literal(const rhei__lex *lx);
 #endif

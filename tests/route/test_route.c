@@ -247,7 +247,7 @@ TEST(routing_corpus)
     CHECK(n >= 60);
     for (size_t i = 0; i < n; i++) {
         const route_case *c = &corpus[i];
-        rhei__route_ctx ctx = {in_list, (void *)c->replicated, NULL, NULL, NULL, NULL};
+        rhei__route_ctx ctx = {in_list, (void *)c->replicated, NULL, NULL, NULL, NULL, NULL};
         rhei_route_info info;
         rhei__route_classify(c->sql, &ctx, &info);
         if (info.side != c->side || strcmp(info.reason, c->reason) != 0 ||
@@ -267,8 +267,8 @@ TEST(routing_corpus)
 TEST(corpus_writes_never_olap)
 {
     for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
-        rhei__route_ctx ctx = {in_list, (void *)"t,u,orders,items,secrets,d,s", NULL, NULL, NULL,
-                               NULL};
+        rhei__route_ctx ctx = {
+            in_list, (void *)"t,u,orders,items,secrets,d,s", NULL, NULL, NULL, NULL, NULL};
         rhei_route_info info;
         rhei__route_classify(corpus[i].sql, &ctx, &info);
         if (rhei__route_is_write(corpus[i].sql) && info.side != RHEI_SIDE_OLTP)
@@ -352,7 +352,7 @@ TEST(null_inputs)
     CHECK_INT(info.side, RHEI_SIDE_OLTP);
     CHECK_STR(info.reason, "table not replicated");
     CHECK_STR(info.table, "t");
-    rhei__route_ctx empty = {NULL, NULL, NULL, NULL, NULL, NULL};
+    rhei__route_ctx empty = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     rhei__route_classify("SELECT count(*) FROM t", &empty, &info);
     CHECK_STR(info.reason, "table not replicated");
 }
@@ -374,7 +374,7 @@ static int record(void *ud, const char *table, size_t len)
 TEST(callback_gets_unquoted_names_once_per_reading)
 {
     seen s = {0, {{0}}};
-    rhei__route_ctx ctx = {record, &s, NULL, NULL, NULL, NULL};
+    rhei__route_ctx ctx = {record, &s, NULL, NULL, NULL, NULL, NULL};
     rhei_route_info info;
     /* once per distinct table; nothing here reads differently to DuckDB, so one reading */
     rhei__route_classify("WITH c AS (SELECT * FROM main.\"A b\") "
@@ -440,7 +440,7 @@ TEST(bounds_fail_safe)
     char sql[4096];
     size_t n = 0;
     rhei_route_info info;
-    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL, NULL, NULL};
+    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL, NULL, NULL, NULL};
     n += (size_t)snprintf(sql + n, sizeof sql - n, "SELECT count(*) FROM t WHERE a IN ");
     for (int i = 0; i < RHEI__ROUTE_MAX_DEPTH + 4; i++)
         sql[n++] = '(';
@@ -489,7 +489,7 @@ TEST(bounds_fail_safe)
 TEST(length_counted_input)
 {
     static const char sql[] = "SELECT count(*) FROM t\0; DELETE FROM t";
-    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL, NULL, NULL};
+    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL, NULL, NULL, NULL};
     rhei_route_info info;
     /* NUL is ordinary input in the _n forms, so the DELETE after it is seen */
     CHECK_INT(rhei__route_is_write_n(sql, sizeof sql - 1), 1);
@@ -512,7 +512,7 @@ static uint64_t rng(void)
 
 static void check_sane(const char *sql, size_t n)
 {
-    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL, NULL, NULL};
+    rhei__route_ctx ctx = {in_list, (void *)R, NULL, NULL, NULL, NULL, NULL};
     rhei_route_info info;
     int w = rhei__route_is_write_n(sql, n);
     memset(&info, 0x5a, sizeof info);
@@ -580,7 +580,7 @@ static int numeric_names(void *ud, const char *name, size_t len)
 TEST(divide_numeric_column)
 {
     rhei_route_info info;
-    rhei__route_ctx ctx = {in_list, (void *)"t,orders", NULL, NULL, NULL, numeric_names};
+    rhei__route_ctx ctx = {in_list, (void *)"t,orders", NULL, NULL, NULL, numeric_names, NULL};
     static const char *const kept[] = {
         "SELECT id, price / 2 FROM orders",      "SELECT id, 100 / price FROM orders",
         "SELECT o.price / 4 FROM orders o",      "SELECT 7 / o.price FROM orders o",
@@ -599,4 +599,82 @@ TEST(divide_numeric_column)
         CHECK(strcmp(info.reason, "sqlite semantics: / divides as each value's type") != 0);
         CHECK_INT(info.side, RHEI_SIDE_OLAP);
     }
+}
+
+static int text_names(void *ud, const char *name, size_t len)
+{
+    (void)ud;
+    return (len == 4 && strncmp(name, "name", 4) == 0) ||
+           (len == 6 && strncmp(name, "\"name\"", 6) == 0);
+}
+
+/* LIKE with a TEXT column operand and a literal pattern may go to DuckDB (it runs there
+ * rewritten); any other operand or pattern keeps the read on SQLite. */
+TEST(like_on_text_column_is_rewritable)
+{
+    rhei_route_info info;
+    rhei__route_ctx ctx = {in_list, (void *)"t,orders", NULL, NULL, NULL, NULL, text_names};
+    static const char *const free_[] = {
+        "SELECT count(*) FROM t WHERE name LIKE 'a%'",
+        "SELECT count(*) FROM t WHERE t.name NOT LIKE 'a%'",
+        "SELECT count(*) FROM t WHERE \"name\" LIKE 'a!%' ESCAPE '!'",
+        "SELECT sum(CASE WHEN name LIKE 'PR%' THEN 1 ELSE 0 END) FROM t",
+        "SELECT count(*) FROM t WHERE id > 3 AND (name LIKE 'a%' OR name LIKE '%z')"};
+    for (size_t i = 0; i < sizeof free_ / sizeof free_[0]; i++) {
+        rhei__route_classify(free_[i], &ctx, &info);
+        if (info.side != RHEI_SIDE_OLAP)
+            FAIL("%s: routed to sqlite (%s)", free_[i], info.reason);
+    }
+    static const char *const kept[] = {"SELECT count(*) FROM t WHERE qty LIKE '1%'",
+                                       "SELECT count(*) FROM t WHERE name LIKE ?",
+                                       "SELECT count(*) FROM t WHERE name LIKE name",
+                                       "SELECT count(*) FROM t WHERE name LIKE 'a%' ESCAPE ?",
+                                       "SELECT count(*) FROM t WHERE name LIKE X'61'",
+                                       "SELECT count(*) FROM t WHERE (name) LIKE 'a%'",
+                                       "SELECT count(*) FROM t WHERE 1 = name LIKE 'a%'",
+                                       "SELECT count(*) FROM t WHERE name = name LIKE 'a%'",
+                                       "SELECT count(*) FROM t WHERE - name LIKE 'a%'"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        rhei__route_classify(kept[i], &ctx, &info);
+        if (info.side != RHEI_SIDE_OLTP ||
+            strcmp(info.reason, "sqlite semantics: LIKE is ASCII case-insensitive") != 0)
+            FAIL("%s: routed %d (%s)", kept[i], (int)info.side, info.reason);
+    }
+}
+
+static void expect_olap_text(const char *sql, const char *want)
+{
+    char *got = NULL;
+    CHECK_INT(rhei__route_olap_text(sql, &got), RHEI_OK);
+    if (!want ? got != NULL : !got || strcmp(got, want) != 0)
+        FAIL("%s: rewritten as '%s', want '%s'", sql, got ? got : "(unchanged)",
+             want ? want : "(unchanged)");
+    free(got);
+}
+
+/* The DuckDB text of a read: each LIKE with a literal pattern as SIMILAR TO an RE2 expression
+ * (ASCII letters either case, % and _ wildcards, RE2's metacharacters escaped, ESCAPE
+ * honoured); LIKE inside strings, comments and names, and other patterns untouched. */
+TEST(olap_text_rewrites_like)
+{
+    expect_olap_text("SELECT 1", NULL);
+    expect_olap_text("SELECT count(*) FROM t WHERE s LIKE 'a%'",
+                     "SELECT count(*) FROM t WHERE s SIMILAR TO '(?s)[Aa].*'");
+    expect_olap_text("SELECT s not like 'x_1' FROM t",
+                     "SELECT s not SIMILAR TO '(?s)[Xx].1' FROM t");
+    expect_olap_text("SELECT s LIKE 'a.b(c)+[d]*?{e}|^$\\' FROM t",
+                     "SELECT s SIMILAR TO '(?s)[Aa]\\.[Bb]\\([Cc]\\)\\+\\[[Dd]\\]\\*\\?\\{[Ee]\\}"
+                     "\\|\\^\\$\\\\' FROM t");
+    expect_olap_text("SELECT s LIKE 'it''s %' FROM t",
+                     "SELECT s SIMILAR TO '(?s)[Ii][Tt]''[Ss] .*' FROM t");
+    expect_olap_text("SELECT s LIKE 'Ä_日%' FROM t", "SELECT s SIMILAR TO '(?s)Ä.日.*' FROM t");
+    expect_olap_text("SELECT s LIKE 'a!%b!_!!' ESCAPE '!' FROM t",
+                     "SELECT s SIMILAR TO '(?s)[Aa]%[Bb]_!' FROM t");
+    expect_olap_text("SELECT s LIKE 'a!' ESCAPE '!' FROM t",
+                     "SELECT s SIMILAR TO '(?s)[Aa][^\\x00-\\x{10FFFF}]' FROM t");
+    expect_olap_text("SELECT 'x LIKE y', s LIKE ? /* LIKE 'a' */ FROM t", NULL);
+    expect_olap_text("SELECT like('a%', s), t.like FROM t", NULL);
+    expect_olap_text("SELECT s LIKE 'a%' ESCAPE s FROM t", NULL);
+    expect_olap_text("SELECT a LIKE 'x', b LIKE 'Y' FROM t",
+                     "SELECT a SIMILAR TO '(?s)[Xx]', b SIMILAR TO '(?s)[Yy]' FROM t");
 }

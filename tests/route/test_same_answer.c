@@ -238,13 +238,60 @@ static void gen_num(gen *g, int depth)
     }
 }
 
+/* LIKE: SQLite's LIKE folds ASCII letters only, so on DuckDB it runs rewritten to SIMILAR TO
+ * an RE2 expression (src/route/rewrite.c). Patterns with RE2's metacharacters, wildcards
+ * escaped or not, non-ASCII letters of both cases; operands TEXT (rewritten, DuckDB may
+ * serve) and not (SQLite keeps them). */
+static void gen_like(gen *g)
+{
+    static const char *const pats[] = {"'a%'",
+                                       "'A%'",
+                                       "'%b%'",
+                                       "'_pple'",
+                                       "'ä%'",
+                                       "'Ä%'",
+                                       "'%E%'",
+                                       "'a_b'",
+                                       "'a!_b' ESCAPE '!'",
+                                       "'%!%%' ESCAPE '!'",
+                                       "''",
+                                       "'%'",
+                                       "'_'",
+                                       "'__'",
+                                       "'日%'",
+                                       "'%.%'",
+                                       "'(%'",
+                                       "'a+%'",
+                                       "'[a]%'",
+                                       "' x %'",
+                                       "'%^$%'",
+                                       "'APPLE'",
+                                       "'a\\%'",
+                                       "'%l_n'",
+                                       "'É%'",
+                                       "'%ï%'",
+                                       "'a%b' ESCAPE 'a'",
+                                       "'%' ESCAPE '%'",
+                                       "'ab%' ESCAPE 'b'",
+                                       "'z%' ESCAPE 'Z'",
+                                       "'%|%'",
+                                       "'*%'",
+                                       "'?'"};
+    static const char *const ops[] = {"s", "u.s", "s", "i", "dt", "(s)"};
+    put(g, "%s %sLIKE %s", ops[pick(g, COUNT(ops))], pick(g, 3) ? "" : "NOT ",
+        pats[pick(g, COUNT(pats))]);
+}
+
 static void gen_cond_body(gen *g, int depth)
 {
     static const char *const cmp[] = {"=", "<>", "<", "<=", ">", ">=", "==", "!="};
     static const char *const text[] = {"'apple'", "'Apple'", "'b'", "'é'", "''", "'Zebra'"};
-    unsigned k = depth > 2 ? pick(g, 3) : pick(g, 10);
+    unsigned k = depth > 2 ? pick(g, 3) : pick(g, 11);
     switch (k) {
     case 0: gen_num(g, depth + 1); put(g, " %s ", cmp[pick(g, 8)]); gen_num(g, depth + 1); break;
+    case 10:
+        gen_like(g);
+        break;
     case 1: put(g, "s %s %s", cmp[pick(g, 8)], text[pick(g, COUNT(text))]); break;
     case 2: put(g, "%s IS %sNULL", any_cols[pick(g, COUNT(any_cols))], pick(g, 2) ? "NOT " : "");
         break;
