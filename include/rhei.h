@@ -177,6 +177,9 @@ RHEI_API const char *rhei_type_name(rhei_type t);
  *   olap_threads      DuckDB worker threads; 0 = DuckDB's default       [0]
  *   olap_memory_limit DuckDB memory limit, e.g. "2GB"; "" = default     [""]
  *   busy_timeout_ms   how long a write waits for another process' lock  [5000]
+ *   oltp_mmap_mb      SQLite maps this much of its file into memory (reads without a
+ *                     system call per page); 0 = off. An I/O error while reading a mapped
+ *                     page is a SIGBUS instead of an error code (SQLite's trade-off)  [1024]
  *   olap_external_access  true lets OLAP queries read local files and URLs   [false]
  *                     (read_parquet, read_csv, ATTACH, COPY ... TO). With false the OLAP
  *                     side is a sandbox: DuckDB sees only its own tables, never installs or
@@ -413,6 +416,7 @@ typedef enum rhei_route_reason {
     /* cost: SQLite's plan reads no table in full */
     RHEI_ROUTE_INDEX_SERVED,   /* "index serves it": SQLite, within a time budget */
     RHEI_ROUTE_INDEX_TOO_WIDE, /* "index range too wide": over SQLite's budget, DuckDB */
+    RHEI_ROUTE_INDEX_DISTINCT, /* "index serves DISTINCT": SQLite steps key to key, budgeted */
     RHEI_ROUTE_REASON_COUNT    /* not a reason: the number of codes (grows) */
 } rhei_route_reason;
 

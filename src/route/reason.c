@@ -62,6 +62,7 @@ static const char *const texts[RHEI_ROUTE_REASON_COUNT] = {
     [RHEI_ROUTE_EXECUTED] = "executed",
     [RHEI_ROUTE_INDEX_SERVED] = "index serves it",
     [RHEI_ROUTE_INDEX_TOO_WIDE] = "index range too wide",
+    [RHEI_ROUTE_INDEX_DISTINCT] = "index serves DISTINCT",
 };
 
 const char *rhei_route_reason_text(rhei_route_reason code)

@@ -747,6 +747,10 @@ static void rd_cost(const rt_read *rd, const rhei__route_ctx *ctx, rt_stmt *st)
     } else if (speed && scanned == 0) {
         st->side = RHEI_SIDE_OLTP;
         st->reason = RHEI_ROUTE_INDEX_SERVED;
+    } else if (speed && scanned > 0 && (rd->flags & F_DISTINCT) && ctx->distinct_indexed &&
+               ctx->distinct_indexed(ctx->ud) == 1) {
+        st->side = RHEI_SIDE_OLTP;
+        st->reason = RHEI_ROUTE_INDEX_DISTINCT;
     }
 }
 

@@ -13,7 +13,7 @@ static void setup(const char *ddl)
     char dir[64], path[128];
     rt_tmpdir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/c.db", dir);
-    rhei__oltp_opts opts = {path, 0, 1, 1000};
+    rhei__oltp_opts opts = {path, 0, 1, 1000, 64};
     CHECK_INT(rhei__oltp_open(&opts, &o, &e), RHEI_OK);
     w = rhei__oltp_writer(o);
     CHECK_INT(rhei__cdc_install(w, &e), RHEI_OK);

@@ -9,7 +9,7 @@ static rhei__oltp *open_tmp(char *dir, size_t n)
     char path[128];
     rt_tmpdir(dir, n);
     snprintf(path, sizeof path, "%s/o.db", dir);
-    rhei__oltp_opts o = {path, 0, 2, 1000};
+    rhei__oltp_opts o = {path, 0, 2, 1000, 0};
     rhei__oltp *db = NULL;
     rhei__err e;
     if (rhei__oltp_open(&o, &db, &e) != RHEI_OK)

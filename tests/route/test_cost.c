@@ -95,6 +95,31 @@ TEST(index_served_reads_stay_on_sqlite_unless_too_wide)
     CHECK_INT(rhei_result_int64(r, 0, 0), 999995);
     rhei_result_free(r);
     th_same(db, wide);
+    /* The Arrow call (Flight, Python's query_arrow) keeps the same budget. */
+    struct ArrowArrayStream s;
+    rhei_route_info ri;
+    CHECK_OK(db, rhei_query_arrow(db, "SELECT count(*), sum(k) FROM big WHERE id > 6", NULL, 0,
+                                  NULL, &ri, &s));
+    CHECK_STR(ri.reason, "index range too wide");
+    CHECK_INT(ri.side, RHEI_SIDE_OLAP);
+    s.release(&s);
+    CHECK_OK(db, rhei_query_arrow(db, "SELECT count(*), sum(k) FROM big WHERE id < 60", NULL, 0,
+                                  NULL, &ri, &s));
+    CHECK_STR(ri.reason, "index serves it");
+    s.release(&s);
+    /* A DISTINCT over an indexed column: SQLite steps from key to key of the index (1000 keys
+     * for 1M rows) once ANALYZE told it keys repeat (else it reads every entry, runs past its
+     * budget and DuckDB answers), DuckDB would hash every row; with no index DuckDB's hash
+     * wins. */
+    th_exec(db, "ANALYZE");
+    expect(db, "SELECT count(DISTINCT k) FROM big", RHEI_SIDE_OLTP, "index serves DISTINCT");
+    expect(db, "SELECT DISTINCT k FROM big ORDER BY k", RHEI_SIDE_OLTP, "index serves DISTINCT");
+    expect(db, "SELECT count(DISTINCT v) FROM big", RHEI_SIDE_OLAP, "aggregate");
+    expect(db, "SELECT DISTINCT v FROM big", RHEI_SIDE_OLAP, "distinct");
+    r = routed(db, "SELECT count(DISTINCT k) FROM big", RHEI_SIDE_OLTP, "index serves DISTINCT");
+    CHECK_INT(rhei_result_int64(r, 0, 0), 1000);
+    rhei_result_free(r);
+    th_same(db, "SELECT count(DISTINCT k) FROM big");
     /* An offset deep into the table is a wide range too. */
     const char *deep = "SELECT id, v FROM big ORDER BY id LIMIT 3 OFFSET 900000";
     r = routed(db, deep, RHEI_SIDE_OLAP, "index range too wide");
