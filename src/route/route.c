@@ -65,6 +65,7 @@ typedef struct rt_where {
 typedef struct rt_level {
     unsigned char state;
     unsigned char has_select; /* a SELECT began at this depth, so FROM starts a FROM clause */
+    unsigned char real_chain; /* the product being read at this depth has a REAL literal */
 } rt_level;
 
 typedef struct rt_read {
@@ -338,6 +339,7 @@ static void rd_push(rt_read *rd, int state)
     rd->depth++;
     rd->lv[rd->depth].state = (unsigned char)state;
     rd->lv[rd->depth].has_select = 0;
+    rd->lv[rd->depth].real_chain = 0;
 }
 
 static void rd_open(rt_read *rd, const rhei__lex *lx)
@@ -580,6 +582,35 @@ static int like_rewritten(const rt_read *rd, const rhei__lex *lx)
            ctx->text_column(ctx->ud, rd->operand.p, rd->operand.n);
 }
 
+/* A REAL literal: digits with a '.' or an exponent (not hex). */
+static int real_literal(const rhei__tok *t)
+{
+    if (t->type != RHEI__TOK_NUMBER || (t->n > 1 && (t->p[1] == 'x' || t->p[1] == 'X')))
+        return 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->p[i] == '.' || t->p[i] == 'e' || t->p[i] == 'E')
+            return 1;
+    return 0;
+}
+
+/* Follows whether the product read at the current depth has a REAL literal factor:
+ * `100.0 * sum(x) / n` divides a REAL on SQLite whatever x and n hold, and a DOUBLE on
+ * DuckDB (its DECIMAL / INTEGER is DOUBLE too), so that '/' answers alike. A parenthesised
+ * operand or call is one factor of the product around it; any other token ends it. rd->prev_*
+ * and expr_start still describe the token before t. */
+static void track_chain(rt_read *rd, const rhei__tok *t, int kw)
+{
+    rt_level *l = &rd->lv[rd->depth];
+    if (rhei__route_tok_punct(t, '(') || rhei__route_tok_punct(t, ')'))
+        return;
+    if (real_literal(t) && (rd->prev_arith || rd->expr_start)) /* + - start a product */
+        l->real_chain = 1;
+    else if (!(rhei__route_tok_punct(t, '*') || rhei__route_tok_punct(t, '/') ||
+               t->type == RHEI__TOK_NUMBER || rhei__route_tok_punct(t, '.') ||
+               (rhei__route_is_name(t) && kw == RHEI__KW_NONE)))
+        l->real_chain = 0;
+}
+
 /* Follows LIKE's possible left operand past token t (keyword id kw); rd->prev_* still
  * describe the token before t. */
 static void track_operand(rt_read *rd, const rhei__tok *t, int kw)
@@ -616,12 +647,13 @@ static void rd_token(rt_read *rd, const rhei__lex *lx, const rhei__tok *t, int k
 {
     int state = rd->lv[rd->depth].state;
     if (!rd->sem && (state == ST_NONE || state == ST_AFTER_TABLE)) {
-        rhei__sem_prev prev = {rd->prev_dot, rd->prev_arith, rd->prev_close};
+        rhei__sem_prev prev = {rd->prev_dot, rd->prev_arith, rd->prev_close,
+                               rd->lv[rd->depth].real_chain};
         rhei__tok fn;
         rd->sem = rhei__route_semantics(lx, t, kw, &prev, &fn);
         if (fn.n > 0)
             name_to_table(&fn, rd->semfn);
-        if (!rd->sem && rhei__route_tok_punct(t, '/') && divides_numeric(rd, lx))
+        if (!rd->sem && rhei__route_tok_punct(t, '/') && !prev.real && divides_numeric(rd, lx))
             rd->sem = RHEI_ROUTE_SEM_DIVIDE;
         if (rd->sem == RHEI_ROUTE_SEM_LIKE && like_rewritten(rd, lx))
             rd->sem = RHEI_ROUTE_EMPTY;
@@ -909,6 +941,7 @@ static void rd_init(rt_read *rd, unsigned flags)
     rd->depth = 0;
     rd->lv[0].state = ST_NONE;
     rd->lv[0].has_select = 0;
+    rd->lv[0].real_chain = 0;
     rd->flags = flags;
     rd->prev_kw = rd->prev2_kw = RHEI__KW_NONE;
     rd->at_start = 1;
@@ -949,6 +982,7 @@ static int read_stmt(rhei__lex *lx, rhei__tok t, const rhei__route_ctx *ctx, uns
         }
         if (!(rd.flags & F_TOO_COMPLEX))
             rd_token(&rd, lx, &t, kw);
+        track_chain(&rd, &t, kw);
         track_operand(&rd, &t, kw);
         rd.prev2_kw = rd.prev_kw;
         rd.prev_kw = kw;

@@ -137,7 +137,7 @@ rhei_route_reason rhei__route_semantics(const rhei__lex *lx, const rhei__tok *t,
         if (rhei__route_tok_punct(&nx, '('))
             return sem_call(lx, t, prev, out_fn);
     }
-    if (rhei__route_tok_punct(t, '/') && (prev->close || computed_next(lx)))
+    if (rhei__route_tok_punct(t, '/') && !prev->real && (prev->close || computed_next(lx)))
         return RHEI_ROUTE_SEM_DIVIDE;
     if (t->type == RHEI__TOK_PUNCT || t->type == RHEI__TOK_OP)
         return sem_operator(t);

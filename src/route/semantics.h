@@ -10,6 +10,7 @@ typedef struct rhei__sem_prev {
     int dot;   /* '.': t is a qualified name part, never a known function */
     int arith; /* + - * / */
     int close; /* ')' or END: a computed operand ended */
+    int real;  /* the product before a '/' has a REAL literal factor: it divides a REAL */
 } rhei__sem_prev;
 
 /* The reason t (keyword id kw, lx just past it) keeps a read on SQLite, one of the

@@ -195,7 +195,7 @@ static void gen_lit(gen *g)
 /* A numeric expression (big only where it cannot overflow: compared, not computed). */
 static void gen_num(gen *g, int depth)
 {
-    unsigned k = depth > 2 ? pick(g, 2) : pick(g, 12);
+    unsigned k = depth > 2 ? pick(g, 2) : pick(g, 13);
     static const char *const ops[] = {"+", "-", "*", "/"};
     switch (k) {
     case 0: /* not big */
@@ -224,6 +224,15 @@ static void gen_num(gen *g, int depth)
     case 8: put(g, "nullif("); gen_num(g, depth + 1); put(g, ", "); gen_lit(g); put(g, ")");
         break;
     case 9: put(g, "abs("); gen_num(g, depth + 1); put(g, ")"); break;
+    case 11: { /* a product with a REAL literal factor divides a REAL on both sides */
+        static const char *const reals[] = {"1.5", "100.0", "2.0", "1e2", "-0.25"};
+        put(g, "(%s * ", reals[pick(g, COUNT(reals))]);
+        gen_num(g, depth + 1);
+        put(g, " / ");
+        gen_num(g, depth + 1);
+        put(g, ")");
+        break;
+    }
     case 10: { /* outside the contract: the router must keep these on SQLite */
         static const char *const odd[] = {"CAST(r AS INTEGER)", "i % 3", "length(s)",
                                           "lower(s)", "(s || 'x')", "typeof(i)", "round(r, 1)",
