@@ -44,6 +44,7 @@ struct rhei_db {
         uint64_t hash, gen;
         int64_t at_us;     /* when it was classified */
         int64_t budget_us; /* SQLite's budget for an index-served read; 0: not known yet */
+        int overs;         /* its runs past the budget in a row (query.c, route_probed) */
         int is_write;
         rhei_route_info info;
     } rcache[RHEI__RCACHE_SETS * RHEI__RCACHE_WAYS];
