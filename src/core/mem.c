@@ -1,10 +1,12 @@
 /* mem.c — allocation wrapper with an optional failure injector for out-of-memory tests. */
+#define _GNU_SOURCE /* mremap */
 #include "mem.h"
 #include "rhei.h"
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* 0 = off; test-only, see rhei__mem_fail_after. Atomic: background threads (sync, applier,
  * pruner) allocate while a test arms it, and exactly one allocation must see it reach 0. */
@@ -33,6 +35,50 @@ void *rhei__realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p
 void rhei__free(void *p) { free(p); }
 
 void rhei_free(void *p) { free(p); }
+
+static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
+
+int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 8;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 4 / elem)
+            return -1;
+        ncap *= 2;
+    }
+    size_t old = *cap * elem, bytes = ncap * elem;
+    if (bytes < RHEI__BIG_BYTES)
+        return rhei__grow(p, cap, need, elem);
+    if (should_fail())
+        return -1;
+    void *np;
+    if (old >= RHEI__BIG_BYTES) {
+        np = mremap(*p, page_round(old), page_round(bytes), MREMAP_MAYMOVE);
+    } else {
+        np = mmap(NULL, page_round(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                  0);
+        if (np != MAP_FAILED && old) {
+            memcpy(np, *p, old);
+            free(*p);
+        }
+    }
+    if (np == MAP_FAILED)
+        return -1;
+    madvise(np, page_round(bytes), MADV_HUGEPAGE); /* a hint: fails quietly without THP */
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+void rhei__big_free(void *p, size_t cap, size_t elem)
+{
+    if (p && cap * elem >= RHEI__BIG_BYTES)
+        munmap(p, page_round(cap * elem));
+    else
+        free(p);
+}
 
 char *rhei__strndup(const char *s, size_t n)
 {

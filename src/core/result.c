@@ -70,7 +70,7 @@ static int heap_room(rhei_result *r, size_t more, rhei__err *e)
 {
     if (more > r->max_bytes || r->heap_len + more > r->max_bytes)
         return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit", r->max_bytes);
-    if (rhei__grow((void **)&r->heap, &r->heap_cap, r->heap_len + more, 1))
+    if (rhei__big_grow((void **)&r->heap, &r->heap_cap, r->heap_len + more, 1))
         return rhei__err_nomem(e);
     return RHEI_OK;
 }
@@ -79,7 +79,7 @@ int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err
 {
     rhei__rcol *c = &r->cols[col];
     size_t row = r->nrows;
-    if (row >= c->cap && rhei__grow((void **)&c->cells, &c->cap, row + 1, sizeof *c->cells))
+    if (row >= c->cap && rhei__big_grow((void **)&c->cells, &c->cap, row + 1, sizeof *c->cells))
         return rhei__err_nomem(e);
     if (v->type == RHEI_TYPE_TEXT || v->type == RHEI_TYPE_BLOB || v->type == RHEI_TYPE_DECIMAL) {
         if (v->n > UINT32_MAX)
@@ -98,8 +98,8 @@ void rhei__result_end_row(rhei_result *r) { r->nrows++; }
 int rhei__result_reserve(rhei_result *r, size_t n, size_t heap_more, rhei__err *e)
 {
     for (size_t c = 0; c < r->ncols; c++)
-        if (rhei__grow((void **)&r->cols[c].cells, &r->cols[c].cap, r->nrows + n,
-                       sizeof *r->cols[c].cells))
+        if (rhei__big_grow((void **)&r->cols[c].cells, &r->cols[c].cap, r->nrows + n,
+                           sizeof *r->cols[c].cells))
             return rhei__err_nomem(e);
     return heap_more ? heap_room(r, heap_more, e) : RHEI_OK;
 }
@@ -146,10 +146,10 @@ void rhei_result_free(rhei_result *r)
     for (size_t c = 0; c < r->ncols; c++) {
         rhei__free(r->cols[c].name);
         rhei__free(r->cols[c].decl);
-        rhei__free(r->cols[c].cells);
+        rhei__big_free(r->cols[c].cells, r->cols[c].cap, sizeof *r->cols[c].cells);
     }
     rhei__free(r->cols);
-    rhei__free(r->heap);
+    rhei__big_free(r->heap, r->heap_cap, 1);
     rhei__free(r);
 }
 

@@ -17,7 +17,7 @@ static int cell_text(rhei_result *r, rhei__cell *cell, rhei_type type, const cha
 {
     if (r->heap_len + n + 1 > r->max_bytes)
         return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit", r->max_bytes);
-    if (rhei__grow((void **)&r->heap, &r->heap_cap, r->heap_len + n + 1, 1))
+    if (rhei__big_grow((void **)&r->heap, &r->heap_cap, r->heap_len + n + 1, 1))
         return rhei__err_nomem(e);
     memcpy(r->heap + r->heap_len, s, n);
     r->heap[r->heap_len + n] = '\0';
