@@ -597,6 +597,22 @@ RHEI_API int rhei_query_arrow(rhei_db *db, const char *sql, const rhei_value *pa
                               size_t nparams, const rhei_query_opts *opts,
                               rhei_route_info *out_route, struct ArrowArrayStream *out);
 
+/* The schema rhei_query_arrow would stream for the same text, parameters and options (its
+ * get_schema's answer), and the route (out_route, may be NULL), without running a query
+ * DuckDB serves: DuckDB prepares and describes it (it runs only when a parameter leaves a
+ * column's type open). What it prepared is kept on the pooled connection, so a
+ * rhei_query_arrow of the same text that follows before any OLAP write commits does not
+ * prepare it again (what a Flight SQL GetFlightInfo, then DoGet, does). A read SQLite serves
+ * is run to its first row only: a column without a declared type takes that row's type, as
+ * a LIMIT 1 read would give it (later rows can widen it; none gives SQLite's rule for an
+ * empty answer). out is the caller's, released with out->release(out); zeroed on failure.
+ * Codes: those of rhei_query_arrow, for the errors known without running (SQL, binding); an
+ * auto-routed read DuckDB cannot compile is described by SQLite, as rhei_query_arrow would
+ * answer it. Thread-safe as rhei_query_arrow. */
+RHEI_API int rhei_query_arrow_schema(rhei_db *db, const char *sql, const rhei_value *params,
+                                     size_t nparams, const rhei_query_opts *opts,
+                                     rhei_route_info *out_route, struct ArrowSchema *out);
+
 /* A cancel token stops one query, and only that one, from any thread: unlike rhei_interrupt,
  * which stops every read of the engine. rhei_cancel_new gives a token (*out NULL on failure:
  * RHEI_MISUSE, RHEI_NOMEM); rhei_cancel_free frees it (NULL is fine) once no query or stream

@@ -65,9 +65,9 @@ void rhei__metrics_query_locked(rhei_db *db, rhei_side side, const char *reason,
  * in messages) and decides its side: the hint, the router, or SQLite inside the caller's open
  * transaction (*o gets the options with defaults). fallback: 1 when an auto-routed OLAP
  * failure with code rc is answered by SQLite instead (ri then says so). oltp runs a read on
- * SQLite in the one value model. shape is SQLite's description of sql (names, declared
- * types; NULL when SQLite cannot compile it), freed by the caller. count records a served
- * query started at t0 (us). */
+ * SQLite in the one value model, reading at most max_rows rows (< 0: all). shape is SQLite's
+ * description of sql (names, declared types; NULL when SQLite cannot compile it), freed by the
+ * caller. count records a served query started at t0 (us). */
 int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_value *params,
                      size_t nparams, const rhei_query_opts *opts, rhei_query_opts *o,
                      rhei_route_info *ri, rhei__err *e);
@@ -79,7 +79,7 @@ int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri);
 int rhei__query_probe(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                       rhei_route_info *ri, rhei_result **out, int *served, rhei__err *e);
 int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                     rhei_result **out, rhei__err *e);
+                     int64_t max_rows, rhei_result **out, rhei__err *e);
 rhei_result *rhei__query_shape(rhei_db *db, const char *sql);
 /* The text DuckDB runs for sql (rhei__route_olap_text): *owned gets a new text the caller
  * frees with rhei__free, or NULL to run sql itself. */

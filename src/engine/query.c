@@ -286,19 +286,20 @@ static int strong_wait(rhei_db *db, rhei__err *e)
     return rhei__sync_catch_up(db->sync, NULL, e);
 }
 
-static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
+/* max_rows < 0: every row. */
+static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n, int64_t max_rows,
                     rhei_result **out, rhei__err *e)
 {
     /* Inside its own open transaction a thread reads through the writer, so it sees its
      * uncommitted writes, as with one SQLite connection. */
     if (rhei__oltp_in_txn(db->oltp)) {
         rhei__conn *w = rhei__oltp_writer(db->oltp);
-        int rc = rhei__conn_query(w, sql, p, n, out, e);
+        int rc = rhei__conn_query_max(w, sql, p, n, max_rows, out, e);
         rhei__oltp_writer_release(db->oltp);
         return rc;
     }
     rhei__conn *c = rhei__oltp_reader(db->oltp);
-    int rc = rhei__conn_query(c, sql, p, n, out, e);
+    int rc = rhei__conn_query_max(c, sql, p, n, max_rows, out, e);
     rhei__oltp_reader_release(db->oltp, c);
     return rc;
 }
@@ -439,9 +440,9 @@ int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri)
 }
 
 int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                     rhei_result **out, rhei__err *e)
+                     int64_t max_rows, rhei_result **out, rhei__err *e)
 {
-    int rc = run_oltp(db, sql, params, nparams, out, e);
+    int rc = run_oltp(db, sql, params, nparams, max_rows, out, e);
     return rc ? rc : rhei__conform(*out, NULL, e);
 }
 
@@ -486,7 +487,7 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
             rhei__err_clear(&e);
     }
     if (!served && ri.side == RHEI_SIDE_OLTP)
-        rc = run_oltp(db, sql, params, nparams, out, &e);
+        rc = run_oltp(db, sql, params, nparams, -1, out, &e);
     if (rc == RHEI_OK)
         rc = ri.side == RHEI_SIDE_OLAP ? conform_olap(db, sql, *out, &e)
                                        : rhei__conform(*out, NULL, &e);

@@ -1,10 +1,11 @@
-/* query_arrow.c — routed reads as an Arrow C stream (rhei_query_arrow). Routing, hints,
- * consistency and fallbacks are rhei_query's (query.c); DuckDB streams batch by batch with
- * every column named and typed before the first batch as rhei_query would conform it
- * (conform.c), so both calls give the same schema and values; SQLite's answer is
- * materialised and exported as rhei_result_to_arrow does. A cancel token reaches the OLAP
- * backend, which interrupts its own connection; SQLite's reads are short and are not
- * interrupted by it (the oltp layer has no per-query interrupt), only refused once it fired. */
+/* query_arrow.c — routed reads as an Arrow C stream (rhei_query_arrow), and their schema
+ * alone (rhei_query_arrow_schema). Routing, hints, consistency and fallbacks are rhei_query's
+ * (query.c); DuckDB streams batch by batch with every column named and typed before the
+ * first batch as rhei_query would conform it (conform.c), so both calls give the same schema
+ * and values; SQLite's answer is materialised and exported as rhei_result_to_arrow does. A
+ * cancel token reaches the OLAP backend, which interrupts its own connection; SQLite's reads
+ * are short and are not interrupted by it (the oltp layer has no per-query interrupt), only
+ * refused once it fired. */
 #include "cancel.h"
 #include "engine_int.h"
 #include "conform.h"
@@ -64,11 +65,13 @@ static int export_oltp(const char *sql, rhei_result *r, const rhei_route_info *r
     return rc;
 }
 
+/* SQLite's answer (at most max_rows rows, < 0: all) as a stream. */
 static int run_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                    const rhei_route_info *ri, struct ArrowArrayStream *out, rhei__err *e)
+                    const rhei_route_info *ri, int64_t max_rows, struct ArrowArrayStream *out,
+                    rhei__err *e)
 {
     rhei_result *r = NULL;
-    int rc = rhei__query_oltp(db, sql, params, nparams, &r, e);
+    int rc = rhei__query_oltp(db, sql, params, nparams, max_rows, &r, e);
     if (rc) {
         rhei_result_free(r);
         return rc;
@@ -116,7 +119,7 @@ int rhei_query_arrow_ex(rhei_db *db, const char *sql, const rhei_value *params, 
     if (!served && ri.side == RHEI_SIDE_OLTP && rhei__cancel_fired(cancel))
         rc = rhei__err_set(&e, RHEI_INTERRUPTED, "query cancelled");
     else if (!served && ri.side == RHEI_SIDE_OLTP)
-        rc = run_oltp(db, sql, params, nparams, &ri, out, &e);
+        rc = run_oltp(db, sql, params, nparams, &ri, -1, out, &e);
     if (rc) {
         memset(out, 0, sizeof *out);
         return rhei__engine_fail(db, &e);
@@ -124,5 +127,75 @@ int rhei_query_arrow_ex(rhei_db *db, const char *sql, const rhei_value *params, 
     if (out_route)
         *out_route = ri;
     rhei__query_count(db, ri.side, fallback, ri.reason, t0);
+    return RHEI_OK;
+}
+
+/* DuckDB's schema for sql, from the prepared statement (run_olap's shape and wait). */
+static int describe_olap(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                         const rhei_query_opts *o, struct ArrowSchema *out, rhei__err *e)
+{
+    int rc = RHEI_OK;
+    if (o->consistency == RHEI_STRONG)
+        rc = rhei__sync_catch_up(db->sync, NULL, e);
+    if (rc)
+        return rc;
+    char *text = NULL; /* the stream's own text, so its prepared statement is the one kept */
+    if ((rc = rhei__query_olap_text(sql, &text, e)))
+        return rc;
+    rhei_result *shape = rhei__query_shape(db, sql);
+    rc = db->vt->describe_arrow(db->olap, text ? text : sql, params, nparams, shape_columns, shape,
+                                out, e);
+    rhei_result_free(shape);
+    rhei__free(text);
+    return rc;
+}
+
+/* SQLite's schema for sql: its answer's first row read and typed as rhei_query_arrow types
+ * the whole answer. */
+static int describe_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                         const rhei_route_info *ri, struct ArrowSchema *out, rhei__err *e)
+{
+    struct ArrowArrayStream st;
+    int rc = run_oltp(db, sql, params, nparams, ri, 1, &st, e);
+    if (rc)
+        return rc;
+    if (st.get_schema(&st, out) != 0)
+        rc = rhei__err_nomem(e);
+    st.release(&st);
+    return rc;
+}
+
+int rhei_query_arrow_schema(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                            const rhei_query_opts *opts, rhei_route_info *out_route,
+                            struct ArrowSchema *out)
+{
+    rhei__err e;
+    rhei__err_clear(&e);
+    if (!out)
+        return RHEI_MISUSE;
+    memset(out, 0, sizeof *out);
+    if (out_route)
+        memset(out_route, 0, sizeof *out_route);
+    rhei_query_opts o;
+    rhei_route_info ri;
+    int rc =
+        rhei__query_plan(db, "rhei_query_arrow_schema", sql, params, nparams, opts, &o, &ri, &e);
+    if (rc)
+        return rhei__engine_fail(db, &e);
+    if (ri.side == RHEI_SIDE_OLAP) {
+        rc = describe_olap(db, sql, params, nparams, &o, out, &e);
+        if (rhei__query_fallback(rc, &o, &ri))
+            rhei__err_clear(&e);
+    }
+    if (ri.side == RHEI_SIDE_OLTP)
+        rc = describe_oltp(db, sql, params, nparams, &ri, out, &e);
+    if (rc) {
+        if (out->release)
+            out->release(out);
+        memset(out, 0, sizeof *out);
+        return rhei__engine_fail(db, &e);
+    }
+    if (out_route)
+        *out_route = ri;
     return RHEI_OK;
 }

@@ -448,9 +448,11 @@ static void olap_close(rhei__olap *o)
     for (int i = 0; i < 2; i++)
         if (o->txn_ps[i])
             duckdb_destroy_prepare(&o->txn_ps[i]);
-    for (size_t i = 0; i < o->nslots; i++)
+    for (size_t i = 0; i < o->nslots; i++) {
+        rhei__duck_drop_kept(&o->slots[i]);
         if (o->slots[i].conn)
             duckdb_disconnect(&o->slots[i].conn);
+    }
     if (o->w)
         duckdb_disconnect(&o->w);
     if (o->db)
@@ -481,6 +483,8 @@ int rhei__duck_need_txn(rhei__olap *o, rhei__err *e)
 
 static void end_txn(rhei__olap *o, int committed)
 {
+    if (o->wrote || o->ddl) /* the second half of the bump before COMMIT/ROLLBACK */
+        rhei__duck_bump_gen(o);
     /* Statements prepared before a schema change are rebound by DuckDB on every later
      * execution (~0.25 ms each, measured), and a rollback may remove tables they name:
      * after either, all are prepared anew. */
@@ -538,6 +542,8 @@ static int olap_commit(rhei__olap *o, rhei__err *e)
     pthread_mutex_lock(&o->write_mu);
     int rc = rhei__duck_need_txn(o, e);
     if (rc == RHEI_OK) {
+        if (o->wrote || o->ddl) /* odd until end_txn: see rhei__duck_slot */
+            rhei__duck_bump_gen(o);
         rc = txn_exec(o, 1, e);
         end_txn(o, rc == RHEI_OK);
         pthread_mutex_unlock(&o->write_mu);
@@ -553,6 +559,8 @@ static void olap_rollback(rhei__olap *o)
     pthread_mutex_lock(&o->write_mu);
     if (o->in_txn) {
         rhei__err ignored;
+        if (o->wrote || o->ddl)
+            rhei__duck_bump_gen(o);
         rhei__duck_exec(o, "ROLLBACK", &ignored);
         end_txn(o, 0);
         pthread_mutex_unlock(&o->write_mu);
@@ -897,11 +905,13 @@ static int olap_maintain(rhei__olap *o, rhei__err *e)
     int rc = RHEI_OK;
     pthread_mutex_lock(&o->write_mu);
     if (o->dirty && !o->in_txn) {
+        rhei__duck_bump_gen(o); /* compaction deletes kv rows; statistics are rebuilt */
         rc = rhei__duck_kv_compact(o, e);
         if (rc == RHEI_OK)
             rc = rhei__duck_exec(o, "CHECKPOINT", e);
         if (rc == RHEI_OK)
             o->dirty = 0;
+        rhei__duck_bump_gen(o);
     }
     pthread_mutex_unlock(&o->write_mu);
     return rc;
@@ -927,6 +937,7 @@ const rhei__olap_vtab rhei__olap_duckdb = {
     .load = rhei__duck_load,
     .query = rhei__duck_query,
     .query_arrow = rhei__duck_query_arrow,
+    .describe_arrow = rhei__duck_describe_arrow,
     .query_as_of = rhei__duck_query_as_of,
     .interrupt = rhei__duck_interrupt,
     .maintain = olap_maintain,

@@ -16,9 +16,21 @@
 
 enum { SLOT_EMPTY, SLOT_CONNECTING, SLOT_IDLE, SLOT_BUSY };
 
+/* A read connection of the pool and the statement last prepared on it for a stream
+ * (duckdb_stream.c), kept so the next stream of the same text (typically DoGet after the
+ * GetFlightInfo that described it) does not prepare it again. DuckDB 1.4 folds table
+ * statistics into a prepared plan (a filter the statistics rule out becomes an empty result,
+ * duckdb#23704), so a kept statement is used only while o->gen still has the even value it
+ * had before the statement was prepared. o->gen is odd from before a writing transaction's
+ * COMMIT or ROLLBACK until after it (and around a checkpoint): a statement prepared then is
+ * not kept, and none prepared before is used after. Only the thread holding the slot busy
+ * changes ps*; pool_acquire reads an idle slot's ps_sql and ps_gen under mu. */
 typedef struct rhei__duck_slot {
     duckdb_connection conn;
     int state;
+    duckdb_prepared_statement ps; /* NULL: none kept */
+    char *ps_sql;
+    uint64_t ps_gen;
 } rhei__duck_slot;
 
 /* Rows of a batch as DuckDB sees them through the _rhei_feed() table function: some columns
@@ -80,6 +92,9 @@ struct rhei__olap {
     duckdb_prepared_statement txn_ps[2]; /* BEGIN, COMMIT */
     int64_t kv_seq;                     /* last sequence number in _rhei_kv_log */
     int64_t kv_appends;                 /* appends since the last compaction */
+    /* Write generation (rhei__duck_slot), atomic: bumped by the writer around each
+     * writing transaction's end and around each checkpoint. */
+    uint64_t gen;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     rhei__duck_slot *slots;
@@ -148,9 +163,23 @@ int rhei__duck_load(rhei__olap *o, const rhei__batch *b, int history, int64_t ts
                     rhei__err *e);
 
 /* duckdb_query.c: the read pool (a slot stays busy, and so interruptible, until released),
- * statements on a pooled connection (prepare, bind rhei values, refuse anything but reads) */
-int rhei__duck_pool_acquire(rhei__olap *o, size_t *out, rhei__err *e);
+ * statements on a pooled connection (prepare, bind rhei values, refuse anything but reads).
+ * acquire prefers an idle slot that keeps a current statement for sql (NULL: any slot). */
+int rhei__duck_pool_acquire(rhei__olap *o, const char *sql, size_t *out, rhei__err *e);
 void rhei__duck_pool_release(rhei__olap *o, size_t i);
+/* The kept statement of a slot (rhei__duck_slot), for its holder. kept: the statement for
+ * sql if it is still current (borrowed from the slot), else NULL. keep: ps, prepared on the
+ * slot's connection after o->gen was read as gen, replaces the kept one; 1 when the slot
+ * took ps, 0 when it did not (gen odd, a text of RHEI__DUCK_KEEP_MAX bytes or more, out of
+ * memory: the caller still owns ps). drop_kept: destroys it (close). gen: o->gen now.
+ * bump_gen: the writer's half of a bump pair. */
+#define RHEI__DUCK_KEEP_MAX 4096
+duckdb_prepared_statement rhei__duck_kept(rhei__olap *o, size_t slot, const char *sql);
+int rhei__duck_keep(rhei__olap *o, size_t slot, const char *sql, uint64_t gen,
+                    duckdb_prepared_statement ps);
+void rhei__duck_drop_kept(rhei__duck_slot *s);
+uint64_t rhei__duck_gen(rhei__olap *o);
+void rhei__duck_bump_gen(rhei__olap *o);
 int rhei__duck_prepare(duckdb_connection c, const char *sql, duckdb_prepared_statement *ps,
                        rhei__err *e);
 int rhei__duck_bind(duckdb_prepared_statement ps, const rhei_value *p, size_t n, rhei__err *e);
@@ -172,7 +201,10 @@ int rhei__duck_run_start(rhei__duck_run *x, duckdb_prepared_statement ps, duckdb
                          rhei_cancel *cancel, rhei__err *e);
 duckdb_data_chunk rhei__duck_run_fetch(rhei__duck_run *x);
 void rhei__duck_run_end(rhei__duck_run *x, duckdb_connection c);
-/* duckdb_stream.c: query_arrow of the vtable */
+/* duckdb_stream.c: query_arrow and describe_arrow of the vtable */
+int rhei__duck_describe_arrow(rhei__olap *o, const char *sql, const rhei_value *params,
+                              size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,
+                              struct ArrowSchema *out, rhei__err *e);
 int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
                            rhei__olap_shape_fn shape, void *shape_ud, rhei_cancel *cancel,
                            struct ArrowArrayStream *out, rhei__err *e);

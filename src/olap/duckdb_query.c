@@ -10,22 +10,33 @@
 
 /* ---- read pool --------------------------------------------------------------------------- */
 
-/* Takes an idle connection (a slot the caller gives back with rhei__duck_pool_release), opens one in an empty slot, or waits for one to come back. */
-int rhei__duck_pool_acquire(rhei__olap *o, size_t *out, rhei__err *e)
+/* 1 if idle slot s keeps a current statement for sql. Caller holds o->mu. */
+static int keeps(rhei__olap *o, const rhei__duck_slot *s, const char *sql)
+{
+    return sql && s->ps && s->ps_gen == rhei__duck_gen(o) && strcmp(s->ps_sql, sql) == 0;
+}
+
+/* Takes an idle connection (a slot the caller gives back with rhei__duck_pool_release), the
+ * one keeping sql's statement if any, opens one in an empty slot, or waits for one to come
+ * back. */
+int rhei__duck_pool_acquire(rhei__olap *o, const char *sql, size_t *out, rhei__err *e)
 {
     size_t slot = 0;
     pthread_mutex_lock(&o->mu);
     for (;;) {
-        size_t empty = o->nslots;
+        size_t empty = o->nslots, idle = o->nslots;
         for (size_t i = 0; i < o->nslots; i++) {
-            if (o->slots[i].state == SLOT_IDLE) {
-                o->slots[i].state = SLOT_BUSY;
-                pthread_mutex_unlock(&o->mu);
-                *out = i;
-                return RHEI_OK;
-            }
+            if (o->slots[i].state == SLOT_IDLE &&
+                (idle == o->nslots || keeps(o, &o->slots[i], sql)))
+                idle = i;
             if (o->slots[i].state == SLOT_EMPTY && empty == o->nslots)
                 empty = i;
+        }
+        if (idle < o->nslots) {
+            o->slots[idle].state = SLOT_BUSY;
+            pthread_mutex_unlock(&o->mu);
+            *out = idle;
+            return RHEI_OK;
         }
         if (empty < o->nslots) {
             slot = empty;
@@ -54,6 +65,47 @@ void rhei__duck_pool_release(rhei__olap *o, size_t i)
     o->slots[i].state = SLOT_IDLE;
     pthread_cond_signal(&o->cv);
     pthread_mutex_unlock(&o->mu);
+}
+
+uint64_t rhei__duck_gen(rhei__olap *o) { return __atomic_load_n(&o->gen, __ATOMIC_ACQUIRE); }
+
+void rhei__duck_bump_gen(rhei__olap *o) { __atomic_add_fetch(&o->gen, 1, __ATOMIC_RELEASE); }
+
+void rhei__duck_drop_kept(rhei__duck_slot *s)
+{
+    if (s->ps)
+        duckdb_destroy_prepare(&s->ps);
+    rhei__free(s->ps_sql);
+    s->ps = NULL;
+    s->ps_sql = NULL;
+}
+
+/* The holder alone changes a slot's kept statement; pool_release publishes it (under mu) to
+ * the next acquire, which reads it only while the slot is idle. */
+duckdb_prepared_statement rhei__duck_kept(rhei__olap *o, size_t slot, const char *sql)
+{
+    rhei__duck_slot *s = &o->slots[slot];
+    if (!s->ps || strcmp(s->ps_sql, sql) != 0)
+        return NULL;
+    if (s->ps_gen != rhei__duck_gen(o)) { /* a write since: its plan may be stale */
+        rhei__duck_drop_kept(s);
+        return NULL;
+    }
+    return s->ps;
+}
+
+int rhei__duck_keep(rhei__olap *o, size_t slot, const char *sql, uint64_t gen,
+                    duckdb_prepared_statement ps)
+{
+    rhei__duck_slot *s = &o->slots[slot];
+    char *copy = gen % 2 == 0 && strlen(sql) < RHEI__DUCK_KEEP_MAX ? rhei__strdup(sql) : NULL;
+    if (!copy) /* odd: a write was ending while ps was prepared */
+        return 0;
+    rhei__duck_drop_kept(s);
+    s->ps = ps;
+    s->ps_sql = copy;
+    s->ps_gen = gen;
+    return 1;
 }
 
 void rhei__duck_interrupt(rhei__olap *o)
@@ -640,7 +692,7 @@ int rhei__duck_query(rhei__olap *o, const char *sql, const rhei_value *params, s
 {
     size_t slot;
     *out = NULL;
-    int rc = rhei__duck_pool_acquire(o, &slot, e);
+    int rc = rhei__duck_pool_acquire(o, NULL, &slot, e);
     if (rc)
         return rc;
     qrun x;

@@ -8,7 +8,9 @@
  * double, int32 days, int64 microseconds, 128-bit decimals).
  * A stream is used by one thread at a time and holds its pooled connection (busy, so
  * rhei__duck_interrupt reaches it) until released; a cancel token, when given, is attached
- * to that connection (duckdb_interrupt) for the same span, execution and every fetch. */
+ * to that connection (duckdb_interrupt) for the same span, execution and every fetch.
+ * The statement is prepared once per text while no write commits: the pooled connection
+ * keeps the last one (rhei__duck_slot), which describe_arrow and the next stream reuse. */
 #include "arrow_node.h"
 #include "cancel.h"
 #include "duckdb_int.h"
@@ -45,6 +47,7 @@ typedef struct sstream {
     rhei_cancel *cancel; /* borrowed; attached to c while attached != 0 */
     int attached;
     duckdb_prepared_statement orig, wrapped;
+    int orig_kept; /* orig belongs to the slot (rhei__duck_kept), not to the stream */
     rhei__duck_run run;
     scol *cols;
     size_t nc;
@@ -386,9 +389,9 @@ static int next_batch(sstream *x, struct ArrowArray *out, rhei__err *e)
 
 /* ---- the stream's callbacks ------------------------------------------------------------- */
 
-static int stream_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out)
+/* The struct schema of the output columns; -1 out of memory (*out released). */
+static int schema_of(const sstream *x, struct ArrowSchema *out)
 {
-    sstream *x = st->private_data;
     int rc = rhei__arrow_schema_init(out, "+s", "", x->nc);
     for (size_t c = 0; rc == 0 && c < x->nc; c++) {
         char fmt[32];
@@ -396,9 +399,15 @@ static int stream_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *ou
         rc = rhei__arrow_schema_init(out->children[c], fmt, x->cols[c].name, 0);
         out->children[c]->flags = ARROW_FLAG_NULLABLE;
     }
-    if (rc) {
-        if (out->release)
-            out->release(out);
+    if (rc && out->release)
+        out->release(out);
+    return rc ? -1 : 0;
+}
+
+static int stream_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out)
+{
+    sstream *x = st->private_data;
+    if (schema_of(x, out)) {
         snprintf(x->err, sizeof x->err, "get_schema: out of memory");
         return ENOMEM;
     }
@@ -457,7 +466,7 @@ static void sstream_free(sstream *x)
         rhei__duck_run_end(&x->run, x->c);
     if (x->wrapped)
         duckdb_destroy_prepare(&x->wrapped);
-    if (x->orig)
+    if (x->orig && !x->orig_kept)
         duckdb_destroy_prepare(&x->orig);
     if (x->c)
         rhei__duck_pool_release(x->o, x->slot);
@@ -605,13 +614,37 @@ static int plan_reads(sstream *x, rhei__err *e)
     return RHEI_OK;
 }
 
+/* x->orig for sql, checked read-only: the slot's kept statement, or a fresh one the slot then
+ * keeps. Every parameter of a kept one is bound again (rhei__duck_bind refuses any other
+ * count), so no value of an earlier call survives. */
+static int prepare_orig(sstream *x, const char *sql, rhei__err *e)
+{
+    if ((x->orig = rhei__duck_kept(x->o, x->slot, sql)) != NULL) {
+        x->orig_kept = 1;
+        return RHEI_OK;
+    }
+    uint64_t gen = rhei__duck_gen(x->o); /* before preparing: see rhei__duck_slot */
+    int rc = rhei__duck_prepare(x->c, sql, &x->orig, e);
+    if (rc == RHEI_OK && (rc = rhei__duck_check_read_only(x->orig, e)) == RHEI_OK)
+        x->orig_kept = rhei__duck_keep(x->o, x->slot, sql, gen, x->orig);
+    return rc;
+}
+
+/* The statement prepared, checked, bound and its output columns decided. */
+static int open_statement(sstream *x, const char *sql, const rhei_value *params, size_t nparams,
+                          rhei__olap_shape_fn shape, void *ud, rhei__err *e)
+{
+    int rc = prepare_orig(x, sql, e);
+    if (rc || (rc = rhei__duck_bind(x->orig, params, nparams, e)))
+        return rc;
+    return describe(x, shape, ud, e);
+}
+
 static int start(sstream *x, const char *sql, const rhei_value *params, size_t nparams,
                  rhei__olap_shape_fn shape, void *ud, rhei__err *e)
 {
-    int rc = rhei__duck_prepare(x->c, sql, &x->orig, e);
-    if (rc || (rc = rhei__duck_check_read_only(x->orig, e)) ||
-        (rc = rhei__duck_bind(x->orig, params, nparams, e)) ||
-        (rc = describe(x, shape, ud, e)))
+    int rc = open_statement(x, sql, params, nparams, shape, ud, e);
+    if (rc)
         return rc;
     if (plan_casts(x)) {
         if ((rc = prepare_wrapped(x, sql, params, nparams, e)) ||
@@ -627,21 +660,54 @@ static int start(sstream *x, const char *sql, const rhei_value *params, size_t n
 
 static void interrupt_conn(void *arg) { duckdb_interrupt((duckdb_connection)arg); }
 
+/* A stream holding a pooled connection, preferably the one keeping sql's statement. */
+static sstream *stream_new(rhei__olap *o, const char *sql, rhei__err *e)
+{
+    sstream *x = rhei__calloc(1, sizeof *x);
+    if (!x) {
+        rhei__err_nomem(e);
+        return NULL;
+    }
+    x->o = o;
+    if (rhei__duck_pool_acquire(o, sql, &x->slot, e)) {
+        rhei__free(x);
+        return NULL;
+    }
+    x->c = o->slots[x->slot].conn;
+    return x;
+}
+
+int rhei__duck_describe_arrow(rhei__olap *o, const char *sql, const rhei_value *params,
+                              size_t nparams, rhei__olap_shape_fn shape, void *shape_ud,
+                              struct ArrowSchema *out, rhei__err *e)
+{
+    memset(out, 0, sizeof *out);
+    sstream *x = stream_new(o, sql, e);
+    if (!x)
+        return e->code;
+    int rc = open_statement(x, sql, params, nparams, shape, shape_ud, e);
+    /* A column needing a CAST is served through a wrapping SELECT, which only a query
+     * allows: the stream would refuse, so this does too. */
+    if (rc == RHEI_OK && plan_casts(x) &&
+        duckdb_prepared_statement_type(x->orig) != DUCKDB_STATEMENT_TYPE_SELECT)
+        rc = rhei__err_set(e, RHEI_TYPE,
+                           "result has a column type rhei cannot stream; "
+                           "CAST it to VARCHAR");
+    if (rc == RHEI_OK && schema_of(x, out))
+        rc = rhei__err_nomem(e);
+    sstream_free(x);
+    return rc;
+}
+
 int rhei__duck_query_arrow(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
                            rhei__olap_shape_fn shape, void *shape_ud, rhei_cancel *cancel,
                            struct ArrowArrayStream *out, rhei__err *e)
 {
     memset(out, 0, sizeof *out);
-    sstream *x = rhei__calloc(1, sizeof *x);
+    sstream *x = stream_new(o, sql, e);
     if (!x)
-        return rhei__err_nomem(e);
-    x->o = o;
-    int rc = rhei__duck_pool_acquire(o, &x->slot, e);
-    if (rc) {
-        rhei__free(x);
-        return rc;
-    }
-    x->c = o->slots[x->slot].conn;
+        return e->code;
+    int rc;
     x->cancel = cancel;
     if (cancel && (rc = rhei__cancel_attach(cancel, interrupt_conn, x->c)) != RHEI_OK) {
         if (rc == RHEI_INTERRUPTED)

@@ -124,6 +124,12 @@ typedef struct rhei__olap_vtab {
     int (*query_arrow)(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
                        rhei__olap_shape_fn shape, void *shape_ud, rhei_cancel *cancel,
                        struct ArrowArrayStream *out, rhei__err *e);
+    /* The schema query_arrow would give for the same arguments (a struct of the columns),
+     * without running the statement unless a parameter leaves a column's type open. The
+     * backend may keep what it prepared for a query_arrow of the same text that follows. */
+    int (*describe_arrow)(rhei__olap *o, const char *sql, const rhei_value *params, size_t nparams,
+                          rhei__olap_shape_fn shape, void *shape_ud, struct ArrowSchema *out,
+                          rhei__err *e);
     /* Point-in-time read of table, kept in history storage: its rows as they were at ts_us
      * (the versions with valid_from <= ts_us < valid_to), with the table's own columns only.
      * Any thread, like query(); the caller checks ts_us against what is known. */

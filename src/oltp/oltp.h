@@ -79,9 +79,12 @@ int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, si
  * database fixed by the first of them. end(ok = 0) also abandons statements left running. */
 int rhei__conn_snapshot_begin(rhei__conn *c, rhei__err *e);
 void rhei__conn_snapshot_end(rhei__conn *c, int ok);
-/* Runs one read statement and collects its rows. */
+/* Runs one read statement and collects its rows; _max stops after max_rows rows (< 0: all),
+ * leaving the rest unread. */
 int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                      rhei_result **out, rhei__err *e);
+int rhei__conn_query_max(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
+                         int64_t max_rows, rhei_result **out, rhei__err *e);
 /* SQLite's description of a read statement without running it: an empty result whose
  * columns carry the names and declared types SQLite gives them (caller frees it). RHEI_SQL
  * when SQLite cannot compile the text. The prepare is cached like any other. */

@@ -65,6 +65,12 @@ static void settle_empty_columns(rhei_result *r)
 int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                      rhei_result **out, rhei__err *e)
 {
+    return rhei__conn_query_max(c, sql, params, n, -1, out, e);
+}
+
+int rhei__conn_query_max(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
+                         int64_t max_rows, rhei_result **out, rhei__err *e)
+{
     *out = NULL;
     sqlite3_stmt *st = NULL;
     rhei_result *r = NULL;
@@ -87,12 +93,16 @@ int rhei__conn_query(rhei__conn *c, const char *sql, const rhei_value *params, s
         if (rc)
             goto fail;
     }
-    for (; src == SQLITE_ROW; src = sqlite3_step(st)) {
+    for (int64_t rows = 0; src == SQLITE_ROW && rows != max_rows;) {
         for (int i = 0; i < ncols; i++)
             if ((rc = push_cell(r, st, i, e)) != RHEI_OK)
                 goto fail;
         rhei__result_end_row(r);
+        if (++rows != max_rows)
+            src = sqlite3_step(st);
     }
+    if (src == SQLITE_ROW)
+        src = SQLITE_DONE; /* max_rows read: the rest stays unread (reset below) */
     if (src != SQLITE_DONE) {
         rc = rhei__oltp_error(rhei__conn_db(c), src, e);
         goto fail;

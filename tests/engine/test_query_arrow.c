@@ -3,7 +3,9 @@
  * most 64K rows that carry every row once and in order; the pooled connection comes back on
  * release; rhei_interrupt ends a held stream with EINTR; more threads streaming at once than
  * the pool has connections (both cores kept busy by spinning threads); parameters, STRONG
- * consistency, route info and misuse. */
+ * consistency, route info and misuse. rhei_query_arrow_schema gives the stream's schema, and
+ * the statement it leaves prepared never serves a stream after a write (stale statistics),
+ * nor with the previous call's parameters. */
 #define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "engine/helpers.h"
 #include <errno.h>
@@ -212,6 +214,141 @@ TEST(misuse_and_errors)
     CHECK_INT(open_stream(db, "SELECT nope FROM big", RHEI_SIDE_OLAP, &st), RHEI_SQL);
     CHECK(st.release == NULL);
     CHECK_INT(open_stream(db, "SELECT * FROM nope", RHEI_SIDE_OLAP, &st), RHEI_NOTFOUND);
+    CHECK_OK(db, rhei_close(db));
+}
+
+/* ---- rhei_query_arrow_schema and the statement it keeps ----------------------------------- */
+
+/* The schema call and the stream agree column for column, on both sides and through casts. */
+static void same_schema(rhei_db *db, const char *sql, rhei_side hint, rhei_side side)
+{
+    struct ArrowArrayStream st;
+    struct ArrowSchema a, b;
+    rhei_route_info ra, rb;
+    rhei_query_opts o = {hint, RHEI_EVENTUAL};
+    if (rhei_query_arrow_schema(db, sql, NULL, 0, &o, &ra, &a) != RHEI_OK)
+        FAIL("schema of '%s': %s", sql, rhei_errmsg(db));
+    CHECK_OK(db, rhei_query_arrow(db, sql, NULL, 0, &o, &rb, &st));
+    CHECK_INT(st.get_schema(&st, &b), 0);
+    CHECK_INT(ra.side, side);
+    CHECK_INT(rb.side, side);
+    CHECK_INT(a.n_children, b.n_children);
+    for (int64_t i = 0; i < a.n_children; i++) {
+        CHECK_STR(a.children[i]->format, b.children[i]->format);
+        CHECK_STR(a.children[i]->name, b.children[i]->name);
+    }
+    a.release(&a);
+    b.release(&b);
+    st.release(&st);
+}
+
+TEST(schema_is_the_streams)
+{
+    char dir[64];
+    rhei_db *db = open_big(dir, sizeof dir);
+    th_exec(db, "CREATE TABLE d (id INTEGER PRIMARY KEY, price DECIMAL(10,2), ok BOOLEAN,"
+                " at TIMESTAMP)");
+    CHECK_OK(db, rhei_register_table(db, "d", NULL, 0, NULL, 0));
+    th_exec(db, "INSERT INTO d VALUES (1, '2.50', 1, '2024-01-02 03:04:05')");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    same_schema(db, "SELECT id, v, s FROM big", RHEI_SIDE_OLAP, RHEI_SIDE_OLAP);
+    same_schema(db, "SELECT v * 2 AS twice, s || '!' AS loud, v / 2.0 FROM big", RHEI_SIDE_OLAP,
+                RHEI_SIDE_OLAP);
+    same_schema(db, "SELECT * FROM d", RHEI_SIDE_OLAP, RHEI_SIDE_OLAP); /* casts */
+    same_schema(db, "SELECT count(*) AS n, sum(v) FROM big", RHEI_SIDE_AUTO, RHEI_SIDE_OLAP);
+    same_schema(db, "SELECT v, v * 1.5, s FROM big WHERE id = 7", RHEI_SIDE_AUTO, RHEI_SIDE_OLTP);
+    same_schema(db, "SELECT * FROM d", RHEI_SIDE_OLTP, RHEI_SIDE_OLTP);
+    /* SQLite types an expression by its first row only: the schema call reads just that */
+    struct ArrowSchema sc;
+    rhei_query_opts o = {RHEI_SIDE_OLTP, RHEI_EVENTUAL};
+    CHECK_OK(db, rhei_query_arrow_schema(db, "SELECT id * 1.5 FROM big", NULL, 0, &o, NULL, &sc));
+    CHECK_STR(sc.children[0]->format, "g");
+    sc.release(&sc);
+    CHECK_INT(rhei_query_arrow_schema(db, "SELECT nope FROM big", NULL, 0, NULL, NULL, &sc),
+              RHEI_SQL);
+    CHECK(sc.release == NULL);
+    CHECK_INT(rhei_query_arrow_schema(db, "DELETE FROM big", NULL, 0, NULL, NULL, &sc),
+              RHEI_MISUSE);
+    CHECK_INT(rhei_query_arrow_schema(db, "SELECT 1", NULL, 0, NULL, NULL, NULL), RHEI_MISUSE);
+    CHECK_OK(db, rhei_close(db));
+}
+
+static int64_t stream_count(rhei_db *db, const char *sql, const rhei_value *p, size_t n)
+{
+    struct ArrowArrayStream st;
+    struct ArrowArray b;
+    rhei_query_opts o = {RHEI_SIDE_OLAP, RHEI_EVENTUAL};
+    if (rhei_query_arrow(db, sql, p, n, &o, NULL, &st) != RHEI_OK)
+        FAIL("stream '%s': %s", sql, rhei_errmsg(db));
+    CHECK_INT(st.get_next(&st, &b), 0);
+    CHECK(b.release && b.length == 1);
+    int64_t v = ((const int64_t *)b.children[0]->buffers[1])[0];
+    b.release(&b);
+    st.release(&st);
+    return v;
+}
+
+/* DuckDB 1.4 folds table statistics into a prepared plan: "v = 200" on a table whose v stops
+ * at 100 becomes an empty result (duckdb#23704). A statement kept from before a sync that
+ * added such a row must not serve the next stream, whether it was kept by the schema call
+ * (GetFlightInfo, then DoGet) or by an earlier stream of the same text. */
+TEST(kept_statement_not_used_after_a_write)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    th_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)");
+    th_exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100)"
+                " INSERT INTO t SELECT x, x FROM c");
+    CHECK_OK(db, rhei_register_table(db, "t", NULL, 0, NULL, 0));
+    const char *sql = "SELECT count(*) FROM t WHERE v = 200";
+    struct ArrowSchema sc;
+    rhei_query_opts o = {RHEI_SIDE_OLAP, RHEI_EVENTUAL};
+    CHECK_OK(db, rhei_query_arrow_schema(db, sql, NULL, 0, &o, NULL, &sc));
+    sc.release(&sc);
+    CHECK_INT(stream_count(db, sql, NULL, 0), 0);
+    th_exec(db, "INSERT INTO t VALUES (101, 200)");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    CHECK_INT(stream_count(db, sql, NULL, 0), 1);
+    CHECK_OK(db, rhei_query_arrow_schema(db, sql, NULL, 0, &o, NULL, &sc));
+    sc.release(&sc);
+    th_exec(db, "INSERT INTO t VALUES (102, 200)");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    CHECK_INT(stream_count(db, sql, NULL, 0), 2);
+    /* a column added since: the stream has it */
+    th_exec(db, "ALTER TABLE t ADD COLUMN w INTEGER");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    struct ArrowArrayStream st;
+    CHECK_OK(db, rhei_query_arrow(db, "SELECT * FROM t", NULL, 0, &o, NULL, &st));
+    CHECK_INT(st.get_schema(&st, &sc), 0);
+    CHECK_INT(sc.n_children, 3);
+    sc.release(&sc);
+    st.release(&st);
+    CHECK_OK(db, rhei_close(db));
+    rt_rm_tree(dir);
+}
+
+/* A kept statement is bound afresh: new values are used, a parameter left out fails as it
+ * would on a statement prepared for the call, and a value of another type is taken. */
+TEST(kept_statement_rebinds_parameters)
+{
+    char dir[64];
+    rhei_db *db = open_big(dir, sizeof dir);
+    const char *sql = "SELECT count(*) FROM big WHERE id <= ?1";
+    rhei_value p = rhei_int(10);
+    CHECK_INT(stream_count(db, sql, &p, 1), 10);
+    p = rhei_int(20);
+    CHECK_INT(stream_count(db, sql, &p, 1), 20);
+    struct ArrowArrayStream st;
+    rhei_query_opts o = {RHEI_SIDE_OLAP, RHEI_EVENTUAL};
+    int rc = rhei_query_arrow(db, sql, NULL, 0, &o, NULL, &st);
+    if (rc == RHEI_OK) {
+        st.release(&st);
+        FAIL("a missing parameter ran with the previous call's value");
+    }
+    CHECK_INT(stream_count(db, sql, &p, 1), 20);
+    p = rhei_real(30.5);
+    CHECK_INT(stream_count(db, sql, &p, 1), 30);
     CHECK_OK(db, rhei_close(db));
 }
 
