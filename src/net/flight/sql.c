@@ -1,7 +1,7 @@
 /* sql.c — the Flight SQL commands: dispatch by gRPC method name, then by the type of the
  * Any packed in the descriptor or ticket. Queries are prepared at GetFlightInfo (their
- * schema comes from a LIMIT 0/1 probe on the side the router picks, so nothing runs in full)
- * and executed once at DoGet, through rhei_query_ex with the call's hint and consistency.
+ * schema comes from rhei_query_arrow_schema on the side the router picks, so nothing runs
+ * in full) and executed once at DoGet, with the call's hint and consistency.
  * Statements and tickets live in the registry under the caller's principal. */
 #include "flight_int.h"
 #include <ctype.h>
@@ -160,20 +160,16 @@ static size_t count_params(const char *s)
     return n;
 }
 
-/* Schema of a query's result without running it in full: SELECT * FROM (sql) LIMIT 0 (1 on
- * SQLite, see below) on the side the router picks for sql, parameters bound as NULL. Encapsulated IPC bytes in *out
- * (empty when the statement cannot be wrapped: SHOW, PRAGMA, ...). */
+/* Schema of a query's result without running it: rhei_query_arrow_schema, the same call
+ * DoGet's rhei_query_arrow describes its stream with, so the two agree type for type.
+ * DuckDB only prepares the statement and keeps it prepared for the DoGet that follows;
+ * SQLite reads its first row (an expression column is typed by its value). Parameters are
+ * bound as NULL. Encapsulated IPC bytes in *out (empty for statements that may not run here:
+ * SHOW, PRAGMA, ...). */
 static int probe_schema(fl_call *c, const char *sql, uint8_t **out, size_t *out_len, char *msg)
 {
     *out = NULL;
     *out_len = 0;
-    rhei_route_info ri;
-    int rc = rhei_explain_route(c->f->db, sql, &ri);
-    if (rc != RHEI_OK)
-        return engine_error(c, rc, msg);
-    size_t len = strlen(sql);
-    while (len && (isspace((unsigned char)sql[len - 1]) || sql[len - 1] == ';'))
-        len--;
     const char *p = sql;
     while (isspace((unsigned char)*p))
         p++;
@@ -181,37 +177,20 @@ static int probe_schema(fl_call *c, const char *sql, uint8_t **out, size_t *out_
         !strncasecmp(p, "explain", 7) || !strncasecmp(p, "summarize", 9) ||
         !strncasecmp(p, "pragma", 6))
         return FL_OK;
-    char *wrapped = malloc(len + 64);
     size_t np = count_params(sql);
     rhei_value *nulls = calloc(np + 1, sizeof *nulls);
-    if (!wrapped || !nulls) {
-        free(wrapped);
-        free(nulls);
+    if (!nulls)
         return snprintf(msg, FL_ERR_MAX, "out of memory"), FL_RESOURCE;
-    }
-    /* SQLite types a column by its first value when it has no declared type (expressions,
-     * aggregates): on that side one row is read, so the schema matches what DoGet sends. */
-    rhei_query_opts o = {c->qopts.hint ? c->qopts.hint : ri.side, RHEI_EVENTUAL};
-    snprintf(wrapped, len + 64, "SELECT * FROM (%.*s\n) AS rhei_probe LIMIT %d", (int)len, sql,
-             o.hint == RHEI_SIDE_OLTP ? 1 : 0);
-    /* The same call as DoGet's, so the probe's schema is the stream's, type for type. */
-    struct ArrowArrayStream st;
+    rhei_query_opts o = {c->qopts.hint, RHEI_EVENTUAL};
     struct ArrowSchema sc;
     rhei_result *r = NULL;
-    rc = rhei_query_arrow(c->f->db, wrapped, nulls, np, &o, NULL, &st);
-    if (rc != RHEI_OK && !c->qopts.hint) { /* e.g. DuckDB cannot: SQLite will at DoGet */
-        o.hint = RHEI_SIDE_AUTO;
-        rc = rhei_query_arrow(c->f->db, wrapped, nulls, np, &o, NULL, &st);
-    }
-    free(wrapped);
+    int rc = rhei_query_arrow_schema(c->f->db, sql, nulls, np, &o, NULL, &sc);
     free(nulls);
     if (rc != RHEI_OK) /* the statement itself is wrong: report it as the engine words it */
         return rhei_query_ex(c->f->db, sql, NULL, 0, &c->qopts, &r) == RHEI_OK
                    ? (rhei_result_free(r), FL_OK) : engine_error(c, rc, msg);
-    rc = st.get_schema(&st, &sc) ? FL_INTERNAL : fl_schema_bytes(&sc, out, out_len, msg);
-    if (sc.release)
-        sc.release(&sc);
-    st.release(&st);
+    rc = fl_schema_bytes(&sc, out, out_len, msg);
+    sc.release(&sc);
     return rc;
 }
 
