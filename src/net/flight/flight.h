@@ -1,6 +1,6 @@
 /* flight.h — the Arrow Flight SQL server: the one entry point `rh serve` uses. It runs on
- * its own threads (an acceptor and a bounded pool of call workers) over a rhei_db the caller
- * keeps open until rhei_flight_stop returns. Uses only rhei.h. */
+ * its own threads (a bounded pool of call workers, one awaiting shutdown) over a rhei_db the
+ * caller keeps open until rhei_flight_stop returns. Uses only rhei.h. */
 #ifndef RHEI_NET_FLIGHT_H
 #define RHEI_NET_FLIGHT_H
 #include "rhei.h"

@@ -29,9 +29,9 @@ struct rhei_flight {
     rhei_db *db;
     rhei_flight_opts opts;
     grpc_server *server;
-    grpc_completion_queue *cq; /* notifications: new calls, shutdown */
+    grpc_completion_queue *cq; /* the end of shutdown only (calls come to the slots' queues) */
     int port;
-    pthread_t acceptor;
+    pthread_t watcher; /* waits on cq */
     struct fl_slot *slots;
     int nslots;
     volatile int stopping;
@@ -54,10 +54,9 @@ typedef struct fl_slot {
     rhei_flight *f;
     int index;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int ready, dead;
-    grpc_completion_queue *cq; /* pluck queue bound to the slot's calls */
+    pthread_mutex_t mu;        /* guards active */
+    int active;                /* a call is being served (rhei_flight_stop waits for none) */
+    grpc_completion_queue *cq; /* pluck queue: the slot's requests and calls */
     grpc_call *call;
     grpc_call_details details;
     grpc_metadata_array md;
