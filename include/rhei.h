@@ -568,7 +568,7 @@ RHEI_API int rhei_result_to_arrow(rhei_result *r, struct ArrowArrayStream *out);
  * parameters and options: the same schema (SQLite's column names; the types of the one value
  * model, see rhei_query) and the same values, in the same order where ORDER BY fixes it.
  * A query DuckDB serves is not materialised: it streams from DuckDB's own streaming result,
- * coalesced into batches of about 1 MiB or 64K rows, so memory stays bounded whatever the
+ * coalesced into batches of about 1 MiB or 128K rows, so memory stays bounded whatever the
  * result's size. Every column's type is settled before the first batch: a column that names
  * a declared column has its declared type, an expression the type DuckDB computes (BOOLEAN
  * as INTEGER, as SQLite computes it), whatever its values. One difference follows: an

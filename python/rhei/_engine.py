@@ -210,8 +210,8 @@ _DOCS = {
     "query_arrow": "The same routed read as query(), as a :class:`rhei.ArrowStream` that is "
                    "not materialised: hand it to pyarrow, polars or DuckDB (Arrow PyCapsule "
                    "``__arrow_c_stream__``) and they pull it batch by batch (DuckDB chunks "
-                   "coalesced to about 64K rows; SQLite's answer comes as one batch). The "
-                   "stream holds an OLAP read connection until it is read, closed or "
+                   "coalesced to about 1 MiB or 128K rows; SQLite's answer comes as one "
+                   "batch). The stream holds an OLAP read connection until it is read, closed or "
                    "collected; closing the engine ends it.",
     "query_with_hint": "query(sql, hint=hint), as the original named it.",
     "query_as_of": "Rows of a table as they were at a moment (datetime, or microseconds since "

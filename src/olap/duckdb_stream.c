@@ -1,6 +1,6 @@
 /* duckdb_stream.c — read-only queries as an Arrow C stream: a streaming DuckDB result on a
  * pooled connection, its chunks copied straight into Arrow buffers, coalesced to batches of
- * about 1 MiB or 64K rows. Every column's name and type are decided before the first batch
+ * about 1 MiB or 128K rows. Every column's name and type are decided before the first batch
  * (the engine's shape callback). Conversions only DuckDB can do (exotic types to VARCHAR,
  * numbers to DECIMAL(p,s), wide integers to BIGINT) run as CASTs in a projection around the
  * statement; the rest (integer widening, BOOLEAN as INTEGER) happen while copying, since
@@ -19,7 +19,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define BATCH_ROWS 65536
+/* A batch ends at BATCH_BYTES of fixed-width values and text, or at BATCH_ROWS rows (which
+ * bounds bit-wide columns, whose bytes barely count): 1 MiB is 128K rows of one BIGINT
+ * column, so a narrow result is not cut at half its byte budget. A batch is one message for
+ * Flight (up to IPC_TARGET_BYTES, 2 MiB), so each cut costs a send and its wait. */
+#define BATCH_ROWS 131072
 #define BATCH_BYTES (1u << 20)
 
 /* One output column and the builder of its part of the current batch. */

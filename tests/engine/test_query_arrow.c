@@ -1,6 +1,6 @@
 /* test_query_arrow.c — rhei_query_arrow's own promises (its answers equal rhei_query's in
  * tests/route/test_same_arrow.c): DuckDB's 2,048-row chunks are coalesced into batches of at
- * most 64K rows that carry every row once and in order; the pooled connection comes back on
+ * most 128K rows that carry every row once and in order; the pooled connection comes back on
  * release; rhei_interrupt ends a held stream with EINTR; more threads streaming at once than
  * the pool has connections (both cores kept busy by spinning threads); parameters, STRONG
  * consistency, route info and misuse. rhei_query_arrow_schema gives the stream's schema, and
@@ -59,7 +59,7 @@ TEST(batches_coalesced_in_order)
             break;
         batches++;
         largest = b.length > largest ? b.length : largest;
-        CHECK(b.length <= 65536);
+        CHECK(b.length <= 131072);
         const int64_t *id = b.children[0]->buffers[1], *v = b.children[1]->buffers[1];
         const int32_t *off = b.children[2]->buffers[1];
         const char *txt = b.children[2]->buffers[2];
