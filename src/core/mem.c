@@ -38,6 +38,21 @@ void rhei_free(void *p) { free(p); }
 
 static size_t page_round(size_t n) { return (n + 4095) & ~(size_t)4095; }
 
+/* n bytes (a page multiple) starting at a 2 MiB boundary, so huge pages can back all of it:
+ * a mapping 2 MiB larger, its unaligned ends given back. */
+static void *map_aligned(size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    char *p = mmap(NULL, n + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return MAP_FAILED;
+    size_t head = (huge - ((uintptr_t)p & (huge - 1))) & (huge - 1);
+    if (head)
+        munmap(p, head);
+    munmap(p + head + n, huge - head);
+    return p + head;
+}
+
 int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
@@ -57,8 +72,7 @@ int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem)
     if (old >= RHEI__BIG_BYTES) {
         np = mremap(*p, page_round(old), page_round(bytes), MREMAP_MAYMOVE);
     } else {
-        np = mmap(NULL, page_round(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                  0);
+        np = map_aligned(page_round(bytes));
         if (np != MAP_FAILED && old) {
             memcpy(np, *p, old);
             free(*p);

@@ -18,9 +18,10 @@ int rhei__grow(void **p, size_t *cap, size_t need, size_t elem);
  * mremap (pages move, nothing is copied) and backed by 2 MiB pages where transparent huge
  * pages are on: through malloc, glibc's moving mmap threshold turned every large result
  * after the first into brk memory that realloc copies, and each 4 KiB page of it into a
- * page fault (a third of a 1M-row result's build time here). Free with rhei__big_free and
- * the same cap and elem. */
-#define RHEI__BIG_BYTES ((size_t)1 << 20)
+ * page fault (a third of a 1M-row result's build time here). Below 8 MiB malloc's reuse of
+ * freed memory wins (no fault at all; a mapping per 100K-row column made that result 5x
+ * slower). Free with rhei__big_free and the same cap and elem. */
+#define RHEI__BIG_BYTES ((size_t)8 << 20)
 int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem);
 void rhei__big_free(void *p, size_t cap, size_t elem);
 
