@@ -632,9 +632,9 @@ RHEI_API void rhei_cancel_fire(rhei_cancel *c);
  * before the call); a fire while the stream is held makes get_next return ECANCELED, "query
  * cancelled", and keep returning it. The stream keeps the token until it is released, so
  * free the token only after out->release(out). Other queries, and the next query on the
- * same pooled connection, are not affected. A read SQLite answers (a routed point read) is
- * not interrupted by the token: it runs to its end (it is short) and then streams; a fire
- * before it started still gives RHEI_INTERRUPTED. */
+ * same pooled connection, are not affected. A read SQLite answers is stopped too (SQLite
+ * checks the token every ~1000 steps of its program): it is materialised before it streams,
+ * so a fire while it runs gives RHEI_INTERRUPTED. */
 RHEI_API int rhei_query_arrow_ex(rhei_db *db, const char *sql, const rhei_value *params,
                                  size_t nparams, const rhei_query_opts *opts, rhei_cancel *cancel,
                                  rhei_route_info *out_route, struct ArrowArrayStream *out);

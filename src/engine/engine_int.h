@@ -72,14 +72,20 @@ int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_
                      size_t nparams, const rhei_query_opts *opts, rhei_query_opts *o,
                      rhei_route_info *ri, rhei__err *e);
 int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri);
-/* A read the router sends to SQLite within a budget (ri->code "index serves it" or "index
- * serves DISTINCT"): runs it there and sets *served, or, past the budget, turns ri into
- * "index range too wide" on OLAP (remembered with the cached route) for the caller to run.
- * Any other route: nothing done. *out gets SQLite's unconformed result when served. */
-int rhei__query_probe(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                      rhei_route_info *ri, rhei_result **out, int *served, rhei__err *e);
+/* Serves a planned read on its side, shared by rhei_query_ex and rhei_query_arrow_ex. An
+ * index-served read runs on SQLite within its budget; past it, or when routed there, DuckDB
+ * answers through olap (which fills the caller's output through ud; RHEI_STRONG waits for
+ * the sync first) and may fall back to SQLite; SQLite's answer lands in *oltp, unconformed
+ * (caller frees). ri->side says which side answered in the end; cancel (NULL: none) stops
+ * either side's read with RHEI_INTERRUPTED. */
+typedef int (*rhei__query_olap_fn)(rhei_db *db, const char *sql, const rhei_value *params,
+                                   size_t nparams, rhei_cancel *cancel, void *ud, rhei__err *e);
+int rhei__query_serve(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                      const rhei_query_opts *o, rhei_cancel *cancel, rhei__query_olap_fn olap,
+                      void *ud, rhei_route_info *ri, rhei_result **oltp, int *fallback,
+                      rhei__err *e);
 int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                     int64_t max_rows, rhei_result **out, rhei__err *e);
+                     int64_t max_rows, rhei_cancel *cancel, rhei_result **out, rhei__err *e);
 rhei_result *rhei__query_shape(rhei_db *db, const char *sql);
 /* The text DuckDB runs for sql (rhei__route_olap_text): *owned gets a new text the caller
  * frees with rhei__free, or NULL to run sql itself. */

@@ -1,6 +1,7 @@
 /* query.c — routed reads: the router picks a side (or a hint does), `strong` reads first
  * apply every commit made before the call, and an auto-routed query DuckDB cannot run
  * (SQLite-only syntax or functions) is served by SQLite instead, saying so. */
+#include "cancel.h"
 #include "engine_int.h"
 #include "conform.h"
 #include "mem.h"
@@ -288,18 +289,19 @@ static int strong_wait(rhei_db *db, rhei__err *e)
 
 /* max_rows < 0: every row. */
 static int run_oltp(rhei_db *db, const char *sql, const rhei_value *p, size_t n, int64_t max_rows,
-                    rhei_result **out, rhei__err *e)
+                    rhei_cancel *cancel, rhei_result **out, rhei__err *e)
 {
+    int over;
     /* Inside its own open transaction a thread reads through the writer, so it sees its
      * uncommitted writes, as with one SQLite connection. */
     if (rhei__oltp_in_txn(db->oltp)) {
         rhei__conn *w = rhei__oltp_writer(db->oltp);
-        int rc = rhei__conn_query_max(w, sql, p, n, max_rows, out, e);
+        int rc = rhei__conn_query_within(w, sql, p, n, max_rows, -1, cancel, &over, out, e);
         rhei__oltp_writer_release(db->oltp);
         return rc;
     }
     rhei__conn *c = rhei__oltp_reader(db->oltp);
-    int rc = rhei__conn_query_max(c, sql, p, n, max_rows, out, e);
+    int rc = rhei__conn_query_within(c, sql, p, n, max_rows, -1, cancel, &over, out, e);
     rhei__oltp_reader_release(db->oltp, c);
     return rc;
 }
@@ -338,11 +340,12 @@ static int64_t probe_budget(rhei_db *db, const char *sql, int32_t code)
 
 /* An index-served read on a reader within SQLite's budget (probe_budget). */
 static int run_oltp_within(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
-                           int32_t code, int *over, rhei_result **out, rhei__err *e)
+                           int32_t code, rhei_cancel *cancel, int *over, rhei_result **out,
+                           rhei__err *e)
 {
     int64_t budget = probe_budget(db, sql, code);
     rhei__conn *c = rhei__oltp_reader(db->oltp);
-    int rc = rhei__conn_query_within(c, sql, p, n, budget, over, out, e);
+    int rc = rhei__conn_query_within(c, sql, p, n, -1, budget, cancel, over, out, e);
     rhei__oltp_reader_release(db->oltp, c);
     return rc;
 }
@@ -354,11 +357,14 @@ int rhei__query_olap_text(const char *sql, char **owned, rhei__err *e)
     return RHEI_OK;
 }
 
-/* A read on DuckDB, as the router rewrites it for DuckDB (LIKE as SQLite's). */
-static int run_olap(rhei_db *db, const char *sql, const rhei_value *p, size_t n, rhei_result **out,
-                    rhei__err *e)
+/* A read on DuckDB, as the router rewrites it for DuckDB (LIKE as SQLite's), into the
+ * rhei_result * that ud points to. DuckDB's materialised read takes no cancel token. */
+static int run_olap(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
+                    rhei_cancel *cancel, void *ud, rhei__err *e)
 {
+    rhei_result **out = ud;
     char *text = NULL;
+    (void)cancel;
     int rc = rhei__query_olap_text(sql, &text, e);
     if (rc == RHEI_OK)
         rc = db->vt->query(db->olap, text ? text : sql, p, n, out, e);
@@ -411,14 +417,19 @@ int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_
     return RHEI_OK;
 }
 
-int rhei__query_probe(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                      rhei_route_info *ri, rhei_result **out, int *served, rhei__err *e)
+/* A read the router sends to SQLite within a budget (ri->code "index serves it" or "index
+ * serves DISTINCT"): runs it there and sets *served, or, past the budget, turns ri into
+ * "index range too wide" on OLAP (remembered with the cached route). Any other route:
+ * nothing done. */
+static int probe(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                 rhei_route_info *ri, rhei_cancel *cancel, rhei_result **out, int *served,
+                 rhei__err *e)
 {
     *served = 0;
     if (ri->code != RHEI_ROUTE_INDEX_SERVED && ri->code != RHEI_ROUTE_INDEX_DISTINCT)
         return RHEI_OK;
     int over = 0;
-    int rc = run_oltp_within(db, sql, params, nparams, ri->code, &over, out, e);
+    int rc = run_oltp_within(db, sql, params, nparams, ri->code, cancel, &over, out, e);
     if (!over) {
         *served = 1;
         route_probed(db, sql, 0, ri);
@@ -439,10 +450,36 @@ int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri)
     return rc != RHEI_OK && rhei__route_fallback(ri, o->hint, rc);
 }
 
-int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                     int64_t max_rows, rhei_result **out, rhei__err *e)
+int rhei__query_serve(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                      const rhei_query_opts *o, rhei_cancel *cancel, rhei__query_olap_fn olap,
+                      void *ud, rhei_route_info *ri, rhei_result **oltp, int *fallback,
+                      rhei__err *e)
 {
-    int rc = run_oltp(db, sql, params, nparams, max_rows, out, e);
+    int served = 0;
+    *oltp = NULL;
+    *fallback = 0;
+    if (rhei__cancel_fired(cancel))
+        return rhei__err_set(e, RHEI_INTERRUPTED, "query cancelled");
+    int rc = probe(db, sql, params, nparams, ri, cancel, oltp, &served, e);
+    if (served)
+        return rc;
+    if (ri->side == RHEI_SIDE_OLAP) {
+        if (o->consistency == RHEI_STRONG)
+            rc = rhei__sync_catch_up(db->sync, NULL, e);
+        if (rc == RHEI_OK)
+            rc = olap(db, sql, params, nparams, cancel, ud, e);
+        if ((*fallback = rhei__query_fallback(rc, o, ri)))
+            rhei__err_clear(e);
+    }
+    if (ri->side == RHEI_SIDE_OLTP)
+        rc = run_oltp(db, sql, params, nparams, -1, cancel, oltp, e);
+    return rc;
+}
+
+int rhei__query_oltp(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
+                     int64_t max_rows, rhei_cancel *cancel, rhei_result **out, rhei__err *e)
+{
+    int rc = run_oltp(db, sql, params, nparams, max_rows, cancel, out, e);
     return rc ? rc : rhei__conform(*out, NULL, e);
 }
 
@@ -476,18 +513,12 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
     int rc = rhei__query_plan(db, "rhei_query", sql, params, nparams, opts, &o, &ri, &e);
     if (rc)
         return rhei__engine_fail(db, &e);
-    int fallback = 0, served = 0;
-    rc = rhei__query_probe(db, sql, params, nparams, &ri, out, &served, &e);
-    if (!served && ri.side == RHEI_SIDE_OLAP) {
-        if (o.consistency == RHEI_STRONG)
-            rc = strong_wait(db, &e);
-        if (rc == RHEI_OK)
-            rc = run_olap(db, sql, params, nparams, out, &e);
-        if ((fallback = rhei__query_fallback(rc, &o, &ri)))
-            rhei__err_clear(&e);
-    }
-    if (!served && ri.side == RHEI_SIDE_OLTP)
-        rc = run_oltp(db, sql, params, nparams, -1, out, &e);
+    int fallback;
+    rhei_result *olap = NULL, *oltp = NULL;
+    rc = rhei__query_serve(db, sql, params, nparams, &o, NULL, run_olap, &olap, &ri, &oltp,
+                           &fallback, &e);
+    *out = ri.side == RHEI_SIDE_OLAP ? olap : oltp;
+    rhei_result_free(ri.side == RHEI_SIDE_OLAP ? oltp : olap);
     if (rc == RHEI_OK)
         rc = ri.side == RHEI_SIDE_OLAP ? conform_olap(db, sql, *out, &e)
                                        : rhei__conform(*out, NULL, &e);

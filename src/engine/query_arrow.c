@@ -3,9 +3,8 @@
  * (query.c); DuckDB streams batch by batch with every column named and typed before the
  * first batch as rhei_query would conform it (conform.c), so both calls give the same schema
  * and values; SQLite's answer is materialised and exported as rhei_result_to_arrow does. A
- * cancel token reaches the OLAP backend, which interrupts its own connection; SQLite's reads
- * are short and are not interrupted by it (the oltp layer has no per-query interrupt), only
- * refused once it fired. */
+ * cancel token stops either side's read: the OLAP backend interrupts its own connection,
+ * SQLite's read checks the token every ~1000 VM steps. */
 #include "cancel.h"
 #include "engine_int.h"
 #include "conform.h"
@@ -28,21 +27,18 @@ static int shape_columns(void *ud, rhei__olap_col *cols, size_t n, rhei__err *e)
     return RHEI_OK;
 }
 
+/* DuckDB's answer streamed into the ArrowArrayStream ud points to (rhei__query_serve has
+ * waited for the sync under RHEI_STRONG). */
 static int run_olap(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                    const rhei_query_opts *o, rhei_cancel *cancel, struct ArrowArrayStream *out,
-                    rhei__err *e)
+                    rhei_cancel *cancel, void *ud, rhei__err *e)
 {
-    int rc = RHEI_OK;
-    if (o->consistency == RHEI_STRONG)
-        rc = rhei__sync_catch_up(db->sync, NULL, e);
-    if (rc)
-        return rc;
     char *text = NULL;
-    if ((rc = rhei__query_olap_text(sql, &text, e)))
+    int rc = rhei__query_olap_text(sql, &text, e);
+    if (rc)
         return rc;
     rhei_result *shape = rhei__query_shape(db, sql);
     rc = db->vt->query_arrow(db->olap, text ? text : sql, params, nparams, shape_columns, shape,
-                             cancel, out, e);
+                             cancel, ud, e);
     rhei_result_free(shape);
     rhei__free(text);
     return rc;
@@ -71,7 +67,7 @@ static int run_oltp(rhei_db *db, const char *sql, const rhei_value *params, size
                     rhei__err *e)
 {
     rhei_result *r = NULL;
-    int rc = rhei__query_oltp(db, sql, params, nparams, max_rows, &r, e);
+    int rc = rhei__query_oltp(db, sql, params, nparams, max_rows, NULL, &r, e);
     if (rc) {
         rhei_result_free(r);
         return rc;
@@ -103,23 +99,14 @@ int rhei_query_arrow_ex(rhei_db *db, const char *sql, const rhei_value *params, 
     int rc = rhei__query_plan(db, "rhei_query_arrow", sql, params, nparams, opts, &o, &ri, &e);
     if (rc)
         return rhei__engine_fail(db, &e);
-    int fallback = 0, served = 0;
-    rhei_result *probed = NULL;
-    if (!rhei__cancel_fired(cancel))
-        rc = rhei__query_probe(db, sql, params, nparams, &ri, &probed, &served, &e);
-    if (served && rc == RHEI_OK)
-        rc = export_oltp(sql, probed, &ri, out, &e); /* consumes probed */
-    else if (served)
-        rhei_result_free(probed);
-    if (!served && ri.side == RHEI_SIDE_OLAP) {
-        rc = run_olap(db, sql, params, nparams, &o, cancel, out, &e);
-        if ((fallback = rhei__query_fallback(rc, &o, &ri)))
-            rhei__err_clear(&e);
-    }
-    if (!served && ri.side == RHEI_SIDE_OLTP && rhei__cancel_fired(cancel))
-        rc = rhei__err_set(&e, RHEI_INTERRUPTED, "query cancelled");
-    else if (!served && ri.side == RHEI_SIDE_OLTP)
-        rc = run_oltp(db, sql, params, nparams, &ri, -1, out, &e);
+    int fallback;
+    rhei_result *oltp = NULL;
+    rc = rhei__query_serve(db, sql, params, nparams, &o, cancel, run_olap, out, &ri, &oltp,
+                           &fallback, &e);
+    if (ri.side == RHEI_SIDE_OLTP && rc == RHEI_OK)
+        rc = export_oltp(sql, oltp, &ri, out, &e); /* consumes oltp */
+    else
+        rhei_result_free(oltp);
     if (rc) {
         memset(out, 0, sizeof *out);
         return rhei__engine_fail(db, &e);

@@ -103,11 +103,13 @@ int rhei__conn_plan_sorts(rhei__conn *c, const char *sql);
  * B-tree (a DISTINCT it answers by stepping from key to key), 0 if not, -1 if it has no
  * plan. */
 int rhei__conn_plan_distinct_indexed(rhei__conn *c, const char *sql);
-/* rhei__conn_query stopped after budget_us of SQLite's work (this thread's CPU time):
- * *out_over = 1 (then the call fails with RHEI_INTERRUPTED and *out is NULL), else 0 and the
- * query's own outcome. */
+/* rhei__conn_query_max stopped after budget_us of SQLite's work (this thread's CPU time;
+ * < 0: no limit) or when cancel (NULL: none) fires: *out_over = 1 when the budget stopped it
+ * (then the call fails with RHEI_INTERRUPTED and *out is NULL), else 0 and the query's own
+ * outcome; RHEI_INTERRUPTED "query cancelled" when the token fired while it ran. */
 int rhei__conn_query_within(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
-                            int64_t budget_us, int *out_over, rhei_result **out, rhei__err *e);
+                            int64_t max_rows, int64_t budget_us, rhei_cancel *cancel, int *out_over,
+                            rhei_result **out, rhei__err *e);
 /* Converts the value in column idx of st's current row to the canonical form for column
  * spec col (batch.h); TEXT, BLOB and DECIMAL bytes are copied into b. RHEI_TYPE when the
  * value does not fit the column, RHEI_NOMEM. Used for captured changes and sidecar sources,

@@ -1,5 +1,6 @@
 /* query.c — running a read statement on a SQLite connection and collecting its rows into
  * a rhei_result. Cells keep SQLite's storage class; column types settle from the values. */
+#include "cancel.h"
 #include "mem.h"
 #include "oltp.h"
 #include "schema.h"
@@ -256,9 +257,10 @@ int rhei__conn_plan_distinct_indexed(rhei__conn *c, const char *sql)
 }
 
 typedef struct budget {
-    int64_t budget_us;
+    int64_t budget_us;         /* < 0: no limit, only the cancel token stops the read */
     int64_t wall0_us, cpu0_us; /* at the handler's first call; wall0 0: not started */
     int over;
+    rhei_cancel *cancel; /* NULL: none */
 } budget;
 
 /* This thread's CPU time: a thread preempted on a busy machine has not spent its budget, and
@@ -288,6 +290,10 @@ static int64_t wall_us(void)
 static int over_budget(void *arg)
 {
     budget *b = arg;
+    if (rhei__cancel_fired(b->cancel))
+        return 1;
+    if (b->budget_us < 0)
+        return 0;
     int64_t wall = wall_us();
     if (!b->wall0_us) {
         b->wall0_us = wall;
@@ -301,13 +307,23 @@ static int over_budget(void *arg)
 }
 
 int rhei__conn_query_within(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
-                            int64_t budget_us, int *out_over, rhei_result **out, rhei__err *e)
+                            int64_t max_rows, int64_t budget_us, rhei_cancel *cancel, int *out_over,
+                            rhei_result **out, rhei__err *e)
 {
-    budget b = {budget_us, 0, 0, 0};
+    budget b = {budget_us, 0, 0, 0, cancel};
     sqlite3 *h = rhei__conn_db(c);
-    sqlite3_progress_handler(h, 1000, over_budget, &b); /* ~1000 VM steps: a few us */
-    int rc = rhei__conn_query(c, sql, params, n, out, e);
-    sqlite3_progress_handler(h, 0, NULL, NULL);
-    *out_over = b.over && rc != RHEI_OK;
+    /* Every ~1000 VM steps, a few us: the token is one atomic load, and a read without a
+     * budget reads no clock. SQLite's own sqlite3_interrupt cannot serve the token: a fire
+     * between attaching it and the statement's start would be cleared by that start. */
+    if (budget_us >= 0 || cancel)
+        sqlite3_progress_handler(h, 1000, over_budget, &b);
+    int rc = rhei__conn_query_max(c, sql, params, n, max_rows, out, e);
+    if (budget_us >= 0 || cancel)
+        sqlite3_progress_handler(h, 0, NULL, NULL);
+    if (rc != RHEI_OK && rhei__cancel_fired(cancel)) {
+        rhei__err_clear(e);
+        rc = rhei__err_set(e, RHEI_INTERRUPTED, "query cancelled");
+    }
+    *out_over = b.over && rc != RHEI_OK && !rhei__cancel_fired(cancel);
     return rc;
 }

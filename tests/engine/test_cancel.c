@@ -1,8 +1,8 @@
-/* test_cancel.c — rhei_cancel stops one query: a fire at any moment of a DuckDB query that
- * would run for minutes (a cross join computed entirely before its first batch) makes
- * rhei_query_arrow_ex return RHEI_INTERRUPTED within seconds, including a fire before the
- * call; a held stream ends with ECANCELED; other queries, and the next query on the same
- * pooled connection (a pool of one), are not interrupted. */
+/* test_cancel.c — rhei_cancel stops one query: a fire at any moment of a query that would
+ * run for minutes (a cross join computed entirely before its first batch), on DuckDB or on
+ * SQLite, makes rhei_query_arrow_ex return RHEI_INTERRUPTED within seconds, including a fire
+ * before the call; a held stream ends with ECANCELED; other queries, and the next query on
+ * the same pooled connection (a pool of one), are not interrupted. */
 #include "engine/helpers.h"
 #include <errno.h>
 #include <pthread.h>
@@ -35,10 +35,16 @@ static rhei_db *open_pool(char *dir, size_t n, const char *pool)
     return db;
 }
 
+static int query_on(rhei_db *db, rhei_side side, const char *sql, rhei_cancel *c,
+                    struct ArrowArrayStream *st)
+{
+    rhei_query_opts o = {side, RHEI_EVENTUAL};
+    return rhei_query_arrow_ex(db, sql, NULL, 0, &o, c, NULL, st);
+}
+
 static int query(rhei_db *db, const char *sql, rhei_cancel *c, struct ArrowArrayStream *st)
 {
-    rhei_query_opts o = {RHEI_SIDE_OLAP, RHEI_EVENTUAL};
-    return rhei_query_arrow_ex(db, sql, NULL, 0, &o, c, NULL, st);
+    return query_on(db, RHEI_SIDE_OLAP, sql, c, st);
 }
 
 /* Streams sql to its end; returns the rows seen (fails the test on any error). */
@@ -69,6 +75,7 @@ static double now_s(void)
 /* The endless query on its own thread; main learns when it entered the call and left it. */
 typedef struct runner {
     rhei_db *db;
+    rhei_side side;
     rhei_cancel *c;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -85,7 +92,7 @@ static void *run_endless(void *arg)
     r->entering = 1;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
-    int rc = query(r->db, ENDLESS, r->c, &st);
+    int rc = query_on(r->db, r->side, ENDLESS, r->c, &st);
     double t = now_s();
     if (rc == RHEI_OK)
         st.release(&st);
@@ -99,10 +106,11 @@ static void *run_endless(void *arg)
     return NULL;
 }
 
-static void start_runner(runner *r, rhei_db *db, pthread_t *th)
+static void start_runner(runner *r, rhei_db *db, rhei_side side, pthread_t *th)
 {
     memset(r, 0, sizeof *r);
     r->db = db;
+    r->side = side;
     CHECK_INT(rhei_cancel_new(&r->c), RHEI_OK);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
@@ -137,11 +145,11 @@ static void end_runner(runner *r, pthread_t th)
 
 /* Fires the token delay_us after the runner entered the call (0: at once, maybe before
  * DuckDB started; a delay only varies the moment, the outcome must not depend on it). */
-static void fire_and_check(rhei_db *db, unsigned delay_us)
+static void fire_and_check(rhei_db *db, rhei_side side, unsigned delay_us)
 {
     runner r;
     pthread_t th;
-    start_runner(&r, db, &th);
+    start_runner(&r, db, side, &th);
     if (delay_us) { /* varies the moment of the fire only: every moment must give the same */
         struct timespec d = {(time_t)(delay_us / 1000000), (long)(delay_us % 1000000) * 1000};
         nanosleep(&d, NULL);
@@ -158,10 +166,11 @@ static void fire_and_check(rhei_db *db, unsigned delay_us)
     if (r.rc != RHEI_INTERRUPTED)
         FAIL("fire after %u us: rc %d (%s), want RHEI_INTERRUPTED", delay_us, r.rc, r.msg);
     CHECK(strstr(r.msg, "cancelled") != NULL);
-    printf("fire after %6u us: stopped %.3f s after the fire\n", delay_us, r.ended - fired);
+    printf("%s, fire after %6u us: stopped %.3f s after the fire\n",
+           side == RHEI_SIDE_OLAP ? "duckdb" : "sqlite", delay_us, r.ended - fired);
     CHECK(r.ended - fired < BOUND_S);
     /* The pool's one connection serves the next query in full: no interrupt left on it. */
-    CHECK_INT(th_scalar(db, "SELECT count(*) FROM big", RHEI_SIDE_OLAP), ROWS);
+    CHECK_INT(th_scalar(db, "SELECT count(*) FROM big", side), ROWS);
     rhei_cancel *fresh = NULL;
     CHECK_INT(rhei_cancel_new(&fresh), RHEI_OK);
     CHECK_INT(drain(db, "SELECT a.id FROM big a JOIN big b USING (id)", fresh), ROWS);
@@ -174,7 +183,19 @@ TEST(fire_stops_first_batch)
     rhei_db *db = open_pool(dir, sizeof dir, "1");
     static const unsigned delays[] = {0, 100, 1000, 10000, 100000, 300000};
     for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++)
-        fire_and_check(db, delays[i]);
+        fire_and_check(db, RHEI_SIDE_OLAP, delays[i]);
+    CHECK_OK(db, rhei_close(db));
+}
+
+/* The same cross join on SQLite (hint OLTP; a pool of one reader) runs for hours unless the
+ * token stops it: SQLite's read checks the token as it steps. */
+TEST(fire_stops_sqlite_read)
+{
+    char dir[64];
+    rhei_db *db = open_pool(dir, sizeof dir, "1");
+    static const unsigned delays[] = {0, 100, 1000, 10000, 100000};
+    for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++)
+        fire_and_check(db, RHEI_SIDE_OLTP, delays[i]);
     CHECK_OK(db, rhei_close(db));
 }
 
@@ -232,7 +253,7 @@ TEST(fire_stops_only_its_query)
     rhei_db *db = open_pool(dir, sizeof dir, "4");
     runner r;
     pthread_t th;
-    start_runner(&r, db, &th);
+    start_runner(&r, db, RHEI_SIDE_OLAP, &th);
     rhei_cancel *other = NULL;
     CHECK_INT(rhei_cancel_new(&other), RHEI_OK);
     CHECK_INT(drain(db, "SELECT id FROM big", other), ROWS);
