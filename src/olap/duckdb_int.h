@@ -178,6 +178,12 @@ duckdb_prepared_statement rhei__duck_kept(rhei__olap *o, size_t slot, const char
 int rhei__duck_keep(rhei__olap *o, size_t slot, const char *sql, uint64_t gen,
                     duckdb_prepared_statement ps);
 void rhei__duck_drop_kept(rhei__duck_slot *s);
+/* The read statement for sql on a held slot: its kept one (*kept = 1, borrowed from the slot)
+ * or a fresh one, checked read-only, which the slot then keeps if it can (*kept says; 0: the
+ * caller destroys it). Every parameter of a kept one is bound again (rhei__duck_bind refuses
+ * any other count), so no value of an earlier call survives. */
+int rhei__duck_prepare_kept(rhei__olap *o, size_t slot, const char *sql,
+                            duckdb_prepared_statement *ps, int *kept, rhei__err *e);
 uint64_t rhei__duck_gen(rhei__olap *o);
 void rhei__duck_bump_gen(rhei__olap *o);
 int rhei__duck_prepare(duckdb_connection c, const char *sql, duckdb_prepared_statement *ps,

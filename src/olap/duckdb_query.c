@@ -108,6 +108,21 @@ int rhei__duck_keep(rhei__olap *o, size_t slot, const char *sql, uint64_t gen,
     return 1;
 }
 
+int rhei__duck_prepare_kept(rhei__olap *o, size_t slot, const char *sql,
+                            duckdb_prepared_statement *ps, int *kept, rhei__err *e)
+{
+    if ((*ps = rhei__duck_kept(o, slot, sql)) != NULL) {
+        *kept = 1;
+        return RHEI_OK;
+    }
+    *kept = 0;
+    uint64_t gen = rhei__duck_gen(o); /* before preparing: see rhei__duck_slot */
+    int rc = rhei__duck_prepare(o->slots[slot].conn, sql, ps, e);
+    if (rc == RHEI_OK && (rc = rhei__duck_check_read_only(*ps, e)) == RHEI_OK)
+        *kept = rhei__duck_keep(o, slot, sql, gen, *ps);
+    return rc;
+}
+
 void rhei__duck_interrupt(rhei__olap *o)
 {
     pthread_mutex_lock(&o->mu);
@@ -135,7 +150,10 @@ typedef struct qcol {
 
 /* One query in flight on a pooled connection; freed by query_free. */
 typedef struct qrun {
+    rhei__olap *o;
+    size_t slot;
     duckdb_connection c;
+    int orig_kept; /* orig belongs to the slot (rhei__duck_kept), not to this query */
     const char *sql;
     const rhei_value *params;
     size_t nparams;
@@ -629,9 +647,8 @@ int rhei__duck_check_read_only(duckdb_prepared_statement ps, rhei__err *e)
 /* Prepares, binds and executes, wrapping the statement when a column needs a text cast. */
 static int start(qrun *x, rhei__err *e)
 {
-    int known, rc = rhei__duck_prepare(x->c, x->sql, &x->orig, e);
-    if (rc || (rc = rhei__duck_check_read_only(x->orig, e)) ||
-        (rc = rhei__duck_bind(x->orig, x->params, x->nparams, e)) ||
+    int known, rc = rhei__duck_prepare_kept(x->o, x->slot, x->sql, &x->orig, &x->orig_kept, e);
+    if (rc || (rc = rhei__duck_bind(x->orig, x->params, x->nparams, e)) ||
         (rc = describe_all(x, 0, &known, e)))
         return rc;
     if (known && any_exotic(x)) {
@@ -657,7 +674,7 @@ static void query_free(qrun *x)
     rhei__duck_run_end(&x->run, x->c);
     if (x->wrapped)
         duckdb_destroy_prepare(&x->wrapped);
-    if (x->orig)
+    if (x->orig && !x->orig_kept)
         duckdb_destroy_prepare(&x->orig);
 }
 
@@ -692,11 +709,13 @@ int rhei__duck_query(rhei__olap *o, const char *sql, const rhei_value *params, s
 {
     size_t slot;
     *out = NULL;
-    int rc = rhei__duck_pool_acquire(o, NULL, &slot, e);
+    int rc = rhei__duck_pool_acquire(o, sql, &slot, e);
     if (rc)
         return rc;
     qrun x;
     memset(&x, 0, sizeof x);
+    x.o = o;
+    x.slot = slot;
     x.c = o->slots[slot].conn;
     x.sql = sql;
     x.params = params;

@@ -618,27 +618,11 @@ static int plan_reads(sstream *x, rhei__err *e)
     return RHEI_OK;
 }
 
-/* x->orig for sql, checked read-only: the slot's kept statement, or a fresh one the slot then
- * keeps. Every parameter of a kept one is bound again (rhei__duck_bind refuses any other
- * count), so no value of an earlier call survives. */
-static int prepare_orig(sstream *x, const char *sql, rhei__err *e)
-{
-    if ((x->orig = rhei__duck_kept(x->o, x->slot, sql)) != NULL) {
-        x->orig_kept = 1;
-        return RHEI_OK;
-    }
-    uint64_t gen = rhei__duck_gen(x->o); /* before preparing: see rhei__duck_slot */
-    int rc = rhei__duck_prepare(x->c, sql, &x->orig, e);
-    if (rc == RHEI_OK && (rc = rhei__duck_check_read_only(x->orig, e)) == RHEI_OK)
-        x->orig_kept = rhei__duck_keep(x->o, x->slot, sql, gen, x->orig);
-    return rc;
-}
-
 /* The statement prepared, checked, bound and its output columns decided. */
 static int open_statement(sstream *x, const char *sql, const rhei_value *params, size_t nparams,
                           rhei__olap_shape_fn shape, void *ud, rhei__err *e)
 {
-    int rc = prepare_orig(x, sql, e);
+    int rc = rhei__duck_prepare_kept(x->o, x->slot, sql, &x->orig, &x->orig_kept, e);
     if (rc || (rc = rhei__duck_bind(x->orig, params, nparams, e)))
         return rc;
     return describe(x, shape, ud, e);

@@ -328,6 +328,32 @@ TEST(kept_statement_not_used_after_a_write)
     rt_rm_tree(dir);
 }
 
+/* rhei_query (materialised) keeps its statement on the pooled connection too, and shares it
+ * with the stream of the same text: after a sync that adds a matching row, neither serves
+ * the stale plan. */
+TEST(materialised_query_kept_statement_not_used_after_a_write)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    th_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)");
+    th_exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100)"
+                " INSERT INTO t SELECT x, x FROM c");
+    CHECK_OK(db, rhei_register_table(db, "t", NULL, 0, NULL, 0));
+    const char *sql = "SELECT count(*) FROM t WHERE v = 200";
+    CHECK_INT(th_scalar(db, sql, RHEI_SIDE_OLAP), 0);
+    CHECK_INT(th_scalar(db, sql, RHEI_SIDE_OLAP), 0); /* served by the kept statement */
+    th_exec(db, "INSERT INTO t VALUES (101, 200)");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    CHECK_INT(th_scalar(db, sql, RHEI_SIDE_OLAP), 1);
+    CHECK_INT(stream_count(db, sql, NULL, 0), 1); /* the stream takes the kept statement */
+    th_exec(db, "INSERT INTO t VALUES (102, 200)");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    CHECK_INT(th_scalar(db, sql, RHEI_SIDE_OLAP), 2);
+    CHECK_OK(db, rhei_close(db));
+    rt_rm_tree(dir);
+}
+
 /* A kept statement is bound afresh: new values are used, a parameter left out fails as it
  * would on a statement prepared for the call, and a value of another type is taken. */
 TEST(kept_statement_rebinds_parameters)
