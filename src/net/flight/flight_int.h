@@ -54,9 +54,20 @@ typedef struct fl_slot {
     rhei_flight *f;
     int index;
     pthread_t thread;
-    pthread_mutex_t mu;        /* guards active */
+    pthread_mutex_t mu;        /* guards active and the close watch below */
     int active;                /* a call is being served (rhei_flight_stop waits for none) */
     grpc_completion_queue *cq; /* pluck queue: the slot's requests and calls */
+    /* The close watch (transport.c): a second thread, the closer, plucks the call's
+     * RECV_CLOSE_ON_SERVER from cq while the worker is busy in the engine, and fires
+     * close_token when the client cancelled or went away. Guarded by mu; cv wakes the closer
+     * (watching set, or quit) and the worker (watching cleared: the op's tag is drained). */
+    pthread_t closer;
+    pthread_cond_t cv;
+    int watching;             /* the op was started and its tag not yet plucked */
+    int quit;                 /* rhei_flight_stop: the closer returns */
+    int close_cancelled;      /* written by gRPC when the op completes */
+    rhei_cancel *close_token; /* borrowed from the call; NULL once it may not be fired */
+    char close_tag;           /* its address tags the op */
     grpc_call *call;
     grpc_call_details details;
     grpc_metadata_array md;
@@ -68,6 +79,7 @@ typedef struct fl_call {
     fl_slot *slot;
     grpc_call *call;
     int sent_initial;
+    int close_watched;  /* RECV_CLOSE_ON_SERVER started by fl_watch_close: fl_finish omits it */
     int owner;          /* principal: token index, or -1 when unauthenticated */
     int codec;          /* IPC_COMP_* for record batches */
     rhei_query_opts qopts;
@@ -92,6 +104,14 @@ int fl_send_bb(fl_call *c, grpc_byte_buffer *bb);
 int fl_send(fl_call *c, const uint8_t *p, size_t n);
 /* Ends the call with a status; message may be NULL. */
 void fl_finish(fl_call *c, int code, const char *msg);
+/* Watches for the client's end while the worker is busy elsewhere (a query computing its
+ * first batch): starts the call's RECV_CLOSE_ON_SERVER now, plucked by the slot's closer,
+ * which fires token (borrowed until fl_unwatch_token) if the client cancels or goes away
+ * before the status is sent. At most once per call. 0 ok, -1 not started (the call is then
+ * noticed as before, at the next send). */
+int fl_watch_close(fl_call *c, rhei_cancel *token);
+/* From now on the watch fires no token: call before freeing it. */
+void fl_unwatch_token(fl_call *c);
 
 /* --- auth.c ------------------------------------------------------------------------------- */
 /* Authenticates the call from its headers (Bearer session/config token, or Basic for the

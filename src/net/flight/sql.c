@@ -375,13 +375,17 @@ static int run_ticket(fl_call *c, const uint8_t *h, size_t hn, char *msg)
     if (rc == FL_OK) {
         struct ArrowArrayStream st;
         rhei_route_info ri;
+        /* a client that cancels or disconnects while the first batch is computed (before any
+         * send can fail) fires the token too */
+        fl_watch_close(c, c->cancel);
         int erc = rhei_query_arrow_ex(c->f->db, sql, params, np, &o, c->cancel, &ri, &st);
         rc = erc == RHEI_OK ? fl_stream_query(c, &st, &ri, msg) : engine_error(c, erc, msg);
         if (erc == RHEI_INTERRUPTED && atomic_load(&c->cancelled))
             snprintf(msg, FL_ERR_MAX, "the query was cancelled (CancelFlightInfo)");
     }
     fl_registry_end(c->f->reg, c); /* after the stream's release: the query has stopped */
-    rhei_cancel_free(c->cancel);   /* no canceller can reach it once the ticket is gone */
+    fl_unwatch_token(c);
+    rhei_cancel_free(c->cancel); /* no canceller can reach it once the ticket is gone */
     c->cancel = NULL;
     free(params);
     free(mem);

@@ -3,8 +3,11 @@
  * new call completes on the queue its worker already waits on (no thread in between: a hop
  * through a dispatcher cost each call a wake-up, ~0.1 ms on a busy machine). A call's sends
  * block only its worker (back-pressure comes from waiting on every SEND_MESSAGE). Methods
- * are dispatched by name: no generated service code. Invariant: a slot has at most one
- * outstanding request or call. The server's own queue only reports the end of shutdown. */
+ * are dispatched by name: no generated service code. A second thread per slot, the closer,
+ * plucks a running DoGet's RECV_CLOSE_ON_SERVER, so a client's cancel reaches the query while
+ * the worker is inside the engine. Invariants: a slot has at most one outstanding request or
+ * call, and its call's close op is plucked before the call is released. The server's own
+ * queue only reports the end of shutdown. */
 #include "flight_int.h"
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
@@ -116,8 +119,85 @@ void fl_finish(fl_call *c, int code, const char *msg)
     ops[n].data.send_status_from_server.status_details = &details;
     ops[n + 1].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
     ops[n + 1].data.recv_close_on_server.cancelled = &cancelled;
-    run_batch(c, ops, n + 2);
+    /* A watched call's close op is already started (one per call) and completes once the
+     * status is out; should the status not even start, only a cancel ends the call. */
+    size_t nops = c->close_watched ? n + 1 : n + 2;
+    if (grpc_call_start_batch(c->call, ops, nops, ops, NULL) == GRPC_CALL_OK)
+        grpc_completion_queue_pluck(c->slot->cq, ops, forever(), NULL);
+    else if (c->close_watched)
+        grpc_call_cancel(c->call, NULL);
     grpc_slice_unref(details);
+}
+
+/* --- close watch ---------------------------------------------------------------------------- */
+
+int fl_watch_close(fl_call *c, rhei_cancel *token)
+{
+    fl_slot *s = c->slot;
+    grpc_op op;
+    if (c->close_watched)
+        return -1;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    op.data.recv_close_on_server.cancelled = &s->close_cancelled;
+    pthread_mutex_lock(&s->mu);
+    s->close_cancelled = 0;
+    s->close_token = token;
+    if (grpc_call_start_batch(c->call, &op, 1, &s->close_tag, NULL) != GRPC_CALL_OK) {
+        s->close_token = NULL;
+        pthread_mutex_unlock(&s->mu);
+        return -1;
+    }
+    c->close_watched = 1;
+    s->watching = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+void fl_unwatch_token(fl_call *c)
+{
+    pthread_mutex_lock(&c->slot->mu);
+    c->slot->close_token = NULL;
+    pthread_mutex_unlock(&c->slot->mu);
+}
+
+/* Waits until the closer plucked the close op's tag, which must leave the queue before the
+ * call is unreferenced (the op completes once the status is out, or the call is cancelled). */
+static void wait_closed(fl_call *c)
+{
+    fl_slot *s = c->slot;
+    if (!c->close_watched)
+        return;
+    pthread_mutex_lock(&s->mu);
+    while (s->watching)
+        pthread_cond_wait(&s->cv, &s->mu);
+    s->close_token = NULL;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* The slot's second thread: plucks each watched call's close op, so a client that cancels or
+ * disconnects while the worker is inside the engine (no send to fail yet) stops the query at
+ * once. The token is fired under mu, which fl_unwatch_token takes before the token is freed. */
+static void *closer(void *arg)
+{
+    fl_slot *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->watching && !s->quit)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->watching)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        grpc_event ev = grpc_completion_queue_pluck(s->cq, &s->close_tag, forever(), NULL);
+        pthread_mutex_lock(&s->mu);
+        if (ev.type == GRPC_OP_COMPLETE && s->close_cancelled && s->close_token)
+            rhei_cancel_fire(s->close_token);
+        s->watching = 0;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
 }
 
 /* --- slots -------------------------------------------------------------------------------- */
@@ -160,6 +240,7 @@ static void serve_one(fl_slot *s)
     fl_count(&s->f->calls_total, 1);
     fl_count(&s->f->calls_active, 1);
     fl_serve_call(&c, method);
+    wait_closed(&c);
     fl_count(&s->f->calls_active, -1);
 }
 
@@ -252,6 +333,7 @@ static void free_server(rhei_flight *f)
             grpc_completion_queue_shutdown(s->cq);
             grpc_completion_queue_destroy(s->cq);
         }
+        pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
     }
     free(f->slots);
@@ -286,6 +368,7 @@ static int make_slots(rhei_flight *f)
         s->f = f;
         s->index = i;
         pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->cv, NULL);
         s->cq = grpc_completion_queue_create_for_pluck(NULL);
         grpc_server_register_completion_queue(f->server, s->cq, NULL);
     }
@@ -295,7 +378,8 @@ static int make_slots(rhei_flight *f)
 static int start_slots(rhei_flight *f)
 {
     for (int i = 0; i < f->nslots; i++)
-        if (pthread_create(&f->slots[i].thread, NULL, worker, &f->slots[i]) != 0)
+        if (pthread_create(&f->slots[i].thread, NULL, worker, &f->slots[i]) != 0 ||
+            pthread_create(&f->slots[i].closer, NULL, closer, &f->slots[i]) != 0)
             return -1; /* only at start: the caller aborts the process-level start */
     return 0;
 }
@@ -386,7 +470,14 @@ void rhei_flight_stop(rhei_flight *f, int grace_ms)
     }
     grpc_server_cancel_all_calls(f->server);
     pthread_join(f->watcher, NULL);
-    for (int i = 0; i < f->nslots; i++) /* their requests failed at shutdown: they return */
-        pthread_join(f->slots[i].thread, NULL);
+    for (int i = 0; i < f->nslots; i++) { /* their requests failed at shutdown: they return */
+        fl_slot *s = &f->slots[i];
+        pthread_join(s->thread, NULL);
+        pthread_mutex_lock(&s->mu); /* its worker is gone: the closer watches nothing */
+        s->quit = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->closer, NULL);
+    }
     free_server(f);
 }

@@ -3,11 +3,13 @@
 // refuses a ticket not yet used, stops a DoGet that is streaming (the worker it held serves
 // the next call), stops one whose query is still computing its first batch (the engine's
 // cancel token interrupts DuckDB), and says NOT_CANCELLABLE for what is finished, unknown or
-// metadata.
+// metadata. A client that cancels its DoGet or disconnects, without CancelFlightInfo, while
+// the query computes its first batch stops the query as well.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Flight, M, pack, unpack, grpc } from './harness.mjs';
 import { startServer, within } from './serve.mjs';
+import { spawn } from 'node:child_process';
 
 const S = grpc.status;
 const CANCELLED = 1, NOT_CANCELLABLE = 3;
@@ -116,6 +118,80 @@ test('CancelFlightInfo of a DoGet still computing its first batch stops the quer
   assert.equal(q.table.getChild('s').get(0), 21n);
   assert.equal(await cancelInfo(info2), CANCELLED);
   await assert.rejects(b.done, (e) => e.code === S.CANCELLED);
+});
+
+// Two DoGets of one ticket through makeDoGet (a function of the ticket giving {done, cancel}):
+// exactly one takes the ticket and runs the query, the other fails NOT_FOUND at once, and only
+// after the first marked the ticket running. Answers the running one once it is known to be
+// inside the query (no message comes before its batch).
+async function runningDoGet(ticket, makeDoGet) {
+  const calls = [makeDoGet(ticket), makeDoGet(ticket)];
+  calls.forEach((c) => c.done.catch(() => {}));
+  const loser = await within(30000, Promise.race(calls.map((c, i) =>
+    c.done.then(() => { throw new Error(`DoGet ${i} finished the slow query`); },
+      (e) => { if (e.code === S.NOT_FOUND) return i; throw e; }))), 'second DoGet refused');
+  return calls[1 - loser];
+}
+
+// The worker a stopped query held is free again: with two workers, an endless stream held
+// on one and a query served beside it can only both be served if it is.
+async function workersFree() {
+  const info = await fl.info('CommandStatementQuery', { query: ENDLESS });
+  const b = heldDoGet(info.endpoint[0].ticket.ticket);
+  await within(60000, b.firstMessage, 'stream beside');
+  const q = await within(10000, fl.query('SELECT sum(qty) AS s FROM orders'), 'query beside it');
+  assert.equal(q.table.getChild('s').get(0), 21n);
+  assert.equal(await cancelInfo(info), CANCELLED);
+  await assert.rejects(b.done, (e) => e.code === S.CANCELLED);
+}
+
+test('a client cancel while the first batch is computed stops the query (no send to fail)', async () => {
+  const info = await fl.info('CommandStatementQuery', { query: SLOW_GROUP_BY });
+  const running = await runningDoGet(info.endpoint[0].ticket.ticket, (ticket) => {
+    const call = fl.client.makeServerStreamRequest('/arrow.flight.protocol.FlightService/DoGet',
+      (o) => Buffer.from(M('Ticket').encode(M('Ticket').fromObject(o)).finish()), (b) => b,
+      { ticket }, fl.md(), fl.opts());
+    const done = new Promise((resolve, reject) => {
+      call.on('data', () => {});
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    return { call, done };
+  });
+  // No CancelFlightInfo: the client only resets its stream. The server hears of it through
+  // the call's RECV_CLOSE_ON_SERVER and fires the query's token; before that, the worker
+  // stayed inside DuckDB's GROUP BY (hours) and the query beside below found no worker.
+  const t0 = Date.now();
+  running.call.cancel();
+  await assert.rejects(running.done, (e) => e.code === S.CANCELLED);
+  await workersFree();
+  assert.ok(Date.now() - t0 < 15000, `the worker came back after ${Date.now() - t0} ms`);
+});
+
+test('a client that disconnects while the first batch is computed stops the query', async () => {
+  const info = await fl.info('CommandStatementQuery', { query: SLOW_GROUP_BY });
+  const ticket = Buffer.from(info.endpoint[0].ticket.ticket).toString('base64');
+  // Another process races the two DoGets, says when one is inside the query, then is killed:
+  // its connection closes without a word (no RST_STREAM for the call, no CancelFlightInfo).
+  const harness = new URL('./harness.mjs', import.meta.url).href;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { Flight } from ${JSON.stringify(harness)};
+    const fl = new Flight(${srv.port});
+    const t = Buffer.from(${JSON.stringify(ticket)}, 'base64');
+    const calls = [fl.doGet(t), fl.doGet(t)];
+    calls.forEach((p) => p.then(() => console.log('finished'), (e) => {
+      console.log(e.code === 5 ? 'running' : 'failed ' + e.code + ' ' + e.details);
+    }));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  let out = '';
+  const said = new Promise((resolve) => child.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(); }));
+  await within(30000, said, 'the other process racing its DoGets');
+  assert.equal(out.trim(), 'running');
+  const t0 = Date.now();
+  child.kill('SIGKILL');
+  await within(10000, exited, 'the other process exiting');
+  await workersFree();
+  assert.ok(Date.now() - t0 < 15000, `the worker came back after ${Date.now() - t0} ms`);
 });
 
 test('NOT_CANCELLABLE: a finished query, an unknown ticket, a metadata command', async () => {
