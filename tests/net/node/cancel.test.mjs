@@ -215,3 +215,26 @@ test('CancelQuery (Flight SQL): Any-packed, the same outcome; ListActions names 
   const names = acts.map((t) => t.type);
   assert.ok(names.includes('CancelFlightInfo') && names.includes('CancelQuery'), names.join(','));
 });
+
+test('SIGTERM while a query computes its first batch: the server stops after its drain', async () => {
+  // rh serve gives running calls 10 s, then cancels them (grpc_server_cancel_all_calls):
+  // the cancel reaches the query through its call's close watch. Without it, the worker
+  // stayed inside the GROUP BY and the process did not exit.
+  const own = await startServer({ flight: ['port = 0', 'max_connections = 2'] });
+  const fl2 = new Flight(own.port);
+  try {
+    const info = await fl2.info('CommandStatementQuery', { query: SLOW_GROUP_BY });
+    const ticket = info.endpoint[0].ticket.ticket;
+    const calls = [fl2.doGet(ticket), fl2.doGet(ticket)];
+    calls.forEach((p) => p.catch(() => {}));
+    await within(30000, Promise.race(calls.map((p) => p.then(() => { throw new Error('finished'); },
+      (e) => { if (e.code !== S.NOT_FOUND) throw e; }))), 'second DoGet refused');
+    const t0 = Date.now();
+    const r = await own.stop(); // fails after 30 s
+    assert.equal(r.code, 0, own.errors());
+    assert.ok(Date.now() - t0 < 25000, `stopped after ${Date.now() - t0} ms`);
+  } finally {
+    fl2.close();
+    if (own.proc.exitCode === null && own.proc.signalCode === null) own.proc.kill('SIGKILL');
+  }
+});
