@@ -49,6 +49,10 @@ struct rhei_flight {
 void fl_count(int64_t *counter, int64_t delta);
 void fl_counters_started(rhei_flight *f);
 
+/* The close watch of a slot: none, started (whoever ends it plucks), plucked by the closer. */
+enum { FL_WATCH_NONE, FL_WATCH_PENDING, FL_WATCH_CLOSER };
+#define FL_WATCH_GRACE_MS 5 /* a client's cancel stops a query after at most this long */
+
 /* One worker and the call it serves. */
 typedef struct fl_slot {
     rhei_flight *f;
@@ -57,17 +61,21 @@ typedef struct fl_slot {
     pthread_mutex_t mu;        /* guards active and the close watch below */
     int active;                /* a call is being served (rhei_flight_stop waits for none) */
     grpc_completion_queue *cq; /* pluck queue: the slot's requests and calls */
-    /* The close watch (transport.c): a second thread, the closer, plucks the call's
-     * RECV_CLOSE_ON_SERVER from cq while the worker is busy in the engine, and fires
-     * close_token when the client cancelled or went away. Guarded by mu; cv wakes the closer
-     * (watching set, or quit) and the worker (watching cleared: the op's tag is drained). */
+    /* The close watch (transport.c): while a DoGet runs its query, its RECV_CLOSE_ON_SERVER
+     * is pending on cq. A second thread, the closer, plucks it once the call has run
+     * FL_WATCH_GRACE_MS (and fires close_token if the client cancelled or went away); a call
+     * done sooner has its worker pluck it, so a short call waits for no other thread. Guarded
+     * by mu; cv (CLOCK_MONOTONIC) wakes the closer (a watch while it sleeps untimed, or quit)
+     * and the worker (the closer has plucked). */
     pthread_t closer;
     pthread_cond_t cv;
-    int watching;             /* the op was started and its tag not yet plucked */
-    int quit;                 /* rhei_flight_stop: the closer returns */
-    int close_cancelled;      /* written by gRPC when the op completes */
-    rhei_cancel *close_token; /* borrowed from the call; NULL once it may not be fired */
-    char close_tag;           /* its address tags the op */
+    int watch;                   /* FL_WATCH_* */
+    int closer_idle;             /* the closer waits untimed: a new watch must wake it */
+    int quit;                    /* rhei_flight_stop: the closer returns */
+    struct timespec watch_since; /* CLOCK_MONOTONIC, when the op was started */
+    int close_cancelled;         /* written by gRPC when the op completes */
+    rhei_cancel *close_token;    /* borrowed from the call; NULL once it may not be fired */
+    char close_tag;              /* its address tags the op */
     grpc_call *call;
     grpc_call_details details;
     grpc_metadata_array md;
@@ -105,10 +113,10 @@ int fl_send(fl_call *c, const uint8_t *p, size_t n);
 /* Ends the call with a status; message may be NULL. */
 void fl_finish(fl_call *c, int code, const char *msg);
 /* Watches for the client's end while the worker is busy elsewhere (a query computing its
- * first batch): starts the call's RECV_CLOSE_ON_SERVER now, plucked by the slot's closer,
- * which fires token (borrowed until fl_unwatch_token) if the client cancels or goes away
- * before the status is sent. At most once per call. 0 ok, -1 not started (the call is then
- * noticed as before, at the next send). */
+ * first batch): starts the call's RECV_CLOSE_ON_SERVER now; past FL_WATCH_GRACE_MS the
+ * slot's closer plucks it and fires token (borrowed until fl_unwatch_token) if the client
+ * cancelled or went away before the status was sent. At most once per call. 0 ok, -1 not
+ * started (the call is then noticed as before, at the next send). */
 int fl_watch_close(fl_call *c, rhei_cancel *token);
 /* From now on the watch fires no token: call before freeing it. */
 void fl_unwatch_token(fl_call *c);

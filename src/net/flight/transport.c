@@ -4,10 +4,10 @@
  * through a dispatcher cost each call a wake-up, ~0.1 ms on a busy machine). A call's sends
  * block only its worker (back-pressure comes from waiting on every SEND_MESSAGE). Methods
  * are dispatched by name: no generated service code. A second thread per slot, the closer,
- * plucks a running DoGet's RECV_CLOSE_ON_SERVER, so a client's cancel reaches the query while
- * the worker is inside the engine. Invariants: a slot has at most one outstanding request or
- * call, and its call's close op is plucked before the call is released. The server's own
- * queue only reports the end of shutdown. */
+ * plucks the RECV_CLOSE_ON_SERVER of a DoGet that runs past a few ms, so a client's cancel
+ * reaches the query while the worker is inside the engine. Invariants: a slot has at most
+ * one outstanding request or call, and its call's close op is plucked before the call is
+ * released. The server's own queue only reports the end of shutdown. */
 #include "flight_int.h"
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc_security.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static gpr_timespec forever(void) { return gpr_inf_future(GPR_CLOCK_REALTIME); }
 
@@ -149,8 +150,10 @@ int fl_watch_close(fl_call *c, rhei_cancel *token)
         return -1;
     }
     c->close_watched = 1;
-    s->watching = 1;
-    pthread_cond_broadcast(&s->cv);
+    s->watch = FL_WATCH_PENDING;
+    clock_gettime(CLOCK_MONOTONIC, &s->watch_since);
+    if (s->closer_idle) /* else it is in a timed wait and will see this watch when it ends */
+        pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
@@ -162,38 +165,70 @@ void fl_unwatch_token(fl_call *c)
     pthread_mutex_unlock(&c->slot->mu);
 }
 
-/* Waits until the closer plucked the close op's tag, which must leave the queue before the
- * call is unreferenced (the op completes once the status is out, or the call is cancelled). */
-static void wait_closed(fl_call *c)
+/* Drains the close op's tag, which must leave the queue before the call is unreferenced (the
+ * op completes once the status is out, or the call is cancelled): plucks it here if the
+ * closer has not taken it, else waits until the closer has. */
+static void end_watch(fl_call *c)
 {
     fl_slot *s = c->slot;
     if (!c->close_watched)
         return;
     pthread_mutex_lock(&s->mu);
-    while (s->watching)
-        pthread_cond_wait(&s->cv, &s->mu);
     s->close_token = NULL;
+    int mine = s->watch == FL_WATCH_PENDING;
+    if (mine)
+        s->watch = FL_WATCH_NONE;
+    while (s->watch == FL_WATCH_CLOSER)
+        pthread_cond_wait(&s->cv, &s->mu);
     pthread_mutex_unlock(&s->mu);
+    if (mine)
+        grpc_completion_queue_pluck(s->cq, &s->close_tag, forever(), NULL);
 }
 
-/* The slot's second thread: plucks each watched call's close op, so a client that cancels or
- * disconnects while the worker is inside the engine (no send to fail yet) stops the query at
- * once. The token is fired under mu, which fl_unwatch_token takes before the token is freed. */
+/* The deadline FL_WATCH_GRACE_MS after t. */
+static struct timespec grace_end(struct timespec t)
+{
+    t.tv_nsec += FL_WATCH_GRACE_MS * 1000000L;
+    t.tv_sec += t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* The slot's second thread: takes the close op of a call that has run past the grace period,
+ * so a client that cancels or disconnects while the worker is inside the engine (no send to
+ * fail yet) stops the query. A short call ends before that and never waits for this thread
+ * (under steady short calls it wakes about once per grace period). The token is fired under
+ * mu, which fl_unwatch_token takes before the token is freed. */
 static void *closer(void *arg)
 {
     fl_slot *s = arg;
+    struct timespec now, until;
     pthread_mutex_lock(&s->mu);
-    for (;;) {
-        while (!s->watching && !s->quit)
+    while (!s->quit || s->watch != FL_WATCH_NONE) {
+        if (s->watch != FL_WATCH_PENDING) {
+            s->closer_idle = 1;
             pthread_cond_wait(&s->cv, &s->mu);
-        if (!s->watching)
-            break;
+            s->closer_idle = 0;
+            continue;
+        }
+        until = grace_end(s->watch_since);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (before(&now, &until)) {
+            pthread_cond_timedwait(&s->cv, &s->mu, &until);
+            continue;
+        }
+        s->watch = FL_WATCH_CLOSER;
         pthread_mutex_unlock(&s->mu);
         grpc_event ev = grpc_completion_queue_pluck(s->cq, &s->close_tag, forever(), NULL);
         pthread_mutex_lock(&s->mu);
         if (ev.type == GRPC_OP_COMPLETE && s->close_cancelled && s->close_token)
             rhei_cancel_fire(s->close_token);
-        s->watching = 0;
+        s->watch = FL_WATCH_NONE;
         pthread_cond_broadcast(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
@@ -240,7 +275,7 @@ static void serve_one(fl_slot *s)
     fl_count(&s->f->calls_total, 1);
     fl_count(&s->f->calls_active, 1);
     fl_serve_call(&c, method);
-    wait_closed(&c);
+    end_watch(&c);
     fl_count(&s->f->calls_active, -1);
 }
 
@@ -367,8 +402,12 @@ static int make_slots(rhei_flight *f)
         fl_slot *s = &f->slots[i];
         s->f = f;
         s->index = i;
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_mutex_init(&s->mu, NULL);
-        pthread_cond_init(&s->cv, NULL);
+        pthread_cond_init(&s->cv, &ca);
+        pthread_condattr_destroy(&ca);
         s->cq = grpc_completion_queue_create_for_pluck(NULL);
         grpc_server_register_completion_queue(f->server, s->cq, NULL);
     }
