@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* mremap */
 #include "mem.h"
 #include "rhei.h"
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,6 +54,80 @@ static void *map_aligned(size_t n)
     return p + head;
 }
 
+/* Mappings freed by rhei__big_free, kept for the next big block: a fresh mapping costs a page
+ * fault per 4 KiB page at first touch, a kept one none (its pages stay mapped; MADV_FREE lets
+ * the kernel take them back under memory pressure, a write keeps them). A 100K-row result in
+ * fresh memory spent 35% of its build in page faults here, a 1M-row one a third. Bounded:
+ * BIG_KEEP_N blocks and BIG_KEEP_BYTES in all, process-wide; rhei__big_trim empties it. */
+#define BIG_KEEP_N 32
+#define BIG_KEEP_BYTES ((size_t)128 << 20)
+static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct kept_block {
+    void *p;
+    size_t bytes;
+} keep[BIG_KEEP_N];
+static size_t keep_n, keep_bytes;
+
+/* The smallest kept block of at least bytes and at most twice that, or NULL. */
+static void *keep_take(size_t bytes, size_t *got)
+{
+    pthread_mutex_lock(&keep_mu);
+    size_t best = keep_n;
+    for (size_t i = 0; i < keep_n; i++)
+        if (keep[i].bytes >= bytes && keep[i].bytes / 2 <= bytes &&
+            (best == keep_n || keep[i].bytes < keep[best].bytes))
+            best = i;
+    void *p = NULL;
+    if (best < keep_n) {
+        p = keep[best].p;
+        *got = keep[best].bytes;
+        keep_bytes -= keep[best].bytes;
+        keep[best] = keep[--keep_n];
+    }
+    pthread_mutex_unlock(&keep_mu);
+    return p;
+}
+
+/* Keeps mapping p of bytes if there is room, else unmaps it. */
+static void keep_put(void *p, size_t bytes)
+{
+    pthread_mutex_lock(&keep_mu);
+    int kept = keep_n < BIG_KEEP_N && keep_bytes + bytes <= BIG_KEEP_BYTES;
+    if (kept) {
+        keep[keep_n].p = p;
+        keep[keep_n++].bytes = bytes;
+        keep_bytes += bytes;
+    }
+    pthread_mutex_unlock(&keep_mu);
+    if (!kept)
+        munmap(p, bytes);
+}
+
+void rhei__big_trim(void)
+{
+    pthread_mutex_lock(&keep_mu);
+    while (keep_n) {
+        keep_n--;
+        munmap(keep[keep_n].p, keep[keep_n].bytes);
+    }
+    keep_bytes = 0;
+    pthread_mutex_unlock(&keep_mu);
+}
+
+/* A mapping of at least bytes (a page multiple), *got its size: kept or fresh. */
+static void *big_map(size_t bytes, size_t *got)
+{
+    void *p = keep_take(bytes, got);
+    if (p)
+        return p;
+    p = map_aligned(bytes);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, bytes, MADV_HUGEPAGE); /* a hint: fails quietly without THP */
+    *got = bytes;
+    return p;
+}
+
 int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
@@ -68,28 +143,35 @@ int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem)
         return rhei__grow(p, cap, need, elem);
     if (should_fail())
         return -1;
-    void *np;
-    if (old >= RHEI__BIG_BYTES) {
-        np = mremap(*p, page_round(old), page_round(bytes), MREMAP_MAYMOVE);
-    } else {
-        np = map_aligned(page_round(bytes));
-        if (np != MAP_FAILED && old) {
+    size_t got = 0;
+    void *np = keep_take(page_round(bytes), &got);
+    if (np || old < RHEI__BIG_BYTES) {
+        /* A kept block is copied into (a memcpy is cheaper than faulting the pages mremap
+         * would add); a malloc'd block is copied into a fresh mapping. */
+        if (!np && !(np = big_map(page_round(bytes), &got)))
+            return -1;
+        if (old)
             memcpy(np, *p, old);
+        if (old >= RHEI__BIG_BYTES)
+            keep_put(*p, page_round(old));
+        else
             free(*p);
-        }
+    } else {
+        np = mremap(*p, page_round(old), page_round(bytes), MREMAP_MAYMOVE);
+        if (np == MAP_FAILED)
+            return -1;
+        got = page_round(bytes);
+        madvise(np, got, MADV_HUGEPAGE);
     }
-    if (np == MAP_FAILED)
-        return -1;
-    madvise(np, page_round(bytes), MADV_HUGEPAGE); /* a hint: fails quietly without THP */
     *p = np;
-    *cap = ncap;
+    *cap = got / elem; /* page_round(*cap * elem) == got: rhei__big_free unmaps it whole */
     return 0;
 }
 
 void rhei__big_free(void *p, size_t cap, size_t elem)
 {
     if (p && cap * elem >= RHEI__BIG_BYTES)
-        munmap(p, page_round(cap * elem));
+        keep_put(p, page_round(cap * elem));
     else
         free(p);
 }

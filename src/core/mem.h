@@ -14,16 +14,18 @@ char *rhei__strndup(const char *s, size_t n);
 int rhei__grow(void **p, size_t *cap, size_t need, size_t elem);
 
 /* Like rhei__grow, for blocks that may grow large and are written front to back once (a
- * result's cells and bytes). Past RHEI__BIG_BYTES a block is a mapping of its own, grown with
- * mremap (pages move, nothing is copied) and backed by 2 MiB pages where transparent huge
- * pages are on: through malloc, glibc's moving mmap threshold turned every large result
- * after the first into brk memory that realloc copies, and each 4 KiB page of it into a
- * page fault (a third of a 1M-row result's build time here). Below 8 MiB malloc's reuse of
- * freed memory wins (no fault at all; a mapping per 100K-row column made that result 5x
- * slower). Free with rhei__big_free and the same cap and elem. */
-#define RHEI__BIG_BYTES ((size_t)8 << 20)
+ * result's cells and bytes). Past RHEI__BIG_BYTES a block is a mapping of its own: through
+ * malloc, glibc's moving mmap threshold made large results brk memory that realloc copies,
+ * or fresh mappings, and each 4 KiB page a page fault at first touch (a third of a 1M-row
+ * result's build time here). Freed mappings are kept for the next block (bounded, see
+ * mem.c), so a steady stream of results faults nothing; a block grows into a kept mapping
+ * (one memcpy) or by mremap (pages move, nothing is copied). Free with rhei__big_free and
+ * the same cap and elem; *cap may come back larger than asked. rhei__big_trim unmaps the
+ * kept mappings (rhei_close calls it). */
+#define RHEI__BIG_BYTES ((size_t)1 << 20)
 int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem);
 void rhei__big_free(void *p, size_t cap, size_t elem);
+void rhei__big_trim(void);
 
 /* Copies at most size-1 bytes and NUL-terminates (truncating quietly); returns dst. */
 char *rhei__strlcpy(char *dst, const char *src, size_t size);

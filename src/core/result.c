@@ -39,33 +39,6 @@ int rhei__result_set_column(rhei_result *r, size_t col, const char *name, const 
     return RHEI_OK;
 }
 
-/* Writes v into cell, its bytes at the heap's end; the caller made room for both. */
-static void put_cell(rhei_result *r, rhei__rcol *c, rhei__cell *cell, const rhei_value *v)
-{
-    cell->type = (uint8_t)v->type;
-    cell->len = 0;
-    cell->v = 0;
-    c->seen |= RHEI__TBIT(v->type);
-    switch (v->type) {
-    case RHEI_TYPE_REAL:
-        memcpy(&cell->v, &v->f, sizeof v->f);
-        break;
-    case RHEI_TYPE_TEXT:
-    case RHEI_TYPE_BLOB:
-    case RHEI_TYPE_DECIMAL:
-        if (v->n)
-            memcpy(r->heap + r->heap_len, v->s, v->n);
-        r->heap[r->heap_len + v->n] = '\0'; /* text cells are NUL-terminated in place */
-        cell->v = (int64_t)r->heap_len;
-        cell->len = (uint32_t)v->n;
-        r->heap_len += v->n + 1;
-        break;
-    default:
-        cell->v = v->i;
-        break;
-    }
-}
-
 static int heap_room(rhei_result *r, size_t more, rhei__err *e)
 {
     if (more > r->max_bytes || r->heap_len + more > r->max_bytes)
@@ -89,7 +62,7 @@ int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err
         if (rc)
             return rc;
     }
-    put_cell(r, c, &c->cells[row], v);
+    rhei__result_put(r, col, row, v);
     return RHEI_OK;
 }
 
@@ -102,11 +75,6 @@ int rhei__result_reserve(rhei_result *r, size_t n, size_t heap_more, rhei__err *
                            sizeof *r->cols[c].cells))
             return rhei__err_nomem(e);
     return heap_more ? heap_room(r, heap_more, e) : RHEI_OK;
-}
-
-void rhei__result_put(rhei_result *r, size_t col, size_t row, const rhei_value *v)
-{
-    put_cell(r, &r->cols[col], &r->cols[col].cells[row], v);
 }
 
 void rhei__result_end_rows(rhei_result *r, size_t n) { r->nrows += n; }

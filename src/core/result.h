@@ -5,6 +5,7 @@
 #include "err.h"
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct rhei__cell {
     int64_t v;     /* INTEGER/BOOLEAN/DATE/TIMESTAMP value, REAL bits, or heap offset */
@@ -47,11 +48,40 @@ void rhei__result_end_row(rhei_result *r);
  * more rows in every column and heap_more bytes, fill rows nrows..nrows+n-1 of each column
  * with rhei__result_put (no allocation, cannot fail), then end_rows(n). */
 int rhei__result_reserve(rhei_result *r, size_t n, size_t heap_more, rhei__err *e);
-void rhei__result_put(rhei_result *r, size_t col, size_t row, const rhei_value *v);
+static inline void rhei__result_put(rhei_result *r, size_t col, size_t row, const rhei_value *v);
 void rhei__result_end_rows(rhei_result *r, size_t n);
 /* Recomputes col->seen after cells changed type in place. */
 void rhei__result_rescan(rhei_result *r, size_t col);
 /* Settles each column's type from its cells when the column was declared NULL (unknown):
  * one type -> that type, INTEGER+REAL -> REAL, anything else mixed -> TEXT. */
 void rhei__result_finish(rhei_result *r);
+
+/* Inline: a backend's fill loop calls it per cell (3M times for a 1M-row result). */
+static inline void rhei__result_put(rhei_result *r, size_t col, size_t row, const rhei_value *v)
+{
+    rhei__rcol *c = &r->cols[col];
+    rhei__cell *cell = &c->cells[row];
+    cell->type = (uint8_t)v->type;
+    cell->len = 0;
+    cell->v = 0;
+    c->seen |= RHEI__TBIT(v->type);
+    switch (v->type) {
+    case RHEI_TYPE_REAL:
+        memcpy(&cell->v, &v->f, sizeof v->f);
+        break;
+    case RHEI_TYPE_TEXT:
+    case RHEI_TYPE_BLOB:
+    case RHEI_TYPE_DECIMAL:
+        if (v->n)
+            memcpy(r->heap + r->heap_len, v->s, v->n);
+        r->heap[r->heap_len + v->n] = '\0'; /* text cells are NUL-terminated in place */
+        cell->v = (int64_t)r->heap_len;
+        cell->len = (uint32_t)v->n;
+        r->heap_len += v->n + 1;
+        break;
+    default:
+        cell->v = v->i;
+        break;
+    }
+}
 #endif

@@ -266,6 +266,7 @@ int rhei_close(rhei_db *db)
     if (rc)
         rhei__engine_fail(NULL, &e);
     destroy(db);
+    rhei__big_trim(); /* results' kept mappings: a closed engine makes no more results */
     return rc;
 }
 
