@@ -128,19 +128,42 @@ static void *big_map(size_t bytes, size_t *got)
     return p;
 }
 
-int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem)
+/* The capacity rhei__grow and rhei__big_grow give for need elements of size elem (need >
+ * cap): cap doubled (from 8 when 0) until it holds need. -1 when a doubling would pass
+ * SIZE_MAX / headroom / elem, so ncap * elem keeps room to spare (a mapping rounds it up). */
+static int next_cap(size_t cap, size_t need, size_t elem, size_t headroom, size_t *out)
 {
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 8;
+    size_t ncap = cap ? cap : 8;
     while (ncap < need) {
-        if (ncap > SIZE_MAX / 4 / elem)
+        if (ncap > SIZE_MAX / headroom / elem)
             return -1;
         ncap *= 2;
     }
+    *out = ncap;
+    return 0;
+}
+
+/* Moves *p to ncap elements through realloc. */
+static int heap_grow(void **p, size_t *cap, size_t ncap, size_t elem)
+{
+    void *np = rhei__realloc(*p, ncap * elem);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t ncap;
+    if (need <= *cap)
+        return 0;
+    if (next_cap(*cap, need, elem, 4, &ncap))
+        return -1;
     size_t old = *cap * elem, bytes = ncap * elem;
     if (bytes < RHEI__BIG_BYTES)
-        return rhei__grow(p, cap, need, elem);
+        return heap_grow(p, cap, ncap, elem);
     if (should_fail())
         return -1;
     size_t got = 0;
@@ -190,20 +213,12 @@ char *rhei__strdup(const char *s) { return s ? rhei__strndup(s, strlen(s)) : NUL
 
 int rhei__grow(void **p, size_t *cap, size_t need, size_t elem)
 {
+    size_t ncap;
     if (need <= *cap)
         return 0;
-    size_t ncap = *cap ? *cap : 8;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / elem)
-            return -1;
-        ncap *= 2;
-    }
-    void *np = rhei__realloc(*p, ncap * elem);
-    if (!np)
+    if (next_cap(*cap, need, elem, 2, &ncap))
         return -1;
-    *p = np;
-    *cap = ncap;
-    return 0;
+    return heap_grow(p, cap, ncap, elem);
 }
 
 char *rhei__strlcpy(char *dst, const char *src, size_t size)

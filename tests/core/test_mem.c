@@ -1,0 +1,94 @@
+/* test_mem.c — the allocation wrapper's growth: rhei__grow and rhei__big_grow give the same
+ * capacities (doubling from 8), refuse a size past their headroom, and a big block keeps its
+ * bytes when it moves to a mapping of its own. */
+#include "test.h"
+#include "mem.h"
+#include <stdint.h>
+
+/* Capacity after growing from cap to need through grow (one of the two), checked to hold. */
+static size_t grown(int (*grow)(void **, size_t *, size_t, size_t), size_t cap, size_t need)
+{
+    char *p = cap ? rhei__malloc(cap) : NULL; /* below RHEI__BIG_BYTES: heap memory */
+    size_t c = cap, before = cap;
+    CHECK(p || !cap);
+    CHECK_INT(grow((void **)&p, &c, need, 1), 0);
+    CHECK(c >= need);
+    if (need <= before)
+        CHECK_INT(c, before); /* nothing to do: unchanged */
+    p[need - 1] = 'x';
+    if (grow == rhei__big_grow)
+        rhei__big_free(p, c, 1);
+    else
+        rhei__free(p);
+    return c;
+}
+
+TEST(grow_doubles_from_eight)
+{
+    /* {cap, need, capacity after}: a capacity not a power of two keeps doubling */
+    static const size_t want[][3] = {
+        {0, 1, 8},      {0, 8, 8},       {0, 9, 16},      {8, 9, 16},
+        {16, 100, 128}, {128, 100, 128}, {0, 1000, 1024}, {24, 25, 48},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        size_t got = grown(rhei__grow, want[i][0], want[i][1]);
+        if (got != want[i][2])
+            FAIL("rhei__grow %zu -> need %zu: cap %zu, want %zu", want[i][0], want[i][1], got,
+                 want[i][2]);
+        got = grown(rhei__big_grow, want[i][0], want[i][1]);
+        if (got != want[i][2])
+            FAIL("rhei__big_grow %zu -> need %zu: cap %zu, want %zu", want[i][0], want[i][1], got,
+                 want[i][2]);
+    }
+}
+
+/* Past RHEI__BIG_BYTES the block is a mapping: the bytes written below the threshold stay,
+ * and the capacity still doubles. */
+TEST(big_grow_keeps_bytes_across_the_threshold)
+{
+    int64_t *p = NULL;
+    size_t cap = 0, n = RHEI__BIG_BYTES / sizeof *p; /* elements at the threshold */
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, n / 4, sizeof *p), 0);
+    CHECK_INT(cap, n / 4); /* 8 << k: a power of two, as the threshold is */
+    for (size_t i = 0; i < cap; i++)
+        p[i] = (int64_t)i * 3;
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, n + 1, sizeof *p), 0);
+    CHECK_INT(cap, n * 2);
+    for (size_t i = 0; i < n / 4; i++)
+        if (p[i] != (int64_t)i * 3)
+            FAIL("element %zu: %lld after the move, want %lld", i, (long long)p[i],
+                 (long long)i * 3);
+    p[cap - 1] = 7; /* the whole mapping is writable */
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, cap * 2 + 1, sizeof *p), 0); /* mremap */
+    CHECK_INT(cap, n * 8);
+    CHECK_INT(p[n / 4 - 1], (int64_t)(n / 4 - 1) * 3);
+    CHECK_INT(p[n * 2 - 1], 7);
+    rhei__big_free(p, cap, sizeof *p);
+}
+
+/* A size whose doubling would pass the headroom fails before any allocation and leaves the
+ * block as it was: SIZE_MAX / 2 for rhei__grow, SIZE_MAX / 4 for rhei__big_grow (its
+ * mapping is rounded up and padded). */
+TEST(grow_refuses_sizes_past_its_headroom)
+{
+    char *p = NULL;
+    size_t cap = 0;
+    CHECK_INT(rhei__grow((void **)&p, &cap, 16, 1), 0);
+    char *was = p;
+    CHECK_INT(rhei__grow((void **)&p, &cap, SIZE_MAX / 2 + 2, 1), -1);
+    CHECK_INT(rhei__grow((void **)&p, &cap, SIZE_MAX / 4 + 2, 4), -1);
+    CHECK(p == was);
+    CHECK_INT(cap, 16);
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, SIZE_MAX / 4 + 2, 1), -1);
+    CHECK(p == was);
+    CHECK_INT(cap, 16);
+    /* Within rhei__grow's headroom but past rhei__big_grow's: big_grow refuses it without
+     * asking for memory (the injected failure is still armed after the call). */
+    rhei__mem_fail_after(1);
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, SIZE_MAX / 8 * 3, 1), -1);
+    CHECK(rhei__malloc(1) == NULL); /* the armed failure was left for this call */
+    rhei__mem_fail_after(0);
+    CHECK(p == was);
+    CHECK_INT(cap, 16);
+    rhei__free(p);
+}
