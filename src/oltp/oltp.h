@@ -89,6 +89,20 @@ int rhei__conn_query_max(rhei__conn *c, const char *sql, const rhei_value *param
  * columns carry the names and declared types SQLite gives them (caller frees it). RHEI_SQL
  * when SQLite cannot compile the text. The prepare is cached like any other. */
 int rhei__conn_describe(rhei__conn *c, const char *sql, rhei_result **out, rhei__err *e);
+/* What SQLite's plan for a read says, from one EXPLAIN QUERY PLAN (rhei__conn_plan). */
+typedef struct rhei__plan {
+    int64_t scan_rows;    /* rhei__conn_scan_rows's figure when asked for, else 0 */
+    int64_t reach_rows;   /* rhei__conn_reach_rows's figure when asked for, else 0 */
+    int sorts;            /* rhei__conn_plan_sorts's answer */
+    int distinct_indexed; /* rhei__conn_plan_distinct_indexed's answer */
+} rhei__plan;
+#define RHEI__PLAN_SCAN_ROWS 1u  /* want: compute scan_rows */
+#define RHEI__PLAN_REACH_ROWS 2u /* want: compute reach_rows */
+/* Fills *out from one plan of sql (the schema is re-read first, so a new index counts). The
+ * row figures cost a max(rowid) read per table named, so only those in `want` are computed.
+ * 0, or -1 (*out zeroed) when SQLite cannot plan the text. The four calls below are each this
+ * with one answer; a caller wanting several asks once. */
+int rhei__conn_plan(rhei__conn *c, const char *sql, unsigned want, rhei__plan *out);
 /* Rows SQLite would read in full to run sql: the sum over the tables its plan scans (EXPLAIN
  * QUERY PLAN "SCAN t", each counted by its largest rowid, at least 1); tables an index serves
  * ("SEARCH") count 0. -1 when SQLite cannot plan the text. */

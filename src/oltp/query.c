@@ -161,14 +161,48 @@ static int64_t table_rows(rhei__conn *c, const char *name, size_t n)
     return rows;
 }
 
-/* Rows of the tables SQLite's plan for sql scans (searches too, when `searched`): each plan
- * line naming a table adds that table's size (and 1, for a table whose size is unknown). */
-static int64_t plan_rows(rhei__conn *c, const char *sql, int searched)
+/* What one walk of SQLite's plan lines found. Lists: 0 the tables the plan scans, 1 those it
+ * scans or searches through an index; each keeps its lines' count and their first names. */
+#define PLAN_TABLES 8
+typedef struct plan_walk {
+    int64_t lines[2];
+    char names[2][PLAN_TABLES][128];
+    size_t nnames[2];
+    int scans, uncovered, sorts; /* SCAN lines; one not through a covering index; a temp B-tree */
+} plan_walk;
+
+/* One line of EXPLAIN QUERY PLAN (its detail column; subquery and other lines name nothing). */
+static void plan_line(plan_walk *w, const char *d)
+{
+    if (!d)
+        return;
+    int scan = strncmp(d, "SCAN ", 5) == 0, search = strncmp(d, "SEARCH ", 7) == 0;
+    if (scan || search) {
+        const char *name = d + (scan ? 5 : 7);
+        size_t n = strcspn(name, " ");
+        for (int k = scan ? 0 : 1; k < 2; k++) {
+            w->lines[k]++; /* a scan reads at least one row, even of a table of unknown size */
+            if (n < sizeof w->names[k][0] && w->nnames[k] < PLAN_TABLES) {
+                memcpy(w->names[k][w->nnames[k]], name, n);
+                w->names[k][w->nnames[k]++][n] = '\0';
+            }
+        }
+    }
+    if (scan) {
+        w->scans++;
+        w->uncovered |= !strstr(d, " USING COVERING INDEX ");
+    }
+    w->sorts |= strncmp(d, "USE TEMP B-TREE", 15) == 0;
+}
+
+/* Walks SQLite's plan for sql once, line by line, into *w (zeroed first). -1 when SQLite
+ * cannot plan the text. */
+static int plan_walk_run(rhei__conn *c, const char *sql, plan_walk *w)
 {
     char buf[4200];
     sqlite3_stmt *st = NULL;
     rhei__err ignored;
-    int64_t total = 0;
+    memset(w, 0, sizeof *w);
     if (snprintf(buf, sizeof buf, "EXPLAIN QUERY PLAN %s", sql) >= (int)sizeof buf)
         return -1;
     /* EXPLAIN QUERY PLAN never opens a read transaction, so it would plan with the schema
@@ -183,77 +217,58 @@ static int64_t plan_rows(rhei__conn *c, const char *sql, int searched)
         sqlite3_finalize(st);
         return -1;
     }
-    char tables[8][128];
-    size_t ntables = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *d = (const char *)sqlite3_column_text(st, 3);
-        size_t skip = d && strncmp(d, "SCAN ", 5) == 0                 ? 5
-                      : searched && d && strncmp(d, "SEARCH ", 7) == 0 ? 7
-                                                                       : 0;
-        if (!skip)
-            continue; /* (SEARCH: an index serves it), subquery and temp B-tree lines */
-        size_t n = strcspn(d + skip, " ");
-        total++; /* a scan reads at least one row, even of a table whose size is unknown */
-        if (n < sizeof tables[0] && ntables < 8) {
-            memcpy(tables[ntables], d + skip, n);
-            tables[ntables++][n] = '\0';
-        }
-    }
+    while (sqlite3_step(st) == SQLITE_ROW)
+        plan_line(w, (const char *)sqlite3_column_text(st, 3));
     sqlite3_finalize(st);
-    for (size_t i = 0; i < ntables; i++)
-        total += table_rows(c, tables[i], strlen(tables[i]));
+    return 0;
+}
+
+/* List k's rows: its lines plus the size of each table it names. */
+static int64_t plan_rows(rhei__conn *c, const plan_walk *w, int k)
+{
+    int64_t total = w->lines[k];
+    for (size_t i = 0; i < w->nnames[k]; i++)
+        total += table_rows(c, w->names[k][i], strlen(w->names[k][i]));
     return total;
 }
 
-int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql) { return plan_rows(c, sql, 0); }
+int rhei__conn_plan(rhei__conn *c, const char *sql, unsigned want, rhei__plan *out)
+{
+    plan_walk w;
+    memset(out, 0, sizeof *out);
+    if (plan_walk_run(c, sql, &w))
+        return -1;
+    if (want & RHEI__PLAN_SCAN_ROWS)
+        out->scan_rows = plan_rows(c, &w, 0);
+    if (want & RHEI__PLAN_REACH_ROWS)
+        out->reach_rows = plan_rows(c, &w, 1);
+    out->sorts = w.sorts;
+    out->distinct_indexed = w.scans > 0 && !w.uncovered && !w.sorts;
+    return 0;
+}
 
-int64_t rhei__conn_reach_rows(rhei__conn *c, const char *sql) { return plan_rows(c, sql, 1); }
+int64_t rhei__conn_scan_rows(rhei__conn *c, const char *sql)
+{
+    rhei__plan p;
+    return rhei__conn_plan(c, sql, RHEI__PLAN_SCAN_ROWS, &p) ? -1 : p.scan_rows;
+}
+
+int64_t rhei__conn_reach_rows(rhei__conn *c, const char *sql)
+{
+    rhei__plan p;
+    return rhei__conn_plan(c, sql, RHEI__PLAN_REACH_ROWS, &p) ? -1 : p.reach_rows;
+}
 
 int rhei__conn_plan_sorts(rhei__conn *c, const char *sql)
 {
-    char buf[4200];
-    sqlite3_stmt *st = NULL;
-    if (snprintf(buf, sizeof buf, "EXPLAIN QUERY PLAN %s", sql) >= (int)sizeof buf)
-        return -1;
-    /* Not from the cache, as in rhei__conn_scan_rows (which refreshed the schema just before). */
-    if (sqlite3_prepare_v2(rhei__conn_db(c), buf, -1, &st, NULL) != SQLITE_OK || !st) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    int sorts = 0;
-    while (!sorts && sqlite3_step(st) == SQLITE_ROW) {
-        const char *d = (const char *)sqlite3_column_text(st, 3);
-        sorts = d && strncmp(d, "USE TEMP B-TREE", 15) == 0;
-    }
-    sqlite3_finalize(st);
-    return sorts;
+    rhei__plan p;
+    return rhei__conn_plan(c, sql, 0, &p) ? -1 : p.sorts;
 }
 
 int rhei__conn_plan_distinct_indexed(rhei__conn *c, const char *sql)
 {
-    char buf[4200];
-    sqlite3_stmt *st = NULL;
-    if (snprintf(buf, sizeof buf, "EXPLAIN QUERY PLAN %s", sql) >= (int)sizeof buf)
-        return -1;
-    /* Not from the cache, as in rhei__conn_scan_rows (which refreshed the schema just before). */
-    if (sqlite3_prepare_v2(rhei__conn_db(c), buf, -1, &st, NULL) != SQLITE_OK || !st) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    int scans = 0, other = 0;
-    while (!other && sqlite3_step(st) == SQLITE_ROW) {
-        const char *d = (const char *)sqlite3_column_text(st, 3);
-        if (!d)
-            continue;
-        if (strncmp(d, "SCAN ", 5) == 0) {
-            scans++;
-            other = !strstr(d, " USING COVERING INDEX ");
-        } else {
-            other = strncmp(d, "USE TEMP B-TREE", 15) == 0;
-        }
-    }
-    sqlite3_finalize(st);
-    return scans > 0 && !other;
+    rhei__plan p;
+    return rhei__conn_plan(c, sql, 0, &p) ? -1 : p.distinct_indexed;
 }
 
 typedef struct budget {

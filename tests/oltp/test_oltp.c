@@ -109,3 +109,60 @@ TEST(results_keep_storage_classes)
     rhei__oltp_reader_release(o, c);
     rhei__oltp_close(o);
 }
+
+/* Checks one text's plan facts, asked for at once and one call at a time. */
+static void expect_plan(rhei__conn *c, const char *sql, int64_t scan, int64_t reach, int sorts,
+                        int distinct)
+{
+    rhei__plan p;
+    CHECK_INT(rhei__conn_plan(c, sql, RHEI__PLAN_SCAN_ROWS | RHEI__PLAN_REACH_ROWS, &p),
+              scan < 0 ? -1 : 0);
+    if (scan >= 0 && (p.scan_rows != scan || p.reach_rows != reach || p.sorts != sorts ||
+                      p.distinct_indexed != distinct))
+        FAIL("%s: scan %lld reach %lld sorts %d distinct %d, want %lld %lld %d %d", sql,
+             (long long)p.scan_rows, (long long)p.reach_rows, p.sorts, p.distinct_indexed,
+             (long long)scan, (long long)reach, sorts, distinct);
+    CHECK_INT(rhei__conn_scan_rows(c, sql), scan);
+    CHECK_INT(rhei__conn_reach_rows(c, sql), reach);
+    CHECK_INT(rhei__conn_plan_sorts(c, sql), sorts);
+    CHECK_INT(rhei__conn_plan_distinct_indexed(c, sql), distinct);
+    CHECK_INT(rhei__conn_plan(c, sql, 0, &p), scan < 0 ? -1 : 0); /* rows only when asked */
+    CHECK_INT(p.scan_rows, 0);
+    CHECK_INT(p.reach_rows, 0);
+}
+
+/* One walk of SQLite's plan answers every question the router asks of it: rows scanned
+ * (each scanned table's largest rowid, plus 1 a line), rows reached (searched tables too),
+ * whether a temporary B-tree sorts, whether a DISTINCT steps through a covering index. */
+TEST(plan_facts_from_one_walk)
+{
+    char dir[64];
+    rhei__oltp *o = open_tmp(dir, sizeof dir);
+    rhei__err e;
+    rhei__conn *w = rhei__oltp_writer(o);
+    CHECK_INT(rhei__conn_exec(w,
+                              "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v TEXT);"
+                              "CREATE INDEX t_k ON t (k);"
+                              "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n"
+                              " WHERE x < 1000) INSERT INTO t SELECT x, x % 10, 'v' || x FROM n;"
+                              "CREATE TABLE u (a INTEGER PRIMARY KEY, b TEXT);"
+                              "INSERT INTO u VALUES (5, 'x')",
+                              NULL, 0, NULL, &e),
+              RHEI_OK);
+    rhei__oltp_writer_release(o);
+    rhei__conn *c = rhei__oltp_reader(o);
+    expect_plan(c, "SELECT v FROM t WHERE k = 3", 0, 1001, 0, 0);
+    expect_plan(c, "SELECT v FROM t ORDER BY v", 1001, 1001, 1, 0);
+    expect_plan(c, "SELECT DISTINCT k FROM t", 1001, 1001, 0, 1);
+    expect_plan(c, "SELECT count(DISTINCT v) FROM t", 1001, 1001, 1, 0); /* dedups in a B-tree */
+    expect_plan(c, "SELECT t.v, u.b FROM t JOIN u ON u.a = t.id", 1001, 1001 + 6, 0, 0);
+    expect_plan(c, "SELECT nope FROM t", -1, -1, -1, -1);
+    /* An index made after this connection planned: the next plan sees it (the schema is read
+     * again before each walk, for the sort question too). */
+    w = rhei__oltp_writer(o);
+    CHECK_INT(rhei__conn_exec(w, "CREATE INDEX t_v ON t (v)", NULL, 0, NULL, &e), RHEI_OK);
+    rhei__oltp_writer_release(o);
+    CHECK_INT(rhei__conn_plan_sorts(c, "SELECT v FROM t ORDER BY v"), 0);
+    rhei__oltp_reader_release(o, c);
+    rhei__oltp_close(o);
+}
