@@ -73,9 +73,9 @@ FUZZ_CC = gcc -std=gnu11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recov
 	-DRHEI_FUZZ_STANDALONE -Iinclude
 fuzz:
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) -Isrc/route -Isrc/core src/route/lex.c src/route/route.c src/route/semantics.c \
-	  src/route/reason.c src/route/decide.c src/route/rewrite.c src/core/buf.c src/core/mem.c \
-	  src/core/err.c tests/route/fuzz_route.c -o build-fuzz/fuzz_route
+	$(FUZZ_CC) -Isrc/route -Isrc/core src/route/lex.c src/route/route.c src/route/read_walk.c \
+	  src/route/semantics.c src/route/reason.c src/route/decide.c src/route/rewrite.c src/core/buf.c \
+	  src/core/mem.c src/core/err.c tests/route/fuzz_route.c -o build-fuzz/fuzz_route
 	$(FUZZ_CC) -Isrc/core tests/core/fuzz_toml.c src/core/toml.c src/core/toml_get.c src/core/mem.c src/core/buf.c \
 	  src/core/err.c -o build-fuzz/fuzz_toml
 	$(FUZZ_CC) -Isrc/net/arrow tests/net/fuzz_ipc.c src/net/arrow/*.c -lzstd -llz4 \

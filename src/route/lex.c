@@ -407,6 +407,13 @@ int rhei__route_is_arith(const rhei__tok *t)
            (t->p[0] == '+' || t->p[0] == '-' || t->p[0] == '*' || t->p[0] == '/');
 }
 
+int rhei__route_next_is(const rhei__lex *lx, int kw)
+{
+    rhei__tok nx;
+    rhei__route_lex_peek(lx, &nx);
+    return rhei__route_keyword(&nx) == kw;
+}
+
 int rhei__route_aggregate_call(const rhei__lex *lx, const rhei__tok *t)
 {
     rhei__lex ahead = *lx;

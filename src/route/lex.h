@@ -88,8 +88,8 @@ int rhei__route_dialects_agree(const char *s, size_t n);
 /* ASCII case-insensitive equality of two spans. */
 int rhei__route_ci_eq(const char *a, size_t an, const char *b, size_t bn);
 
-/* Token predicates shared by the statement rules (route.c) and the same-answer rules
- * (semantics.c). */
+/* Token predicates shared by the statement rules (route.c, read_walk.c) and the same-answer
+ * rules (semantics.c). */
 /* Look-ahead bound of the rules that scan ahead (min/max arguments, a CAST's type). */
 #define RHEI__ROUTE_LOOKAHEAD 256
 /* 1 if t is a WORD equal to w, case-insensitively. */
@@ -98,6 +98,8 @@ int rhei__route_word_is(const rhei__tok *t, const char *w);
 int rhei__route_is_name(const rhei__tok *t);
 /* 1 if t is one of + - * / */
 int rhei__route_is_arith(const rhei__tok *t);
+/* 1 if the token after lx (not consumed) has keyword id kw. */
+int rhei__route_next_is(const rhei__lex *lx, int kw);
 /* t, an aggregate's name, is called as an aggregate: followed by '(', and for min/max with one
  * argument (min(a, b) and max(a, b) are SQLite's scalar functions); past the look-ahead bound,
  * an aggregate. lx is just past t. */
