@@ -129,6 +129,54 @@ TEST(index_served_reads_stay_on_sqlite_unless_too_wide)
     CHECK_OK(db, rhei_close(db));
 }
 
+/* One run of the text with bound value v: served by side, reason, with `rows` as its count. */
+static void run_bound(rhei_db *db, const char *sql, int64_t v, int64_t rows, rhei_side side,
+                      const char *reason)
+{
+    rhei_value p = rhei_int(v);
+    rhei_result *r = NULL;
+    CHECK_OK(db, rhei_query(db, sql, &p, 1, &r));
+    if (rhei_result_side(r) != side || strcmp(rhei_result_reason(r), reason) != 0)
+        FAIL("%s with %lld: served by %s '%s', want %s '%s'", sql, (long long)v,
+             rhei_result_side(r) == RHEI_SIDE_OLAP ? "olap" : "oltp", rhei_result_reason(r),
+             side == RHEI_SIDE_OLAP ? "olap" : "oltp", reason);
+    CHECK_INT(rhei_result_int64(r, 0, 0), rows);
+    rhei_result_free(r);
+}
+
+/* A text's route learns from two runs past SQLite's budget in a row, not one: the first run
+ * of a fresh process faults its pages in. One text, its bound value choosing the range: a
+ * wide one (most of 1M rows: tens of ms against a 5 ms budget) runs over, a narrow one (10
+ * rows) never does, and shows where the text's route stands: still SQLite's after one over
+ * run or after over runs a served run interrupted, DuckDB's after two in a row. */
+TEST(index_range_too_wide_is_learned_from_two_runs_in_a_row)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    th_exec(db, "CREATE TABLE big (id INTEGER PRIMARY KEY, k INTEGER)");
+    th_exec(db, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < "
+                "1000000) INSERT INTO big SELECT x, x % 1000 FROM n");
+    CHECK_OK(db, rhei_register_table(db, "big", NULL, 0, NULL, 0));
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    const char *sql = "SELECT count(*), sum(k) FROM big WHERE id > ?1";
+    const int64_t wide = 5, narrow = 999990;
+    run_bound(db, sql, wide, 999995, RHEI_SIDE_OLAP, "index range too wide"); /* over: 1 */
+    run_bound(db, sql, narrow, 10, RHEI_SIDE_OLTP, "index serves it");        /* served: 0 */
+    run_bound(db, sql, wide, 999995, RHEI_SIDE_OLAP, "index range too wide"); /* over: 1 */
+    run_bound(db, sql, narrow, 10, RHEI_SIDE_OLTP, "index serves it");        /* served: 0 */
+    run_bound(db, sql, wide, 999995, RHEI_SIDE_OLAP, "index range too wide"); /* over: 1 */
+    run_bound(db, sql, wide, 999995, RHEI_SIDE_OLAP, "index range too wide"); /* over: 2 */
+    /* Learned: DuckDB serves the text now, the narrow range too (SQLite is not asked). */
+    rhei_route_stats before, after;
+    CHECK_OK(db, rhei_route_stats_get(db, &before));
+    run_bound(db, sql, narrow, 10, RHEI_SIDE_OLAP, "index range too wide");
+    CHECK_OK(db, rhei_route_stats_get(db, &after));
+    CHECK_INT(after.cache_hits - before.cache_hits, 1); /* from the cached route */
+    CHECK_INT(after.olap - before.olap, 1);
+    CHECK_OK(db, rhei_close(db));
+}
+
 /* The route of a text is kept: an application's few hundred statement texts are each
  * classified once (tokens and SQLite's plan), not again whenever another text shares a slot.
  * Fails with a 64-entry direct-mapped cache (at most 64 of 200 texts could hit). */
