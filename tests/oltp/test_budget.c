@@ -34,14 +34,15 @@ static rhei__oltp *open_tmp(char *dir, size_t n)
 }
 
 /* Runs sql within budget_us on a reader, counting this thread's clock reads meanwhile. */
-static int run_counted(rhei__oltp *o, const char *sql, int64_t budget_us, int *over)
+static int run_counted(rhei__oltp *o, const char *sql, int64_t budget_us, rhei_cancel *cancel,
+                       int *over)
 {
     rhei__err e;
     rhei_result *r = NULL;
     rhei__conn *c = rhei__oltp_reader(o);
     wall_reads = cpu_reads = 0;
     counting = 1;
-    int rc = rhei__conn_query_within(c, sql, NULL, 0, budget_us, over, &r, &e);
+    int rc = rhei__conn_query_within(c, sql, NULL, 0, -1, budget_us, cancel, over, &r, &e);
     counting = 0;
     rhei__oltp_reader_release(o, c);
     rhei_result_free(r);
@@ -62,20 +63,28 @@ TEST(cpu_clock_is_read_only_past_the_wall_budget)
     rhei__oltp *o = open_tmp(dir, sizeof dir);
     int over = -1;
     /* A read shorter than the handler's period reads no clock at all. */
-    CHECK_INT(run_counted(o, "SELECT 1", 60000000, &over), RHEI_OK);
+    CHECK_INT(run_counted(o, "SELECT 1", 60000000, NULL, &over), RHEI_OK);
     CHECK_INT(over, 0);
     CHECK_INT(wall_reads, 0);
     CHECK_INT(cpu_reads, 0);
     /* A long read within a 60 s budget: the wall clock at every call, the CPU clock once. */
-    CHECK_INT(run_counted(o, LONG_READ, 60000000, &over), RHEI_OK);
+    CHECK_INT(run_counted(o, LONG_READ, 60000000, NULL, &over), RHEI_OK);
     CHECK_INT(over, 0);
     if (wall_reads < 100)
         FAIL("the progress handler read the wall clock %ld times, want >= 100", wall_reads);
     CHECK_INT(cpu_reads, 1);
     /* Past a 1 us budget by the wall clock, the CPU clock decides (and it is spent too). */
-    CHECK_INT(run_counted(o, LONG_READ, 1, &over), RHEI_INTERRUPTED);
+    CHECK_INT(run_counted(o, LONG_READ, 1, NULL, &over), RHEI_INTERRUPTED);
     CHECK_INT(over, 1);
     if (cpu_reads < 2)
         FAIL("past the wall budget the CPU clock was read %ld times, want >= 2", cpu_reads);
+    /* No budget, only a cancel token (not fired): the handler reads no clock. */
+    rhei_cancel *cancel = NULL;
+    CHECK_INT(rhei_cancel_new(&cancel), RHEI_OK);
+    CHECK_INT(run_counted(o, LONG_READ, -1, cancel, &over), RHEI_OK);
+    CHECK_INT(over, 0);
+    CHECK_INT(wall_reads, 0);
+    CHECK_INT(cpu_reads, 0);
+    rhei_cancel_free(cancel);
     rhei__oltp_close(o);
 }
