@@ -33,6 +33,17 @@ static size_t utf8_len(unsigned char c)
     return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
 }
 
+/* Bytes of the character at p (NUL-terminated): its UTF-8 length, cut short at a NUL so a
+ * truncated sequence at the end of the pattern never reaches past it. */
+static size_t char_len(const char *p)
+{
+    size_t n = utf8_len((unsigned char)p[0]);
+    for (size_t k = 1; k < n; k++)
+        if (!p[k])
+            return k;
+    return n;
+}
+
 /* One character of the pattern (n bytes at c) as RE2 syntax; literal: no wildcard meaning. */
 static void put_char(rhei__buf *re, const char *c, size_t n, int literal)
 {
@@ -56,19 +67,14 @@ static void like_regex(const char *pat, const char *esc, size_t esc_n, rhei__buf
 {
     rhei__buf_puts(re, "(?s)");
     for (size_t i = 0; pat[i];) {
-        size_t n = utf8_len((unsigned char)pat[i]);
-        for (size_t k = 1; k < n; k++)
-            if (!pat[i + k]) { /* cut short: copy what is there */
-                n = k;
-                break;
-            }
+        size_t n = char_len(pat + i);
         if (esc_n && n == esc_n && memcmp(pat + i, esc, n) == 0) {
             i += n;
             if (!pat[i]) {
                 rhei__buf_puts(re, "[^\\x00-\\x{10FFFF}]");
                 break;
             }
-            n = utf8_len((unsigned char)pat[i]);
+            n = char_len(pat + i);
             put_char(re, pat + i, n, 1);
         } else {
             put_char(re, pat + i, n, 0);
