@@ -14,6 +14,16 @@ from ._types import (CONSISTENCY, SIDE_NAMES, SIDES, RouteInfo, RouteStats, Side
 
 
 _TXN = re.compile(r"\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+_txn_cache: dict = {}  # sql -> whether it is transaction control (the async API refuses it)
+
+
+def _is_txn(sql):
+    t = _txn_cache.get(sql)
+    if t is None:
+        if len(_txn_cache) >= 512:
+            _txn_cache.clear()
+        t = _txn_cache[sql] = _TXN.match(sql) is not None if isinstance(sql, str) else False
+    return t
 
 
 def _text(v):
@@ -89,7 +99,7 @@ class _Ops:
     _async = False
 
     def _p_execute(self, sql, params=None):
-        if self._async and _TXN.match(sql):
+        if self._async and _is_txn(sql):
             raise ProgrammingError(
                 "transaction control through the async API would pin SQLite's writer to a "
                 "worker thread: use execute_batch() (one transaction) or the blocking API")

@@ -22,31 +22,26 @@ class _AioChannel:
 
     def __init__(self, loop):
         self.chan = _rhei.Channel()
-        loop.add_reader(self.chan.fileno(), self._ready)
-
-    def _ready(self):
-        for call in self.chan.drain():
-            fut = call.waiter
-            if fut is not None:
-                call.waiter = None
-                if not fut.done():
-                    fut.set_result(None)
+        # wake() sets each finished call's future (unless cancelled) in C: no Python frame
+        loop.add_reader(self.chan.fileno(), self.chan.wake)
 
 
-async def _wait_asyncio(loop, call):
+# The channel of the loop the last call ran on: most programs run one loop, and the
+# WeakKeyDictionary lookup makes a weakref per call. (loop ref, channel); the ref is weak
+# so a closed loop is not kept alive.
+_aio_last = (lambda: None, None)
+
+
+def _aio_channel(loop):
+    global _aio_last
+    ref, ch = _aio_last
+    if ref() is loop:
+        return ch
     ch = _aio_channels.get(loop)
     if ch is None:
         ch = _aio_channels[loop] = _AioChannel(loop)
-    fut = loop.create_future()
-    call.waiter = fut
-    call.submit(ch.chan)
-    try:
-        await fut
-    except BaseException:
-        call.waiter = None
-        call.cancel()
-        raise
-    return call.result()
+    _aio_last = (weakref.ref(loop), ch.chan)
+    return ch.chan
 
 
 _trio_var = None
@@ -66,13 +61,11 @@ def _trio_channel(trio):
 
 async def _trio_pump(trio, ch):
     reschedule = trio.lowlevel.reschedule
+    wait_readable = trio.lowlevel.wait_readable
+    fd = ch.fileno()
     while True:
-        await trio.lowlevel.wait_readable(ch.fileno())
-        for call in ch.drain():
-            task = call.waiter
-            if task is not None:
-                call.waiter = None
-                reschedule(task)
+        await wait_readable(fd)
+        ch.wake(reschedule)  # reschedule(task) of each finished call's task, in C
 
 
 async def _wait_trio(trio, call):
@@ -89,11 +82,23 @@ async def _wait_trio(trio, call):
     return call.result()
 
 
+_get_running_loop = asyncio._get_running_loop
+
+
 async def wait(call):
     """Run ``call`` on a worker thread and return its outcome (or raise its error)."""
-    loop = asyncio._get_running_loop()
-    if loop is not None:
-        return await _wait_asyncio(loop, call)
+    loop = _get_running_loop()
+    if loop is not None:  # asyncio, inline: one coroutine frame per call, not two
+        fut = loop.create_future()
+        call.waiter = fut
+        call.submit(_aio_channel(loop))
+        try:
+            await fut
+        except BaseException:
+            call.waiter = None
+            call.cancel()
+            raise
+        return call.result()
     trio = sys.modules.get("trio")
     if trio is not None:
         return await _wait_trio(trio, call)

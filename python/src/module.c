@@ -4,6 +4,7 @@
 #include "pyrhei.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -72,20 +73,27 @@ static PyObject *error_codes(PyObject *self, PyObject *noargs)
 
 /* --- worker threads ------------------------------------------------------------------- */
 
+/* The queue is guarded by pool_mu, never held while waiting; pool_sem counts the queued
+ * calls and is what idle workers sleep on. (A condition variable costs a futex wake more
+ * per call: glibc marks the mutex contended when a waiter re-takes it.) */
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static sem_t pool_sem;
 static prh_call *q_head, *q_tail;
-static int nworkers, nidle, max_workers = 16;
+static int nworkers, nqueued, max_workers = 16;
+static int nidle; /* workers waiting for a call, or about to: a new one is made past them */
 
+/* A worker counts itself idle before its finished call reaches the loop, so the call the
+ * loop submits on seeing it reuses this (warm) thread instead of racing it into making a
+ * new one. */
 static void *worker(void *arg)
 {
     (void)arg;
     for (;;) {
+        while (sem_wait(&pool_sem) != 0) /* only EINTR */
+            ;
         pthread_mutex_lock(&pool_mu);
-        nidle++;
-        while (!q_head)
-            pthread_cond_wait(&pool_cv, &pool_mu);
         nidle--;
+        nqueued--;
         prh_call *c = q_head;
         q_head = c->next;
         if (!q_head)
@@ -93,6 +101,9 @@ static void *worker(void *arg)
         c->next = NULL;
         pthread_mutex_unlock(&pool_mu);
         prh_call_run(c);
+        pthread_mutex_lock(&pool_mu);
+        nidle++;
+        pthread_mutex_unlock(&pool_mu);
         prh_chan_complete(c->chan, c); /* the queue's reference moves to the channel */
     }
     return NULL;
@@ -103,7 +114,7 @@ int prh_pool_submit(prh_call *c)
     int err = 0;
     Py_INCREF(c);
     pthread_mutex_lock(&pool_mu);
-    if (nidle == 0 && nworkers < max_workers) { /* grow on demand, never past the cap */
+    if (nqueued >= nidle && nworkers < max_workers) { /* grow on demand, never past the cap */
         pthread_t t;
         pthread_attr_t at;
         pthread_attr_init(&at);
@@ -111,7 +122,7 @@ int prh_pool_submit(prh_call *c)
         err = pthread_create(&t, &at, worker, NULL);
         pthread_attr_destroy(&at);
         if (err == 0)
-            nworkers++;
+            nworkers++, nidle++;
         else if (nworkers > 0)
             err = 0; /* the existing workers will get to it */
     }
@@ -121,7 +132,7 @@ int prh_pool_submit(prh_call *c)
         else
             q_head = c;
         q_tail = c;
-        pthread_cond_signal(&pool_cv);
+        nqueued++;
     }
     pthread_mutex_unlock(&pool_mu);
     if (err) {
@@ -130,6 +141,7 @@ int prh_pool_submit(prh_call *c)
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
+    sem_post(&pool_sem); /* after the unlock: the woken worker does not block on pool_mu */
     return 0;
 }
 
@@ -200,18 +212,29 @@ static PyObject *chan_fileno(prh_chan *ch, PyObject *noargs)
     return PyLong_FromLong(ch->fd);
 }
 
-/* The finished calls, oldest first. The wakeup is consumed before the list is taken, so a
- * call finishing in between leaves a wakeup behind rather than being missed. */
-static PyObject *chan_drain(prh_chan *ch, PyObject *noargs)
+/* The finished calls, oldest first, each with the worker's reference. The wakeup is
+ * consumed before the list is taken, so a call finishing in between leaves a wakeup behind
+ * rather than being missed. */
+static prh_call *take_finished(prh_chan *ch)
 {
-    (void)noargs;
     uint64_t n;
-    if (read(ch->fd, &n, sizeof n) < 0 && errno != EAGAIN && errno != EINTR)
-        return PyErr_SetFromErrno(PyExc_OSError);
+    if (read(ch->fd, &n, sizeof n) < 0 && errno != EAGAIN && errno != EINTR) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return NULL;
+    }
     pthread_mutex_lock(&ch->mu);
     prh_call *c = ch->head;
     ch->head = ch->tail = NULL;
     pthread_mutex_unlock(&ch->mu);
+    return c;
+}
+
+static PyObject *chan_drain(prh_chan *ch, PyObject *noargs)
+{
+    (void)noargs;
+    prh_call *c = take_finished(ch);
+    if (!c && PyErr_Occurred())
+        return NULL;
     PyObject *list = PyList_New(0);
     while (c) {
         prh_call *next = c->next;
@@ -224,10 +247,61 @@ static PyObject *chan_drain(prh_chan *ch, PyObject *noargs)
     return list;
 }
 
+/* Wakes the waiter of one finished call: fn(waiter), or for fn NULL an asyncio future's
+ * set_result(None) unless it is already done (cancelled). A failing wakeup is reported as
+ * unraisable: the other calls' waiters must still be woken. */
+static void wake_one(prh_call *c, PyObject *fn)
+{
+    static PyObject *s_done, *s_set_result;
+    PyObject *w = c->waiter, *r = NULL;
+    if (!w)
+        return;
+    c->waiter = NULL; /* the reference moves to w */
+    if (fn) {
+        r = PyObject_CallOneArg(fn, w);
+    } else if ((s_done || (s_done = PyUnicode_InternFromString("done"))) &&
+               (s_set_result || (s_set_result = PyUnicode_InternFromString("set_result")))) {
+        PyObject *done = PyObject_CallMethodNoArgs(w, s_done);
+        int is_done = done ? PyObject_IsTrue(done) : -1;
+        Py_XDECREF(done);
+        if (is_done == 0)
+            r = PyObject_CallMethodOneArg(w, s_set_result, Py_None);
+        else if (is_done == 1)
+            r = Py_NewRef(Py_None);
+    }
+    if (!r)
+        PyErr_WriteUnraisable(w);
+    Py_XDECREF(r);
+    Py_DECREF(w);
+}
+
+/* wake(fn=None): takes the finished calls and wakes each one's waiter (see wake_one), in
+ * C: the loop's reader callback runs no Python frame per finished call. */
+static PyObject *chan_wake(prh_chan *ch, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs > 1)
+        return PyErr_Format(PyExc_TypeError, "wake takes at most one argument");
+    PyObject *fn = nargs == 1 && args[0] != Py_None ? args[0] : NULL;
+    prh_call *c = take_finished(ch);
+    if (!c && PyErr_Occurred())
+        return NULL;
+    while (c) {
+        prh_call *next = c->next;
+        c->next = NULL;
+        wake_one(c, fn);
+        Py_DECREF(c); /* the worker's reference */
+        c = next;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef chan_methods[] = {
     {"fileno", (PyCFunction)chan_fileno, METH_NOARGS, "The eventfd to wait on for readability."},
     {"drain", (PyCFunction)chan_drain, METH_NOARGS,
      "Take the finished calls (oldest first) and reset the wakeup."},
+    {"wake", (PyCFunction)(void (*)(void))chan_wake, METH_FASTCALL,
+     "wake(fn=None): take the finished calls and wake each waiter: fn(waiter), or without fn"
+     " an asyncio future's set_result(None) unless it is done."},
     {NULL, NULL, 0, NULL}};
 
 PyTypeObject prh_chan_type = {
@@ -283,6 +357,10 @@ PyMODINIT_FUNC PyInit__rhei(void)
 {
     if (prh_values_init() < 0)
         return NULL;
+    static int sem_ready;
+    if (!sem_ready && sem_init(&pool_sem, 0, 0) != 0)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    sem_ready = 1;
     PyTypeObject *types[] = {&prh_db_type, &prh_call_type, &prh_chan_type, &prh_result_type,
                              &prh_astream_type};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)

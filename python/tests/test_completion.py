@@ -1,0 +1,129 @@
+"""How finished calls reach the loop: Channel.wake() wakes each waiter in C (an asyncio
+future's set_result unless it is done, or fn(waiter)), a failing wakeup does not lose the
+others, and sequential awaits reuse one worker thread instead of growing the pool."""
+import asyncio
+import os
+import select
+import sys
+import time
+
+import anyio
+import pytest
+
+import rhei
+from rhei import _rhei
+
+
+def _finished(ch, n):
+    """Blocks until the channel's eventfd says calls finished (the test is the loop)."""
+    r, _, _ = select.select([ch.fileno()], [], [], 30)
+    assert r, f"no completion of {n} calls within 30 s"
+
+
+def _submit(db, ch, n, waiters):
+    calls = []
+    for i in range(n):
+        c = db.route_stats()
+        c.waiter = waiters[i]
+        c.submit(ch)
+        calls.append(c)
+    return calls
+
+
+def _wait_all(calls):
+    deadline = time.monotonic() + 30
+    while not all(c.done for c in calls):  # the calls finish on workers; checked, not timed
+        assert time.monotonic() < deadline, [c.done for c in calls]
+        time.sleep(0.001)
+
+
+def test_wake_calls_fn_per_waiter_in_order(db_path):
+    e = rhei.open_sync(db_path)
+    ch = _rhei.Channel()
+    seen = []
+    calls = _submit(e._db, ch, 5, [f"w{i}" for i in range(5)])
+    _wait_all(calls)
+    _finished(ch, 5)
+    ch.wake(seen.append)
+    assert sorted(seen) == [f"w{i}" for i in range(5)], seen
+    assert all(c.waiter is None for c in calls), [c.waiter for c in calls]
+    assert [c.result() for c in calls] == [(0, 0, 0)] * 5
+    r, _, _ = select.select([ch.fileno()], [], [], 0)
+    assert not r, "the wakeup was not consumed: the loop would spin"
+    e.close()
+
+
+def test_wake_failure_does_not_lose_other_waiters(db_path):
+    e = rhei.open_sync(db_path)
+    ch = _rhei.Channel()
+    seen, unraisable = [], []
+
+    def fn(w):
+        if w == "bad":
+            raise ValueError("boom")
+        seen.append(w)
+
+    old = sys.unraisablehook
+    sys.unraisablehook = lambda u: unraisable.append(u.exc_value)
+    try:
+        calls = _submit(e._db, ch, 3, ["a", "bad", "c"])
+        _wait_all(calls)
+        _finished(ch, 3)
+        ch.wake(fn)
+    finally:
+        sys.unraisablehook = old
+    assert sorted(seen) == ["a", "c"], seen
+    assert len(unraisable) == 1 and isinstance(unraisable[0], ValueError), unraisable
+    e.close()
+
+
+def test_wake_skips_a_cancelled_future(db_path):
+    e = rhei.open_sync(db_path)
+    ch = _rhei.Channel()
+    loop = asyncio.new_event_loop()
+    try:
+        done, cancelled = loop.create_future(), loop.create_future()
+        cancelled.cancel()
+        calls = _submit(e._db, ch, 2, [cancelled, done])
+        _wait_all(calls)
+        _finished(ch, 2)
+        unraisable = []
+        old = sys.unraisablehook
+        sys.unraisablehook = lambda u: unraisable.append(u.exc_value)
+        try:
+            ch.wake()  # no fn: asyncio futures
+        finally:
+            sys.unraisablehook = old
+        assert unraisable == [], unraisable
+        assert done.done() and done.result() is None
+        assert cancelled.cancelled()
+    finally:
+        loop.close()
+        e.close()
+
+
+@pytest.mark.anyio
+async def test_sequential_awaits_reuse_one_worker(engine):
+    await engine.route_stats()  # the first call may make the worker
+    before = len(os.listdir("/proc/self/task"))
+    for _ in range(500):
+        await engine.route_stats()
+    after = len(os.listdir("/proc/self/task"))
+    # A worker counts itself idle before its completion reaches the loop, so the next call
+    # never finds every worker busy and never makes another thread.
+    assert after == before, (before, after)
+
+
+@pytest.mark.anyio
+async def test_concurrent_calls_still_spread_over_workers(engine):
+    """Many calls in flight at once each get a worker (up to the cap): nothing is serialised
+    behind an idle count that has not caught up."""
+    results = []
+
+    async def one():
+        results.append(await engine.query("SELECT 1"))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(8):
+            tg.start_soon(one)
+    assert len(results) == 8
