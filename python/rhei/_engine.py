@@ -107,7 +107,12 @@ class _Ops:
         return self._db.execute(sql, params), None
 
     def _p_execute_batch(self, statements):
-        return self._db.execute_batch([_stmt(s) for s in statements]), None
+        if type(statements) is not list and type(statements) is not tuple:
+            statements = list(statements)
+        try:  # str or (sql, tuple/list/None) items need no binding: straight to C
+            return self._db.execute_batch(statements), None
+        except TypeError:  # named parameters (a mapping), or an error bind() reports too
+            return self._db.execute_batch([_stmt(s) for s in statements]), None
 
     def _p_executemany(self, sql, seq_of_params):
         seq = list(seq_of_params)

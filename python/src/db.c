@@ -69,13 +69,33 @@ static const char *kept_str(prh_call *c, PyObject *o, const char *what)
     return s;
 }
 
-/* The parameter tuple of params (None, a list or a tuple), kept by the call. */
-static PyObject *param_tuple(prh_call *c, PyObject *params)
+/* UTF-8 of a str some object the call keeps already holds; NULL with an exception. */
+static const char *held_str(PyObject *o, const char *what)
 {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(o, &n);
+    if (s && (Py_ssize_t)strlen(s) != n) {
+        PyErr_Format(PyExc_ValueError, "%s contains a NUL character", what);
+        return NULL;
+    }
+    return s;
+}
+
+/* The parameter tuple of params (None, a list or a tuple), kept by the call. held: params
+ * is already kept alive by an immutable object the call keeps (a batch item tuple), so an
+ * exact tuple needs no reference of its own. */
+static PyObject *param_tuple_held(prh_call *c, PyObject *params, int held)
+{
+    static PyObject *empty;
     PyObject *t;
-    if (params == NULL || params == Py_None)
-        t = PyTuple_New(0);
-    else if (PyTuple_CheckExact(params)) {
+    if (params == NULL || params == Py_None) {
+        if (!empty && !(empty = PyTuple_New(0)))
+            return NULL;
+        return empty; /* made once, never freed */
+    }
+    if (PyTuple_CheckExact(params)) {
+        if (held)
+            return params;
         t = params;
         Py_INCREF(t);
     } else if (PyList_Check(params) || PyTuple_Check(params))
@@ -88,6 +108,11 @@ static PyObject *param_tuple(prh_call *c, PyObject *params)
     if (t)
         Py_DECREF(t); /* keep holds it */
     return t;
+}
+
+static PyObject *param_tuple(prh_call *c, PyObject *params)
+{
+    return param_tuple_held(c, params, 0);
 }
 
 static PyObject *done_prep(prh_call *c, int ok)
@@ -241,6 +266,8 @@ static PyObject *db_execute_info(prh_db *d, PyObject *args)
 static int fill_stmts(prh_call *c, PyObject *items, const char *sql_all)
 {
     PyObject *fast = PySequence_Fast(items, "statements must be a sequence");
+    if (fast && !PyTuple_CheckExact(fast)) /* a snapshot: a list may change while we run */
+        Py_SETREF(fast, PySequence_Tuple(fast));
     if (!fast || PyList_Append(c->keep, fast) < 0) {
         Py_XDECREF(fast);
         return 0;
@@ -256,10 +283,22 @@ static int fill_stmts(prh_call *c, PyObject *items, const char *sql_all)
     size_t total = 0;
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         PyObject *sql = it[i], *params = Py_None;
+        /* An exact tuple item (fast holds it) keeps its sql and params alive unchanged: no
+         * reference of their own per statement. A list item may be changed meanwhile. */
+        int held = PyTuple_CheckExact(sql);
         if (sql_all) {
             params = it[i];
             c->stmts[i].sql = sql_all;
+            held = 1; /* the item itself, held by fast */
         } else {
+            if (held && PyTuple_GET_SIZE(sql) == 2 &&
+                PyUnicode_CheckExact(PyTuple_GET_ITEM(sql, 0))) {
+                params = PyTuple_GET_ITEM(sql, 1);
+                sql = PyTuple_GET_ITEM(sql, 0);
+                ok = (c->stmts[i].sql = held_str(sql, "sql")) != NULL;
+                goto params;
+            }
+            held = 0;
             if (PyTuple_Check(sql) || PyList_Check(sql)) {
                 ok = PySequence_Size(sql) == 2;
                 if (!ok) {
@@ -271,7 +310,8 @@ static int fill_stmts(prh_call *c, PyObject *items, const char *sql_all)
             }
             ok = (c->stmts[i].sql = kept_str(c, sql, "sql")) != NULL;
         }
-        ok = ok && (tuples[i] = param_tuple(c, params)) != NULL;
+    params:
+        ok = ok && (tuples[i] = param_tuple_held(c, params, held)) != NULL;
         if (ok)
             total += (size_t)PyTuple_GET_SIZE(tuples[i]);
     }

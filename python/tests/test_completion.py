@@ -127,3 +127,41 @@ async def test_concurrent_calls_still_spread_over_workers(engine):
         for _ in range(8):
             tg.start_soon(one)
     assert len(results) == 8
+
+
+@pytest.mark.anyio
+async def test_batch_items_of_every_shape(engine):
+    """Items that need no binding go to C as they are; named parameters, lists and
+    generators still work through the binding path, with the same outcome."""
+    await engine.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, v TEXT)")
+    items = ["INSERT INTO b VALUES (1, 'plain')",
+             ("INSERT INTO b VALUES (?, ?)", (2, "tuple")),
+             ("INSERT INTO b VALUES (?, ?)", [3, "list params"]),
+             ["INSERT INTO b VALUES (?, ?)", (4, "list item")],
+             ("INSERT INTO b VALUES (:id, :v)", {"id": 5, "v": "named"}),
+             ("INSERT INTO b VALUES (6, 'no params')", None)]
+    assert await engine.execute_batch(items) == 6
+    assert await engine.execute_batch(
+        ("INSERT INTO b VALUES (?, ?)", (10 + i, "gen")) for i in range(3)) == 3
+    rows = (await engine.query("SELECT id, v FROM b ORDER BY id", hint="oltp")).rows()
+    assert rows == [(1, "plain"), (2, "tuple"), (3, "list params"), (4, "list item"),
+                    (5, "named"), (6, "no params"), (10, "gen"), (11, "gen"), (12, "gen")]
+    with pytest.raises(rhei.ProgrammingError, match="binding parameter :v"):
+        await engine.execute_batch([("INSERT INTO b VALUES (:id, :v)", {"id": 20})])
+    with pytest.raises(TypeError):
+        await engine.execute_batch([42])
+    with pytest.raises(rhei.Error, match="cannot bind parameter 1"):
+        await engine.execute_batch([("INSERT INTO b VALUES (?, 'x')", (object(),))])
+
+
+def test_batch_list_changed_after_submit_is_not_read(db_path):
+    """The statements list is snapshotted: items replaced after the call was made (the
+    worker may still be reading them) do not change what runs, nor free what it reads."""
+    e = rhei.open_sync(db_path)
+    e.execute("CREATE TABLE b (id INTEGER PRIMARY KEY, v TEXT)")
+    items = [("INSERT INTO b VALUES (?, ?)", (i, f"v{i}" * 50)) for i in range(100)]
+    call = e._db.execute_batch(items)
+    items[:] = [("INSERT INTO b VALUES (?, ?)", (-1, "replaced"))] * 100
+    assert call.run() == 100
+    assert e.query("SELECT COUNT(*), MIN(id) FROM b", hint="oltp").rows() == [(100, 0)]
+    e.close()
