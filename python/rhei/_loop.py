@@ -7,7 +7,9 @@ task cancels the call: a call still queued never runs, a running read is interru
 (rhei_interrupt; other reads it hit are run again), a running write completes.
 """
 import asyncio
+import os
 import sys
+import threading
 import weakref
 
 from . import _rhei
@@ -83,11 +85,42 @@ async def _wait_trio(trio, call):
 
 
 _get_running_loop = asyncio._get_running_loop
+_get_ident = threading.get_ident
+# asyncio._get_running_loop costs a getpid() system call on Python 3.11 (~3 us on this VM,
+# about a tenth of an awaited call's handoff). A loop whose run_forever is running on this
+# very thread (BaseEventLoop._thread_id; loops without it take the slow path) is this
+# thread's running loop: one thread runs one loop at a time and a running loop cannot move.
+# A forked child starts over, where asyncio's own pid check answers.
+def _no_loop():
+    return None
+
+
+_last_loop = _no_loop  # a weak reference to the last loop found running, once there is one
+
+
+def _forget_loop():
+    global _last_loop
+    _last_loop = _no_loop
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_loop)
+
+
+def _running_loop():
+    global _last_loop
+    loop = _last_loop()
+    if loop is not None and getattr(loop, "_thread_id", None) == _get_ident():
+        return loop
+    loop = _get_running_loop()
+    if loop is not None:
+        _last_loop = weakref.ref(loop)
+    return loop
 
 
 async def wait(call):
     """Run ``call`` on a worker thread and return its outcome (or raise its error)."""
-    loop = _get_running_loop()
+    loop = _running_loop()
     if loop is not None:  # asyncio, inline: one coroutine frame per call, not two
         fut = loop.create_future()
         call.waiter = fut

@@ -165,3 +165,53 @@ def test_batch_list_changed_after_submit_is_not_read(db_path):
     assert call.run() == 100
     assert e.query("SELECT COUNT(*), MIN(id) FROM b", hint="oltp").rows() == [(100, 0)]
     e.close()
+
+
+def test_running_loop_cache_follows_the_thread_and_the_loop(db_path):
+    """The running-loop shortcut (no getpid per call) must give each call its own thread's
+    running loop: loops one after another on a thread, a loop on another thread meanwhile,
+    trio after asyncio, and nothing outside a loop."""
+    import threading
+
+    import trio
+
+    from rhei import _loop
+
+    async def n_rows(e):
+        assert _loop._running_loop() is asyncio.get_running_loop()
+        return (await e.query("SELECT 1")).scalar()
+
+    async def session():
+        async with await rhei.open(oltp_path=db_path) as e:
+            return [await n_rows(e) for _ in range(3)]
+
+    assert asyncio.run(session()) == [1, 1, 1]
+    assert asyncio.run(session()) == [1, 1, 1]  # a new loop on the same thread
+    assert _loop._running_loop() is None  # no loop runs here now
+
+    other_ready, other_stop, seen = threading.Event(), threading.Event(), []
+
+    def other_thread():
+        async def hold():
+            seen.append(asyncio.get_running_loop())
+            other_ready.set()
+            while not other_stop.is_set():
+                await asyncio.sleep(0.001)
+        asyncio.run(hold())
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    try:
+        assert other_ready.wait(30)
+        assert asyncio.run(session()) == [1, 1, 1]  # not the other thread's running loop
+        assert _loop._running_loop() is None
+    finally:
+        other_stop.set()
+        t.join()
+
+    async def trio_session():
+        assert _loop._running_loop() is None
+        async with await rhei.open(oltp_path=db_path) as e:
+            return (await e.query("SELECT 1")).scalar()
+
+    assert trio.run(trio_session) == 1
