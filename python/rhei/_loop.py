@@ -30,7 +30,8 @@ class _AioChannel:
 
 # The channel of the loop the last call ran on: most programs run one loop, and the
 # WeakKeyDictionary lookup makes a weakref per call. (loop ref, channel); the ref is weak
-# so a closed loop is not kept alive.
+# so a closed loop is not kept alive (its channel, one eventfd, is until another loop's
+# call replaces it).
 _aio_last = (lambda: None, None)
 
 
