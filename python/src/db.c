@@ -261,6 +261,32 @@ static PyObject *db_execute_info(prh_db *d, PyObject *args)
     return execute_call(d, args, OP_EXEC_INFO);
 }
 
+/* Statement text and parameters of one batch item (a str or (sql, params)). *held: both are
+ * kept alive by the item itself, an exact tuple that the call's snapshot of the list holds,
+ * so they need no reference of their own; a list item may change while the call runs, so
+ * its parts are kept. 0 with an exception on error. */
+static int batch_item(prh_call *c, PyObject *item, const char **sql, PyObject **params, int *held)
+{
+    PyObject *s = item;
+    *params = Py_None;
+    *held = 0;
+    if (PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2 &&
+        PyUnicode_CheckExact(PyTuple_GET_ITEM(item, 0))) {
+        *held = 1;
+        *params = PyTuple_GET_ITEM(item, 1);
+        return (*sql = held_str(PyTuple_GET_ITEM(item, 0), "sql")) != NULL;
+    }
+    if (PyTuple_Check(item) || PyList_Check(item)) {
+        if (PySequence_Size(item) != 2) {
+            PyErr_SetString(PyExc_TypeError, "a batch item is a str or (sql, params)");
+            return 0;
+        }
+        *params = PySequence_Fast_GET_ITEM(item, 1);
+        s = PySequence_Fast_GET_ITEM(item, 0);
+    }
+    return (*sql = kept_str(c, s, "sql")) != NULL;
+}
+
 /* Fills c->stmts from items: each a str or (sql, params); sql_all non-NULL for executemany
  * (then items are parameter sequences). All values go into one array. */
 static int fill_stmts(prh_call *c, PyObject *items, const char *sql_all)
@@ -282,35 +308,12 @@ static int fill_stmts(prh_call *c, PyObject *items, const char *sql_all)
         PyErr_NoMemory();
     size_t total = 0;
     for (Py_ssize_t i = 0; ok && i < n; i++) {
-        PyObject *sql = it[i], *params = Py_None;
-        /* An exact tuple item (fast holds it) keeps its sql and params alive unchanged: no
-         * reference of their own per statement. A list item may be changed meanwhile. */
-        int held = PyTuple_CheckExact(sql);
-        if (sql_all) {
-            params = it[i];
+        PyObject *params = it[i];
+        int held = 1; /* executemany: the item is the parameters, held by fast */
+        if (sql_all)
             c->stmts[i].sql = sql_all;
-            held = 1; /* the item itself, held by fast */
-        } else {
-            if (held && PyTuple_GET_SIZE(sql) == 2 &&
-                PyUnicode_CheckExact(PyTuple_GET_ITEM(sql, 0))) {
-                params = PyTuple_GET_ITEM(sql, 1);
-                sql = PyTuple_GET_ITEM(sql, 0);
-                ok = (c->stmts[i].sql = held_str(sql, "sql")) != NULL;
-                goto params;
-            }
-            held = 0;
-            if (PyTuple_Check(sql) || PyList_Check(sql)) {
-                ok = PySequence_Size(sql) == 2;
-                if (!ok) {
-                    PyErr_SetString(PyExc_TypeError, "a batch item is a str or (sql, params)");
-                    break;
-                }
-                params = PySequence_Fast_GET_ITEM(sql, 1);
-                sql = PySequence_Fast_GET_ITEM(sql, 0);
-            }
-            ok = (c->stmts[i].sql = kept_str(c, sql, "sql")) != NULL;
-        }
-    params:
+        else
+            ok = batch_item(c, it[i], &c->stmts[i].sql, &params, &held);
         ok = ok && (tuples[i] = param_tuple_held(c, params, held)) != NULL;
         if (ok)
             total += (size_t)PyTuple_GET_SIZE(tuples[i]);
