@@ -62,31 +62,17 @@ static int table_kind(void *ud, const char *table, size_t len)
     return hit;
 }
 
-static int64_t scan_rows(void *ud)
+static int plan(void *ud, rhei__route_plan *out)
 {
     route_ud *u = ud;
+    rhei__plan p;
     rhei__conn *c = rhei__oltp_reader(u->db->oltp);
-    int64_t n = rhei__conn_scan_rows(c, u->sql);
+    int rc = rhei__conn_plan(c, u->sql, RHEI__PLAN_SCAN_ROWS, &p);
     rhei__oltp_reader_release(u->db->oltp, c);
-    return n;
-}
-
-static int ordered(void *ud)
-{
-    route_ud *u = ud;
-    rhei__conn *c = rhei__oltp_reader(u->db->oltp);
-    int sorts = rhei__conn_plan_sorts(c, u->sql);
-    rhei__oltp_reader_release(u->db->oltp, c);
-    return sorts < 0 ? -1 : !sorts;
-}
-
-static int distinct_indexed(void *ud)
-{
-    route_ud *u = ud;
-    rhei__conn *c = rhei__oltp_reader(u->db->oltp);
-    int r = rhei__conn_plan_distinct_indexed(c, u->sql);
-    rhei__oltp_reader_release(u->db->oltp, c);
-    return r;
+    out->scan_rows = p.scan_rows;
+    out->sorts = p.sorts;
+    out->distinct_indexed = p.distinct_indexed;
+    return rc;
 }
 
 /* SQLite's declared type of column `name` of table, or 0 if it has none by that name. */
@@ -172,8 +158,7 @@ static int route(rhei_db *db, const char *sql, rhei_route_info *out)
         rhei__engine_refresh_names(db, &ignored);
     }
     route_ud ud = {db, sql};
-    rhei__route_ctx ctx = {table_kind,     &ud,         sqlite_compiles, scan_rows, ordered,
-                           numeric_column, text_column, distinct_indexed};
+    rhei__route_ctx ctx = {table_kind, &ud, sqlite_compiles, plan, numeric_column, text_column};
     return rhei__route_classify(sql, &ctx, out);
 }
 

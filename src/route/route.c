@@ -98,23 +98,21 @@ static void read_cost(const rhei__route_read *rd, const rhei__route_ctx *ctx, rt
 {
     int filter = st->side == RHEI_SIDE_OLTP && (rd->flags & RHEI__READ_WHERE);
     int speed = st->side == RHEI_SIDE_OLAP && st->reason != RHEI_ROUTE_OLAP_FUNCTION;
-    if (!(filter || speed) || !ctx || !ctx->scan_rows)
+    rhei__route_plan plan;
+    if (!(filter || speed) || !ctx || !ctx->plan || ctx->plan(ctx->ud, &plan) != 0)
         return;
-    if (st->reason == RHEI_ROUTE_FULL_SCAN_SORT && (rd->flags & RHEI__READ_LIMIT) && ctx->ordered &&
-        ctx->ordered(ctx->ud) == 1) { /* ORDER BY the key LIMIT n: SQLite reads n rows */
-        st->side = RHEI_SIDE_OLTP;
+    if (st->reason == RHEI_ROUTE_FULL_SCAN_SORT && (rd->flags & RHEI__READ_LIMIT) && !plan.sorts) {
+        st->side = RHEI_SIDE_OLTP; /* ORDER BY the key LIMIT n: SQLite reads n rows */
         st->reason = RHEI_ROUTE_INDEX_SERVED;
         return;
     }
-    int64_t scanned = ctx->scan_rows(ctx->ud);
-    if (filter && scanned >= RHEI__ROUTE_SCAN_ROWS) {
+    if (filter && plan.scan_rows >= RHEI__ROUTE_SCAN_ROWS) {
         st->side = RHEI_SIDE_OLAP;
         st->reason = RHEI_ROUTE_UNINDEXED_FILTER;
-    } else if (speed && scanned == 0) {
+    } else if (speed && plan.scan_rows == 0) {
         st->side = RHEI_SIDE_OLTP;
         st->reason = RHEI_ROUTE_INDEX_SERVED;
-    } else if (speed && scanned > 0 && (rd->flags & RHEI__READ_DISTINCT) && ctx->distinct_indexed &&
-               ctx->distinct_indexed(ctx->ud) == 1) {
+    } else if (speed && (rd->flags & RHEI__READ_DISTINCT) && plan.distinct_indexed == 1) {
         st->side = RHEI_SIDE_OLTP;
         st->reason = RHEI_ROUTE_INDEX_DISTINCT;
     }

@@ -35,41 +35,43 @@ typedef int (*rhei__route_table_fn)(void *ud, const char *table, size_t len);
  * (reason "duckdb dialect"). */
 typedef int (*rhei__route_compiles_fn)(void *ud);
 
-/* Rows SQLite would read in full for the text (tables its plan scans without an index, each
- * counted at least 1), or -1 when SQLite has no plan for it. Called at most once per
- * classification, for a read both sides may serve. A filter the speed rules would keep on
- * SQLite ("point lookup", "simple filter") goes to DuckDB past RHEI__ROUTE_SCAN_ROWS (reason
- * "unindexed filter on a large table"): DuckDB's scan is faster. A read they would send to
- * DuckDB (aggregate, join, sort, ...) whose plan scans nothing (0: every table is reached
- * through an index) goes to SQLite with reason "index serves it": the engine runs it there
- * within RHEI__ROUTE_PROBE_US and moves it to DuckDB if the range proves too wide
- * (rhei__route_over_budget). */
-typedef int64_t (*rhei__route_scan_fn)(void *ud);
+/* What SQLite's plan for the text says (one EXPLAIN QUERY PLAN), asked at most once per
+ * classification, for a read both sides may serve; 0 with *out filled, -1 when SQLite has no
+ * plan for it (no cost rule applies then).
+ *  - scan_rows: rows SQLite would read in full (tables its plan scans without an index, each
+ *    counted at least 1). A filter the speed rules would keep on SQLite ("point lookup",
+ *    "simple filter") goes to DuckDB past RHEI__ROUTE_SCAN_ROWS (reason "unindexed filter on
+ *    a large table"): DuckDB's scan is faster. A read they would send to DuckDB (aggregate,
+ *    join, sort, ...) whose plan scans nothing (0: every table is reached through an index)
+ *    goes to SQLite with reason "index serves it": the engine runs it there within
+ *    RHEI__ROUTE_PROBE_US and moves it to DuckDB if the range proves too wide
+ *    (rhei__route_over_budget).
+ *  - sorts: 1 if a temporary B-tree sorts (ORDER BY, GROUP BY or DISTINCT no index serves).
+ *    A "full scan sort" read with LIMIT that does not sort reads rows in ORDER BY's order
+ *    (an index or the rowid gives it) and stops after LIMIT (+ OFFSET) rows: index-served
+ *    (reason "index serves it", the same budget).
+ *  - distinct_indexed: 1 if every table it scans is read through a covering index and it
+ *    dedups without a temporary B-tree. A DISTINCT read (SELECT DISTINCT, count(DISTINCT x))
+ *    that scans then steps from key to key of the index (its cost follows the distinct
+ *    values, not the rows), where DuckDB hashes every row: count(DISTINCT customer) of 10M
+ *    rows took 33 ms there against 121 ms. It goes to SQLite (reason "index serves
+ *    DISTINCT") within a budget as the index-served reads'. */
+typedef struct rhei__route_plan {
+    int64_t scan_rows;
+    int sorts;
+    int distinct_indexed;
+} rhei__route_plan;
+typedef int (*rhei__route_plan_fn)(void *ud, rhei__route_plan *out);
 #define RHEI__ROUTE_SCAN_ROWS 50000
 /* SQLite's time budget for an index-served read: above it DuckDB's scan of the same tables
  * is the faster side even on small ones (its fixed cost is ~1 ms), so the read moves there. */
 #define RHEI__ROUTE_PROBE_US 5000
-
-/* 1 if SQLite's plan for the text reads rows in the order ORDER BY asks for (no temporary
- * B-tree sorts them: an index or the rowid gives the order), 0 if it sorts, -1 unknown.
- * Called at most once, only for a "full scan sort" read with LIMIT: SQLite then stops after
- * LIMIT (+ OFFSET) rows, so the read is index-served (reason "index serves it", with the
- * same budget as rule 23a). */
-typedef int (*rhei__route_ordered_fn)(void *ud);
 
 /* 1 if a replicated table has a column of this name (len bytes, case-insensitive) with
  * SQLite's NUMERIC affinity (declared DECIMAL, NUMERIC, BOOLEAN, DATE, ...): SQLite stores
  * its integral values as INTEGER, so `d / 2` divides 5.00 as the integer 5 there, while
  * DuckDB divides the DECIMAL. Called only for a name next to '/'. */
 typedef int (*rhei__route_numeric_fn)(void *ud, const char *name, size_t len);
-
-/* 1 if SQLite's plan for the text reads every table it scans through a covering index and
- * dedups without a temporary B-tree, 0 if not, -1 unknown. Called at most once, only for a
- * DISTINCT read (SELECT DISTINCT, count(DISTINCT x)) that scans: SQLite then steps from key
- * to key of the index (its cost follows the distinct values, not the rows), where DuckDB
- * hashes every row: count(DISTINCT customer) of 10M rows took 33 ms there against 121 ms.
- * The read goes to SQLite (reason "index serves DISTINCT") within a budget as rule 23a's. */
-typedef int (*rhei__route_distinct_fn)(void *ud);
 
 /* 1 if a replicated table has a column of this name (len bytes, case-insensitive) and every
  * one that has it declares it TEXT (VARCHAR, CHAR, CLOB...): SQLite's LIKE of its values is
@@ -81,11 +83,9 @@ typedef struct rhei__route_ctx {
     rhei__route_table_fn is_replicated; /* NULL: no table is replicated */
     void *ud;
     rhei__route_compiles_fn sqlite_compiles; /* NULL: SQLite compiles everything */
-    rhei__route_scan_fn scan_rows;           /* NULL: no costs known, filters stay */
-    rhei__route_ordered_fn ordered;          /* NULL: SQLite's order is unknown */
+    rhei__route_plan_fn plan;                /* NULL: no costs known, filters stay */
     rhei__route_numeric_fn numeric_column;   /* NULL: no such column */
     rhei__route_text_fn text_column;         /* NULL: no such column, LIKE stays */
-    rhei__route_distinct_fn distinct_indexed; /* NULL: never */
 } rhei__route_ctx;
 
 /* Classifies the SQL text (one or more statements) in one go: whether it writes, and which

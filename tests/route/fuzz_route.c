@@ -77,8 +77,13 @@ static const char *const known_reasons[] = {"empty",
 
 /* The engine's other answers, varied by the input so both branches of each get explored. */
 static int fuzz_compiles(void *ud) { return ud == NULL; }
-static int64_t fuzz_scan_rows(void *ud) { return ud == NULL ? 0 : 1000000; }
-static int fuzz_ordered(void *ud) { return ud == NULL; }
+static int fuzz_plan(void *ud, rhei__route_plan *out)
+{
+    out->scan_rows = ud == NULL ? 0 : 1000000;
+    out->sorts = ud != NULL;
+    out->distinct_indexed = 1;
+    return 0;
+}
 
 /* Replicated unless the name starts with 's', so both answers get explored. */
 static int fuzz_replicated(void *ud, const char *table, size_t len)
@@ -135,19 +140,12 @@ static int fuzz_text(void *ud, const char *name, size_t len)
     return len > 0 && (name[0] == 's' || name[0] == '"');
 }
 
-static int fuzz_distinct(void *ud)
-{
-    (void)ud;
-    return 1;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *sql = (const char *)data;
     rhei__route_ctx ctx = {fuzz_replicated, size % 2 ? (void *)data : NULL,
-                           fuzz_compiles,   fuzz_scan_rows,
-                           fuzz_ordered,    fuzz_numeric,
-                           fuzz_text,       fuzz_distinct};
+                           fuzz_compiles,   fuzz_plan,
+                           fuzz_numeric,    fuzz_text};
     rhei_route_info a, b;
     int w = rhei__route_is_write_n(sql, size);
     char *copy;

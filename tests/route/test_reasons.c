@@ -44,7 +44,7 @@ static int kind(void *ud, const char *table, size_t len)
 static void expect(const char *sql, int want_write, rhei_side side, rhei_route_reason code,
                    const char *table)
 {
-    rhei__route_ctx ctx = {kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    rhei__route_ctx ctx = {kind, NULL, NULL, NULL, NULL, NULL};
     rhei_route_info ri;
     int w = rhei__route_classify(sql, &ctx, &ri);
     if (w != want_write || ri.side != side || ri.code != (int32_t)code ||
@@ -77,7 +77,7 @@ TEST(table_callback_decides_olap_only)
 TEST(router_decides_hint_and_transaction)
 {
     rhei_route_info auto_ri, ri;
-    rhei__route_ctx ctx = {kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    rhei__route_ctx ctx = {kind, NULL, NULL, NULL, NULL, NULL};
     CHECK_INT(rhei__route_classify("SELECT count(*) FROM t", &ctx, &auto_ri), 0);
     rhei__route_decide(&auto_ri, RHEI_SIDE_AUTO, 0, &ri);
     CHECK_INT(ri.side, RHEI_SIDE_OLAP);
@@ -98,7 +98,7 @@ TEST(router_decides_hint_and_transaction)
 TEST(router_decides_fallback)
 {
     rhei_route_info ri;
-    rhei__route_ctx ctx = {kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    rhei__route_ctx ctx = {kind, NULL, NULL, NULL, NULL, NULL};
     rhei__route_classify("SELECT count(*) FROM t", &ctx, &ri);
     rhei_route_info keep = ri;
     CHECK_INT(rhei__route_fallback(&ri, RHEI_SIDE_AUTO, RHEI_SQL), 1);
