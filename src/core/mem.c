@@ -55,10 +55,13 @@ static void *map_aligned(size_t n)
 }
 
 /* Mappings freed by rhei__big_free, kept for the next big block: a fresh mapping costs a page
- * fault per 4 KiB page at first touch, a kept one none (its pages stay mapped; MADV_FREE lets
- * the kernel take them back under memory pressure, a write keeps them). A 100K-row result in
- * fresh memory spent 35% of its build in page faults here, a 1M-row one a third. Bounded:
- * BIG_KEEP_N blocks and BIG_KEEP_BYTES in all, process-wide; rhei__big_trim empties it. */
+ * fault per 4 KiB page at first touch, a kept one none (its pages stay mapped and resident).
+ * A 100K-row result in fresh memory spent 35% of its build in page faults here, a 1M-row one
+ * a third. MADV_FREE on a kept block (so the kernel could take it back) cost 0.3-1 ms per
+ * free, more than it saved. Bounded: BIG_KEEP_N blocks and BIG_KEEP_BYTES in all,
+ * process-wide; rhei__big_trim empties it. A block's size is always page_round(cap * elem)
+ * of its holder (rhei__big_grow gives cap = size / elem with elem <= 4 KiB), so it comes
+ * back here whole. */
 #define BIG_KEEP_N 32
 #define BIG_KEEP_BYTES ((size_t)128 << 20)
 static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -159,7 +162,7 @@ int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem)
     size_t ncap;
     if (need <= *cap)
         return 0;
-    if (next_cap(*cap, need, elem, 4, &ncap))
+    if (elem > 4096 || next_cap(*cap, need, elem, 4, &ncap)) /* elem: see the kept mappings */
         return -1;
     size_t old = *cap * elem, bytes = ncap * elem;
     if (bytes < RHEI__BIG_BYTES)

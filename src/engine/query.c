@@ -417,7 +417,8 @@ static int probe(rhei_db *db, const char *sql, const rhei_value *params, size_t 
     int rc = run_oltp_within(db, sql, params, nparams, ri->code, cancel, &over, out, e);
     if (!over) {
         *served = 1;
-        route_probed(db, sql, 0, ri);
+        if (!rhei__cancel_fired(cancel)) /* a cancelled run says nothing of the range */
+            route_probed(db, sql, 0, ri);
         return rc;
     }
     /* The index range is most of the table (or the DISTINCT has most of its rows): DuckDB

@@ -112,7 +112,8 @@ static void read_cost(const rhei__route_read *rd, const rhei__route_ctx *ctx, rt
     } else if (speed && plan.scan_rows == 0) {
         st->side = RHEI_SIDE_OLTP;
         st->reason = RHEI_ROUTE_INDEX_SERVED;
-    } else if (speed && (rd->flags & RHEI__READ_DISTINCT) && plan.distinct_indexed == 1) {
+    } else if (speed && plan.scan_rows > 0 && (rd->flags & RHEI__READ_DISTINCT) &&
+               plan.distinct_indexed == 1) {
         st->side = RHEI_SIDE_OLTP;
         st->reason = RHEI_ROUTE_INDEX_DISTINCT;
     }
