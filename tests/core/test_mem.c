@@ -1,9 +1,11 @@
 /* test_mem.c — the allocation wrapper's growth: rhei__grow and rhei__big_grow give the same
  * capacities (doubling from 8), refuse a size past their headroom, and a big block keeps its
- * bytes when it moves to a mapping of its own. */
+ * bytes when it moves to a mapping of its own; a freed big block is kept for the next. */
 #include "test.h"
 #include "mem.h"
 #include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
 
 /* Capacity after growing from cap to need through grow (one of the two), checked to hold. */
 static size_t grown(int (*grow)(void **, size_t *, size_t, size_t), size_t cap, size_t need)
@@ -91,4 +93,48 @@ TEST(grow_refuses_sizes_past_its_headroom)
     CHECK(p == was);
     CHECK_INT(cap, 16);
     rhei__free(p);
+}
+
+/* 1 if the last page of the block [p, p + bytes) is in memory: a kept mapping's pages were
+ * written before, a fresh mapping's are not until touched. */
+static int resident(const void *p, size_t bytes)
+{
+    unsigned char v = 0;
+    uintptr_t last = ((uintptr_t)p + bytes - 1) & ~(uintptr_t)4095;
+    CHECK_INT(mincore((void *)last, 4096, &v), 0);
+    return v & 1;
+}
+
+/* A freed big block is kept and handed to the next block of its size: the same mapping comes
+ * back (no fresh pages to fault), a block growing into a kept mapping keeps its bytes, and
+ * rhei__big_trim gives everything back. */
+TEST(big_blocks_are_kept_for_the_next_result)
+{
+    rhei__big_trim();
+    size_t n = RHEI__BIG_BYTES / sizeof(int64_t) * 2, cap = 0, cap2 = 0;
+    int64_t *p = NULL, *q = NULL;
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, n, sizeof *p), 0);
+    memset(p, 1, cap * sizeof *p); /* a result writes its whole block */
+    int64_t *first = p;
+    rhei__big_free(p, cap, sizeof *p);
+    p = NULL;
+    cap = 0;
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, n, sizeof *p), 0);
+    CHECK(p == first);
+    CHECK_INT(resident(p, cap * sizeof *p), 1); /* the kept pages, not fresh ones */
+    /* A block below the threshold (heap memory) grows into the kept mapping. */
+    rhei__big_free(p, cap, sizeof *p);
+    CHECK_INT(rhei__big_grow((void **)&q, &cap2, n / 4, sizeof *q), 0);
+    CHECK(q != first);
+    for (size_t i = 0; i < cap2; i++)
+        q[i] = (int64_t)i * 5;
+    size_t had = cap2;
+    CHECK_INT(rhei__big_grow((void **)&q, &cap2, n, sizeof *q), 0);
+    CHECK(q == first); /* grew into the kept block by a copy */
+    CHECK_INT(resident(q, cap2 * sizeof *q), 1);
+    for (size_t i = 0; i < had; i++)
+        if (q[i] != (int64_t)i * 5)
+            FAIL("element %zu: %lld after growing into a kept block", i, (long long)q[i]);
+    rhei__big_free(q, cap2, sizeof *q);
+    rhei__big_trim();
 }

@@ -288,6 +288,18 @@ static int64_t stream_count(rhei_db *db, const char *sql, const rhei_value *p, s
     return v;
 }
 
+/* An engine in a fresh dir with t(id, v) replicated, v = id for ids 1..100. */
+static rhei_db *open_v100(char *dir, size_t n)
+{
+    rt_tmpdir(dir, n);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    th_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)");
+    th_exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100)"
+                " INSERT INTO t SELECT x, x FROM c");
+    CHECK_OK(db, rhei_register_table(db, "t", NULL, 0, NULL, 0));
+    return db;
+}
+
 /* DuckDB 1.4 folds table statistics into a prepared plan: "v = 200" on a table whose v stops
  * at 100 becomes an empty result (duckdb#23704). A statement kept from before a sync that
  * added such a row must not serve the next stream, whether it was kept by the schema call
@@ -295,12 +307,7 @@ static int64_t stream_count(rhei_db *db, const char *sql, const rhei_value *p, s
 TEST(kept_statement_not_used_after_a_write)
 {
     char dir[64];
-    rt_tmpdir(dir, sizeof dir);
-    rhei_db *db = th_open(dir, (th_opts){0});
-    th_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)");
-    th_exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100)"
-                " INSERT INTO t SELECT x, x FROM c");
-    CHECK_OK(db, rhei_register_table(db, "t", NULL, 0, NULL, 0));
+    rhei_db *db = open_v100(dir, sizeof dir);
     const char *sql = "SELECT count(*) FROM t WHERE v = 200";
     struct ArrowSchema sc;
     rhei_query_opts o = {RHEI_SIDE_OLAP, RHEI_EVENTUAL};
@@ -334,12 +341,7 @@ TEST(kept_statement_not_used_after_a_write)
 TEST(materialised_query_kept_statement_not_used_after_a_write)
 {
     char dir[64];
-    rt_tmpdir(dir, sizeof dir);
-    rhei_db *db = th_open(dir, (th_opts){0});
-    th_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)");
-    th_exec(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100)"
-                " INSERT INTO t SELECT x, x FROM c");
-    CHECK_OK(db, rhei_register_table(db, "t", NULL, 0, NULL, 0));
+    rhei_db *db = open_v100(dir, sizeof dir);
     const char *sql = "SELECT count(*) FROM t WHERE v = 200";
     CHECK_INT(th_scalar(db, sql, RHEI_SIDE_OLAP), 0);
     CHECK_INT(th_scalar(db, sql, RHEI_SIDE_OLAP), 0); /* served by the kept statement */
