@@ -1,4 +1,5 @@
-/* result.c — the columnar result set: building it, typed cell access, text forms. */
+/* result.c — the columnar result set: building it, typed cell access, text forms. Columns
+ * are cells or native arrays (result_native.c). */
 #include "result.h"
 #include "mem.h"
 #include "value.h"
@@ -71,7 +72,8 @@ void rhei__result_end_row(rhei_result *r) { r->nrows++; }
 int rhei__result_reserve(rhei_result *r, size_t n, size_t heap_more, rhei__err *e)
 {
     for (size_t c = 0; c < r->ncols; c++)
-        if (rhei__big_grow((void **)&r->cols[c].cells, &r->cols[c].cap, r->nrows + n,
+        if (r->cols[c].lay == RHEI__LAY_CELLS &&
+            rhei__big_grow((void **)&r->cols[c].cells, &r->cols[c].cap, r->nrows + n,
                            sizeof *r->cols[c].cells))
             return rhei__err_nomem(e);
     return heap_more ? heap_room(r, heap_more, e) : RHEI_OK;
@@ -83,6 +85,8 @@ void rhei__result_rescan(rhei_result *r, size_t col)
 {
     rhei__rcol *c = &r->cols[col];
     unsigned seen = 0;
+    if (c->lay != RHEI__LAY_CELLS)
+        return; /* exact since put_native */
     for (size_t i = 0; i < r->nrows; i++)
         seen |= RHEI__TBIT(c->cells[i].type);
     c->seen = seen;
@@ -112,6 +116,7 @@ void rhei_result_free(rhei_result *r)
     if (!r)
         return;
     for (size_t c = 0; c < r->ncols; c++) {
+        rhei__result_native_free(&r->cols[c]);
         rhei__free(r->cols[c].name);
         rhei__free(r->cols[c].decl);
         rhei__big_free(r->cols[c].cells, r->cols[c].cap, sizeof *r->cols[c].cells);
@@ -141,25 +146,19 @@ rhei_type rhei_result_column_type(const rhei_result *r, size_t col)
     return r && col < r->ncols ? r->cols[col].type : RHEI_TYPE_NULL;
 }
 
-static const rhei__cell *cell_at(const rhei_result *r, size_t row, size_t col)
-{
-    if (!r || col >= r->ncols || row >= r->nrows)
-        return NULL;
-    return &r->cols[col].cells[row];
-}
-
 int rhei_result_is_null(const rhei_result *r, size_t row, size_t col)
 {
-    const rhei__cell *c = cell_at(r, row, col);
-    return !c || c->type == RHEI_TYPE_NULL;
+    return rhei_result_value(r, row, col).type == RHEI_TYPE_NULL;
 }
 
 rhei_value rhei_result_value(const rhei_result *r, size_t row, size_t col)
 {
     rhei_value v = {RHEI_TYPE_NULL, 0, 0, NULL, 0};
-    const rhei__cell *c = cell_at(r, row, col);
-    if (!c)
+    if (!r || col >= r->ncols || row >= r->nrows)
         return v;
+    if (r->cols[col].lay != RHEI__LAY_CELLS)
+        return rhei__result_native_value(r, &r->cols[col], row);
+    const rhei__cell *c = &r->cols[col].cells[row];
     v.type = (rhei_type)c->type;
     switch (v.type) {
     case RHEI_TYPE_REAL:

@@ -122,6 +122,24 @@ static int all_of(const rhei__rcol *col, rhei_type t)
     return !(col->seen & ~(RHEI__TBIT(RHEI_TYPE_NULL) | RHEI__TBIT(t)));
 }
 
+/* A native column (result.h) whose values are all of type from, read as type to without a
+ * copy (BOOLEAN's 0/1 as INTEGER); 1 if done. */
+static int retype_in_place(rhei__rcol *col, rhei_type from, rhei_type to)
+{
+    if (col->lay == RHEI__LAY_CELLS || col->lay_type != from)
+        return 0;
+    col->lay_type = to;
+    if (col->seen & RHEI__TBIT(from))
+        col->seen = (col->seen & ~RHEI__TBIT(from)) | RHEI__TBIT(to);
+    return 1;
+}
+
+/* Cells to change in place: a native column becomes cells first. */
+static int changeable(rhei_result *r, const rhei__rcol *col, rhei__err *e)
+{
+    return rhei__result_to_cells(r, (size_t)(col - r->cols), e);
+}
+
 /* After a pass that may have changed cell types in place: col->seen stays exact. */
 static void rescan(rhei_result *r, const rhei__rcol *col)
 {
@@ -181,7 +199,9 @@ static int conform_olap_column(rhei_result *r, rhei__rcol *col, int *done, rhei_
     *done = rhei__conform_olap_type(col->decl, &t, &p, &s) || has_value(col);
     if (!*done)
         return RHEI_OK;
-    if (!all_of(col, t)) {
+    if (!all_of(col, t) &&
+        !(t == RHEI_TYPE_INTEGER && retype_in_place(col, RHEI_TYPE_BOOLEAN, t)) &&
+        (rc = changeable(r, col, e)) == RHEI_OK) {
         for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++) {
             rhei__cell *cell = &col->cells[i];
             if (cell->type == RHEI_TYPE_NULL || cell->type == t)
@@ -215,7 +235,9 @@ static int conform_column(rhei_result *r, size_t c, rhei__err *e)
     }
     if (t == RHEI_TYPE_NULL) { /* an expression: typed by its values, as SQLite types it */
         rhei_type served = sqlite_class_of(col->type);
-        if (col->seen & RHEI__TBIT(RHEI_TYPE_BOOLEAN)) {
+        if ((col->seen & RHEI__TBIT(RHEI_TYPE_BOOLEAN)) &&
+            !retype_in_place(col, RHEI_TYPE_BOOLEAN, RHEI_TYPE_INTEGER) &&
+            (rc = changeable(r, col, e)) == RHEI_OK) {
             for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++)
                 rc = to_sqlite_class(r, &col->cells[i], e);
             rescan(r, col);
@@ -226,7 +248,7 @@ static int conform_column(rhei_result *r, size_t c, rhei__err *e)
         col->precision = col->scale = 0;
         return rc;
     }
-    if (!all_of(col, t)) {
+    if (!all_of(col, t) && (rc = changeable(r, col, e)) == RHEI_OK) {
         for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++)
             if (col->cells[i].type != RHEI_TYPE_NULL && col->cells[i].type != t)
                 rc = to_declared(r, &col->cells[i], t, s, e);
@@ -257,6 +279,8 @@ static int settle_cells(rhei_result *r, rhei__rcol *col, rhei__err *e)
     if (!((col->type == RHEI_TYPE_REAL && (col->seen & RHEI__TBIT(RHEI_TYPE_INTEGER))) ||
           (col->type == RHEI_TYPE_TEXT && (col->seen & num))))
         return RHEI_OK;
+    if ((rc = changeable(r, col, e)) != RHEI_OK)
+        return rc;
     for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++) {
         rhei__cell *cell = &col->cells[i];
         if (col->type == RHEI_TYPE_REAL && cell->type == RHEI_TYPE_INTEGER) {

@@ -5,6 +5,7 @@
 #include "mem.h"
 #include "result.h"
 #include "value.h"
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,6 +145,7 @@ typedef struct qcol {
     duckdb_type t;     /* type id in the executed result */
     duckdb_type phys;  /* DECIMAL storage type */
     int wide;          /* UBIGINT/HUGEINT/UHUGEINT: a value beyond int64 was seen */
+    rhei__lay lay;     /* copied whole vectors at a time, or converted into cells */
     void *data;        /* of the current chunk */
     uint64_t *valid;
 } qcol;
@@ -382,6 +384,39 @@ static int prepare_wrapped(qrun *x, rhei__err *e)
     return rc;
 }
 
+_Static_assert(sizeof(duckdb_string_t) == sizeof(rhei__view) &&
+                   offsetof(duckdb_string_t, value.pointer.ptr) == offsetof(rhei__view, at) &&
+                   offsetof(duckdb_string_t, value.inlined.inlined) == 4,
+               "duckdb_string_t is read as rhei__view");
+
+/* The native layout a column of type t is copied in: types whose vectors hold the value as
+ * the result gives it; the others (DECIMAL, unsigned, other timestamp units) are converted
+ * into cells. */
+static rhei__lay native_layout(duckdb_type t)
+{
+    switch (t) {
+    case DUCKDB_TYPE_BOOLEAN:
+    case DUCKDB_TYPE_TINYINT:
+        return RHEI__LAY_I8;
+    case DUCKDB_TYPE_SMALLINT:
+        return RHEI__LAY_I16;
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_DATE:
+        return RHEI__LAY_I32;
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_TIMESTAMP:
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+        return RHEI__LAY_I64;
+    case DUCKDB_TYPE_DOUBLE:
+        return RHEI__LAY_F64;
+    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_BLOB:
+        return RHEI__LAY_VIEW;
+    default:
+        return RHEI__LAY_CELLS;
+    }
+}
+
 /* Reading plan of each column from the executed result's types. */
 static void plan_reads(qrun *x)
 {
@@ -393,6 +428,7 @@ static void plan_reads(qrun *x)
             x->q[i].s = duckdb_decimal_scale(lt);
         }
         duckdb_destroy_logical_type(&lt);
+        x->q[i].lay = native_layout(x->q[i].t);
     }
 }
 
@@ -527,7 +563,7 @@ static size_t chunk_heap_bytes(const qcol *q, size_t nc, idx_t n)
             bytes += (size_t)n * 43;
             continue;
         }
-        if (!var_width(q[c].t))
+        if (!var_width(q[c].t) || q[c].lay != RHEI__LAY_CELLS)
             continue;
         duckdb_string_t *str = q[c].data;
         for (idx_t i = 0; i < n; i++)
@@ -537,29 +573,33 @@ static size_t chunk_heap_bytes(const qcol *q, size_t nc, idx_t n)
     return bytes;
 }
 
-/* Appends a chunk column by column: one reservation per chunk, no allocation per cell. */
+/* Appends a chunk column by column: native columns a vector at a time, then the others cell
+ * by cell after one reservation (made last: native strings take heap room of their own). */
 static int read_chunk(duckdb_data_chunk ch, rhei_result *r, qcol *q, rhei__err *e)
 {
     char tmp[64];
     size_t nc = r->ncols, base = r->nrows;
+    int rc = RHEI_OK;
+    idx_t n = duckdb_data_chunk_get_size(ch);
     for (size_t c = 0; c < nc; c++) {
         duckdb_vector v = duckdb_data_chunk_get_vector(ch, c);
         q[c].data = duckdb_vector_get_data(v);
         q[c].valid = duckdb_vector_get_validity(v);
+        if (q[c].lay != RHEI__LAY_CELLS && rc == RHEI_OK)
+            rc = rhei__result_put_native(r, c, n, q[c].data, q[c].valid, e);
     }
-    idx_t n = duckdb_data_chunk_get_size(ch);
-    int rc = rhei__result_reserve(r, n, chunk_heap_bytes(q, nc, n), e);
-    if (rc)
-        return rc;
-    for (size_t c = 0; c < nc; c++)
-        for (idx_t i = 0; i < n; i++) {
+    if (rc == RHEI_OK)
+        rc = rhei__result_reserve(r, n, chunk_heap_bytes(q, nc, n), e);
+    for (size_t c = 0; c < nc && rc == RHEI_OK; c++)
+        for (idx_t i = 0; i < n && q[c].lay == RHEI__LAY_CELLS; i++) {
             rhei_value v = {RHEI_TYPE_NULL, 0, 0, NULL, 0};
             if (!q[c].valid || (q[c].valid[i >> 6] >> (i & 63) & 1))
                 read_cell(&q[c], q[c].data, i, &v, tmp);
             rhei__result_put(r, c, base + i, &v);
         }
-    rhei__result_end_rows(r, n);
-    return RHEI_OK;
+    if (rc == RHEI_OK)
+        rhei__result_end_rows(r, n);
+    return rc;
 }
 
 static void run_free(rhei__duck_run *x)
@@ -688,6 +728,8 @@ static int run_query(qrun *x, rhei_result **out, rhei__err *e)
     for (size_t i = 0; i < x->nc && rc == RHEI_OK; i++) {
         qcol *q = &x->q[i];
         rc = rhei__result_set_column(r, i, q->name, q->decl, rhei__duck_class(q->t), q->p, q->s, e);
+        if (rc == RHEI_OK && q->lay != RHEI__LAY_CELLS)
+            rhei__result_set_layout(r, i, q->lay, rhei__duck_class(q->t));
     }
     if (rc || (rc = stream(x, r, e)))
         goto done;
