@@ -141,6 +141,8 @@ class Cursor:
 
     def execute(self, sql, parameters=()):
         """Run one statement; SELECTs make rows available to fetch*()."""
+        # The per-statement path: the statement runs on this thread through the run_*
+        # methods (no Call object), and the connection's state is read from its fields.
         if self._closed:
             raise ProgrammingError("cannot operate on a closed cursor")
         conn = self.connection
@@ -155,18 +157,22 @@ class Cursor:
         if k == _QUERY:
             if type(parameters) is not tuple:
                 sql, parameters = bind(sql, parameters)
-            self._result = db.query(sql, parameters).run()
+            self._result = db.run_query(sql, parameters)
             self.rowcount = -1
             return self
-        dml = k == _DML or k == _INSERT
-        if dml and conn.isolation_level is not None and not conn._in_txn:
-            conn._begin()
+        if k == _INSERT or k == _DML:
+            if conn._isolation is not None and not conn._in_txn:
+                conn._begin()
+            if type(parameters) is not tuple:
+                sql, parameters = bind(sql, parameters)
+            if k == _INSERT:  # the rowid is read before another thread can use the writer
+                self.rowcount, self.lastrowid = db.run_execute_info(sql, parameters)
+            else:
+                self.rowcount = db.run_execute(sql, parameters)
+            return self
         sql, parameters = bind(sql, parameters)
-        if k == _INSERT:  # the rowid is read before another thread can use the writer
-            changes, self.lastrowid = conn._db.execute_info(sql, parameters).run()
-        else:
-            changes = conn._db.execute(sql, parameters).run()
-        self.rowcount = changes if dml else -1
+        db.run_execute(sql, parameters)
+        self.rowcount = -1
         if k == _BEGIN:
             conn._in_txn = True
         elif k == _END:

@@ -284,7 +284,7 @@ static PyObject *list_of_sidecar(prh_call *c)
     return l;
 }
 
-static PyObject *finish(prh_call *c)
+PyObject *prh_call_finish(prh_call *c)
 {
     const rhei_sync_stats *st = &c->stats;
     rhei_result *r;
@@ -330,7 +330,7 @@ static PyObject *call_result(prh_call *c, PyObject *noargs)
     Py_CLEAR(c->keep); /* the arguments are no longer borrowed */
     if (c->rc)
         return prh_raise(c->rc, c->msg);
-    return finish(c);
+    return prh_call_finish(c);
 }
 
 static PyObject *call_run(prh_call *c, PyObject *noargs)

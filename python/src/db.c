@@ -249,7 +249,7 @@ static PyObject *execute_call(prh_db *d, PyObject *args, prh_op op)
         ok = (c->vals = malloc(c->nvals * sizeof *c->vals)) != NULL;
         if (!ok)
             PyErr_NoMemory();
-        ok = ok && prh_to_values(t, c->vals, PyTuple_GET_SIZE(t), c->keep) == 0;
+        ok = ok && prh_to_values(t, c->vals, PyTuple_GET_SIZE(t), &c->keep) == 0;
     }
     return done_prep(c, ok);
 }
@@ -327,7 +327,7 @@ static int fill_stmts(prh_call *c, PyObject *items, const char *sql_all)
         Py_ssize_t k = PyTuple_GET_SIZE(tuples[i]);
         c->stmts[i].params = c->vals + c->nvals;
         c->stmts[i].nparams = (size_t)k;
-        ok = prh_to_values(tuples[i], c->vals + c->nvals, k, c->keep) == 0;
+        ok = prh_to_values(tuples[i], c->vals + c->nvals, k, &c->keep) == 0;
         c->nvals += (size_t)k;
     }
     c->nstmts = ok ? (size_t)n : 0;
@@ -373,7 +373,7 @@ static PyObject *query_call(prh_db *d, PyObject *args, prh_op op)
         ok = (c->vals = malloc(c->nvals * sizeof *c->vals)) != NULL;
         if (!ok)
             PyErr_NoMemory();
-        ok = ok && prh_to_values(t, c->vals, PyTuple_GET_SIZE(t), c->keep) == 0;
+        ok = ok && prh_to_values(t, c->vals, PyTuple_GET_SIZE(t), &c->keep) == 0;
     }
     return done_prep(c, ok);
 }
@@ -383,6 +383,84 @@ static PyObject *db_query(prh_db *d, PyObject *args) { return query_call(d, args
 static PyObject *db_query_arrow(prh_db *d, PyObject *args)
 {
     return query_call(d, args, OP_QUERY_ARROW);
+}
+
+/* --- the blocking API's statements, run here without a Call object ----------------------
+ * run_execute / run_execute_info / run_query do what execute(...).run() does, for the
+ * DB-API's per-statement path: the arguments go into a prh_call on the C stack (never seen
+ * by Python, so it has no reference count or type), which runs on this thread with the GIL
+ * released. The caller's argument vector holds sql and an exact parameter tuple (whose items
+ * cannot change) for the whole call, so they need no reference of their own; a list is
+ * copied into a tuple first, as everywhere. Up to NOW_VALS parameters live on the stack. */
+#define NOW_VALS 16
+
+static PyObject *run_here(prh_db *d, prh_op op, PyObject *const *args, Py_ssize_t nargs)
+{
+    prh_call c;
+    rhei_value stack_vals[NOW_VALS];
+    PyObject *owned = NULL, *out = NULL; /* owned: a tuple made from a list */
+    memset(&c, 0, sizeof c);
+    c.op = op;
+    c.db = d;
+    if (nargs < 1 || nargs > (op == OP_QUERY ? 4 : 2))
+        return PyErr_Format(PyExc_TypeError, "takes (sql, params%s)",
+                            op == OP_QUERY ? ", hint, consistency" : "");
+    long hint = nargs > 2 ? PyLong_AsLong(args[2]) : 0;
+    long cons = nargs > 3 ? PyLong_AsLong(args[3]) : 0;
+    if ((hint == -1 || cons == -1) && PyErr_Occurred())
+        return NULL;
+    if (hint < 0 || hint > 2 || cons < 0 || cons > 1)
+        return PyErr_Format(PyExc_ValueError, "bad hint or consistency");
+    c.qopts.hint = (rhei_side)hint;
+    c.qopts.consistency = (rhei_consistency)cons;
+    if (!PyUnicode_Check(args[0]))
+        return PyErr_Format(PyExc_TypeError, "sql must be a str, not %.60s",
+                            Py_TYPE(args[0])->tp_name);
+    if (!(c.s1 = held_str(args[0], "sql")))
+        return NULL;
+    PyObject *t = nargs > 1 ? args[1] : Py_None;
+    if (t != Py_None && !PyTuple_CheckExact(t)) {
+        if (!PyList_Check(t) && !PyTuple_Check(t))
+            return PyErr_Format(PyExc_TypeError, "parameters must be a tuple or a list, not %.60s",
+                                Py_TYPE(t)->tp_name);
+        if (!(t = owned = PySequence_Tuple(t))) /* a snapshot: the list may change */
+            return NULL;
+    }
+    c.nvals = t == Py_None ? 0 : (size_t)PyTuple_GET_SIZE(t);
+    c.vals = c.nvals <= NOW_VALS ? stack_vals : malloc(c.nvals * sizeof *c.vals);
+    if (!c.vals) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (c.nvals && prh_to_values(t, c.vals, (Py_ssize_t)c.nvals, &c.keep) < 0)
+        goto done;
+    PyThreadState *ts = PyEval_SaveThread(); /* may wait: the writer, locks, the disk */
+    prh_call_run(&c);
+    PyEval_RestoreThread(ts);
+    out = c.rc ? prh_raise(c.rc, c.msg) : prh_call_finish(&c);
+done:
+    rhei_result_free(c.res); /* NULL unless the outcome was not handed out */
+    free(c.msg);
+    if (c.vals != stack_vals)
+        free(c.vals);
+    Py_XDECREF(c.keep);
+    Py_XDECREF(owned);
+    return out;
+}
+
+static PyObject *db_run_execute(prh_db *d, PyObject *const *args, Py_ssize_t nargs)
+{
+    return run_here(d, OP_EXECUTE, args, nargs);
+}
+
+static PyObject *db_run_execute_info(prh_db *d, PyObject *const *args, Py_ssize_t nargs)
+{
+    return run_here(d, OP_EXEC_INFO, args, nargs);
+}
+
+static PyObject *db_run_query(prh_db *d, PyObject *const *args, Py_ssize_t nargs)
+{
+    return run_here(d, OP_QUERY, args, nargs);
 }
 
 static PyObject *db_query_as_of(prh_db *d, PyObject *args)
@@ -510,6 +588,12 @@ static PyMethodDef db_methods[] = {
     {"executemany", (PyCFunction)db_executemany, METH_VARARGS, NULL},
     {"execute_batch", (PyCFunction)db_execute_batch, METH_O, NULL},
     {"query", (PyCFunction)db_query, METH_VARARGS, "query(sql, params, hint, consistency)"},
+    {"run_execute", (PyCFunction)(void (*)(void))db_run_execute, METH_FASTCALL,
+     "run_execute(sql, params) -> changes: execute(...).run() without a Call object"},
+    {"run_execute_info", (PyCFunction)(void (*)(void))db_run_execute_info, METH_FASTCALL,
+     "run_execute_info(sql, params) -> (changes, last_rowid), run on this thread"},
+    {"run_query", (PyCFunction)(void (*)(void))db_run_query, METH_FASTCALL,
+     "run_query(sql, params, hint, consistency) -> Result, run on this thread"},
     {"query_arrow", (PyCFunction)db_query_arrow, METH_VARARGS,
      "query_arrow(sql, params, hint, consistency) -> Call giving an ArrowStream"},
     {"query_as_of", (PyCFunction)db_query_as_of, METH_VARARGS, NULL},

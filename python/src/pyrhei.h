@@ -127,9 +127,11 @@ int prh_module_state_init(PyObject *m);
 
 /* values.c */
 int prh_values_init(void);
-/* Converts a Python sequence of parameters into out[0..n), appending objects whose buffers
- * the values borrow to keep. Returns -1 with an exception set. */
-int prh_to_values(PyObject *seq, rhei_value *out, Py_ssize_t n, PyObject *keep);
+/* Converts a tuple of parameters into out[0..n). The values borrow the buffers of the tuple's
+ * items (str, bytes), which the caller keeps alive; objects made here (a Decimal's digits, a
+ * bytearray's copy) go to the list *keep, made on first need (*keep may be NULL). Returns -1
+ * with an exception set. */
+int prh_to_values(PyObject *tuple, rhei_value *out, Py_ssize_t n, PyObject **keep);
 PyObject *prh_cell(const prh_result *pr, size_t row, size_t col);
 void prh_column_kind(const char *decl, rhei_type t, unsigned char *kind, signed char *prec,
                      signed char *scale);
@@ -146,6 +148,7 @@ PyObject *prh_astream_new(prh_wrap *w, const rhei_route_info *ri); /* takes w */
 /* pool.c */
 int prh_pool_submit(prh_call *c);  /* with the GIL; takes a reference to c */
 void prh_call_run(prh_call *c);    /* without the GIL */
+PyObject *prh_call_finish(prh_call *c); /* with the GIL: the outcome of a call that succeeded */
 void prh_chan_complete(prh_chan *ch, prh_call *c); /* without the GIL */
 
 #endif

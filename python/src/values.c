@@ -81,7 +81,19 @@ static int datetime_value(PyObject *o, rhei_value *v)
     return 0;
 }
 
-static int decimal_value(Py_ssize_t i, PyObject *o, rhei_value *v, PyObject *keep)
+/* Hands o (a new reference) to *keep, the list made on first use; -1 with an exception. */
+static int keep_new(PyObject **keep, PyObject *o)
+{
+    if (!*keep && !(*keep = PyList_New(0))) {
+        Py_DECREF(o);
+        return -1;
+    }
+    int rc = PyList_Append(*keep, o);
+    Py_DECREF(o);
+    return rc;
+}
+
+static int decimal_value(Py_ssize_t i, PyObject *o, rhei_value *v, PyObject **keep)
 {
     PyObject *fin = PyObject_CallMethod(o, "is_finite", NULL);
     if (!fin)
@@ -93,19 +105,16 @@ static int decimal_value(Py_ssize_t i, PyObject *o, rhei_value *v, PyObject *kee
     PyObject *fmt = PyUnicode_FromString("f"); /* plain digits: no exponent for the engine */
     PyObject *s = fmt ? PyObject_Format(o, fmt) : NULL;
     Py_XDECREF(fmt);
-    if (!s || PyList_Append(keep, s) < 0) {
-        Py_XDECREF(s);
+    if (!s || keep_new(keep, s) < 0)
         return -1;
-    }
     Py_ssize_t n;
-    v->s = PyUnicode_AsUTF8AndSize(s, &n);
-    Py_DECREF(s); /* keep holds it */
+    v->s = PyUnicode_AsUTF8AndSize(s, &n); /* s lives in *keep */
     v->n = (size_t)n;
     v->type = RHEI_TYPE_DECIMAL;
     return v->s ? 0 : -1;
 }
 
-static int one_value(Py_ssize_t i, PyObject *o, rhei_value *v, PyObject *keep)
+static int one_value(Py_ssize_t i, PyObject *o, rhei_value *v, PyObject **keep)
 {
     memset(v, 0, sizeof *v);
     if (o == Py_None)
@@ -139,11 +148,8 @@ static int one_value(Py_ssize_t i, PyObject *o, rhei_value *v, PyObject *keep)
         v->n = (size_t)PyBytes_GET_SIZE(o);
     } else if (PyByteArray_Check(o) || PyMemoryView_Check(o)) {
         PyObject *b = PyBytes_FromObject(o); /* a copy: the original may change meanwhile */
-        if (!b || PyList_Append(keep, b) < 0) {
-            Py_XDECREF(b);
+        if (!b || keep_new(keep, b) < 0)
             return -1;
-        }
-        Py_DECREF(b);
         v->type = RHEI_TYPE_BLOB;
         v->s = PyBytes_AS_STRING(b);
         v->n = (size_t)PyBytes_GET_SIZE(b);
@@ -164,7 +170,7 @@ static int one_value(Py_ssize_t i, PyObject *o, rhei_value *v, PyObject *keep)
     return 0;
 }
 
-int prh_to_values(PyObject *tuple, rhei_value *out, Py_ssize_t n, PyObject *keep)
+int prh_to_values(PyObject *tuple, rhei_value *out, Py_ssize_t n, PyObject **keep)
 {
     for (Py_ssize_t i = 0; i < n; i++)
         if (one_value(i, PyTuple_GET_ITEM(tuple, i), &out[i], keep) < 0)

@@ -2,6 +2,7 @@
 import datetime as dt
 import decimal
 import threading
+import time
 
 import pytest
 
@@ -268,3 +269,90 @@ def test_lastrowid_with_threads_inserting(db_path):
     for tag, ids in got.items():
         assert len(set(ids)) == 1500 and all(tags[i] == tag for i in ids)
     c.close()
+
+
+def test_execute_parameter_forms(conn):
+    """cursor.execute runs statements on the caller's thread (Database.run_*): every form of
+    parameters the Call path took still binds, including more values than fit on its stack
+    and values converted into objects of their own (Decimal digits, a bytearray's copy)."""
+    import collections
+    cols = ", ".join(f"c{i} INTEGER" for i in range(20))
+    conn.execute(f"CREATE TABLE w (id INTEGER PRIMARY KEY, {cols})")
+    conn.execute(f"INSERT INTO w VALUES ({', '.join('?' * 21)})", tuple(range(21)))
+    conn.execute(f"INSERT INTO w VALUES ({', '.join('?' * 21)})", list(range(1, 22)))
+    assert conn.execute("SELECT * FROM w WHERE id = ?", [1]).fetchone() == tuple(range(1, 22))
+    assert conn.execute("SELECT COUNT(*) FROM w", None).fetchone() == (2,)
+    Pair = collections.namedtuple("Pair", "a b")
+    conn.execute("CREATE TABLE v (id INTEGER PRIMARY KEY, p DECIMAL(10,2), b BLOB, d DATE,"
+                 " ts TIMESTAMP, f REAL, s TEXT)")
+    when = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.timezone.utc)
+    row = (1, decimal.Decimal("12.34"), bytearray(b"\x00ab"), dt.date(2024, 1, 2), when, 0.5,
+           "héllo")
+    conn.execute("INSERT INTO v VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+    conn.execute("INSERT INTO v (id, b) VALUES (?, ?)", Pair(2, memoryview(b"mv")))
+    got = conn.execute("SELECT * FROM v ORDER BY id").fetchall()
+    assert got[0] == (1, decimal.Decimal("12.34"), b"\x00ab", dt.date(2024, 1, 2), when, 0.5,
+                      "héllo")
+    assert got[1][:3] == (2, None, b"mv")
+    with pytest.raises(TypeError):
+        conn.execute("SELECT ?", 5)
+    with pytest.raises(rhei.TypeMismatch, match="parameter 2"):
+        conn.execute("SELECT ?, ?", (1, object()))
+    with pytest.raises(OverflowError):
+        conn.execute("SELECT ?", (1 << 70,))
+
+
+def test_run_methods_check_their_arguments(db_path):
+    e = rhei.open_sync(db_path)
+    db = e._db
+    db.run_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    assert db.run_execute_info("INSERT INTO t VALUES (?, ?)", (7, "a")) == (1, 7)
+    assert db.run_execute("UPDATE t SET v = ?", ["b"]) == 1
+    r = db.run_query("SELECT id, v FROM t", None, 1, 0)  # hint oltp, eventual
+    assert r.rows() == [(7, "b")] and r.side == "oltp"
+    with pytest.raises(TypeError):
+        db.run_execute()
+    with pytest.raises(TypeError):
+        db.run_execute("SELECT 1", (), 1)
+    with pytest.raises(TypeError, match="sql must be a str"):
+        db.run_execute(b"SELECT 1")
+    with pytest.raises(ValueError, match="NUL"):
+        db.run_execute("SELECT 1\0")
+    with pytest.raises(TypeError, match="parameters must be a tuple or a list"):
+        db.run_execute("SELECT ?", {"a": 1})
+    with pytest.raises(ValueError, match="hint"):
+        db.run_query("SELECT 1", None, 7)
+    with pytest.raises(rhei.IntegrityError):
+        db.run_execute_info("INSERT INTO t VALUES (?, ?)", (7, "dup"))
+    e.close()
+    with pytest.raises(rhei.MisuseError, match="closed"):
+        db.run_execute("SELECT 1")
+
+
+def test_blocking_execute_releases_the_gil(conn):
+    """A statement runs without the GIL: the main thread keeps running Python while another
+    thread's cursor.execute works for a while (a 2M-row recursive count on SQLite). Held, the
+    main thread would see one gap as long as the statement."""
+    sql = ("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2000000)"
+           " SELECT COUNT(*) FROM n")
+    started, span = threading.Event(), []
+
+    def run():
+        cur = conn.cursor()
+        started.set()
+        t0 = time.monotonic()
+        cur.execute(sql)
+        span.append((t0, time.monotonic()))
+
+    t = threading.Thread(target=run)
+    t.start()
+    started.wait()
+    ticks = []
+    while not span:
+        ticks.append(time.monotonic())
+    t.join()
+    t0, t1 = span[0]
+    inside = [x for x in ticks if t0 < x < t1]
+    edges = [t0] + inside + [t1]
+    longest = max(b - a for a, b in zip(edges, edges[1:]))
+    assert longest < (t1 - t0) / 2, (longest, t1 - t0, len(inside))
