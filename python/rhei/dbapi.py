@@ -195,7 +195,7 @@ class Cursor:
         """Commit, then run several statements in one text."""
         self._check()
         self.connection.commit()
-        self.connection._db.execute(script, None).run()
+        self.connection._db.run_execute(script)
         return self
 
     def _rows(self, n):
@@ -297,13 +297,14 @@ class Connection:
         if value is None and getattr(self, "_in_txn", False):
             self.commit()
         self._isolation = value
+        self._begin_sql = f"BEGIN {value or ''}".strip()
 
     def _check(self):
         if self._db.closed:
             raise ProgrammingError("cannot operate on a closed connection")
 
     def _begin(self):
-        self._db.execute(f"BEGIN {self._isolation}".strip(), None).run()
+        self._db.run_execute(self._begin_sql)
         self._in_txn = True
 
     def cursor(self, factory=Cursor):
@@ -322,14 +323,14 @@ class Connection:
     def commit(self):
         self._check()
         if self._in_txn:
-            self._db.execute("COMMIT", None).run()
+            self._db.run_execute("COMMIT")
             self._in_txn = False
 
     def rollback(self):
         self._check()
         if self._in_txn:
             self._in_txn = False
-            self._db.execute("ROLLBACK", None).run()
+            self._db.run_execute("ROLLBACK")
 
     def close(self):
         """Roll back what is not committed and close the engine (final sync cycle)."""
@@ -338,7 +339,7 @@ class Connection:
         try:
             if self._in_txn:
                 self._in_txn = False
-                self._db.execute("ROLLBACK", None).run()
+                self._db.run_execute("ROLLBACK")
         except Error:
             pass  # closing drops an open transaction either way
         finally:
