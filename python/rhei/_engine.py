@@ -323,6 +323,28 @@ for _name in _DOCS:
     setattr(SyncEngine, _name, _make_sync(_name, _prep))
 
 
+# The blocking per-statement methods run through Database.run_* (no Call object, no
+# prepare closure); the async execute was written out the same way and measured no gain
+# (the event loop's round trip dominates: 16.9 -> 16.2 and 17.2 -> 17.2 us of loop CPU).
+def _execute_sync(self, sql, params=None):
+    if params is not None and type(params) is not tuple:
+        sql, params = bind(sql, params)
+    return self._db.run_execute(sql, params)
+
+
+def _query_sync(self, sql, params=None, *, hint=None, consistency=None):
+    if params is not None and type(params) is not tuple:
+        sql, params = bind(sql, params)
+    return self._db.run_query(sql, params, _side(hint) if hint is not None else 0,
+                              _consistency(consistency) if consistency is not None else 0)
+
+
+for _name, _fn in (("execute", _execute_sync), ("query", _query_sync)):
+    _fn.__name__ = _fn.__qualname__ = _name
+    _fn.__doc__ = _DOCS[_name]
+    setattr(SyncEngine, _name, _fn)
+
+
 def _prepare_open(config_file, config):
     items = config_items(config)
     db = _rhei.Database()

@@ -250,6 +250,17 @@ async def test_sync_engine_same_calls(db_path):
         e.execute("INSERT INTO orders VALUES (1, 2, 'x')")
         assert e.sync_now().events == 1
         assert e.query("SELECT total FROM orders", hint="olap").scalar() == 2
+        # execute and query run through Database.run_* here: every parameter form still binds
+        assert e.execute("INSERT INTO orders VALUES (:id, :t, 'y')", {"id": 2, "t": 5}) == 1
+        assert e.execute("UPDATE orders SET total = ? WHERE id = ?", [7, 2]) == 1
+        r = e.query("SELECT total FROM orders WHERE id = :id", {"id": 2}, hint="oltp",
+                    consistency="strong")
+        assert r.scalar() == 7 and r.side == "oltp"
+        assert e.query("SELECT COUNT(*) FROM orders", None, hint="oltp").scalar() == 2
+        with pytest.raises(ValueError):
+            e.query("SELECT 1", hint="elsewhere")
+        with pytest.raises(rhei.ProgrammingError, match="supply"):
+            e.execute("DELETE FROM orders WHERE id = :id", {"other": 1})
 
 
 def test_module_surface():
