@@ -1,5 +1,6 @@
 """No growth over 100K queries: Python objects (sys.getallocatedblocks, gc) and the process's
 resident memory, measured after a warm-up so caches and pools have settled."""
+import decimal
 import gc
 import os
 import sys
@@ -38,6 +39,8 @@ def test_100k_sync_queries_do_not_grow(db_path):
         e.execute("INSERT INTO t VALUES (1, 'x', x'00', '1.50', '2024-01-01 00:00:00')")
         e.sync_now()
 
+        wide = "SELECT " + ", ".join("?" * 20)
+
         def run(n):
             for i in range(n):
                 r = e.query("SELECT * FROM t WHERE id = ?", (1,))
@@ -51,6 +54,14 @@ def test_100k_sync_queries_do_not_grow(db_path):
                     try:
                         e.execute("INSERT INTO t VALUES (1, 'dup', NULL, NULL, NULL)")
                     except rhei.IntegrityError:
+                        pass
+                if i % 20 == 0:  # a list, objects made for the values, values off the stack
+                    e.execute("UPDATE t SET d = ?, b = ? WHERE id = ?",
+                              [decimal.Decimal("1.50"), bytearray(b"\x00"), 1])
+                    e.query(wide, tuple(range(20))).rows()
+                    try:
+                        e.query("SELECT ?, ?", (decimal.Decimal("1"), object()))
+                    except rhei.TypeMismatch:
                         pass
 
         blocks, rss = measure(run, 100_000)
