@@ -2,20 +2,7 @@
  * inserted rowid, read on the writer connection before it is released, since the writer is
  * shared by every thread and the next holder's insert would replace the value. */
 #include "engine_int.h"
-#include "result.h"
 #include <string.h>
-
-/* last_insert_rowid() of w, the connection this thread holds (SQL: the engine does not speak
- * to SQLite's C API itself). */
-static int last_rowid(rhei__conn *w, int64_t *out, rhei__err *e)
-{
-    rhei_result *r = NULL;
-    int rc = rhei__conn_query(w, "SELECT last_insert_rowid()", NULL, 0, &r, e);
-    if (rc == RHEI_OK)
-        *out = rhei_result_int64(r, 0, 0);
-    rhei_result_free(r);
-    return rc;
-}
 
 int rhei_execute_info(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                       rhei_exec_info *out)
@@ -40,7 +27,7 @@ int rhei_execute_info(rhei_db *db, const char *sql, const rhei_value *params, si
     if (!handled)
         rc = rhei__conn_exec(w, sql, params, nparams, &info.changes, &e);
     if (rc == RHEI_OK) /* DDL inserts nothing: the value left by an earlier insert */
-        rc = last_rowid(w, &info.last_rowid, &e);
+        info.last_rowid = rhei__conn_last_rowid(w);
     rhei__oltp_writer_release(db->oltp);
     if (rc)
         return rhei__engine_fail(db, &e);

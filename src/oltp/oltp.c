@@ -479,6 +479,8 @@ static int exec_script(rhei__conn *c, const char *sql, int64_t *changes, rhei__e
     return RHEI_OK;
 }
 
+int64_t rhei__conn_last_rowid(rhei__conn *c) { return sqlite3_last_insert_rowid(c->db); }
+
 int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                     int64_t *out_changes, rhei__err *e)
 {

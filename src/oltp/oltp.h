@@ -75,6 +75,8 @@ int rhei__conn_bind(rhei__conn *c, sqlite3_stmt *st, const rhei_value *params, s
 /* Runs SQL (one or more statements; params only with one) to completion. */
 int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                     int64_t *out_changes, rhei__err *e);
+/* The rowid of the last row inserted through c (SQLite's last_insert_rowid). */
+int64_t rhei__conn_last_rowid(rhei__conn *c);
 /* A read snapshot on a reader: every read between begin and end sees the one state of the
  * database fixed by the first of them. end(ok = 0) also abandons statements left running. */
 int rhei__conn_snapshot_begin(rhei__conn *c, rhei__err *e);
