@@ -440,6 +440,14 @@ int rhei__conn_bind(rhei__conn *c, sqlite3_stmt *st, const rhei_value *params, s
     return RHEI_OK;
 }
 
+/* Rows a statement just run changed. SQLite's changes count is the last INSERT, UPDATE or
+ * DELETE's whatever ran after it: a CREATE TABLE or a SELECT would report an earlier
+ * insert's rows. A statement that left the total unchanged changed none. */
+static int64_t run_changes(rhei__conn *c, int64_t total_before)
+{
+    return sqlite3_total_changes64(c->db) != total_before ? sqlite3_changes64(c->db) : 0;
+}
+
 static int step_all(rhei__conn *c, sqlite3_stmt *st, rhei__err *e)
 {
     int rc;
@@ -466,8 +474,9 @@ static int exec_script(rhei__conn *c, const char *sql, int64_t *changes, rhei__e
         if (rc != SQLITE_OK)
             return rhei__oltp_error(c->db, rc, e);
         if (st) {
+            int64_t before = sqlite3_total_changes64(c->db);
             rc = step_all(c, st, e);
-            total += sqlite3_changes64(c->db);
+            total += run_changes(c, before);
             sqlite3_finalize(st);
             if (rc)
                 return rc;
@@ -493,9 +502,10 @@ int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, si
         return rc;
     if ((rc = rhei__conn_bind(c, st, params, n, e)) != RHEI_OK)
         return rc;
+    int64_t before = sqlite3_total_changes64(c->db);
     if ((rc = step_all(c, st, e)) != RHEI_OK)
         return rc;
     if (out_changes)
-        *out_changes = sqlite3_changes64(c->db);
+        *out_changes = run_changes(c, before);
     return RHEI_OK;
 }

@@ -35,6 +35,40 @@ TEST(rowid_of_the_insert)
     CHECK_OK(db, rhei_close(db));
 }
 
+/* changes belong to the statement: DDL, a SELECT and an UPDATE matching nothing report 0,
+ * not the last insert's count SQLite keeps; a registered table's trigger rows never count */
+TEST(changes_are_the_statements_own)
+{
+    char dir[64];
+    rhei_db *db = open_t(dir, sizeof dir);
+    CHECK_OK(db, rhei_register_table(db, "t", NULL, 0, NULL, 0));
+    rhei_exec_info in;
+    int64_t changes = -1;
+    CHECK_OK(db, rhei_execute_info(db, "INSERT INTO t (tag) VALUES (1), (2)", NULL, 0, &in));
+    CHECK_INT(in.changes, 2);
+    static const char *none[] = {"CREATE TABLE u (x)",
+                                 "CREATE INDEX t_tag ON t (tag)",
+                                 "SELECT * FROM t",
+                                 "UPDATE t SET v = 'x' WHERE id < 0",
+                                 "DROP TABLE u",
+                                 "BEGIN",
+                                 "COMMIT"};
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+        CHECK_OK(db, rhei_execute_info(db, none[i], NULL, 0, &in));
+        if (in.changes != 0)
+            FAIL("'%s': %lld changes", none[i], (long long)in.changes);
+        CHECK_OK(db, rhei_execute(db, "INSERT INTO t (tag) VALUES (3)", NULL, 0, NULL));
+        CHECK_OK(db, rhei_execute(db, "SELECT 1", NULL, 0, &changes));
+        CHECK_INT(changes, 0);
+    }
+    CHECK_OK(db, rhei_execute(db, "UPDATE t SET v = 'y'", NULL, 0, &changes));
+    CHECK_INT(changes, 9);
+    CHECK_OK(db, rhei_execute(db, "DELETE FROM t WHERE tag = 3; DELETE FROM t WHERE tag = 1", NULL,
+                              0, &changes)); /* a script: its statements' sum */
+    CHECK_INT(changes, 8);
+    CHECK_OK(db, rhei_close(db));
+}
+
 TEST(capture_triggers_do_not_count)
 {
     char dir[64];
