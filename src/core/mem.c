@@ -59,9 +59,10 @@ static void *map_aligned(size_t n)
  * A 100K-row result in fresh memory spent 35% of its build in page faults here, a 1M-row one
  * a third. MADV_FREE on a kept block (so the kernel could take it back) cost 0.3-1 ms per
  * free, more than it saved. Bounded: BIG_KEEP_N blocks and BIG_KEEP_BYTES in all,
- * process-wide; rhei__big_trim empties it. A block's size is always page_round(cap * elem)
- * of its holder (rhei__big_grow gives cap = size / elem with elem <= 4 KiB), so it comes
- * back here whole. */
+ * process-wide, and only while an engine is open (rhei__big_hold/release): the last engine
+ * to close empties it, and a result freed after that unmaps its blocks. A block's size is always
+ * page_round(cap * elem) of its holder (rhei__big_grow gives cap = size / elem with elem <= 4 KiB),
+ * so it comes back here whole. */
 #define BIG_KEEP_N 32
 #define BIG_KEEP_BYTES ((size_t)128 << 20)
 static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -70,6 +71,7 @@ static struct kept_block {
     size_t bytes;
 } keep[BIG_KEEP_N];
 static size_t keep_n, keep_bytes;
+static long keep_users;
 
 /* The smallest kept block of at least bytes and at most twice that, or NULL. */
 static void *keep_take(size_t bytes, size_t *got)
@@ -95,7 +97,7 @@ static void *keep_take(size_t bytes, size_t *got)
 static void keep_put(void *p, size_t bytes)
 {
     pthread_mutex_lock(&keep_mu);
-    int kept = keep_n < BIG_KEEP_N && keep_bytes + bytes <= BIG_KEEP_BYTES;
+    int kept = keep_users > 0 && keep_n < BIG_KEEP_N && keep_bytes + bytes <= BIG_KEEP_BYTES;
     if (kept) {
         keep[keep_n].p = p;
         keep[keep_n++].bytes = bytes;
@@ -106,15 +108,43 @@ static void keep_put(void *p, size_t bytes)
         munmap(p, bytes);
 }
 
-void rhei__big_trim(void)
+static void trim_locked(void)
 {
-    pthread_mutex_lock(&keep_mu);
     while (keep_n) {
         keep_n--;
         munmap(keep[keep_n].p, keep[keep_n].bytes);
     }
     keep_bytes = 0;
+}
+
+void rhei__big_trim(void)
+{
+    pthread_mutex_lock(&keep_mu);
+    trim_locked();
     pthread_mutex_unlock(&keep_mu);
+}
+
+void rhei__big_hold(void)
+{
+    pthread_mutex_lock(&keep_mu);
+    keep_users++;
+    pthread_mutex_unlock(&keep_mu);
+}
+
+void rhei__big_release(void)
+{
+    pthread_mutex_lock(&keep_mu);
+    if (--keep_users == 0)
+        trim_locked();
+    pthread_mutex_unlock(&keep_mu);
+}
+
+size_t rhei__big_kept_bytes(void)
+{
+    pthread_mutex_lock(&keep_mu);
+    size_t bytes = keep_bytes;
+    pthread_mutex_unlock(&keep_mu);
+    return bytes;
 }
 
 /* A mapping of at least bytes (a page multiple), *got its size: kept or fresh. */

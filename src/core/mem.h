@@ -20,12 +20,16 @@ int rhei__grow(void **p, size_t *cap, size_t need, size_t elem);
  * result's build time here). Freed mappings are kept for the next block (bounded, see
  * mem.c), so a steady stream of results faults nothing; a block grows into a kept mapping
  * (one memcpy) or by mremap (pages move, nothing is copied). Free with rhei__big_free and
- * the same cap and elem; *cap may come back larger than asked. rhei__big_trim unmaps the
- * kept mappings (rhei_close calls it). */
+ * the same cap and elem; *cap may come back larger than asked. Mappings are kept only while
+ * a holder (an open engine) has called rhei__big_hold and not yet rhei__big_release; the
+ * last release, or rhei__big_trim, unmaps them. */
 #define RHEI__BIG_BYTES ((size_t)1 << 20)
 int rhei__big_grow(void **p, size_t *cap, size_t need, size_t elem);
 void rhei__big_free(void *p, size_t cap, size_t elem);
 void rhei__big_trim(void);
+void rhei__big_hold(void);
+void rhei__big_release(void);
+size_t rhei__big_kept_bytes(void); /* for tests */
 
 /* Copies at most size-1 bytes and NUL-terminates (truncating quietly); returns dst. */
 char *rhei__strlcpy(char *dst, const char *src, size_t size);

@@ -171,6 +171,7 @@ static void destroy(rhei_db *db)
     pthread_mutex_destroy(&db->rcache_mu);
     rhei__errmsg_unregister(db);
     rhei__free(db);
+    rhei__big_release(); /* the last engine closed: no more results to make */
 }
 
 int rhei_open(const rhei_config *cfg, rhei_db **out)
@@ -192,6 +193,7 @@ int rhei_open(const rhei_config *cfg, rhei_db **out)
     pthread_mutex_init(&db->names_mu, NULL);
     pthread_mutex_init(&db->count_mu, NULL);
     pthread_mutex_init(&db->rcache_mu, NULL);
+    rhei__big_hold(); /* results' kept mappings live while an engine is open (destroy) */
     int rc = rhei__errmsg_register(db);
     if (rc == RHEI_OK)
         rc = rhei__config_copy(cfg, &db->cfg);
@@ -266,7 +268,6 @@ int rhei_close(rhei_db *db)
     if (rc)
         rhei__engine_fail(NULL, &e);
     destroy(db);
-    rhei__big_trim(); /* results' kept mappings: a closed engine makes no more results */
     return rc;
 }
 

@@ -110,6 +110,7 @@ static int resident(const void *p, size_t bytes)
  * rhei__big_trim gives everything back. */
 TEST(big_blocks_are_kept_for_the_next_result)
 {
+    rhei__big_hold(); /* as an open engine does */
     rhei__big_trim();
     size_t n = RHEI__BIG_BYTES / sizeof(int64_t) * 2, cap = 0, cap2 = 0;
     int64_t *p = NULL, *q = NULL;
@@ -136,5 +137,36 @@ TEST(big_blocks_are_kept_for_the_next_result)
         if (q[i] != (int64_t)i * 5)
             FAIL("element %zu: %lld after growing into a kept block", i, (long long)q[i]);
     rhei__big_free(q, cap2, sizeof *q);
-    rhei__big_trim();
+    rhei__big_release();
+    CHECK_INT(rhei__big_kept_bytes(), 0);
+}
+
+/* Kept mappings belong to open engines: closing one engine leaves another's, the last close
+ * unmaps them, and a result freed with no engine open unmaps its blocks at once. */
+TEST(kept_blocks_live_while_an_engine_is_open)
+{
+    char d1[64], d2[64];
+    rt_tmpdir(d1, sizeof d1);
+    rt_tmpdir(d2, sizeof d2);
+    char p1[128], p2[128];
+    snprintf(p1, sizeof p1, "%s/a.db", d1);
+    snprintf(p2, sizeof p2, "%s/b.db", d2);
+    rhei_db *a = NULL, *b = NULL;
+    CHECK_INT(rhei_open_path(p1, &a), RHEI_OK);
+    CHECK_INT(rhei_open_path(p2, &b), RHEI_OK);
+    size_t n = RHEI__BIG_BYTES / sizeof(int64_t) * 2, cap = 0;
+    int64_t *p = NULL;
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, n, sizeof *p), 0);
+    rhei__big_free(p, cap, sizeof *p);
+    size_t kept = rhei__big_kept_bytes();
+    CHECK(kept >= n * sizeof *p);
+    CHECK_OK(a, rhei_close(a));
+    CHECK_INT(rhei__big_kept_bytes(), kept); /* b is still open */
+    p = NULL;
+    cap = 0;
+    CHECK_INT(rhei__big_grow((void **)&p, &cap, n, sizeof *p), 0); /* held past b's close */
+    CHECK_OK(b, rhei_close(b));
+    CHECK_INT(rhei__big_kept_bytes(), 0);
+    rhei__big_free(p, cap, sizeof *p); /* no engine open: unmapped, not kept */
+    CHECK_INT(rhei__big_kept_bytes(), 0);
 }
