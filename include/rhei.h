@@ -244,23 +244,30 @@ RHEI_API int rhei_errcode(const rhei_db *db);
 
 /* --- writes (always SQLite) -------------------------------------------------------------- */
 
+/* clang-format off */
 /* Runs one statement on SQLite with bound parameters (?1.., or ?), any kind: DML, DDL,
  * SELECT (rows discarded), transaction control (see Transactions below). *out_changes (may
  * be NULL) gets the rows an INSERT, UPDATE or DELETE changed (sqlite3_changes(), triggers'
- * rows not counted), 0 for any other statement. RHEI_SQL (syntax or a SQLite error in the
- * statement), RHEI_NOTFOUND (no such table), RHEI_CONSTRAINT, RHEI_TYPE (a value that does not fit
- * a replicated column's type), RHEI_BUSY, RHEI_MISUSE (parameter count mismatch), RHEI_READONLY in
- * pure sidecar mode. A failed statement changes nothing. DDL on a replicated table keeps
- * replication in step (also inside a script of several statements, which then run one by one and
- * stop at the first failure): ALTER TABLE t ADD [COLUMN] c ...   the statement runs as the SQLite
- * side of a schema change (as rhei_add_column; the column's type is what SQLite records; existing
- * rows get its DEFAULT in OLAP too) ALTER TABLE t DROP [COLUMN] c      as rhei_drop_column DROP
- * TABLE [IF EXISTS] t           unregisters t in the same transaction ALTER TABLE t RENAME ...
- * refused (RHEI_MISUSE): rhei does not follow renames; unregister, rename, register again Each is
- * applied to OLAP before the call returns. Inside an open transaction they fail (RHEI_MISUSE: a
- * schema change is its own transaction); rhei_execute_batch refuses them (RHEI_MISUSE). DDL on
- * tables that are not replicated runs as written. The same DDL from another process detaches the
- * table instead (see rhei_table_status_get). */
+ * rows not counted), 0 for any other statement; a script's is the sum of its statements'.
+ * RHEI_SQL (syntax or a SQLite error in the statement), RHEI_NOTFOUND (no such table),
+ * RHEI_CONSTRAINT, RHEI_TYPE (a value that does not fit a replicated column's type),
+ * RHEI_BUSY, RHEI_MISUSE (parameter count mismatch), RHEI_READONLY in pure sidecar mode.
+ * A failed statement changes nothing.
+ * DDL on a replicated table keeps replication in step (also inside a script of several
+ * statements, which then run one by one and stop at the first failure):
+ *   ALTER TABLE t ADD [COLUMN] c ...   the statement runs as the SQLite side of a schema
+ *                                      change (as rhei_add_column; the column's type is
+ *                                      what SQLite records; existing rows get its DEFAULT
+ *                                      in OLAP too)
+ *   ALTER TABLE t DROP [COLUMN] c      as rhei_drop_column
+ *   DROP TABLE [IF EXISTS] t           unregisters t in the same transaction
+ *   ALTER TABLE t RENAME ...           refused (RHEI_MISUSE): rhei does not follow renames;
+ *                                      unregister, rename, register again
+ * Each is applied to OLAP before the call returns. Inside an open transaction they fail
+ * (RHEI_MISUSE: a schema change is its own transaction); rhei_execute_batch refuses them (RHEI_MISUSE).
+ * DDL on tables that are not replicated runs as written. The same DDL from another process
+ * detaches the table instead (see rhei_table_status_get). */
+/* clang-format on */
 RHEI_API int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params,
                           size_t nparams, int64_t *out_changes);
 

@@ -198,10 +198,22 @@ static int may_be_ddl(const char *sql, size_t n)
     return 0;
 }
 
+/* run_ddl leaving the writer's last insert rowid as the caller's statements left it: the
+ * engine's own bookkeeping rows are not the caller's inserts (rhei_execute_info). */
+static int run_ddl_keep_rowid(rhei_db *db, const ddl_stmt *d, const char *sql, rhei__err *e)
+{
+    int64_t id = rhei__conn_last_rowid(rhei__oltp_writer(db->oltp));
+    rhei__oltp_writer_release(db->oltp);
+    int rc = run_ddl(db, d, sql, e);
+    rhei__conn_set_last_rowid(rhei__oltp_writer(db->oltp), id);
+    rhei__oltp_writer_release(db->oltp);
+    return rc;
+}
+
 /* Runs a script statement by statement, the DDL ones through run_ddl. Stops at the first
  * failure, like sqlite3_exec: earlier statements stay applied. */
 static int run_script(rhei_db *db, const char *sql, size_t n, int64_t *out_changes,
-                      rhei__err *e)
+                      int64_t *out_rowid, rhei__err *e)
 {
     int rc = RHEI_OK;
     int64_t changes = 0;
@@ -213,22 +225,28 @@ static int run_script(rhei_db *db, const char *sql, size_t n, int64_t *out_chang
             return rhei__err_nomem(e);
         classify(one, len, &d);
         if (d.kind != DDL_NONE && is_replicated(db, d.table)) {
-            rc = run_ddl(db, &d, one, e);
+            rc = run_ddl_keep_rowid(db, &d, one, e);
         } else {
+            int64_t its = 0;
             rhei__conn *w = rhei__oltp_writer(db->oltp);
-            rc = rhei__conn_exec(w, one, NULL, 0, &changes, e);
+            rc = rhei__conn_exec(w, one, NULL, 0, &its, e);
             rhei__oltp_writer_release(db->oltp);
+            changes += its;
         }
         rhei__free(one);
         at = next;
     }
     if (rc == RHEI_OK && out_changes)
         *out_changes = changes;
+    if (out_rowid) {
+        *out_rowid = rhei__conn_last_rowid(rhei__oltp_writer(db->oltp));
+        rhei__oltp_writer_release(db->oltp);
+    }
     return rc;
 }
 
 int rhei__engine_ddl(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                     int64_t *out_changes, rhei__err *e, int *handled)
+                     int64_t *out_changes, int64_t *out_rowid, rhei__err *e, int *handled)
 {
     size_t n = strlen(sql);
     const char *semi = memchr(sql, ';', n);
@@ -242,12 +260,17 @@ int rhei__engine_ddl(rhei_db *db, const char *sql, const rhei_value *params, siz
         *handled = 1;
         if (out_changes)
             *out_changes = 0;
-        return run_ddl(db, &d, sql, e);
+        int rc = run_ddl_keep_rowid(db, &d, sql, e);
+        if (out_rowid) {
+            *out_rowid = rhei__conn_last_rowid(rhei__oltp_writer(db->oltp));
+            rhei__oltp_writer_release(db->oltp);
+        }
+        return rc;
     }
     if (!may_be_ddl(sql, n))
         return RHEI_OK;
     *handled = 1;
-    return run_script(db, sql, n, out_changes, e);
+    return run_script(db, sql, n, out_changes, out_rowid, e);
 }
 
 int rhei__engine_ddl_in_batch(rhei_db *db, const char *sql, rhei__err *e)

@@ -285,7 +285,7 @@ int rhei_execute(rhei_db *db, const char *sql, const rhei_value *params, size_t 
         rhei__engine_check_text(sql, params, nparams, &e))
         return rhei__engine_fail(db, &e);
     int handled = 0;
-    int rc = rhei__engine_ddl(db, sql, params, nparams, out_changes, &e, &handled);
+    int rc = rhei__engine_ddl(db, sql, params, nparams, out_changes, NULL, &e, &handled);
     if (handled)
         return rc ? rhei__engine_fail(db, &e) : RHEI_OK;
     rhei__conn *w = rhei__oltp_writer(db->oltp);

@@ -106,9 +106,11 @@ int rhei__engine_check_params(const char *what, const rhei_value *params, size_t
 int rhei__engine_sidecar_open(rhei_db *db, rhei__err *e);
 int rhei__engine_refuse_pure_sidecar(const rhei_db *db, const char *what);
 /* DDL through rhei_execute (ddl.c): *handled = 1 when sql holds an ALTER or DROP of a
- * replicated table, which was then run here (result returned); 0 = run sql as usual. */
+ * replicated table, which was then run here (result returned); 0 = run sql as usual. When
+ * handled, *out_rowid (may be NULL) gets the writer's last insert rowid as the caller's
+ * statements left it (the DDL's own bookkeeping rows are the engine's, not counted). */
 int rhei__engine_ddl(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
-                     int64_t *out_changes, rhei__err *e, int *handled);
+                     int64_t *out_changes, int64_t *out_rowid, rhei__err *e, int *handled);
 /* RHEI_MISUSE when one statement of a batch would change a replicated table. */
 int rhei__engine_ddl_in_batch(rhei_db *db, const char *sql, rhei__err *e);
 /* Applies everything committed so far to OLAP (replicate.c). */

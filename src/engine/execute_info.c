@@ -22,13 +22,15 @@ int rhei_execute_info(rhei_db *db, const char *sql, const rhei_value *params, si
         rhei__engine_check_text(sql, params, nparams, &e))
         return rhei__engine_fail(db, &e);
     int handled = 0;
-    int rc = rhei__engine_ddl(db, sql, params, nparams, &info.changes, &e, &handled);
-    rhei__conn *w = rhei__oltp_writer(db->oltp);
-    if (!handled)
+    int rc =
+        rhei__engine_ddl(db, sql, params, nparams, &info.changes, &info.last_rowid, &e, &handled);
+    if (!handled) {
+        rhei__conn *w = rhei__oltp_writer(db->oltp);
         rc = rhei__conn_exec(w, sql, params, nparams, &info.changes, &e);
-    if (rc == RHEI_OK) /* DDL inserts nothing: the value left by an earlier insert */
-        info.last_rowid = rhei__conn_last_rowid(w);
-    rhei__oltp_writer_release(db->oltp);
+        if (rc == RHEI_OK)
+            info.last_rowid = rhei__conn_last_rowid(w);
+        rhei__oltp_writer_release(db->oltp);
+    }
     if (rc)
         return rhei__engine_fail(db, &e);
     if (out)

@@ -490,6 +490,11 @@ static int exec_script(rhei__conn *c, const char *sql, int64_t *changes, rhei__e
 
 int64_t rhei__conn_last_rowid(rhei__conn *c) { return sqlite3_last_insert_rowid(c->db); }
 
+void rhei__conn_set_last_rowid(rhei__conn *c, int64_t id)
+{
+    sqlite3_set_last_insert_rowid(c->db, id);
+}
+
 int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, size_t n,
                     int64_t *out_changes, rhei__err *e)
 {

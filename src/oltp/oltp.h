@@ -77,6 +77,7 @@ int rhei__conn_exec(rhei__conn *c, const char *sql, const rhei_value *params, si
                     int64_t *out_changes, rhei__err *e);
 /* The rowid of the last row inserted through c (SQLite's last_insert_rowid). */
 int64_t rhei__conn_last_rowid(rhei__conn *c);
+void rhei__conn_set_last_rowid(rhei__conn *c, int64_t id);
 /* A read snapshot on a reader: every read between begin and end sees the one state of the
  * database fixed by the first of them. end(ok = 0) also abandons statements left running. */
 int rhei__conn_snapshot_begin(rhei__conn *c, rhei__err *e);

@@ -66,6 +66,19 @@ TEST(changes_are_the_statements_own)
     CHECK_OK(db, rhei_execute(db, "DELETE FROM t WHERE tag = 3; DELETE FROM t WHERE tag = 1", NULL,
                               0, &changes)); /* a script: its statements' sum */
     CHECK_INT(changes, 8);
+    /* a script with DDL on the replicated table runs statement by statement: still the sum,
+     * and the rowid is the last insert's, not one of the engine's own bookkeeping rows */
+    rhei_exec_info in2;
+    CHECK_OK(db, rhei_execute_info(db,
+                                   "INSERT INTO t (id, tag) VALUES (700, 4), (701, 5);"
+                                   " INSERT INTO t (id, tag) VALUES (702, 6);"
+                                   " ALTER TABLE t ADD COLUMN z INTEGER",
+                                   NULL, 0, &in2));
+    CHECK_INT(in2.changes, 3);
+    CHECK_INT(in2.last_rowid, 702);
+    CHECK_OK(db, rhei_execute_info(db, "ALTER TABLE t ADD COLUMN w INTEGER", NULL, 0, &in2));
+    CHECK_INT(in2.changes, 0);
+    CHECK_INT(in2.last_rowid, 702);
     CHECK_OK(db, rhei_close(db));
 }
 
