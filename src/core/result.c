@@ -42,7 +42,7 @@ int rhei__result_set_column(rhei_result *r, size_t col, const char *name, const 
 
 static int heap_room(rhei_result *r, size_t more, rhei__err *e)
 {
-    if (more > r->max_bytes || r->heap_len + more > r->max_bytes)
+    if (more > r->max_bytes || r->heap_len + r->native_bytes + more > r->max_bytes)
         return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit", r->max_bytes);
     if (rhei__big_grow((void **)&r->heap, &r->heap_cap, r->heap_len + more, 1))
         return rhei__err_nomem(e);

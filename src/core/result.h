@@ -60,7 +60,7 @@ struct rhei_result {
     rhei__rcol *cols;
     char *heap;          /* bytes of TEXT/BLOB/DECIMAL cells */
     size_t heap_len, heap_cap;
-    size_t max_bytes;    /* ceiling on the heap and cells together */
+    size_t max_bytes; /* ceiling on the values' bytes: the heap and the native arrays */
     rhei_side side;
     const char *reason;
     char scratch[64];    /* text form of the last non-text cell asked for */
@@ -76,7 +76,7 @@ int rhei__result_set_column(rhei_result *r, size_t col, const char *name, const 
 int rhei__result_push(rhei_result *r, size_t col, const rhei_value *v, rhei__err *e);
 void rhei__result_end_row(rhei_result *r);
 /* Column-at-a-time building, for a backend that reads whole vectors: reserve room for n
- * more rows in every column and heap_more bytes, fill rows nrows..nrows+n-1 of each column
+ * more rows in every cell column and heap_more bytes, fill rows nrows..nrows+n-1 of each column
  * with rhei__result_put (no allocation, cannot fail), then end_rows(n). */
 int rhei__result_reserve(rhei_result *r, size_t n, size_t heap_more, rhei__err *e);
 static inline void rhei__result_put(rhei_result *r, size_t col, size_t row, const rhei_value *v);

@@ -127,23 +127,32 @@ int rhei__result_to_cells(rhei_result *r, size_t col, rhei__err *e)
     rhei__rcol *c = &r->cols[col];
     if (c->lay == RHEI__LAY_CELLS)
         return RHEI_OK;
-    size_t bytes = 0;
-    if (c->lay == RHEI__LAY_VIEW) /* inline strings move to the heap */
-        for (size_t row = 0; row < r->nrows; row++)
-            bytes += rhei__result_native_value(r, c, row).n + 1;
+    size_t bytes = 0, w = lay_width(c->lay);
+    if (c->lay == RHEI__LAY_VIEW) /* inline strings move to the heap; long ones are there */
+        for (size_t row = 0; row < r->nrows; row++) {
+            rhei_value v = rhei__result_native_value(r, c, row);
+            bytes += v.type != RHEI_TYPE_NULL && v.n <= KEEP_INLINE ? v.n + 1 : 0;
+        }
+    if (bytes > r->max_bytes || r->heap_len + r->native_bytes + bytes > r->max_bytes)
+        return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit", r->max_bytes);
     if (rhei__big_grow((void **)&c->cells, &c->cap, r->nrows ? r->nrows : 1, sizeof *c->cells))
         return rhei__err_nomem(e);
-    if (bytes > r->max_bytes || r->heap_len + bytes > r->max_bytes)
-        return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit", r->max_bytes);
     if (bytes && rhei__big_grow((void **)&r->heap, &r->heap_cap, r->heap_len + bytes, 1))
         return rhei__err_nomem(e);
     unsigned seen = c->seen;
     for (size_t row = 0; row < r->nrows; row++) {
         rhei_value v = rhei__result_native_value(r, c, row);
-        rhei__result_put(r, col, row, &v); /* v.s points into the heap it may append to:
-                                            * the heap is not moved (room reserved above) */
+        if (c->lay == RHEI__LAY_VIEW && v.type != RHEI_TYPE_NULL && v.n > KEEP_INLINE) {
+            rhei__cell *cell = &c->cells[row]; /* already NUL-terminated in the heap */
+            cell->type = (uint8_t)v.type;
+            cell->len = (uint32_t)v.n;
+            cell->v = (int64_t)((const rhei__view *)c->data)[row].at.off;
+            continue;
+        }
+        rhei__result_put(r, col, row, &v); /* heap room reserved above: it does not move */
     }
     c->seen = seen;
+    r->native_bytes -= r->nrows * w;
     rhei__result_native_free(c);
     return RHEI_OK;
 }

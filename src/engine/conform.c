@@ -15,7 +15,7 @@
 static int cell_text(rhei_result *r, rhei__cell *cell, rhei_type type, const char *s, size_t n,
                      rhei__err *e)
 {
-    if (r->heap_len + n + 1 > r->max_bytes)
+    if (r->heap_len + r->native_bytes + n + 1 > r->max_bytes)
         return rhei__err_set(e, RHEI_RANGE, "result exceeds its %zu-byte limit", r->max_bytes);
     if (rhei__big_grow((void **)&r->heap, &r->heap_cap, r->heap_len + n + 1, 1))
         return rhei__err_nomem(e);

@@ -385,6 +385,8 @@ static int prepare_wrapped(qrun *x, rhei__err *e)
 }
 
 _Static_assert(sizeof(duckdb_string_t) == sizeof(rhei__view) &&
+                   offsetof(duckdb_string_t, value.inlined.length) == 0 &&
+                   sizeof(((duckdb_string_t *)0)->value.inlined.length) == 4 &&
                    offsetof(duckdb_string_t, value.pointer.ptr) == offsetof(rhei__view, at) &&
                    offsetof(duckdb_string_t, value.inlined.inlined) == 4,
                "duckdb_string_t is read as rhei__view");
@@ -728,8 +730,9 @@ static int run_query(qrun *x, rhei_result **out, rhei__err *e)
     for (size_t i = 0; i < x->nc && rc == RHEI_OK; i++) {
         qcol *q = &x->q[i];
         rc = rhei__result_set_column(r, i, q->name, q->decl, rhei__duck_class(q->t), q->p, q->s, e);
-        if (rc == RHEI_OK && q->lay != RHEI__LAY_CELLS)
-            rhei__result_set_layout(r, i, q->lay, rhei__duck_class(q->t));
+        if (rc == RHEI_OK && q->lay != RHEI__LAY_CELLS &&
+            (rc = rhei__result_set_layout(r, i, q->lay, rhei__duck_class(q->t))) != RHEI_OK)
+            rc = rhei__err_set(e, rc, "result column %zu cannot be native", i);
     }
     if (rc || (rc = stream(x, r, e)))
         goto done;

@@ -209,3 +209,40 @@ TEST(native_validity_ignores_bits_past_a_vector)
     CHECK(!rhei_result_is_null(r, 99, 0));
     rhei_result_free(r);
 }
+
+/* A native string column turned into cells: long strings keep their heap bytes (no second
+ * copy), inline ones move there, the freed array leaves the byte count, and the limit
+ * holds throughout. */
+TEST(native_to_cells_stays_within_the_byte_limit)
+{
+    static batch b;
+    rhei__err e = {0};
+    rng = 5;
+    fill(&b, 2048, 1);
+    size_t inline_bytes = 0;
+    for (size_t i = 0; i < 2048; i++)
+        if ((b.valid[2][i / 64] >> (i % 64) & 1) && b.view[i].len <= RHEI__VIEW_KEEP)
+            inline_bytes += b.view[i].len + 1;
+    for (int roomy = 0; roomy < 2; roomy++) {
+        rhei_result *r = fresh(1);
+        CHECK_INT(rhei__result_put_native(r, 2, 2048, b.view, b.valid[2], &e), RHEI_OK);
+        rhei__result_end_rows(r, 2048);
+        size_t heap = r->heap_len, native = r->native_bytes;
+        r->max_bytes = heap + native + (roomy ? inline_bytes : inline_bytes - 1);
+        int rc = rhei__result_to_cells(r, 2, &e);
+        CHECK(r->heap_len + r->native_bytes <= r->max_bytes);
+        if (!roomy) {
+            CHECK_INT(rc, RHEI_RANGE);
+        } else {
+            CHECK_INT(rc, RHEI_OK);
+            CHECK_INT(r->heap_len, heap + inline_bytes);
+            CHECK_INT(r->native_bytes, native - 2048 * sizeof(rhei__view));
+            for (size_t i = 0; i < 2048; i++) {
+                rhei_value v = rhei_result_value(r, i, 2), want = source_value(&b, 2, i);
+                CHECK_INT(v.type, want.type);
+                CHECK(v.n == want.n && (!v.n || memcmp(v.s, want.s, v.n) == 0));
+            }
+        }
+        rhei_result_free(r);
+    }
+}
