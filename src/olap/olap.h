@@ -102,6 +102,12 @@ typedef struct rhei__olap_vtab {
      *   only closes. */
     int (*apply)(rhei__olap *o, const rhei__batch *b, int history, rhei__apply_stats *st,
                  rhei__err *e);
+    /* apply as a write transaction of its own, outside begin..commit (it takes and gives
+     * back the write lock): the batch is in the store when it returns RHEI_OK, and none of it
+     * is on failure. Same as begin + apply + commit, but the backend may commit with the
+     * statement itself (DuckDB: an insert-only batch runs as one autocommit statement). */
+    int (*apply_alone)(rhei__olap *o, const rhei__batch *b, int history, rhei__apply_stats *st,
+                       rhei__err *e);
 
     /* Bulk load, inside the write transaction: appends rows of t (values canonical as in a
      * batch, op ignored) as current rows valid from ts_us in history mode. */

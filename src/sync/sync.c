@@ -127,6 +127,7 @@ typedef struct cycle {
     char *blame;      /* the table whose data failed the cycle (fail.c), owned */
     int cleared;      /* failed tables copied again or dropped in this cycle */
     int ddl;          /* OLAP tables were created, altered or dropped: see warm_up */
+    int olap_open;    /* the OLAP transaction is open (begun at the first write: olap_need) */
 } cycle;
 
 /* Remembers which table a failure belongs to, when the failure is that table's own. */
@@ -134,6 +135,18 @@ static int blame(cycle *c, const char *table, int rc)
 {
     if (rc && !c->blame && rhei__sync_blamable(rc))
         c->blame = rhei__strdup(table); /* NULL on OOM: the cycle then fails as a whole */
+    return rc;
+}
+
+/* The cycle's OLAP transaction, begun before its first write rather than before the log is
+ * read, so that a cycle whose only write is one batch can skip it (finish_events). */
+static int olap_need(cycle *c, rhei__err *e)
+{
+    if (c->olap_open)
+        return RHEI_OK;
+    int rc = c->s->vt->begin(c->s->olap, e);
+    if (rc == RHEI_OK)
+        c->olap_open = 1;
     return rc;
 }
 
@@ -155,6 +168,8 @@ static int flush_all(cycle *c, rhei__err *e)
         if (b->nrows == 0)
             continue;
         rhei__apply_stats st = {0, 0, 0};
+        if ((rc = olap_need(c, e)) != RHEI_OK)
+            return rc;
         if ((rc = s->vt->apply(s->olap, b, s->opts.history, &st, e)) != RHEI_OK)
             return blame(c, s->tables[i].name, rhei__err_wrap(e, "cannot apply changes to"
                                                               " table '%s'", s->tables[i].name));
@@ -171,6 +186,8 @@ static int flush_all(cycle *c, rhei__err *e)
 static int flush_async(cycle *c, rhei__err *e)
 {
     int rc = wait_applier(c, e);
+    if (rc == RHEI_OK)
+        rc = olap_need(c, e);
     if (rc == RHEI_OK)
         rc = rhei__applier_submit(c->s, e);
     c->pending = 0;
@@ -236,6 +253,8 @@ static int on_schema_event(cycle *c, const rhei__cdc_event_row *ev, rhei__err *e
         return rhei__err_set(e, RHEI_CORRUPT, "change %lld names unknown table version %lld",
                              (long long)ev->seq, (long long)ev->tid);
     int rc = flush_all(c, e);
+    if (rc == RHEI_OK)
+        rc = olap_need(c, e);
     if (rc)
         return rc;
     c->ddl = 1; /* at most a needless warm-up when the event turns out to be skipped */
@@ -425,6 +444,35 @@ int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e)
     return RHEI_OK;
 }
 
+/* The last flush of a cycle. When nothing was written to OLAP yet and the cycle's whole write
+ * is one table's batch, that batch is applied as a transaction of its own (apply_alone: one
+ * DuckDB statement instead of BEGIN, insert, COMMIT for an insert-only batch), which is the
+ * cycle's transaction: it needs nothing else in it. That holds for a volatile store only (a
+ * durable one stores its position with the data) and while no failed-table record has to be
+ * stored with it. */
+static int finish_events(cycle *c, rhei__err *e)
+{
+    rhei__sync *s = c->s;
+    rhei__batch *one = NULL;
+    size_t n = 0, at = 0;
+    for (size_t i = 0; i < s->ntables; i++)
+        if (s->tables[i].batch.nrows > 0)
+            one = &s->tables[i].batch, at = i, n++;
+    if (c->olap_open || n != 1 || !s->opts.olap_volatile || s->fails_dirty || c->cleared)
+        return flush_all(c, e);
+    const char *name = s->tables[at].name;
+    rhei__apply_stats st = {0, 0, 0};
+    int rc = s->vt->apply_alone(s->olap, one, s->opts.history, &st, e);
+    if (rc)
+        return blame(c, name, rhei__err_wrap(e, "cannot apply changes to table '%s'", name));
+    c->stats.inserted += st.inserted;
+    c->stats.updated += st.updated;
+    c->stats.deleted += st.deleted;
+    rhei__batch_reset(one, NULL);
+    c->pending = 0;
+    return RHEI_OK;
+}
+
 static int apply_events(cycle *c, rhei__err *e)
 {
     rhei__cdc_cursor *cur = NULL;
@@ -445,7 +493,7 @@ static int apply_events(cycle *c, rhei__err *e)
     /* A mark nothing followed belonged to an ignored insert: statements end in the cycle. */
     for (size_t i = 0; i < c->s->ntables; i++)
         rhei__batch_reset(&c->s->tables[i].pre, NULL);
-    return rc ? rc : flush_all(c, e);
+    return rc ? rc : finish_events(c, e);
 }
 
 static void discard_batches(rhei__sync *s)
@@ -497,7 +545,6 @@ void rhei__sync_warm_up(rhei__sync *s)
 /* One attempt: everything visible in one snapshot, in one OLAP transaction, or nothing. */
 static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
 {
-    int olap_open = 0;
     rhei__err ignored;
     c->reader = rhei__oltp_reader(s->oltp);
     int rc = rhei__conn_snapshot_begin(c->reader, e);
@@ -507,11 +554,9 @@ static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
         rc = rhei__sync_check_schema(s, c->reader, e);
     if (rc == RHEI_OK && c->head > s->applied) {
         rc = refresh_catalog(s, c->reader, e);
-        if (rc == RHEI_OK && (rc = s->vt->begin(s->olap, e)) == RHEI_OK)
-            olap_open = 1;
         if (rc == RHEI_OK)
             rc = apply_events(c, e);
-        if (olap_open) { /* a failed read leaves the applier's job running: let it end */
+        if (c->olap_open) { /* a failed read leaves the applier's job running: let it end */
             rhei__err late;
             int arc = rhei__applier_wait(s, &c->stats, &late);
             if (rc == RHEI_OK && arc) {
@@ -519,17 +564,18 @@ static int cycle_once(rhei__sync *s, cycle *c, rhei__err *e)
                 rc = s->ap.blame ? blame(c, s->ap.blame, arc) : arc;
             }
         }
-        if (rc == RHEI_OK && (s->fails_dirty || c->cleared))
+        if (rc == RHEI_OK && (s->fails_dirty || c->cleared) && (rc = olap_need(c, e)) == RHEI_OK)
             rc = rhei__sync_fails_store(s, e);
         /* A volatile store is rebuilt from SQLite on open, so its position lives in memory
          * (s->applied) only: storing it would cost a DuckDB statement per cycle (~0.15-0.3
          * ms of a 500-event cycle) that nothing reads. A durable one stores it with the data. */
         rhei__olap_state st = {c->head, c->last_ts};
-        if (rc == RHEI_OK && !s->opts.olap_volatile)
+        if (rc == RHEI_OK && !s->opts.olap_volatile && (rc = olap_need(c, e)) == RHEI_OK)
             rc = s->vt->set_state(s->olap, &st, e);
-        if (rc == RHEI_OK)
+        /* No transaction open: nothing was written, or one batch committed alone. */
+        if (rc == RHEI_OK && c->olap_open)
             rc = s->vt->commit(s->olap, e);
-        if (rc && olap_open)
+        if (rc && c->olap_open)
             s->vt->rollback(s->olap);
     }
     rhei__conn_snapshot_end(c->reader, rc == RHEI_OK);

@@ -117,6 +117,38 @@ TEST(invalid_utf8_fails_only_its_table_small_batches)
     isolation((th_opts){.file_olap = 1, .batch_size = 7});
 }
 
+/* A cycle whose only write is one insert-only batch commits it alone (one autocommit DuckDB
+ * statement, see finish_events in src/sync/sync.c): when that batch fails, its table fails
+ * alone all the same, none of the batch's rows reach OLAP, and the other table goes on. */
+TEST(failed_batch_applied_alone_fails_only_its_table)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    schema(db);
+    sqlite3 *raw = raw_open(dir);
+    th_exec(db, "INSERT INTO a VALUES (1, 'ok', 1)");
+    CHECK_OK(db, rhei_sync_now(db, NULL)); /* a's insert alone */
+    check_a(db);
+    th_exec(db, "INSERT INTO a VALUES (2, 'good', 2)");
+    raw_exec(raw, "INSERT INTO a VALUES (3, CAST(x'ff' AS TEXT), 3)"); /* invalid UTF-8 */
+    th_exec(db, "INSERT INTO a VALUES (4, 'good', 4)");
+    expect_a_failed(db, "UTF-8");
+    CHECK_INT(th_scalar(db, "SELECT count(*) FROM a", RHEI_SIDE_OLAP), 1);
+    th_exec(db, "INSERT INTO b VALUES (1, 'alone')");
+    expect_a_failed(db, "UTF-8");
+    check_b(db);
+    raw_exec(raw, "UPDATE a SET t = 'fixed' WHERE id = 3");
+    CHECK_OK(db, rhei_resync_table(db, "a"));
+    th_exec(db, "INSERT INTO a VALUES (5, 'after', 5)");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    check_a(db);
+    check_b(db);
+    CHECK_OK(db, rhei_close(db));
+    sqlite3_close(raw);
+    rt_rm_tree(dir);
+}
+
 /* A change an older build's triggers let through (an integer TIMESTAMP past year 9999, the
  * UBSan overflow of issue 9) and, through rhei_execute, invalid UTF-8 from SQL text. */
 TEST(older_triggers_value_fails_only_its_table)

@@ -368,6 +368,61 @@ TEST(mirror_insert_only_batch_is_appended)
     V->close(o);
 }
 
+/* apply_alone: a batch as a transaction of its own. Insert-only batches commit with their one
+ * statement (autocommit), others through begin/apply/commit; a failing one leaves nothing and
+ * the store usable; inside an open transaction it is refused and that transaction goes on. */
+static void apply_alone_round(int history)
+{
+    rhei__olap *o = open_store(NULL);
+    rhei__table *t = make_table("kv", 1, KV_COLS, 3);
+    in_txn_create(o, t, history);
+    rhei__batch b;
+    rhei__batch_init(&b, t);
+    rhei__apply_stats st = {7, 7, 7};
+    for (int i = 0; i < 3; i++)
+        kv(&b, i + 1, 100, RHEI__OP_INSERT, i, "x", i);
+    OK(V->apply_alone(o, &b, history, &st, E));
+    CHECK_INT(st.inserted, 3);
+    CHECK_STR(dump(o, "SELECT * FROM kv ORDER BY id"), "0|x|0;1|x|1;2|x|2;");
+    /* a bad value in the middle of an insert-only batch: none of its rows */
+    rhei__batch_reset(&b, t);
+    kv(&b, 4, 200, RHEI__OP_INSERT, 10, "good", 1);
+    rhei_value *r = ev(&b, 5, 200, RHEI__OP_INSERT);
+    r[0] = rhei_int(11);
+    r[1] = (rhei_value){RHEI_TYPE_TEXT, 0, 0, "a\xff", 2};
+    r[2] = rhei_real(2);
+    kv(&b, 6, 200, RHEI__OP_INSERT, 12, "good", 3);
+    rhei__err e = {0, ""};
+    CHECK_INT(V->apply_alone(o, &b, history, NULL, &e), RHEI_TYPE);
+    CHECK(strstr(e.msg, "UTF-8") != NULL);
+    CHECK_INT(scalar(o, "SELECT count(*) FROM kv"), 3);
+    /* an update and a delete (several statements), after the failure */
+    rhei__batch_reset(&b, t);
+    kv(&b, 7, 300, RHEI__OP_UPDATE, 1, "y", 5);
+    kv(&b, 8, 300, RHEI__OP_DELETE, 2, NULL, 0);
+    kv(&b, 9, 300, RHEI__OP_INSERT, 3, "z", 6);
+    OK(V->apply_alone(o, &b, history, &st, E));
+    CHECK_STR(dump(o, "SELECT * FROM kv ORDER BY id"), "0|x|0;1|y|5;3|z|6;");
+    /* refused inside a transaction, which keeps its own write */
+    rhei__batch_reset(&b, t);
+    kv(&b, 10, 400, RHEI__OP_INSERT, 4, "w", 7);
+    OK(V->begin(o, E));
+    CHECK_INT(V->apply_alone(o, &b, history, NULL, &e), RHEI_MISUSE);
+    OK(V->apply(o, &b, history, NULL, E));
+    OK(V->commit(o, E));
+    CHECK_INT(scalar(o, "SELECT count(*) FROM kv"), 4);
+    if (history) /* versions: 3 first inserts, y's and z's, w's; 1 and 2 closed at 300 */
+        CHECK_STR(dump(o, "SELECT id, _rhei_valid_from, _rhei_valid_to FROM kv_history"
+                          " ORDER BY id, _rhei_valid_from"),
+                  "0|100|NULL;1|100|300;1|300|NULL;2|100|300;3|300|NULL;4|400|NULL;");
+    rhei__batch_free(&b);
+    rhei__table_free(t);
+    V->close(o);
+}
+
+TEST(mirror_apply_alone_commits_or_leaves_nothing) { apply_alone_round(0); }
+TEST(history_apply_alone_commits_or_leaves_nothing) { apply_alone_round(1); }
+
 TEST(mirror_mixed_batch_leaves_each_key_at_its_last_event)
 {
     rhei__olap *o = open_store(NULL);
