@@ -156,30 +156,36 @@ static int wait_applier(cycle *c, rhei__err *e)
     return rc && c->s->ap.blame ? blame(c, c->s->ap.blame, rc) : rc;
 }
 
+/* Applies table i's pending batch, inside the cycle's transaction or (alone) as one of its
+ * own, and counts it. */
+static int apply_batch(cycle *c, size_t i, int alone, rhei__err *e)
+{
+    rhei__sync *s = c->s;
+    rhei__batch *b = &s->tables[i].batch;
+    rhei__apply_stats st = {0, 0, 0};
+    int rc = alone ? s->vt->apply_alone(s->olap, b, s->opts.history, &st, e)
+                   : s->vt->apply(s->olap, b, s->opts.history, &st, e);
+    if (rc)
+        return blame(c, s->tables[i].name,
+                     rhei__err_wrap(e, "cannot apply changes to table '%s'", s->tables[i].name));
+    c->stats.inserted += st.inserted;
+    c->stats.updated += st.updated;
+    c->stats.deleted += st.deleted;
+    rhei__batch_reset(b, NULL);
+    return RHEI_OK;
+}
+
 /* Applies every pending batch now, after the applier's running job. */
 static int flush_all(cycle *c, rhei__err *e)
 {
     rhei__sync *s = c->s;
     int rc = wait_applier(c, e);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < s->ntables; i++) {
-        rhei__batch *b = &s->tables[i].batch;
-        if (b->nrows == 0)
-            continue;
-        rhei__apply_stats st = {0, 0, 0};
-        if ((rc = olap_need(c, e)) != RHEI_OK)
-            return rc;
-        if ((rc = s->vt->apply(s->olap, b, s->opts.history, &st, e)) != RHEI_OK)
-            return blame(c, s->tables[i].name, rhei__err_wrap(e, "cannot apply changes to"
-                                                              " table '%s'", s->tables[i].name));
-        c->stats.inserted += st.inserted;
-        c->stats.updated += st.updated;
-        c->stats.deleted += st.deleted;
-        rhei__batch_reset(b, NULL);
-    }
-    c->pending = 0;
-    return RHEI_OK;
+    for (size_t i = 0; i < s->ntables && rc == RHEI_OK; i++)
+        if (s->tables[i].batch.nrows > 0 && (rc = olap_need(c, e)) == RHEI_OK)
+            rc = apply_batch(c, i, 0, e);
+    if (rc == RHEI_OK)
+        c->pending = 0;
+    return rc;
 }
 
 /* Mid-cycle, a full set of batches goes to the applier and the reading goes on. */
@@ -453,24 +459,16 @@ int rhei__sync_reload_catalog(rhei__sync *s, rhei__conn *reader, rhei__err *e)
 static int finish_events(cycle *c, rhei__err *e)
 {
     rhei__sync *s = c->s;
-    rhei__batch *one = NULL;
     size_t n = 0, at = 0;
     for (size_t i = 0; i < s->ntables; i++)
         if (s->tables[i].batch.nrows > 0)
-            one = &s->tables[i].batch, at = i, n++;
+            at = i, n++;
     if (c->olap_open || n != 1 || !s->opts.olap_volatile || s->fails_dirty || c->cleared)
         return flush_all(c, e);
-    const char *name = s->tables[at].name;
-    rhei__apply_stats st = {0, 0, 0};
-    int rc = s->vt->apply_alone(s->olap, one, s->opts.history, &st, e);
-    if (rc)
-        return blame(c, name, rhei__err_wrap(e, "cannot apply changes to table '%s'", name));
-    c->stats.inserted += st.inserted;
-    c->stats.updated += st.updated;
-    c->stats.deleted += st.deleted;
-    rhei__batch_reset(one, NULL);
-    c->pending = 0;
-    return RHEI_OK;
+    int rc = apply_batch(c, at, 1, e);
+    if (rc == RHEI_OK)
+        c->pending = 0;
+    return rc;
 }
 
 static int apply_events(cycle *c, rhei__err *e)
