@@ -121,6 +121,15 @@ static void rt_rm_dirs(void)
 
 /* A fresh directory for one case's files (under $TMPDIR, default /tmp), removed when the
  * process exits; path in out. */
+/* xorshift64: the tests' seeded random source (a seed of 0 stays 0: mix it first). */
+static inline uint64_t rt_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
 static inline void rt_tmpdir(char *out, size_t n)
 {
     const char *tmp = getenv("TMPDIR");

@@ -15,13 +15,7 @@ static const rhei_type types[NCOLS] = {RHEI_TYPE_INTEGER, RHEI_TYPE_REAL, RHEI_T
                                        RHEI_TYPE_DATE, RHEI_TYPE_BOOLEAN};
 
 static uint64_t rng;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next(void) { return rt_rand(&rng); }
 
 /* One batch of source vectors, as a backend hands them over. */
 typedef struct batch {

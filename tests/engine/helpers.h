@@ -117,11 +117,5 @@ static inline int64_t th_scalar(rhei_db *db, const char *sql, rhei_side side)
 }
 
 /* Deterministic PRNG so a failing seed can be replayed. */
-static inline uint64_t th_rand(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+static inline uint64_t th_rand(uint64_t *s) { return rt_rand(s); }
 #endif
