@@ -166,6 +166,14 @@ async def test_query_as_of_history(db_path):
         await e.register_table("orders")
         await e.execute("INSERT INTO orders VALUES (1, 10, 'a')")
         await e.sync_now()
+        # Change times have millisecond resolution: an update in the insert's millisecond
+        # would leave the first version an empty interval. Wait for the clock (a clock
+        # condition, not a sleep standing in for synchronisation).
+        h = await e.query("SELECT _rhei_valid_from FROM orders_history", hint="olap")
+        first = h.scalar()
+        first_ms = (first if isinstance(first, int) else int(first.timestamp() * 1e6)) // 1000
+        while time.time_ns() // 1_000_000 <= first_ms + 1:
+            pass
         await e.execute("UPDATE orders SET total = 20 WHERE id = 1")
         await e.sync_now()
         # The moment the second version began, read from the history itself.
