@@ -121,11 +121,63 @@ static void pidfile_remove(const char *path)
 
 /* --- the headless loop -------------------------------------------------------------------- */
 
+/* What the last report saw of one followed table, to log only what changed. */
+typedef struct side_seen {
+    int64_t rows;
+    int err, stopped;
+} side_seen;
+
 typedef struct watch {
     int64_t cycles, events;
     int err;
     double last_log_ms;
+    side_seen *side; /* owned; one per followed table */
+    size_t nside;
 } watch;
+
+/* Followed tables of a sidecar source: rows applied, a failing source (dead, refusing, a
+ * schema problem) and its recovery each get a line, as the local sync's do. */
+static void report_sidecar(logger *lg, rh_session *s, watch *w, double now)
+{
+    size_t n = 0;
+    if (rhei_sidecar_table_count(s->db, &n) != RHEI_OK || n == 0)
+        return;
+    if (n > w->nside) {
+        side_seen *grown = realloc(w->side, n * sizeof *grown);
+        if (!grown)
+            return; /* logging only: the next report tries again */
+        memset(grown + w->nside, 0, (n - w->nside) * sizeof *grown);
+        w->side = grown;
+        w->nside = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rhei_sidecar_table_status t;
+        side_seen *seen = &w->side[i];
+        if (rhei_sidecar_status_get(s->db, i, &t) != RHEI_OK)
+            continue;
+        if (t.rows_applied > seen->rows) {
+            time_t secs = (time_t)(t.watermark_us / 1000000);
+            struct tm tm;
+            char wm[32] = "none";
+            if (t.watermark_us > 0 && gmtime_r(&secs, &tm))
+                strftime(wm, sizeof wm, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            logf_(lg, "info", "sidecar table=%s rows=%lld watermark=%s", t.name,
+                  (long long)(t.rows_applied - seen->rows), wm);
+            w->last_log_ms = now;
+        }
+        if (t.stopped && !seen->stopped)
+            logf_(lg, "error", "sidecar table=%s stopped until restart: %s", t.name, t.last_error);
+        else if (t.last_error_code != seen->err && t.last_error_code)
+            logf_(lg, "error", "sidecar table=%s failed: %s", t.name, t.last_error);
+        else if (t.last_error_code != seen->err)
+            logf_(lg, "info", "sidecar table=%s recovered", t.name);
+        if (t.stopped != seen->stopped || t.last_error_code != seen->err)
+            w->last_log_ms = now;
+        seen->rows = t.rows_applied;
+        seen->err = t.last_error_code;
+        seen->stopped = t.stopped;
+    }
+}
 
 static void report(logger *lg, rh_session *s, watch *w, double now)
 {
@@ -155,11 +207,12 @@ static void report(logger *lg, rh_session *s, watch *w, double now)
     w->cycles = st.cycles;
     w->events = st.events_total;
     w->err = st.last_error_code;
+    report_sidecar(lg, s, w, now);
 }
 
 static int headless(logger *lg, rh_session *s, const sigset_t *sigs, rh_local_server *local)
 {
-    watch w = {0, 0, RHEI_OK, rh_now_ms()};
+    watch w = {0, 0, RHEI_OK, rh_now_ms(), NULL, 0};
     long ms = s->sync_interval_ms < 20 ? 20 : s->sync_interval_ms > 1000 ? 1000
                                                                         : (long)s->sync_interval_ms;
     struct timespec tick = {ms / 1000, (ms % 1000) * 1000000L}, zero = {0, 0};
@@ -174,6 +227,7 @@ static int headless(logger *lg, rh_session *s, const sigset_t *sigs, rh_local_se
         } else if (sig == SIGINT || sig == SIGTERM) {
             logf_(lg, "info", "stopping signal=%s", sig == SIGINT ? "INT" : "TERM");
             report(lg, s, &w, rh_now_ms());
+            free(w.side);
             return RH_EXIT_OK;
         }
         report(lg, s, &w, rh_now_ms());

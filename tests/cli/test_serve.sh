@@ -79,3 +79,50 @@ BG_PIDS=()
 expect_rc 0 "serve after SIGINT"
 expect_contains "$(cat "$T/stdout.log")" "info stopping signal=INT" "SIGINT logged"
 ok "SIGINT stops with 0; log on stdout by default"
+
+# A sidecar service logs what its followed tables apply, and a failing source (here: locked
+# by another writer past the busy timeout) and its recovery, each once.
+SRC="$T/source.db"
+LOG2="$T/sidecar.log"
+sqlite3 "$SRC" "CREATE TABLE src_orders (id INTEGER PRIMARY KEY, v TEXT, updated_at TEXT);
+  INSERT INTO src_orders VALUES (1, 'a', '2026-11-01 10:00:00');" || fail "sqlite3 source"
+cat >"$T/sidecar.toml" <<TOML
+[engine]
+oltp_path = "$T/follower.db"
+[sidecar]
+source = "sqlite:$SRC"
+[[sidecar.tables]]
+name = "src_orders"
+primary_key = ["id"]
+updated_at = "updated_at"
+TOML
+"$RH" serve --config "$T/sidecar.toml" --headless --log "$LOG2" </dev/null &
+SERVE=$!
+BG_PIDS+=("$SERVE")
+wait_for 20 "the first rows logged" grep -q "info sidecar table=src_orders rows=1 " "$LOG2"
+mkfifo "$T/hold"
+/usr/bin/python3 -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+c.execute("INSERT INTO src_orders VALUES (2, '"'b'"', '"'2026-11-01 10:00:01'"')")
+print("held", flush=True)
+sys.stdin.read()
+c.execute("COMMIT")' "$SRC" <"$T/hold" >"$T/held" &
+HOLDER=$!
+BG_PIDS+=("$HOLDER")
+exec 9>"$T/hold"
+wait_for 20 "the source locked" grep -q held "$T/held"
+wait_for 30 "the failure logged" grep -q "error sidecar table=src_orders failed: .*locked" "$LOG2"
+exec 9>&-
+wait "$HOLDER" || fail "the lock holder failed"
+wait_for 30 "the recovery logged" grep -q "info sidecar table=src_orders recovered" "$LOG2"
+wait_for 20 "the row written under the lock logged" \
+    test "$(grep -c 'info sidecar table=src_orders rows=1 ' "$LOG2")" -eq 2
+expect_eq 1 "$(grep -c 'error sidecar' "$LOG2")" "one failure line for one failure"
+kill -TERM "$SERVE"
+wait "$SERVE"
+RC=$?
+BG_PIDS=()
+expect_rc 0 "sidecar serve after SIGTERM"
+ok "sidecar rows, source failure and recovery are logged"
