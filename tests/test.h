@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef void (*rt_fn)(void);
@@ -119,8 +120,6 @@ static void rt_rm_dirs(void)
     rt_ndirs = 0;
 }
 
-/* A fresh directory for one case's files (under $TMPDIR, default /tmp), removed when the
- * process exits; path in out. */
 /* xorshift64: the tests' seeded random source (a seed of 0 stays 0: mix it first). */
 static inline uint64_t rt_rand(uint64_t *s)
 {
@@ -130,6 +129,25 @@ static inline uint64_t rt_rand(uint64_t *s)
     return *s;
 }
 
+/* Wall-clock time in microseconds since the epoch (what change times are measured in). */
+static inline int64_t rt_wall_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* Change times come from SQLite's clock, in whole milliseconds: waits until the clock is
+ * past the millisecond after t_us, so a change made next gets a later time than one made at
+ * t_us. A clock condition, not a sleep standing in for synchronisation. */
+static inline void rt_next_millisecond(int64_t t_us)
+{
+    while (rt_wall_us() / 1000 <= t_us / 1000 + 1)
+        ;
+}
+
+/* A fresh directory for one case's files (under $TMPDIR, default /tmp), removed when the
+ * process exits; path in out. */
 static inline void rt_tmpdir(char *out, size_t n)
 {
     const char *tmp = getenv("TMPDIR");

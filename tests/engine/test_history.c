@@ -5,22 +5,6 @@
 
 #define MOMENTS 6
 
-static int64_t wall_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
-/* Change timestamps have millisecond resolution: let the clock enter a new millisecond so
- * the moment separates the changes before it from those after it. A clock condition, not
- * a sleep standing in for synchronisation. */
-static void next_millisecond(int64_t t)
-{
-    while (wall_us() / 1000 <= t / 1000 + 1)
-        ;
-}
-
 static const char *const tables[3][2] = {
     {"a", "id"}, {"b", "k1, k2"}, {"c", "id"}};
 
@@ -63,8 +47,8 @@ TEST(point_in_time_equals_past_tables)
                      tables[t][1]);
             snap[m][t] = th_query(db, sql, RHEI_SIDE_OLTP);
         }
-        at[m] = wall_us();
-        next_millisecond(at[m]);
+        at[m] = rt_wall_us();
+        rt_next_millisecond(at[m]);
     }
     CHECK_OK(db, rhei_sync_now(db, NULL));
     for (int m = 0; m < MOMENTS; m++) {
