@@ -421,7 +421,10 @@ typedef enum rhei_route_reason {
     RHEI_ROUTE_INDEX_SERVED,   /* "index serves it": SQLite, within a time budget */
     RHEI_ROUTE_INDEX_TOO_WIDE, /* "index range too wide": over SQLite's budget, DuckDB */
     RHEI_ROUTE_INDEX_DISTINCT, /* "index serves DISTINCT": SQLite steps key to key, budgeted */
-    RHEI_ROUTE_REASON_COUNT    /* not a reason: the number of codes (grows) */
+    /* a replicated table whose OLAP copy is behind for good: FAILED or DETACHED (see
+     * rhei_table_status); SQLite serves its reads until rhei_resync_table or a register */
+    RHEI_ROUTE_TABLE_BEHIND, /* "table's olap copy is behind (failed or detached)" */
+    RHEI_ROUTE_REASON_COUNT  /* not a reason: the number of codes (grows) */
 } rhei_route_reason;
 
 /* The fixed text of a reason code (static, never NULL): "?" for a code out of range. */
@@ -765,7 +768,10 @@ RHEI_API int rhei_sync_status_get(rhei_db *db, rhei_sync_status *out);
  * functions cannot check it) fails only its own table. The cycle that met it is rolled back
  * whole and run again without that table, so every other table keeps replicating and no
  * cycle is ever half-applied. The failed table (state RHEI_TABLE_FAILED):
- *  - keeps its OLAP rows as of the last cycle before the failure (queries see them, stale);
+ *  - keeps its OLAP rows as of the last cycle before the failure, but routed reads naming
+ *    it go to SQLite from the moment the cycle fails it (reason RHEI_ROUTE_TABLE_BEHIND; a
+ *    RHEI_STRONG read that routed to OLAP before its wait is routed again after it), so
+ *    routing never answers with its stale copy; only a read hinted RHEI_SIDE_OLAP sees it;
  *  - has its later changes neither applied nor pruned: the change log keeps every event
  *    after `failed_after` (the log grows until the repair);
  *  - makes rhei_sync_now return the failure's code with a message naming the table, for as

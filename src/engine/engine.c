@@ -47,6 +47,8 @@ int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
 {
     rhei__catalog cat;
     int64_t cookie = 0;
+    /* read first: a table failing while the list is made makes the next route read it again */
+    uint64_t behind_gen = rhei__sync_behind_gen(db->sync);
     rhei__conn *r = rhei__oltp_reader(db->oltp);
     int rc = rhei__catalog_load(r, &cat, e);
     if (rc == RHEI_OK && rhei__cdc_schema_version(r, &cookie, e)) {
@@ -62,16 +64,23 @@ int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
     rc = rhei__catalog_active_list(&cat, &list, &n, e);
     if (rc == RHEI_OK && !(names = rhei__calloc(n ? n : 1, sizeof *names)))
         rc = rhei__err_nomem(e);
-    /* Healthy tables first (the router reads names[0 .. nnames)), detached ones after. */
+    /* Healthy tables first (the router reads names[0 .. nnames)), then those whose OLAP copy
+     * is behind: failed or detached, their reads go to SQLite, which has their rows. */
     size_t healthy = 0, at[2] = {0, 0};
-    for (size_t i = 0; rc == RHEI_OK && i < n; i++)
-        healthy += !rhei__sync_detached(db->sync, list[i]->name, NULL, 0);
+    unsigned char *behind = rc == RHEI_OK ? rhei__calloc(n ? n : 1, 1) : NULL;
+    if (rc == RHEI_OK && !behind)
+        rc = rhei__err_nomem(e);
+    for (size_t i = 0; rc == RHEI_OK && i < n; i++) {
+        behind[i] = (unsigned char)rhei__sync_behind(db->sync, list[i]->name);
+        healthy += !behind[i];
+    }
     at[1] = healthy;
     for (size_t i = 0; rc == RHEI_OK && i < n; i++) {
-        size_t *slot = &at[rhei__sync_detached(db->sync, list[i]->name, NULL, 0)];
+        size_t *slot = &at[behind[i]];
         if (!(names[(*slot)++] = rhei__strdup(list[i]->name)))
             rc = rhei__err_nomem(e);
     }
+    rhei__free(behind);
     rhei__free(list);
     rhei__catalog_free(&cat);
     if (rc) {
@@ -92,6 +101,7 @@ int rhei__engine_refresh_names(rhei_db *db, rhei__err *e)
     db->nnames = healthy;
     db->ndetached = n - healthy;
     db->names_at_us = rhei__now_us();
+    db->names_behind_gen = behind_gen;
     db->names_cookie = cookie;
     db->names_gen += !same;
     pthread_mutex_unlock(&db->names_mu);

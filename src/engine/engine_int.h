@@ -26,9 +26,10 @@ struct rhei_db {
     int sidecar_only;          /* pure sidecar: no local writes */
 
     pthread_mutex_t names_mu;  /* guards the replicated-table list the router reads */
-    char **names;              /* replicated tables, then detached ones (see rhei.h) */
+    char **names;              /* replicated tables, then those whose OLAP copy is behind */
     size_t nnames;             /* replicated: the ones the router sends to OLAP */
-    size_t ndetached;
+    size_t ndetached;          /* behind: failed or detached (SQLite serves them) */
+    uint64_t names_behind_gen; /* rhei__sync_behind_gen when the list was read */
     int64_t names_at_us;       /* when the list was read; refreshed at most once a second */
     int64_t names_cookie;      /* SQLite's schema cookie then: DDL (an index) changes plans */
 

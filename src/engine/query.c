@@ -32,19 +32,20 @@ static int sqlite_compiles(void *ud)
     return ok;
 }
 
-/* Where table lives, for the router: a replicated table, its SCD2 history storage
- * "<name>_history" and a sidecar's tables (both only in OLAP), or only SQLite. */
+/* Where table lives, for the router: a replicated table (or one whose OLAP copy is behind),
+ * its SCD2 history storage "<name>_history" and a sidecar's tables (both only in OLAP), or
+ * only SQLite. */
 static int table_kind(void *ud, const char *table, size_t len)
 {
     route_ud *u = ud;
     rhei_db *db = u->db;
     int hit = RHEI__ROUTE_TABLE_LOCAL;
     pthread_mutex_lock(&db->names_mu);
-    for (size_t i = 0; i < db->nnames && !hit; i++) {
+    for (size_t i = 0; i < db->nnames + db->ndetached && !hit; i++) {
         const char *n = db->names[i];
         size_t nl = strlen(n);
         if (nl == len && strncasecmp(n, table, len) == 0)
-            hit = RHEI__ROUTE_TABLE_REPLICATED;
+            hit = i < db->nnames ? RHEI__ROUTE_TABLE_REPLICATED : RHEI__ROUTE_TABLE_BEHIND;
         else if (db->history && len == nl + 8 && strncasecmp(n, table, nl) == 0 &&
                  strncasecmp(table + nl, "_history", 8) == 0)
             hit = RHEI__ROUTE_TABLE_OLAP_ONLY;
@@ -147,13 +148,22 @@ static int text_column(void *ud, const char *name, size_t len)
     return column_types(u->db, name, len) == RHEI__TBIT(RHEI_TYPE_TEXT);
 }
 
+/* Whether the table list must be read again before routing: it is older than NAMES_TTL_US
+ * (other processes register tables), or a table's OLAP copy fell behind or caught up since
+ * (that must reroute its reads now: DuckDB would answer with old rows). */
+static int names_stale(rhei_db *db, int64_t now)
+{
+    uint64_t behind_gen = rhei__sync_behind_gen(db->sync);
+    pthread_mutex_lock(&db->names_mu);
+    int stale = now - db->names_at_us > NAMES_TTL_US || db->names_behind_gen != behind_gen;
+    pthread_mutex_unlock(&db->names_mu);
+    return stale;
+}
+
 /* Classifies sql (the router's one pass): returns 1 if it writes; out gets the auto route. */
 static int route(rhei_db *db, const char *sql, rhei_route_info *out)
 {
-    pthread_mutex_lock(&db->names_mu);
-    int stale = rhei__now_us() - db->names_at_us > NAMES_TTL_US;
-    pthread_mutex_unlock(&db->names_mu);
-    if (stale) {
+    if (names_stale(db, rhei__now_us())) {
         rhei__err ignored; /* routing on the old list is still safe: SQLite serves it */
         rhei__engine_refresh_names(db, &ignored);
     }
@@ -200,11 +210,8 @@ static void route_cached(rhei_db *db, const char *sql, int *is_write, rhei_route
 {
     uint64_t h = hash_sql(sql);
     int64_t now = rhei__now_us();
-    pthread_mutex_lock(&db->names_mu);
-    int stale = now - db->names_at_us > NAMES_TTL_US;
-    pthread_mutex_unlock(&db->names_mu);
     rhei__err ignored; /* a failed refresh keeps the old list: routing on it is still safe */
-    if (stale)
+    if (names_stale(db, now))
         rhei__engine_refresh_names(db, &ignored);
     pthread_mutex_lock(&db->names_mu);
     uint64_t gen = db->names_gen;
@@ -436,6 +443,20 @@ int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri)
     return rc != RHEI_OK && rhei__route_fallback(ri, o->hint, rc);
 }
 
+/* A strong read waited for the sync before reading OLAP: a table it reads may have failed in
+ * that wait (a cycle refused its newest changes). SQLite, which has them, answers then. */
+static void reroute_after_wait(rhei_db *db, const char *sql, const rhei_query_opts *o,
+                               rhei_route_info *ri)
+{
+    if (o->hint != RHEI_SIDE_AUTO || !names_stale(db, rhei__now_us()))
+        return;
+    rhei_route_info auto_ri;
+    int is_write = 0;
+    route_cached(db, sql, &is_write, &auto_ri);
+    if (!is_write && auto_ri.side == RHEI_SIDE_OLTP)
+        rhei__route_decide(&auto_ri, o->hint, rhei__oltp_in_txn(db->oltp), ri);
+}
+
 int rhei__query_serve(rhei_db *db, const char *sql, const rhei_value *params, size_t nparams,
                       const rhei_query_opts *o, rhei_cancel *cancel, rhei__query_olap_fn olap,
                       void *ud, rhei_route_info *ri, rhei_result **oltp, int *fallback,
@@ -449,9 +470,12 @@ int rhei__query_serve(rhei_db *db, const char *sql, const rhei_value *params, si
     int rc = probe(db, sql, params, nparams, ri, cancel, oltp, &served, e);
     if (served)
         return rc;
+    if (ri->side == RHEI_SIDE_OLAP && o->consistency == RHEI_STRONG) {
+        rc = rhei__sync_catch_up(db->sync, NULL, e);
+        if (rc == RHEI_OK)
+            reroute_after_wait(db, sql, o, ri);
+    }
     if (ri->side == RHEI_SIDE_OLAP) {
-        if (o->consistency == RHEI_STRONG)
-            rc = rhei__sync_catch_up(db->sync, NULL, e);
         if (rc == RHEI_OK)
             rc = olap(db, sql, params, nparams, cancel, ud, e);
         if ((*fallback = rhei__query_fallback(rc, o, ri)))

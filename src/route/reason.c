@@ -63,6 +63,7 @@ static const char *const texts[RHEI_ROUTE_REASON_COUNT] = {
     [RHEI_ROUTE_INDEX_SERVED] = "index serves it",
     [RHEI_ROUTE_INDEX_TOO_WIDE] = "index range too wide",
     [RHEI_ROUTE_INDEX_DISTINCT] = "index serves DISTINCT",
+    [RHEI_ROUTE_TABLE_BEHIND] = "table's olap copy is behind (failed or detached)",
 };
 
 const char *rhei_route_reason_text(rhei_route_reason code)

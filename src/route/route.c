@@ -43,8 +43,9 @@ static int read_must_stay(const rhei__route_read *rd, const rhei__route_ctx *ctx
         int known = ctx && ctx->is_replicated
                         ? ctx->is_replicated(ctx->ud, rd->tables[i], rd->tlen[i])
                         : RHEI__ROUTE_TABLE_LOCAL;
-        if (known == RHEI__ROUTE_TABLE_LOCAL) {
-            st->reason = RHEI_ROUTE_NOT_REPLICATED;
+        if (known == RHEI__ROUTE_TABLE_LOCAL || known == RHEI__ROUTE_TABLE_BEHIND) {
+            st->reason = known == RHEI__ROUTE_TABLE_LOCAL ? RHEI_ROUTE_NOT_REPLICATED
+                                                          : RHEI_ROUTE_TABLE_BEHIND;
             rhei__route_copy_name(st->table, rd->tables[i], rd->tlen[i]);
             return 1;
         }

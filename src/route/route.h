@@ -18,7 +18,8 @@
 enum {
     RHEI__ROUTE_TABLE_LOCAL = 0,      /* only SQLite has it (not replicated) */
     RHEI__ROUTE_TABLE_REPLICATED = 1, /* both sides have it */
-    RHEI__ROUTE_TABLE_OLAP_ONLY = 2   /* only OLAP has it: SCD2 history storage, a sidecar's */
+    RHEI__ROUTE_TABLE_OLAP_ONLY = 2,  /* only OLAP has it: SCD2 history storage, a sidecar's */
+    RHEI__ROUTE_TABLE_BEHIND = 3      /* replicated, but its OLAP copy failed or was detached */
 };
 
 /* Returns where table lives: RHEI__ROUTE_TABLE_* (any other nonzero value: replicated). table

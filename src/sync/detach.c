@@ -69,6 +69,8 @@ static int recompute(rhei__sync *s, rhei__conn *reader, rhei__err *e)
         return rc;
     }
     pthread_mutex_lock(&s->stat_mu);
+    if (n || s->ndet)
+        s->behind_gen++;
     free_list(s->det, s->ndet);
     s->det = list;
     s->ndet = n;
@@ -113,6 +115,18 @@ int rhei__sync_check_schema_now(rhei__sync *s, rhei__err *e)
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
+
+int rhei__sync_behind(rhei__sync *s, const char *name)
+{
+    if (!s)
+        return 0;
+    pthread_mutex_lock(&s->stat_mu);
+    int behind = (s->ndet && find(s, name)) || (s->nfails && rhei__sync_fail_find(s, name));
+    pthread_mutex_unlock(&s->stat_mu);
+    return behind;
+}
+
+uint64_t rhei__sync_behind_gen(rhei__sync *s) { return s ? s->behind_gen : 0; }
 
 int rhei__sync_detached(rhei__sync *s, const char *name, char *why, size_t size)
 {

@@ -59,6 +59,7 @@ int rhei__sync_fail_add(rhei__sync *s, const char *name, int64_t from, int64_t t
             memset(f, 0, sizeof *f);
             f->name = copy;
             f->from = from;
+            s->behind_gen++;
         }
     }
     if (f) {
@@ -80,6 +81,7 @@ void rhei__sync_fail_remove(rhei__sync *s, const char *name)
         rhei__free(f->name);
         *f = s->fails[--s->nfails];
         s->fails_dirty = 1;
+        s->behind_gen++;
     }
     pthread_mutex_unlock(&s->stat_mu);
     rhei__sync_fail_flags(s);
@@ -96,6 +98,8 @@ int64_t rhei__sync_floor(rhei__sync *s)
 
 void rhei__sync_fails_free(rhei__sync *s)
 {
+    if (s->nfails)
+        s->behind_gen++;
     for (size_t i = 0; i < s->nfails; i++)
         rhei__free(s->fails[i].name);
     rhei__free(s->fails);

@@ -57,6 +57,11 @@ extern _Atomic long rhei__sync_prune_attempts, rhei__sync_prune_busy;
  * whether name is detached, with the cause copied into why (may be NULL). */
 int rhei__sync_check_schema_now(rhei__sync *s, rhei__err *e);
 int rhei__sync_detached(rhei__sync *s, const char *name, char *why, size_t size);
+/* Whether name's OLAP copy is behind SQLite for good (failed or detached: only SQLite has
+ * its current rows), and a number that changes whenever that can have changed for any
+ * table (0 without a sync). */
+int rhei__sync_behind(rhei__sync *s, const char *name);
+uint64_t rhei__sync_behind_gen(rhei__sync *s);
 
 int rhei__sync_start(rhei__sync *s, int64_t interval_ms, rhei__err *e);
 void rhei__sync_stop(rhei__sync *s);

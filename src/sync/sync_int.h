@@ -77,6 +77,9 @@ struct rhei__sync {
     int cookie_seen;
     rhei__detached *det;
     size_t ndet;
+    /* Bumped whenever the failed or the detached set changes: the engine's router re-reads
+     * which tables DuckDB may serve at once, not a second later. */
+    _Atomic uint64_t behind_gen;
 
     pthread_mutex_t stat_mu;
     int64_t cycles, events_total, last_cycle_us;

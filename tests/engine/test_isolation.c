@@ -117,6 +117,62 @@ TEST(invalid_utf8_fails_only_its_table_small_batches)
     isolation((th_opts){.file_olap = 1, .batch_size = 7});
 }
 
+/* The count of sql routed automatically with consistency c, checking the side that served. */
+static int64_t routed_count(rhei_db *db, const char *sql, rhei_consistency c, rhei_side want)
+{
+    rhei_query_opts o = {RHEI_SIDE_AUTO, c};
+    rhei_result *r = NULL;
+    CHECK_OK(db, rhei_query_ex(db, sql, NULL, 0, &o, &r));
+    CHECK_INT(rhei_result_side(r), want);
+    int64_t n = rhei_result_int64(r, 0, 0);
+    rhei_result_free(r);
+    return n;
+}
+
+/* A failed table's OLAP copy is behind for good: routing must not answer from it. Reads
+ * naming it go to SQLite (reason "table's olap copy is behind") from the moment the cycle
+ * fails it, a strong read that routed to OLAP before waiting included; after the repair
+ * they go back to DuckDB. */
+TEST(reads_of_a_failed_table_are_served_by_sqlite)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    rhei_db *db = th_open(dir, (th_opts){.file_olap = 1});
+    schema(db);
+    sqlite3 *raw = raw_open(dir);
+    const char *count_a = "SELECT count(*) FROM a", *count_b = "SELECT count(*) FROM b";
+    th_exec(db, "INSERT INTO a VALUES (1, 'ok', 1)");
+    th_exec(db, "INSERT INTO b VALUES (1, 'ok')");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    CHECK_INT(routed_count(db, count_a, RHEI_EVENTUAL, RHEI_SIDE_OLAP), 1); /* routed cached */
+    raw_exec(raw, "INSERT INTO a VALUES (2, CAST(x'ff' AS TEXT), 3)");      /* invalid UTF-8 */
+    th_exec(db, "INSERT INTO a VALUES (3, 'ok', 3)");
+    /* routed to OLAP (the table is healthy until the wait's cycle fails it), then SQLite */
+    CHECK_INT(routed_count(db, count_a, RHEI_STRONG, RHEI_SIDE_OLTP), 3);
+    CHECK_INT(routed_count(db, count_a, RHEI_EVENTUAL, RHEI_SIDE_OLTP), 3);
+    CHECK_INT(
+        routed_count(db, "SELECT count(*) FROM a JOIN b USING (id)", RHEI_EVENTUAL, RHEI_SIDE_OLTP),
+        1);
+    rhei_route_info ri;
+    CHECK_OK(db, rhei_explain_route(db, count_a, &ri));
+    CHECK_INT(ri.side, RHEI_SIDE_OLTP);
+    CHECK_INT(ri.code, RHEI_ROUTE_TABLE_BEHIND);
+    CHECK_STR(ri.table, "a");
+    CHECK_STR(ri.reason, "table's olap copy is behind (failed or detached)");
+    CHECK_INT(routed_count(db, count_b, RHEI_STRONG, RHEI_SIDE_OLAP), 1); /* b goes on */
+    /* a reopened engine knows from the store that a is behind */
+    CHECK_OK(db, rhei_close(db));
+    db = th_open(dir, (th_opts){.file_olap = 1});
+    CHECK_INT(routed_count(db, count_a, RHEI_EVENTUAL, RHEI_SIDE_OLTP), 3);
+    raw_exec(raw, "UPDATE a SET t = 'fixed' WHERE id = 2");
+    CHECK_OK(db, rhei_resync_table(db, "a"));
+    CHECK_INT(routed_count(db, count_a, RHEI_STRONG, RHEI_SIDE_OLAP), 3);
+    CHECK_INT(routed_count(db, count_a, RHEI_EVENTUAL, RHEI_SIDE_OLAP), 3);
+    CHECK_OK(db, rhei_close(db));
+    sqlite3_close(raw);
+    rt_rm_tree(dir);
+}
+
 /* A cycle whose only write is one insert-only batch commits it alone (one autocommit DuckDB
  * statement, see finish_events in src/sync/sync.c): when that batch fails, its table fails
  * alone all the same, none of the batch's rows reach OLAP, and the other table goes on. */
