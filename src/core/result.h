@@ -65,6 +65,8 @@ struct rhei_result {
     const char *reason;
     char scratch[64];    /* text form of the last non-text cell asked for */
     size_t native_bytes; /* of the native arrays, counted against max_bytes with the heap */
+    int wide_ints;       /* an integer beyond 64 bits is in it (as DECIMAL text): SQLite
+                          * would have failed (sum) or gone to REAL, so routing re-asks it */
 };
 
 /* A result with ncols columns, nameless until set_column. */

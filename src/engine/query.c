@@ -351,16 +351,31 @@ int rhei__query_olap_text(const char *sql, char **owned, rhei__err *e)
 
 /* A read on DuckDB, as the router rewrites it for DuckDB (LIKE as SQLite's), into the
  * rhei_result * that ud points to. DuckDB's materialised read takes no cancel token. */
+typedef struct olap_out {
+    rhei_result **out;
+    rhei_side hint;
+    const rhei_route_info *ri; /* the route being served */
+} olap_out;
+
 static int run_olap(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
                     rhei_cancel *cancel, void *ud, rhei__err *e)
 {
-    rhei_result **out = ud;
+    olap_out *o = ud;
     char *text = NULL;
     (void)cancel;
     int rc = rhei__query_olap_text(sql, &text, e);
     if (rc == RHEI_OK)
-        rc = db->vt->query(db->olap, text ? text : sql, p, n, out, e);
+        rc = db->vt->query(db->olap, text ? text : sql, p, n, o->out, e);
     rhei__free(text);
+    /* DuckDB's integers grow past 64 bits (sum of BIGINT is HUGEINT) where SQLite's fail
+     * (sum: "integer overflow") or turn REAL (+, *): a routed read lets SQLite answer. */
+    rhei_route_info would = *o->ri;
+    if (rc == RHEI_OK && (*o->out)->wide_ints &&
+        rhei__route_fallback(&would, o->hint, RHEI_RANGE)) {
+        rhei_result_free(*o->out);
+        *o->out = NULL;
+        rc = rhei__err_set(e, RHEI_RANGE, "an integer result beyond 64 bits");
+    }
     return rc;
 }
 
@@ -525,8 +540,9 @@ int rhei_query_ex(rhei_db *db, const char *sql, const rhei_value *params, size_t
         return rhei__engine_fail(db, &e);
     int fallback;
     rhei_result *olap = NULL, *oltp = NULL;
-    rc = rhei__query_serve(db, sql, params, nparams, &o, NULL, run_olap, &olap, &ri, &oltp,
-                           &fallback, &e);
+    olap_out oo = {&olap, o.hint, &ri};
+    rc = rhei__query_serve(db, sql, params, nparams, &o, NULL, run_olap, &oo, &ri, &oltp, &fallback,
+                           &e);
     *out = ri.side == RHEI_SIDE_OLAP ? olap : oltp;
     rhei_result_free(ri.side == RHEI_SIDE_OLAP ? oltp : olap);
     if (rc == RHEI_OK)

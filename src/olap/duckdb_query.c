@@ -737,8 +737,10 @@ static int run_query(qrun *x, rhei_result **out, rhei__err *e)
     if (rc || (rc = stream(x, r, e)))
         goto done;
     for (size_t i = 0; i < x->nc; i++) /* beyond-int64 cells: let finish settle the column */
-        if (x->q[i].wide)
+        if (x->q[i].wide) {
             r->cols[i].type = RHEI_TYPE_NULL;
+            r->wide_ints = 1;
+        }
     rhei__result_finish(r);
     r->side = RHEI_SIDE_OLAP;
     *out = r;

@@ -544,3 +544,31 @@ TEST(invalid_utf8_from_the_caller_is_refused)
     CHECK_OK(db, rhei_close(db));
     rt_rm_tree(dir);
 }
+
+/* DuckDB's sum of BIGINT is a HUGEINT that holds what SQLite's sum() refuses ("integer
+ * overflow"): a routed read answers as SQLite does, a read hinted OLAP gets DuckDB's exact
+ * value (as DECIMAL text), and a sum within 64 bits stays on DuckDB. */
+TEST(sum_beyond_64_bits_answers_as_sqlite)
+{
+    char dir[64];
+    rhei_db *db = values_db(dir, sizeof dir);
+    th_exec(db, "INSERT INTO v (id, i) VALUES (1, 9223372036854775807), (2, 9223372036854775807),"
+                " (3, -5)");
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    rhei_result *r = NULL;
+    CHECK_RC(db, rhei_query(db, "SELECT sum(i) FROM v", NULL, 0, &r), RHEI_SQL);
+    CHECK(r == NULL);
+    CHECK(strstr(rhei_errmsg(db), "integer overflow") != NULL);
+    rhei_query_opts olap = {RHEI_SIDE_OLAP, RHEI_EVENTUAL};
+    CHECK_OK(db, rhei_query_ex(db, "SELECT sum(i) FROM v", NULL, 0, &olap, &r));
+    CHECK_INT(rhei_result_side(r), RHEI_SIDE_OLAP);
+    CHECK_STR(rhei_result_text(r, 0, 0, NULL), "18446744073709551609");
+    rhei_result_free(r);
+    CHECK_OK(db, rhei_query(db, "SELECT sum(i) FROM v WHERE i < 0 OR id > 2", NULL, 0, &r));
+    CHECK_INT(rhei_result_side(r), RHEI_SIDE_OLAP);
+    CHECK_INT(rhei_result_column_type(r, 0), RHEI_TYPE_INTEGER);
+    CHECK_INT(rhei_result_int64(r, 0, 0), -5);
+    rhei_result_free(r);
+    CHECK_OK(db, rhei_close(db));
+    rt_rm_tree(dir);
+}
