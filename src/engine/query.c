@@ -417,6 +417,15 @@ int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_
     rhei_route_info auto_ri;
     int is_write = 0;
     route_cached(db, sql, &is_write, &auto_ri);
+    if (is_write && auto_ri.code == RHEI_ROUTE_UNKNOWN_STATEMENT) {
+        /* not a write the router knows, most likely a typo: SQLite's syntax error says so */
+        sqlite3_stmt *st = NULL;
+        rhei__conn *c = rhei__oltp_reader(db->oltp);
+        int rc = rhei__conn_prepare(c, sql, &st, e);
+        rhei__oltp_reader_release(db->oltp, c);
+        if (rc)
+            return rc;
+    }
     if (is_write)
         return rhei__err_set(e, RHEI_MISUSE, "%s is read-only; run writes and DDL with"
                              " rhei_execute", what);

@@ -251,3 +251,20 @@ TEST(query_as_of_applies_first_and_refuses_the_future)
     CHECK_OK(db, rhei_close(db));
     rt_rm_tree(d);
 }
+
+/* A typo is a syntax error, not "read-only": text the router does not know as a statement
+ * gets SQLite's own message; a real write is still refused as one. */
+TEST(query_of_unknown_text_reports_the_syntax_error)
+{
+    char d[64];
+    rt_tmpdir(d, sizeof d);
+    rhei_db *db = th_open(d, (th_opts){0});
+    rhei_result *r = NULL;
+    CHECK_RC(db, rhei_query(db, "SELEC 1", NULL, 0, &r), RHEI_SQL);
+    CHECK(strstr(rhei_errmsg(db), "near \"SELEC\": syntax error") != NULL);
+    CHECK_RC(db, rhei_query(db, "VACUUM", NULL, 0, &r), RHEI_MISUSE);
+    CHECK(strstr(rhei_errmsg(db), "read-only") != NULL);
+    CHECK(r == NULL);
+    CHECK_OK(db, rhei_close(db));
+    rt_rm_tree(d);
+}
