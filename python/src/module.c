@@ -248,15 +248,19 @@ static PyObject *chan_drain(prh_chan *ch, PyObject *noargs)
 }
 
 /* Wakes the waiter of one finished call: fn(waiter), or for fn NULL an asyncio future's
- * set_result(None) unless it is already done (cancelled). A failing wakeup is reported as
- * unraisable: the other calls' waiters must still be woken. */
+ * set_result(None) unless it is already done (cancelled). A waiter the Python layer cleared
+ * (`call.waiter = None` when its task was cancelled: the member then holds Py_None, not
+ * NULL) is not woken. A failing wakeup is reported as unraisable: the other calls' waiters
+ * must still be woken. */
 static void wake_one(prh_call *c, PyObject *fn)
 {
     static PyObject *s_done, *s_set_result;
     PyObject *w = c->waiter, *r = NULL;
-    if (!w)
-        return;
     c->waiter = NULL; /* the reference moves to w */
+    if (!w || w == Py_None) {
+        Py_XDECREF(w);
+        return;
+    }
     if (fn) {
         r = PyObject_CallOneArg(fn, w);
     } else if ((s_done || (s_done = PyUnicode_InternFromString("done"))) &&

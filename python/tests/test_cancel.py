@@ -102,3 +102,35 @@ async def test_interrupt_method(engine):
         tg.start_soon(stop_soon)
         with pytest.raises(rhei.Interrupted):
             await engine.query(LONG["oltp"], hint="oltp")
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_cancel_reports_nothing(tmpdir_rm, backend):
+    """A cancelled call's completion is dropped silently: its waiter was cleared (set to None),
+    which must not be woken (it was: asyncio printed "'NoneType' object has no attribute
+    'done'", trio "must be called from async context"). One worker thread, so the cancelled
+    call reaches the channel before the next call does: awaiting the next call proves the
+    cancelled one's completion was handled."""
+    prog = textwrap.dedent(f'''
+        import sys, warnings, trio
+        # anyio's trio backend subclasses trio.MultiError, deprecated in newer trio
+        warnings.filterwarnings("ignore", category=trio.TrioDeprecationWarning)
+        import anyio, rhei
+        ignored = []
+        sys.unraisablehook = lambda u: ignored.append(repr(u.exc_value))
+        rhei.set_max_workers(1)
+        async def main():
+            async with await rhei.open(oltp_path={os.path.join(tmpdir_rm, "c.db")!r}) as e:
+                for side in ("olap", "oltp"):
+                    with anyio.move_on_after(0.3) as scope:
+                        await e.query({LONG!r}[side], hint=side)
+                    assert scope.cancel_called
+                    assert e._db.wait_idle(30.0), "the cancelled query kept running"
+                    assert (await e.query("SELECT 42")).scalar() == 42
+        anyio.run(main, backend={backend!r})
+        print("ignored", ignored)
+        ''')
+    p = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "ignored []", p.stdout
+    assert p.stderr == "", p.stderr
