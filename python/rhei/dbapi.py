@@ -8,7 +8,8 @@ held until commit() or rollback(); ``isolation_level=None`` is autocommit. BEGIN
 ROLLBACK go to the engine through rhei_execute, which keeps the writer for the thread in
 between, so a connection belongs to one thread at a time (threadsafety = 1).
 
-Writes run on SQLite; SELECTs are routed (SQLite for point reads, DuckDB for analytics).
+Writes run on SQLite; SELECTs are routed (SQLite for point reads, DuckDB for analytics); a
+PRAGMA runs on SQLite and its rows are returned, as sqlite3 returns the rows of any statement.
 Reads inside an open transaction see its uncommitted writes (the engine serves them on the
 writer). ``lastrowid`` is sqlite3's: None at first, set by execute() of an INSERT or REPLACE
 (the rowid of its last row, read through rhei_execute_info while that statement still holds
@@ -19,7 +20,7 @@ import datetime as _dt
 import re
 import time as _time
 
-from . import _errors
+from . import _errors, _rhei
 from ._engine import open_sync
 from ._errors import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
                       InternalError, NotSupportedError, OperationalError, ProgrammingError,
@@ -66,34 +67,75 @@ NUMBER = _TypeObject({"INTEGER", "REAL", "DECIMAL", "BOOLEAN"})
 DATETIME = _TypeObject({"DATE", "TIMESTAMP"})
 ROWID = _TypeObject({"INTEGER"})
 
-_QUERY, _DML, _BEGIN, _END, _OTHER, _INSERT = range(6)  # _INSERT: a _DML that sets lastrowid
+# _QUERY: a routed read (rhei_query). _DML/_INSERT: a write run by rhei_execute(_info) (the
+# per-row fast path; _INSERT also sets lastrowid). _ROWS: a statement run on SQLite by
+# rhei_execute_query whose rows are kept (PRAGMA). _OTHER: DDL, scripts and the rest, run by
+# rhei_execute (DDL on a replicated table must go through it to keep replication in step).
+_QUERY, _DML, _BEGIN, _END, _OTHER, _INSERT, _ROWS = range(7)
 _kinds: dict = {}
 _descs: dict = {}  # (names, types) -> description, shared by cursors
-_LEAD = re.compile(r"\s*(?:(?:--[^\n]*\n?)|(?:/\*.*?\*/)|\s)*\s*([A-Za-z]+)", re.S)
-_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+# One token of SQL: skipped (space, comment, string literal, quoted identifier), a bare word
+# (group 1), a parenthesis (group 2), or any other character.
+_TOKEN = re.compile(r"""\s+|--[^\n]*|/\*.*?(?:\*/|\Z)|'(?:[^']|'')*'?|"(?:[^"]|"")*"?"""
+                    r"""|`(?:[^`]|``)*`?|\[[^\]]*\]?|([A-Za-z_][A-Za-z0-9_$]*)|([()])|.""", re.S)
+_READ_WORDS = frozenset(("SELECT", "VALUES", "EXPLAIN", "SHOW", "DESCRIBE", "SUMMARIZE", "FROM",
+                         "TABLE"))
+_VERBS = frozenset(("SELECT", "VALUES", "INSERT", "REPLACE", "UPDATE", "DELETE"))
+# The route codes of statements that are not reads; any other code is a read.
+_NOT_READ = frozenset(getattr(_rhei, n) for n in dir(_rhei) if n.startswith("ROUTE_"))
 
 
-def _kind(sql):
+def _words(sql):
+    """The bare words of sql, upper-cased, each with its parenthesis depth; string literals,
+    comments and quoted identifiers are skipped, so words inside them never count."""
+    out, depth = [], 0
+    for m in _TOKEN.finditer(sql):
+        w, p = m.group(1, 2)
+        if w is not None:
+            out.append((depth, w.upper()))
+        elif p == "(":
+            depth += 1
+        elif p == ")":
+            depth -= 1
+    return out
+
+
+def _classify(sql, db):
+    words = _words(sql)
+    first = words[0][1] if words else ""  # "(SELECT 1)": the first word inside
+    top = [w for d, w in words if d == 0]
+    verb = first
+    if first == "WITH":  # the statement's own verb follows its common table expressions
+        verb = next((w for w in top if w in _VERBS), "")
+    if verb in _READ_WORDS:
+        return _QUERY
+    if verb in ("INSERT", "REPLACE"):
+        return _INSERT
+    if verb in ("UPDATE", "DELETE"):
+        return _DML
+    if first == "BEGIN":
+        return _BEGIN
+    if first in ("COMMIT", "END") or (first == "ROLLBACK" and "TO" not in top):
+        return _END
+    # Anything else as the engine's router classifies it (PRAGMA, DDL, a DuckDB statement).
+    try:
+        code = db.explain_route(sql).run()[3]
+    except Error:
+        return None  # run by rhei_execute, which reports what is wrong; not remembered
+    if code == _rhei.ROUTE_PRAGMA:
+        return _ROWS
+    if code == _rhei.ROUTE_WRITE:
+        return _DML
+    return _OTHER if code in _NOT_READ else _QUERY
+
+
+def _kind(sql, db):
     k = _kinds.get(sql)
     if k is not None:
         return k
-    m = _LEAD.match(sql)
-    word = m.group(1).upper() if m else ""
-    if word in ("SELECT", "VALUES", "EXPLAIN", "SHOW", "DESCRIBE", "SUMMARIZE", "FROM", "TABLE"):
-        k = _QUERY
-    elif word == "WITH":
-        k = _DML if _WRITE_WORD.search(sql) else _QUERY
-    elif word in ("INSERT", "REPLACE"):
-        k = _INSERT
-    elif word in ("UPDATE", "DELETE"):
-        k = _DML
-    elif word == "BEGIN":
-        k = _BEGIN
-    elif word in ("COMMIT", "END") or (word == "ROLLBACK" and not re.search(r"\bTO\b", sql,
-                                                                            re.I)):
-        k = _END
-    else:
-        k = _OTHER
+    k = _classify(sql, db)
+    if k is None:
+        return _OTHER
     if len(_kinds) > 1024:
         _kinds.clear()
     _kinds[sql] = k
@@ -151,7 +193,7 @@ class Cursor:
             raise ProgrammingError("cannot operate on a closed connection")
         k = _kinds.get(sql)
         if k is None:
-            k = _kind(sql)
+            k = _kind(sql, db)
         self._result = self._desc = None
         self._pos = 0
         if k == _QUERY:
@@ -171,8 +213,13 @@ class Cursor:
                 self.rowcount = db.run_execute(sql, parameters)
             return self
         sql, parameters = bind(sql, parameters)
-        db.run_execute(sql, parameters)
         self.rowcount = -1
+        if k == _ROWS:  # sqlite3 returns the rows of any statement: PRAGMA's too
+            r = db.run_execute_query(sql, parameters)
+            if r.column_names:  # no columns: a statement without rows (PRAGMA x = 1)
+                self._result = r
+            return self
+        db.run_execute(sql, parameters)
         if k == _BEGIN:
             conn._in_txn = True
         elif k == _END:
@@ -183,7 +230,7 @@ class Cursor:
         """Run one INSERT/UPDATE/DELETE per parameter set (in the implicit transaction)."""
         self._check()
         conn = self.connection
-        if _kind(sql) not in (_DML, _INSERT):
+        if _kind(sql, conn._db) not in (_DML, _INSERT):
             raise ProgrammingError("executemany() is for INSERT, UPDATE, DELETE and REPLACE")
         self._result = self._desc = None
         if conn.isolation_level is not None and not conn._in_txn:

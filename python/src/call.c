@@ -193,6 +193,8 @@ static int run_op(prh_call *c, rhei_db *db)
     case OP_ADD_COLUMN: return rhei_add_column(db, c->s1, c->s2, c->s3);
     case OP_DROP_COLUMN: return rhei_drop_column(db, c->s1, c->s2);
     case OP_EXPLAIN: return rhei_explain_route(db, c->s1, &c->route);
+    case OP_EXEC_QUERY:
+        return rhei_execute_query(db, c->s1, c->vals, c->nvals, &c->res);
     case OP_ROUTE_STATS: return rhei_route_stats_get(db, &c->rstats);
     case OP_SIDECAR_SYNC: return rhei_sidecar_sync_now(db, &c->out_i);
     case OP_SIDECAR_STATUS: return run_sidecar_status(c, db);
@@ -292,7 +294,9 @@ PyObject *prh_call_finish(prh_call *c)
     case OP_EXECUTE: case OP_EXECMANY: case OP_BATCH: case OP_INITIAL_SYNC: case OP_PENDING:
     case OP_SIDECAR_SYNC:
         return PyLong_FromLongLong(c->out_i);
-    case OP_QUERY: case OP_AS_OF:
+    case OP_QUERY:
+    case OP_AS_OF:
+    case OP_EXEC_QUERY:
         r = c->res;
         c->res = NULL;
         return prh_result_new(r);
@@ -310,8 +314,8 @@ PyObject *prh_call_finish(prh_call *c)
                              (long long)st->last_position, (long long)st->elapsed_us);
     case OP_SYNC_STATUS: return tuple_of_sync_status(&c->status);
     case OP_EXPLAIN:
-        return Py_BuildValue("(iss)", (int)c->route.side, c->route.reason ? c->route.reason : "",
-                             c->route.table);
+        return Py_BuildValue("(issi)", (int)c->route.side, c->route.reason ? c->route.reason : "",
+                             c->route.table, (int)c->route.code);
     case OP_ROUTE_STATS:
         return Py_BuildValue("(LLL)", (long long)c->rstats.oltp, (long long)c->rstats.olap,
                              (long long)c->rstats.fallbacks);

@@ -261,6 +261,11 @@ static PyObject *db_execute_info(prh_db *d, PyObject *args)
     return execute_call(d, args, OP_EXEC_INFO);
 }
 
+static PyObject *db_execute_query(prh_db *d, PyObject *args)
+{
+    return execute_call(d, args, OP_EXEC_QUERY);
+}
+
 /* Statement text and parameters of one batch item (a str or (sql, params)). *held: both are
  * kept alive by the item itself, an exact tuple that the call's snapshot of the list holds,
  * so they need no reference of their own; a list item may change while the call runs, so
@@ -463,6 +468,11 @@ static PyObject *db_run_query(prh_db *d, PyObject *const *args, Py_ssize_t nargs
     return run_here(d, OP_QUERY, args, nargs);
 }
 
+static PyObject *db_run_execute_query(prh_db *d, PyObject *const *args, Py_ssize_t nargs)
+{
+    return run_here(d, OP_EXEC_QUERY, args, nargs);
+}
+
 static PyObject *db_query_as_of(prh_db *d, PyObject *args)
 {
     PyObject *table;
@@ -583,6 +593,8 @@ static PyMethodDef db_methods[] = {
     {"open_call", (PyCFunction)db_open_call, METH_VARARGS, "open_call([(key, value)], file)"},
     {"close_call", (PyCFunction)db_close_call, METH_NOARGS, NULL},
     {"execute", (PyCFunction)db_execute, METH_VARARGS, "execute(sql, params) -> Call"},
+    {"execute_query", (PyCFunction)db_execute_query, METH_VARARGS,
+     "execute_query(sql, params) -> Call: rhei_execute_query, the statement's rows kept"},
     {"execute_info", (PyCFunction)db_execute_info, METH_VARARGS,
      "execute_info(sql, params) -> Call giving (changes, last_rowid) (rhei_execute_info)"},
     {"executemany", (PyCFunction)db_executemany, METH_VARARGS, NULL},
@@ -594,6 +606,9 @@ static PyMethodDef db_methods[] = {
      "run_execute_info(sql, params) -> (changes, last_rowid), run on this thread"},
     {"run_query", (PyCFunction)(void (*)(void))db_run_query, METH_FASTCALL,
      "run_query(sql, params, hint, consistency) -> Result, run on this thread"},
+    {"run_execute_query", (PyCFunction)(void (*)(void))db_run_execute_query, METH_FASTCALL,
+     "run_execute_query(sql, params) -> Result (no columns for a statement without rows),"
+     " rhei_execute_query run on this thread"},
     {"query_arrow", (PyCFunction)db_query_arrow, METH_VARARGS,
      "query_arrow(sql, params, hint, consistency) -> Call giving an ArrowStream"},
     {"query_as_of", (PyCFunction)db_query_as_of, METH_VARARGS, NULL},

@@ -342,6 +342,29 @@ static PyObject *config_keys(PyObject *self, PyObject *noargs)
     return l;
 }
 
+/* The route codes the DB-API classifies statements by (rhei_route_info.code): the
+ * statement kinds SQLite serves that are not reads, then the first code of a read. */
+static int add_route_codes(PyObject *m)
+{
+    static const struct {
+        const char *name;
+        int code;
+    } codes[] = {{"ROUTE_EMPTY", RHEI_ROUTE_EMPTY},
+                 {"ROUTE_WRITE", RHEI_ROUTE_WRITE},
+                 {"ROUTE_DDL", RHEI_ROUTE_DDL},
+                 {"ROUTE_TXN_CONTROL", RHEI_ROUTE_TXN_CONTROL},
+                 {"ROUTE_PRAGMA", RHEI_ROUTE_PRAGMA},
+                 {"ROUTE_MAINTENANCE", RHEI_ROUTE_MAINTENANCE},
+                 {"ROUTE_ATTACH", RHEI_ROUTE_ATTACH},
+                 {"ROUTE_COMMAND", RHEI_ROUTE_COMMAND},
+                 {"ROUTE_UNKNOWN_STATEMENT", RHEI_ROUTE_UNKNOWN_STATEMENT},
+                 {"ROUTE_MULTIPLE_STATEMENTS", RHEI_ROUTE_MULTIPLE_STATEMENTS}};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (PyModule_AddIntConstant(m, codes[i].name, codes[i].code) < 0)
+            return -1;
+    return 0;
+}
+
 static PyMethodDef module_methods[] = {
     {"_set_errors", set_errors, METH_VARARGS, "Install the exception classes per code."},
     {"error_codes", error_codes, METH_NOARGS, "{code: (name, text)} of the engine's codes."},
@@ -378,7 +401,7 @@ PyMODINIT_FUNC PyInit__rhei(void)
         PyModule_AddObjectRef(m, "Channel", (PyObject *)&prh_chan_type) < 0 ||
         PyModule_AddObjectRef(m, "Result", (PyObject *)&prh_result_type) < 0 ||
         PyModule_AddObjectRef(m, "ArrowStream", (PyObject *)&prh_astream_type) < 0 ||
-        PyModule_AddStringConstant(m, "RHEI_VERSION", RHEI_VERSION) < 0) {
+        PyModule_AddStringConstant(m, "RHEI_VERSION", RHEI_VERSION) < 0 || add_route_codes(m) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -59,7 +59,8 @@ typedef enum prh_op {
     OP_SIDECAR_SYNC,
     OP_SIDECAR_STATUS,
     OP_QUERY_ARROW,
-    OP_EXEC_INFO
+    OP_EXEC_INFO,
+    OP_EXEC_QUERY /* rhei_execute_query: any one statement on SQLite, keeping its rows */
 } prh_op;
 
 /* One API call: arguments converted while holding the GIL, run without it, its outcome turned

@@ -356,3 +356,47 @@ def test_blocking_execute_releases_the_gil(conn):
     edges = [t0] + inside + [t1]
     longest = max(b - a for a, b in zip(edges, edges[1:]))
     assert longest < (t1 - t0) / 2, (longest, t1 - t0, len(inside))
+
+
+# Reads whose text holds write words only inside literals, comments, quoted identifiers or
+# function names; each must return its rows and leave no transaction open (one was opened,
+# holding the writer, when a regex found "replace(" or "update" anywhere in a WITH).
+KIND_READS = [
+    ("WITH x AS (SELECT name FROM t) SELECT replace(name, 'a', 'Z') FROM x", [("Zbc",)]),
+    ("WITH x AS (SELECT 'please update me' AS s) SELECT s FROM x", [("please update me",)]),
+    ("WITH x AS (SELECT 1 AS \"delete\") SELECT \"delete\" FROM x", [(1,)]),
+    ("WITH x AS (SELECT 2 AS v) /* INSERT INTO t */ SELECT v FROM x -- UPDATE t\n", [(2,)]),
+    ("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3)"
+     " SELECT n FROM c", [(1,), (2,), (3,)]),
+    ("SELECT 1 UNION SELECT 2", [(1,), (2,)]),
+    ("VALUES (1), (2)", [(1,), (2,)]),
+    ("  -- a comment\n select 'x'", [("x",)]),
+    ("PRAGMA table_info(t)", [(0, "id", "INTEGER", 0, None, 1), (1, "name", "TEXT", 0, None, 0)]),
+    ("pragma user_version", [(0,)]),
+]
+
+
+@pytest.mark.parametrize("sql,rows", KIND_READS)
+def test_statement_kinds_reads(conn, sql, rows):
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.execute("INSERT INTO t VALUES (1, 'abc')")
+    conn.commit()
+    cur = conn.execute(sql)
+    assert cur.fetchall() == rows
+    assert cur.description is not None and len(cur.description) == len(rows[0])
+    assert not conn.in_transaction, "a read opened a transaction"
+
+
+def test_statement_kinds_writes(conn):
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.commit()
+    # A WITH whose statement is an INSERT is a write: implicit transaction, rowcount, lastrowid.
+    cur = conn.execute("WITH x(v) AS (VALUES ('select'), ('b')) INSERT INTO t(name) SELECT v FROM x")
+    assert cur.description is None and cur.rowcount == 2 and cur.lastrowid == 2
+    assert conn.in_transaction
+    conn.rollback()
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    # A PRAGMA that sets something returns no rows and opens no transaction.
+    cur = conn.execute("PRAGMA user_version = 7")
+    assert cur.description is None and cur.fetchall() == [] and not conn.in_transaction
+    assert conn.execute("PRAGMA user_version").fetchall() == [(7,)]
