@@ -106,6 +106,14 @@ class _Ops:
         sql, params = bind(sql, params)
         return self._db.execute(sql, params), None
 
+    def _p_execute_query(self, sql, params=None):
+        if self._async and _is_txn(sql):
+            raise ProgrammingError(
+                "transaction control through the async API would pin SQLite's writer to a "
+                "worker thread: use execute_batch() (one transaction) or the blocking API")
+        sql, params = bind(sql, params)
+        return self._db.execute_query(sql, params), None
+
     def _p_execute_batch(self, statements):
         if type(statements) is not list and type(statements) is not tuple:
             statements = list(statements)
@@ -215,6 +223,10 @@ class _Ops:
 _DOCS = {
     "execute": "Run one statement on SQLite (DML, DDL...) with ``?`` or named parameters; "
                "returns the number of rows changed.",
+    "execute_query": "Run one statement on SQLite as execute() does (a write is captured) and "
+                     "return the rows it produces as a Result: a PRAGMA's, or those of "
+                     "INSERT/UPDATE/DELETE ... RETURNING (no columns for a statement without "
+                     "rows).",
     "execute_batch": "Run statements (each a str or ``(sql, params)``) in one SQLite "
                      "transaction: all apply or none. Returns the rows changed in total.",
     "executemany": "Run one statement once per parameter set (each its own statement, in the "

@@ -69,9 +69,11 @@ ROWID = _TypeObject({"INTEGER"})
 
 # _QUERY: a routed read (rhei_query). _DML/_INSERT: a write run by rhei_execute(_info) (the
 # per-row fast path; _INSERT also sets lastrowid). _ROWS: a statement run on SQLite by
-# rhei_execute_query whose rows are kept (PRAGMA). _OTHER: DDL, scripts and the rest, run by
-# rhei_execute (DDL on a replicated table must go through it to keep replication in step).
-_QUERY, _DML, _BEGIN, _END, _OTHER, _INSERT, _ROWS = range(7)
+# rhei_execute_query whose rows are kept (PRAGMA). _DML_ROWS/_INSERT_ROWS: a write with
+# RETURNING, run the same way. _OTHER: DDL, scripts and the rest, run by rhei_execute (DDL on
+# a replicated table must go through it to keep replication in step).
+_QUERY, _DML, _BEGIN, _END, _OTHER, _INSERT, _ROWS, _DML_ROWS, _INSERT_ROWS = range(9)
+_WRITES = frozenset((_DML, _INSERT, _DML_ROWS, _INSERT_ROWS))
 _kinds: dict = {}
 _descs: dict = {}  # (names, types) -> description, shared by cursors
 # One token of SQL: skipped (space, comment, string literal, quoted identifier), a bare word
@@ -110,9 +112,9 @@ def _classify(sql, db):
     if verb in _READ_WORDS:
         return _QUERY
     if verb in ("INSERT", "REPLACE"):
-        return _INSERT
+        return _INSERT_ROWS if "RETURNING" in top else _INSERT
     if verb in ("UPDATE", "DELETE"):
-        return _DML
+        return _DML_ROWS if "RETURNING" in top else _DML
     if first == "BEGIN":
         return _BEGIN
     if first in ("COMMIT", "END") or (first == "ROLLBACK" and "TO" not in top):
@@ -125,7 +127,7 @@ def _classify(sql, db):
     if code == _rhei.ROUTE_PRAGMA:
         return _ROWS
     if code == _rhei.ROUTE_WRITE:
-        return _DML
+        return _DML_ROWS if "RETURNING" in top else _DML
     return _OTHER if code in _NOT_READ else _QUERY
 
 
@@ -140,6 +142,31 @@ def _kind(sql, db):
         _kinds.clear()
     _kinds[sql] = k
     return k
+
+
+_SP = "rhei_dbapi_returning"
+
+
+def _insert_returning(conn, db, sql, parameters):
+    """(rows, lastrowid) of an INSERT ... RETURNING. rhei_execute_query does not report the
+    rowid, so it is read by the next statement on the writer, which no other thread may use
+    in between: inside the connection's transaction the writer is this thread's already;
+    otherwise a savepoint makes it so until the rowid is read."""
+    if conn._in_txn:
+        r = db.run_execute_query(sql, parameters)
+        return r, db.run_execute_query("SELECT last_insert_rowid()")[0][0]
+    db.run_execute("SAVEPOINT " + _SP)
+    try:
+        r = db.run_execute_query(sql, parameters)
+        rowid = db.run_execute_query("SELECT last_insert_rowid()")[0][0]
+    except BaseException:
+        try:
+            db.run_execute(f"ROLLBACK TO {_SP}; RELEASE {_SP}")
+        except Error:
+            pass  # an error that ended the transaction already undid the savepoint
+        raise
+    db.run_execute("RELEASE " + _SP)
+    return r, rowid
 
 
 class Cursor:
@@ -219,6 +246,17 @@ class Cursor:
             if r.column_names:  # no columns: a statement without rows (PRAGMA x = 1)
                 self._result = r
             return self
+        if k == _DML_ROWS or k == _INSERT_ROWS:
+            if conn._isolation is not None and not conn._in_txn:
+                conn._begin()
+            if k == _DML_ROWS:
+                r = db.run_execute_query(sql, parameters)
+            else:
+                r, self.lastrowid = _insert_returning(conn, db, sql, parameters)
+            self.rowcount = len(r)  # RETURNING gives one row per row changed
+            if r.column_names:
+                self._result = r
+            return self
         db.run_execute(sql, parameters)
         if k == _BEGIN:
             conn._in_txn = True
@@ -230,7 +268,7 @@ class Cursor:
         """Run one INSERT/UPDATE/DELETE per parameter set (in the implicit transaction)."""
         self._check()
         conn = self.connection
-        if _kind(sql, conn._db) not in (_DML, _INSERT):
+        if _kind(sql, conn._db) not in _WRITES:
             raise ProgrammingError("executemany() is for INSERT, UPDATE, DELETE and REPLACE")
         self._result = self._desc = None
         if conn.isolation_level is not None and not conn._in_txn:

@@ -400,3 +400,39 @@ def test_statement_kinds_writes(conn):
     cur = conn.execute("PRAGMA user_version = 7")
     assert cur.description is None and cur.fetchall() == [] and not conn.in_transaction
     assert conn.execute("PRAGMA user_version").fetchall() == [(7,)]
+
+
+@pytest.mark.parametrize("isolation", ["", None])
+def test_returning_rows(db_path, isolation):
+    """INSERT/UPDATE/DELETE ... RETURNING return their rows as sqlite3 does (they were
+    dropped: [] and description None), with rowcount and lastrowid right."""
+    c = rhei.connect(db_path, isolation_level=isolation)
+    try:
+        c.execute("CREATE TABLE u (a INTEGER PRIMARY KEY, b TEXT)")
+        c.execute("INSERT INTO u(b) VALUES ('first')")
+        cur = c.cursor()  # lastrowid belongs to a cursor
+        cur.execute("INSERT INTO u(b) VALUES ('x'), ('returning') RETURNING a, b")
+        assert [d[0] for d in cur.description] == ["a", "b"]
+        assert cur.fetchall() == [(2, "x"), (3, "returning")]
+        assert cur.rowcount == 2 and cur.lastrowid == 3
+        assert c.in_transaction == (isolation is not None)
+        cur.execute("WITH n(v) AS (VALUES ('w')) INSERT INTO u(b) SELECT v FROM n RETURNING a")
+        assert cur.fetchall() == [(4,)] and cur.lastrowid == 4
+        cur.execute("UPDATE u SET b = upper(b) WHERE a > ? RETURNING a, b", (2,))
+        assert cur.fetchall() == [(3, "RETURNING"), (4, "W")] and cur.rowcount == 2
+        assert cur.lastrowid == 4, "an UPDATE leaves lastrowid as it was"
+        cur.execute("DELETE FROM u WHERE a = :a RETURNING b", {"a": 1})
+        assert cur.fetchall() == [("first",)] and cur.rowcount == 1
+        c.commit()
+        assert not c.in_transaction
+        assert c.execute("SELECT a, b FROM u ORDER BY a").fetchall() == [
+            (2, "x"), (3, "RETURNING"), (4, "W")]
+        # A failing RETURNING statement changes nothing and leaves no savepoint behind.
+        with pytest.raises(rhei.IntegrityError):
+            c.execute("INSERT INTO u(a, b) VALUES (5, 'y'), (2, 'dup') RETURNING a")
+        c.rollback()
+        assert not c.in_transaction
+        assert c.execute("SELECT count(*) FROM u").fetchone() == (3,)
+        assert c.engine.execute_query("DELETE FROM u WHERE a = 2 RETURNING b").rows() == [("x",)]
+    finally:
+        c.close()
