@@ -17,9 +17,14 @@ def _skip_quoted(sql, i, close):
     return len(sql) if j == -1 else j + 1
 
 
+_DIGITS = set("0123456789")
+
+
 def rewrite(sql):
-    """(sql with named placeholders turned into ?, [names in order])."""
+    """(sql with named placeholders (and ``?NNN``, named "NNN" as in sqlite3) turned into ?,
+    [names in order], the number of the first bare ``?`` as SQLite counts parameters, or 0)."""
     out, names, i, start, n = [], [], 0, 0, len(sql)
+    nameless, seen = 0, set()
     while i < n:
         c = sql[i]
         if c in "'\"`":
@@ -41,11 +46,27 @@ def rewrite(sql):
             out.append(sql[start:i])
             out.append("?")
             names.append(sql[i + 1:j])
+            seen.add(sql[i:j])
             start = i = j
+        elif c == "?":
+            j = i + 1
+            while j < n and sql[j] in _DIGITS:
+                j += 1
+            if j > i + 1:  # ?NNN: sqlite3 looks its value up under the name "NNN"
+                out.append(sql[start:i])
+                out.append("?")
+                names.append(sql[i + 1:j])
+                seen.add(sql[i:j])
+                start = i = j
+                continue
+            if not nameless:
+                nameless = len(seen) + 1
+            seen.add(i)  # each bare ? is a parameter of its own
+            i = j
         else:
             i += 1
     out.append(sql[start:])
-    return "".join(out), names
+    return "".join(out), names, nameless
 
 
 def bind(sql, params):
@@ -61,7 +82,10 @@ def bind(sql, params):
             if len(_cache) >= _CACHE_MAX:
                 _cache.clear()
             _cache[sql] = entry
-        new_sql, names = entry
+        new_sql, names, nameless = entry
+        if nameless:  # sqlite3's error, rather than a parameter count the user never gave
+            raise ProgrammingError(f"binding {nameless} has no name, but you supplied a "
+                                   "dictionary (which has only names)")
         try:
             return new_sql, tuple([params[k] for k in names])
         except KeyError as e:

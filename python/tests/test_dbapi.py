@@ -436,3 +436,22 @@ def test_returning_rows(db_path, isolation):
         assert c.engine.execute_query("DELETE FROM u WHERE a = 2 RETURNING b").rows() == [("x",)]
     finally:
         c.close()
+
+
+@pytest.mark.parametrize("sql,number", [("SELECT ?", 1), ("SELECT :a, ?", 2),
+                                         ("SELECT :a, :a, ?", 2), ("SELECT ?1, ?", 2)])
+def test_mapping_for_nameless_parameters(conn, sql, number):
+    """A mapping given to a statement with ? parameters fails as in sqlite3, naming the
+    parameter (it said "statement takes 1 parameters, 0 given")."""
+    import sqlite3
+    given = {"a": 1, "1": 1}
+    want = f"binding {number} has no name, but you supplied a dictionary"
+    with pytest.raises(sqlite3.ProgrammingError, match=f"(?i){want}"):
+        sqlite3.connect(":memory:").execute(sql, given)
+    with pytest.raises(rhei.ProgrammingError, match=want):
+        conn.execute(sql, given)
+    with pytest.raises(rhei.ProgrammingError, match=want):
+        conn.engine.query(sql, given)
+    assert conn.execute("SELECT :a, '?', :a", {"a": 1}).fetchall() == [(1, "?", 1)]
+    # ?NNN takes the value named "NNN", as in sqlite3
+    assert conn.execute("SELECT ?2, ?1, ?2", {"1": 1, "2": 2}).fetchall() == [(2, 1, 2)]
