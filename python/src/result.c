@@ -215,8 +215,13 @@ static PyObject *result_arrow_stream(prh_result *pr, PyObject *args, PyObject *k
     rc = rhei_result_to_arrow(r, s);
     Py_END_ALLOW_THREADS
     if (rc) {
+        /* rhei_result_to_arrow has no handle to leave its message on: the code, with what
+         * rhei.h says it means there, is all it reports. */
+        char msg[200];
+        snprintf(msg, sizeof msg, "cannot export the result to Arrow: %s%s", rhei_errstr(rc),
+                 rc == RHEI_TYPE ? " (a cell does not fit its column's Arrow type)" : "");
         free(s);
-        return prh_raise(rc, "cannot export the result to Arrow");
+        return prh_raise(rc, msg);
     }
     PyObject *cap = PyCapsule_New(s, "arrow_array_stream", stream_capsule_free);
     if (!cap) {

@@ -67,3 +67,18 @@ async def test_large_result_and_unconsumed_capsules_are_freed(engine):
         (await engine.query("SELECT * FROM big")).__arrow_c_stream__()
         (await engine.query("SELECT * FROM big")).__arrow_c_schema__()
     gc.collect()
+
+
+def test_export_failure_says_why(db_path):
+    """A failed export says what the C call reported (the message was a bare "cannot export
+    the result to Arrow"). A DECIMAL(4,2) cell SQLite stores beyond the precision does not fit
+    decimal128(4,2)."""
+    with rhei.open_sync(db_path) as e:
+        e.execute("CREATE TABLE d (id INTEGER PRIMARY KEY, p DECIMAL(4,2))")
+        e.execute("INSERT INTO d VALUES (1, 123456.78)")
+        r = e.query("SELECT p FROM d", hint="oltp")
+        with pytest.raises(rhei.TypeMismatch) as ei:
+            r.__arrow_c_stream__()
+        assert str(ei.value) == ("cannot export the result to Arrow: type mismatch"
+                                 " (a cell does not fit its column's Arrow type)")
+        assert ei.value.code == 7  # RHEI_TYPE
