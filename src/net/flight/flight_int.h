@@ -183,6 +183,10 @@ int fl_schema_bytes(const struct ArrowSchema *sc, uint8_t **out, size_t *out_len
 /* --- put.c: DoPut (updates, parameter binding) ------------------------------------------ */
 int fl_do_put(fl_call *c, char *msg);
 int fl_status_of(int rhei_rc);
+/* FL_OK, or FL_INVALID with msg when a statement of sql is transaction control (BEGIN,
+ * COMMIT, END, ROLLBACK, SAVEPOINT, RELEASE), as the engine's router classifies it: refused
+ * on every path that writes, since the writer is shared by all clients. */
+int fl_refuse_txn_control(fl_call *c, const char *sql, char *msg);
 
 /* --- meta.c: metadata commands ------------------------------------------------------------ */
 /* Handles a metadata command packed in any (GetFlightInfo: schema only; DoGet: data). */

@@ -1,8 +1,9 @@
 /* put.c — DoPut: statement updates (CommandStatementUpdate, CommandPreparedStatementUpdate)
  * through rhei_execute_batch, so every row of a parameter batch commits together or not at
  * all and is captured and replicated like any write; and parameter binding for prepared
- * queries (CommandPreparedStatementQuery). Writes are refused unless [flight] allow_writes.
- * Parameter batches are untrusted IPC and go through the verifying reader. */
+ * queries (CommandPreparedStatementQuery). Writes are refused unless [flight] allow_writes;
+ * transaction control is refused on every write path (fl_refuse_txn_control). Parameter
+ * batches are untrusted IPC and go through the verifying reader. */
 #include "flight_int.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,30 @@ static int engine_fail(fl_call *c, int rc, char *msg)
     return fl_status_of(rc);
 }
 
+/* Flight SQL calls share the engine's one SQLite writer and have no session to tie a
+ * transaction to: a BEGIN from one client would hold every other client's acknowledged
+ * writes in its transaction, for anyone's ROLLBACK (or shutdown) to discard. Each statement
+ * of a script is classified on its own, since the router names only a script's first write. */
+int fl_refuse_txn_control(fl_call *c, const char *sql, char *msg)
+{
+    size_t len = strlen(sql), pos = 0, start, n;
+    int rc = FL_OK;
+    for (int i = 1; rc == FL_OK && rhei_sql_statement(sql, len, &pos, &start, &n); i++) {
+        rhei_route_info ri;
+        char *one = strndup(sql + start, n);
+        if (!one)
+            return fail(msg, FL_RESOURCE, "out of memory");
+        if (rhei_explain_route(c->f->db, one, &ri) == RHEI_OK && ri.code == RHEI_ROUTE_TXN_CONTROL)
+            rc = FL_INVALID, snprintf(msg, FL_ERR_MAX,
+                                      "cannot run '%.60s' (statement %d): "
+                                      "transaction control is not supported over Flight SQL "
+                                      "(each update commits on its own)",
+                                      one, i);
+        free(one);
+    }
+    return rc;
+}
+
 static int statement_update(fl_call *c, const put_in *in, char *msg)
 {
     Rhei__Flight__CommandStatementUpdate *q =
@@ -122,6 +147,8 @@ static int statement_update(fl_call *c, const put_in *in, char *msg)
     int64_t changes = 0;
     if (!q || !q->query) {
         rc = fail(msg, FL_INVALID, "CommandStatementUpdate without a query");
+    } else if ((rc = fl_refuse_txn_control(c, q->query, msg)) != FL_OK) {
+        ;
     } else if (drain(c)) {
         rc = fail(msg, FL_CANCELLED, "the client went away");
     } else {
@@ -195,6 +222,8 @@ static int prepared(fl_call *c, const put_in *in, int update, char *msg)
         fail(msg, rc, "unknown prepared statement handle");
         goto done;
     }
+    if (update && (rc = fl_refuse_txn_control(c, sql, msg)) != FL_OK)
+        goto done;
     if ((rc = read_params(c, in->first, &p, msg)) != FL_OK)
         goto done;
     if (p.schema.release && (rc = fl_registry_bind(c->f->reg, c->owner, h, FL_HANDLE_LEN, &p)) != FL_OK) {

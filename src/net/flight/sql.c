@@ -445,7 +445,8 @@ static int create_prepared(fl_call *c, const uint8_t *body, size_t n, char *msg)
         goto done;
     }
     int upd = !is_query(q->query);
-    rc = upd ? FL_OK : probe_schema(c, q->query, &schema, &schema_n, msg);
+    rc = upd ? fl_refuse_txn_control(c, q->query, msg)
+             : probe_schema(c, q->query, &schema, &schema_n, msg);
     if (rc == FL_OK)
         rc = fl_registry_add(c->f->reg, 'p', c->owner, q->query, upd, &c->qopts, NULL, handle);
     if (rc != FL_OK)
