@@ -226,6 +226,15 @@ static int prepared(fl_call *c, const put_in *in, int update, char *msg)
         goto done;
     if ((rc = read_params(c, in->first, &p, msg)) != FL_OK)
         goto done;
+    /* a query's DoGet runs once, with one row: more rows would be ignored without a word */
+    if (!update && p.batch.release && p.batch.length > 1) {
+        rc = FL_INVALID;
+        snprintf(msg, FL_ERR_MAX,
+                 "a query takes one row of parameters, not %lld (run it once "
+                 "per row; updates take several)",
+                 (long long)p.batch.length);
+        goto done;
+    }
     if (p.schema.release && (rc = fl_registry_bind(c->f->reg, c->owner, h, FL_HANDLE_LEN, &p)) != FL_OK) {
         fail(msg, rc, "the prepared statement was closed");
         goto done;

@@ -372,6 +372,9 @@ static int run_ticket(fl_call *c, const uint8_t *h, size_t hn, char *msg)
         rc = fl_registry_params(c->f->reg, c->owner, prep, 0, &params, &np, &rows, &mem, msg);
     if (rc == FL_NOT_FOUND)
         snprintf(msg, FL_ERR_MAX, "the prepared statement was closed");
+    if (rc == FL_OK && rows > 1) /* refused at binding already: never run row 0 alone */
+        rc = FL_INVALID,
+        snprintf(msg, FL_ERR_MAX, "a query takes one row of parameters, not %lld", (long long)rows);
     if (rc == FL_OK) {
         struct ArrowArrayStream st;
         rhei_route_info ri;

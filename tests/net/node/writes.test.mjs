@@ -1,9 +1,11 @@
 // writes.test.mjs — the write paths of the Flight SQL server against a user audit: transaction
 // control is refused on every path that runs SQL (one client's BEGIN held every other client's
-// acknowledged inserts in its transaction, for its ROLLBACK to discard).
+// acknowledged inserts in its transaction, for its ROLLBACK to discard), a query refuses a
+// parameter batch of several rows (it used to run row 0 only), and an update runs each row.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Flight, M, grpc } from './harness.mjs';
+import { Table, Int64, Utf8, vectorFromArray } from 'apache-arrow';
+import { Flight, flightDataOf, M, grpc } from './harness.mjs';
 import { startServer } from './serve.mjs';
 
 const S = grpc.status;
@@ -57,4 +59,29 @@ test('transaction control is refused on prepared statements', async () => {
   await assert.rejects(a.query('SELECT 1; BEGIN'), (e) => e.code === S.INVALID_ARGUMENT);
   assert.equal(await update(b, 'INSERT INTO orders(id) VALUES (103)'), 1);
   assert.deepEqual(await ids(b), [100, 101, 102, 103]);
+});
+
+test('a query given several parameter rows is refused, not run for row 0 only', async () => {
+  const [prep] = await a.action('CreatePreparedStatement', 'ActionCreatePreparedStatementRequest',
+    { query: 'SELECT customer FROM orders WHERE id = ?' });
+  const h = prep.msg.preparedStatementHandle;
+  const two = new Table({ id: vectorFromArray([1n, 3n], new Int64()) });
+  await assert.rejects(a.put('CommandPreparedStatementQuery', { preparedStatementHandle: h }, flightDataOf(two)),
+    (e) => e.code === S.INVALID_ARGUMENT && /one row of parameters, not 2/.test(e.details));
+  const one = new Table({ id: vectorFromArray([3n], new Int64()) });
+  await a.put('CommandPreparedStatementQuery', { preparedStatementHandle: h }, flightDataOf(one));
+  const fi = await a.info('CommandPreparedStatementQuery', { preparedStatementHandle: h });
+  assert.deepEqual((await a.doGet(fi.endpoint[0].ticket.ticket)).table.toArray().map((r) => r.customer), ['bob']);
+  await a.action('ClosePreparedStatement', 'ActionClosePreparedStatementRequest', { preparedStatementHandle: h });
+});
+
+test('an update given several parameter rows runs each; record_count is the sum', async () => {
+  const [prep] = await a.action('CreatePreparedStatement', 'ActionCreatePreparedStatementRequest',
+    { query: 'UPDATE orders SET qty = qty + 100 WHERE customer = ?' });
+  assert.equal(prep.msg.isUpdate, true);
+  const rows = new Table({ c: vectorFromArray(['ann', 'bob', 'nobody'], new Utf8()) });
+  const r = await a.put('CommandPreparedStatementUpdate', { preparedStatementHandle: prep.msg.preparedStatementHandle }, flightDataOf(rows));
+  assert.equal(count(r), 5); // 2 ann + 3 bob + 0
+  const q = await a.query('SELECT sum(qty) AS s FROM orders WHERE id <= 5', { 'x-rhei-hint': 'oltp' });
+  assert.equal(q.table.getChild('s').get(0), 524n);
 });
