@@ -138,26 +138,110 @@ static int is_query(const char *sql)
     return 0;
 }
 
-/* '?' placeholders outside quotes and comments. */
-static size_t count_params(const char *s)
+/* --- parameters ----------------------------------------------------------------------- */
+
+#define MAX_PARAMS 32766      /* SQLite's default SQLITE_MAX_VARIABLE_NUMBER */
+#define MAX_NAMED_PARAMS 1000 /* bounds the search of a name among those seen */
+
+typedef struct param_name {
+    size_t start, len, index; /* span of ":name" in the text; its 1-based index */
+} param_name;
+
+/* The parameters of sql numbered as SQLite numbers them: '?' takes the next index, '?N'
+ * index N, a name (:a, @a, $a) the next index at its first use and the same one after; quotes
+ * and comments are skipped by the engine's tokenizer. *out_n gets the count (the largest
+ * index), *out_named (heap, the caller frees; may be NULL) each name's span and index.
+ * Returns 0, or -1 past MAX_PARAMS / MAX_NAMED_PARAMS or out of memory (*out_n then 0). */
+static int scan_params(const char *sql, size_t *out_n, param_name **out_named, size_t *out_nnamed)
 {
-    size_t n = 0;
-    for (char q = 0; *s; s++) {
-        if (q) {
-            if (*s == q)
-                q = 0;
-        } else if (*s == '\'' || *s == '"') {
-            q = *s;
-        } else if (*s == '-' && s[1] == '-') {
-            while (*s && *s != '\n')
-                s++;
-            if (!*s)
-                break;
-        } else if (*s == '?') {
-            n++;
+    size_t len = strlen(sql), pos = 0, start, n, max = 0, nnamed = 0;
+    param_name *named = NULL;
+    *out_n = 0;
+    *out_named = NULL;
+    *out_nnamed = 0;
+    for (rhei_sql_token_type t; (t = rhei_sql_token(sql, len, &pos, &start, &n)) != RHEI_SQL_EOF;) {
+        if (t != RHEI_SQL_PARAM)
+            continue;
+        size_t idx = 0, k = 0;
+        if (sql[start] == '?') {
+            idx = n == 1 ? max + 1 : (size_t)strtoul(sql + start + 1, NULL, 10);
+        } else {
+            while (k < nnamed &&
+                   !(named[k].len == n && !memcmp(sql + named[k].start, sql + start, n)))
+                k++;
+            if (k < nnamed) {
+                idx = named[k].index;
+            } else if (nnamed == MAX_NAMED_PARAMS ||
+                       (!named && !(named = calloc(MAX_NAMED_PARAMS, sizeof *named)))) {
+                idx = MAX_PARAMS + 1;
+            } else {
+                idx = max + 1;
+                named[nnamed++] = (param_name){start, n, idx};
+            }
         }
+        if (idx == 0 || idx > MAX_PARAMS) {
+            free(named);
+            return -1;
+        }
+        max = idx > max ? idx : max;
     }
-    return n;
+    *out_n = max;
+    *out_named = named;
+    *out_nnamed = nnamed;
+    return 0;
+}
+
+static void release_borrowed(struct ArrowSchema *s) { s->release = NULL; }
+
+/* CreatePreparedStatement's parameter_schema: one field per parameter, named as SQLite names
+ * it (":id", else "parameter_N" as in Arrow's own SQLite example server), of type NA
+ * (nullable). SQLite knows no parameter type before a value is bound, and NA is the wildcard
+ * ADBC uses and Flight SQL's documentation suggests for an untyped parameter; the server takes
+ * whatever types the bound batch carries. *out NULL when the statement has no parameters (or
+ * more than the bounds of scan_params). */
+static int param_schema(const char *sql, uint8_t **out, size_t *out_len, char *msg)
+{
+    size_t np, nnamed;
+    param_name *named;
+    *out = NULL;
+    *out_len = 0;
+    if (scan_params(sql, &np, &named, &nnamed) || np == 0)
+        return FL_OK;
+    struct ArrowSchema top, *kids = calloc(np, sizeof *kids), **kidp = calloc(np, sizeof *kidp);
+    char **names = calloc(np, sizeof *names);
+    int rc = kids && kidp && names ? FL_OK : FL_RESOURCE;
+    for (size_t i = 0; rc == FL_OK && i < nnamed; i++)
+        if (!names[named[i].index - 1] &&
+            !(names[named[i].index - 1] = strndup(sql + named[i].start, named[i].len)))
+            rc = FL_RESOURCE;
+    for (size_t i = 0; rc == FL_OK && i < np; i++) {
+        if (!names[i] && (names[i] = malloc(32)))
+            snprintf(names[i], 32, "parameter_%zu", i + 1);
+        if (!names[i])
+            rc = FL_RESOURCE;
+        kids[i] = (struct ArrowSchema){.format = "n",
+                                       .name = names[i],
+                                       .flags = ARROW_FLAG_NULLABLE,
+                                       .release = release_borrowed};
+        kidp[i] = &kids[i];
+    }
+    if (rc == FL_OK) {
+        top = (struct ArrowSchema){.format = "+s",
+                                   .name = "",
+                                   .n_children = (int64_t)np,
+                                   .children = kidp,
+                                   .release = release_borrowed};
+        rc = fl_schema_bytes(&top, out, out_len, msg);
+    } else {
+        snprintf(msg, FL_ERR_MAX, "out of memory");
+    }
+    for (size_t i = 0; names && i < np; i++)
+        free(names[i]);
+    free(names);
+    free(kidp);
+    free(kids);
+    free(named);
+    return rc;
 }
 
 /* Schema of a query's result without running it: rhei_query_arrow_schema, the same call
@@ -177,7 +261,10 @@ static int probe_schema(fl_call *c, const char *sql, uint8_t **out, size_t *out_
         !strncasecmp(p, "explain", 7) || !strncasecmp(p, "summarize", 9) ||
         !strncasecmp(p, "pragma", 6))
         return FL_OK;
-    size_t np = count_params(sql);
+    size_t np, nnamed;
+    param_name *named;
+    scan_params(sql, &np, &named, &nnamed); /* past its bounds: 0, the engine then says so */
+    free(named);
     rhei_value *nulls = calloc(np + 1, sizeof *nulls);
     if (!nulls)
         return snprintf(msg, FL_ERR_MAX, "out of memory"), FL_RESOURCE;
@@ -439,8 +526,8 @@ static int create_prepared(fl_call *c, const uint8_t *body, size_t n, char *msg)
         a && !strcmp(name, "ActionCreatePreparedStatementRequest")
             ? rhei__flight__action_create_prepared_statement_request__unpack(NULL, a->value.len, a->value.data)
             : NULL;
-    uint8_t *schema = NULL, *packed = NULL;
-    size_t schema_n = 0, packed_n = 0;
+    uint8_t *schema = NULL, *packed = NULL, *pschema = NULL;
+    size_t schema_n = 0, packed_n = 0, pschema_n = 0;
     char handle[FL_HANDLE_LEN + 1];
     int rc = FL_INVALID;
     if (!q || !q->query) {
@@ -450,6 +537,8 @@ static int create_prepared(fl_call *c, const uint8_t *body, size_t n, char *msg)
     int upd = !is_query(q->query);
     rc = upd ? fl_refuse_txn_control(c, q->query, msg)
              : probe_schema(c, q->query, &schema, &schema_n, msg);
+    if (rc == FL_OK)
+        rc = param_schema(q->query, &pschema, &pschema_n, msg);
     if (rc == FL_OK)
         rc = fl_registry_add(c->f->reg, 'p', c->owner, q->query, upd, &c->qopts, NULL, handle);
     if (rc != FL_OK)
@@ -461,6 +550,8 @@ static int create_prepared(fl_call *c, const uint8_t *body, size_t n, char *msg)
     res.prepared_statement_handle.len = FL_HANDLE_LEN;
     res.has_dataset_schema = schema_n > 0;
     res.dataset_schema.data = schema, res.dataset_schema.len = schema_n;
+    res.has_parameter_schema = pschema_n > 0;
+    res.parameter_schema.data = pschema, res.parameter_schema.len = pschema_n;
     res.has_is_update = 1, res.is_update = upd;
     if (any_pack(&res.base, "ActionCreatePreparedStatementResult", &packed, &packed_n)) {
         rc = FL_RESOURCE;
@@ -472,6 +563,7 @@ static int create_prepared(fl_call *c, const uint8_t *body, size_t n, char *msg)
     rc = send_packed(c, &r.base) ? FL_CANCELLED : FL_OK;
 done:
     free(schema);
+    free(pschema);
     free(packed);
     if (q)
         rhei__flight__action_create_prepared_statement_request__free_unpacked(q, NULL);
