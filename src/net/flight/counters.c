@@ -67,4 +67,5 @@ void rhei_flight_counters_get(rhei_flight *f, rhei_flight_counters *out)
     out->bytes_received = get(&f->bytes_received);
     out->bytes_sent = get(&f->bytes_sent);
     out->connections = connections(f);
+    out->sends_timed_out = get(&f->sends_timed_out);
 }

@@ -8,6 +8,11 @@
 #include <stdint.h>
 
 #define RHEI_FLIGHT_MAX_TOKENS 64
+/* How long one message may wait for a client that does not read (HTTP/2 flow control holds
+ * the send) before its call is cancelled, freeing the worker slot it held: without a bound,
+ * max_connections stalled DoGet readers blocked every other call for good. 30 s leaves a slow
+ * but live consumer (a JDBC result set being scrolled) ample time per message. */
+#define RHEI_FLIGHT_SEND_TIMEOUT_MS 30000
 
 typedef struct rhei_flight_opts {
     char host[256];             /* bind address; default 127.0.0.1 */
@@ -19,6 +24,7 @@ typedef struct rhei_flight_opts {
     int max_calls;              /* concurrent calls served (worker pool size) */
     char tls_cert[1024], tls_key[1024];
     char compression[8];        /* default body compression: "none", "zstd" or "lz4" */
+    int send_timeout_ms;        /* per message; <= 0: RHEI_FLIGHT_SEND_TIMEOUT_MS */
 } rhei_flight_opts;
 
 typedef struct rhei_flight rhei_flight;
@@ -26,7 +32,10 @@ typedef struct rhei_flight rhei_flight;
 /* Fills o from a config: [engine] flight_port, and the [flight] table ("flight.host",
  * "flight.port", "flight.tokens.N", "flight.token_file", "flight.tls_cert", "flight.tls_key",
  * "flight.allow_writes", "flight.allow_unauthenticated", "flight.max_connections",
- * "flight.compression"). *out_enabled is 0 when neither is set. Returns 0 or -1 with err. */
+ * "flight.compression", "flight.send_timeout_ms" once the config accepts that key); the
+ * environment variable RHEI_FLIGHT_SEND_TIMEOUT_MS (milliseconds > 0) overrides the send
+ * timeout (tests use a short one). *out_enabled is 0 when neither is set. Returns 0 or -1
+ * with err. */
 int rhei_flight_opts_from_config(const rhei_config *cfg, rhei_flight_opts *o, int *out_enabled,
                                  char *err, size_t errlen);
 void rhei_flight_opts_free(rhei_flight_opts *o);
@@ -43,9 +52,11 @@ void rhei_flight_stop(rhei_flight *f, int grace_ms);
 /* Counters of a running server for monitoring (rh serve's /metrics). calls: RPCs accepted and
  * being served; bytes: gRPC message payloads received and sent (before HTTP/2 framing);
  * connections: client connections the server holds open (gRPC's channelz; -1 when channelz
- * cannot say). Thread-safe while the server runs; f NULL gives zeros. */
+ * cannot say); sends_timed_out: calls cancelled because the client read nothing within the
+ * send timeout. Thread-safe while the server runs; f NULL gives zeros. */
 typedef struct rhei_flight_counters {
     int64_t calls_total, calls_active, bytes_received, bytes_sent, connections;
+    int64_t sends_timed_out;
 } rhei_flight_counters;
 void rhei_flight_counters_get(rhei_flight *f, rhei_flight_counters *out);
 

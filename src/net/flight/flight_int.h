@@ -41,7 +41,7 @@ struct rhei_flight {
     int *session_owner;
     size_t nsessions, sessioncap;
     /* rhei_flight_counters (counters.c), updated with __atomic builtins */
-    int64_t calls_total, calls_active, bytes_received, bytes_sent;
+    int64_t calls_total, calls_active, bytes_received, bytes_sent, sends_timed_out;
     intptr_t channelz_id; /* this server in gRPC's channelz, 0 when unknown */
 };
 

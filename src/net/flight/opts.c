@@ -1,6 +1,7 @@
 /* opts.c — the server's options from a rhei_config: `[engine] flight_port` alone (the
  * original's form: loopback, no token) or a `[flight]` table. Tokens come from
- * flight.tokens.N and/or a token file (one token per line, '#' comments). */
+ * flight.tokens.N and/or a token file (one token per line, '#' comments). The send timeout
+ * may also come from RHEI_FLIGHT_SEND_TIMEOUT_MS in the environment. */
 #include "flight_int.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,9 @@ int rhei_flight_opts_from_config(const rhei_config *cfg, rhei_flight_opts *o, in
     o->allow_writes = (v = get(cfg, "flight.allow_writes")) && !strcmp(v, "true");
     o->allow_unauthenticated = (v = get(cfg, "flight.allow_unauthenticated")) && !strcmp(v, "true");
     o->max_calls = (v = get(cfg, "flight.max_connections")) ? atoi(v) : 16;
+    o->send_timeout_ms = (v = get(cfg, "flight.send_timeout_ms")) ? atoi(v) : 0;
+    if ((v = getenv("RHEI_FLIGHT_SEND_TIMEOUT_MS")) && atoi(v) > 0)
+        o->send_timeout_ms = atoi(v);
     snprintf(o->tls_cert, sizeof o->tls_cert, "%s", (v = get(cfg, "flight.tls_cert")) ? v : "");
     snprintf(o->tls_key, sizeof o->tls_key, "%s", (v = get(cfg, "flight.tls_key")) ? v : "");
     if (!o->tls_cert[0] != !o->tls_key[0])

@@ -29,6 +29,31 @@ static int run_batch(fl_call *c, const grpc_op *ops, size_t n)
     return ev.type == GRPC_OP_COMPLETE && ev.success;
 }
 
+/* As run_batch, for a batch that waits on the client (a message or the status held by
+ * HTTP/2 flow control while the client reads nothing): past the server's send timeout the
+ * call is cancelled, which completes the batch as failed, so the stream stops as for a client
+ * gone and the slot serves others. The tag is always plucked before returning. */
+static int run_batch_bounded(fl_call *c, const grpc_op *ops, size_t n)
+{
+    void *tag = (void *)ops;
+    int ms =
+        c->f->opts.send_timeout_ms > 0 ? c->f->opts.send_timeout_ms : RHEI_FLIGHT_SEND_TIMEOUT_MS;
+    if (grpc_call_start_batch(c->call, ops, n, tag, NULL) != GRPC_CALL_OK)
+        return 0;
+    gpr_timespec until =
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
+    grpc_event ev = grpc_completion_queue_pluck(c->slot->cq, tag, until, NULL);
+    if (ev.type == GRPC_QUEUE_TIMEOUT) {
+        grpc_call_cancel_with_status(c->call, GRPC_STATUS_DEADLINE_EXCEEDED,
+                                     "the client read nothing within the server's send timeout",
+                                     NULL);
+        fl_count(&c->f->sends_timed_out, 1);
+        ev = grpc_completion_queue_pluck(c->slot->cq, tag, forever(), NULL);
+        return 0;
+    }
+    return ev.type == GRPC_OP_COMPLETE && ev.success;
+}
+
 const char *fl_header(const fl_call *c, const char *key, size_t *len)
 {
     const grpc_metadata_array *md = &c->slot->md;
@@ -93,7 +118,7 @@ int fl_send_bb(fl_call *c, grpc_byte_buffer *bb)
     ops[n].op = GRPC_OP_SEND_MESSAGE;
     ops[n].data.send_message.send_message = bb;
     int64_t bytes = (int64_t)grpc_byte_buffer_length(bb);
-    int ok = run_batch(c, ops, n + 1);
+    int ok = run_batch_bounded(c, ops, n + 1);
     if (ok)
         fl_count(&c->f->bytes_sent, bytes);
     grpc_byte_buffer_destroy(bb);
@@ -123,9 +148,8 @@ void fl_finish(fl_call *c, int code, const char *msg)
     /* A watched call's close op is already started (one per call) and completes once the
      * status is out; should the status not even start, only a cancel ends the call. */
     size_t nops = c->close_watched ? n + 1 : n + 2;
-    if (grpc_call_start_batch(c->call, ops, nops, ops, NULL) == GRPC_CALL_OK)
-        grpc_completion_queue_pluck(c->slot->cq, ops, forever(), NULL);
-    else if (c->close_watched)
+    /* the status queues behind unsent messages: a client that stopped reading holds it too */
+    if (!run_batch_bounded(c, ops, nops) && c->close_watched)
         grpc_call_cancel(c->call, NULL);
     grpc_slice_unref(details);
 }

@@ -16,15 +16,17 @@ export function within(ms, promise, what = 'call') {
   ]).finally(() => clearTimeout(timer));
 }
 
-// sql: statements run with rh exec before serving; flight: the [flight] table lines.
-export async function startServer({ sql = [], flight = ['port = 0'], engine = [] } = {}) {
+// sql: statements run with rh exec before serving; flight: the [flight] table lines; env:
+// variables added to the server's environment.
+export async function startServer({ sql = [], flight = ['port = 0'], engine = [], env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rhei-flight-'));
   const db = join(dir, 'shop.db');
   for (const s of sql) execFileSync(RH, ['exec', '--db', db, s], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 60000 });
   const cfg = join(dir, 'rhei.toml');
   writeFileSync(cfg, ['[engine]', `oltp_path = "${db}"`, `olap_path = "${db}.duckdb"`,
     'sync_interval_ms = 50', ...engine, ...(flight.length ? ['[flight]', ...flight] : [])].join('\n') + '\n');
-  const proc = spawn(RH, ['serve', '--config', cfg, '--headless'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(RH, ['serve', '--config', cfg, '--headless'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '', err = '';
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { err += d; });
