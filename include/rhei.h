@@ -188,7 +188,8 @@ RHEI_API const char *rhei_type_name(rhei_type t);
  *   flight_port       `rh serve`'s Flight SQL port on 127.0.0.1; 0 = none [0]
  *   flight.*          the [flight] table of a config file (host, port, tokens.N, token_file,
  *                     tls_cert, tls_key, allow_writes, allow_unauthenticated,
- *                     max_connections, compression): read by the Flight SQL server of `rh`,
+ *                     max_connections, send_timeout_ms, compression): read by the Flight
+ *                     SQL server of `rh`,
  *                     not by the engine; shapes are checked here (see README)
  * rhei_config is single-threaded; rhei_open copies what it needs.
  * ---------------------------------------------------------------------------------------- */

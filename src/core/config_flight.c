@@ -30,6 +30,8 @@ int rhei__config_check_flight(rhei_config *c, const char *key, const char *v)
         return int_in(v, 0, 65535) ? RHEI_OK : bad(c, key, v, "expected a port 0-65535");
     if (!strcmp(k, "max_connections"))
         return int_in(v, 1, 1024) ? RHEI_OK : bad(c, key, v, "expected 1-1024");
+    if (!strcmp(k, "send_timeout_ms"))
+        return int_in(v, 1, 3600000) ? RHEI_OK : bad(c, key, v, "expected 1-3600000");
     if (!strcmp(k, "allow_writes") || !strcmp(k, "allow_unauthenticated"))
         return !strcmp(v, "true") || !strcmp(v, "false") ? RHEI_OK
                                                           : bad(c, key, v, "expected true or false");

@@ -1,6 +1,6 @@
 // stall.test.mjs — clients that stop reading a DoGet stream must not hold the server's worker
 // slots forever: a message the client does not take within the send timeout (here 1 s, through
-// RHEI_FLIGHT_SEND_TIMEOUT_MS) cancels that call and frees its slot. Before, with
+// [flight] send_timeout_ms) cancels that call and frees its slot. Before, with
 // max_connections stalled readers, every other call (even GetFlightInfo) waited for good.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +11,7 @@ const SLOTS = 2;
 let srv;
 before(async () => {
   srv = await startServer({
-    flight: ['port = 0', `max_connections = ${SLOTS}`],
-    env: { RHEI_FLIGHT_SEND_TIMEOUT_MS: '1000' },
+    flight: ['port = 0', `max_connections = ${SLOTS}`, 'send_timeout_ms = 1000'],
   });
 });
 after(async () => { assert.equal((await srv.stop()).code, 0, srv.errors()); });
