@@ -447,8 +447,9 @@ typedef struct rhei_result rhei_result;
 /* Runs one statement on SQLite like rhei_execute (writes are captured), and keeps the rows it
  * produces: SELECT, PRAGMA, INSERT/UPDATE/DELETE ... RETURNING. *out (owned by the caller,
  * rhei_result_free) has zero columns for a statement without rows; for RETURNING its row count
- * is the number of rows changed. RHEI_MISUSE for more than one statement in sql; fails like
- * rhei_execute otherwise (*out NULL). */
+ * is the number of rows changed. RHEI_MISUSE for more than one statement in sql; otherwise it
+ * checks values and handles DDL on replicated tables as rhei_execute does, and fails like it
+ * (*out NULL). */
 RHEI_API int rhei_execute_query(rhei_db *db, const char *sql, const rhei_value *params,
                                 size_t nparams, rhei_result **out);
 

@@ -572,3 +572,39 @@ TEST(sum_beyond_64_bits_answers_as_sqlite)
     CHECK_OK(db, rhei_close(db));
     rt_rm_tree(dir);
 }
+
+/* rhei_execute_query writes like rhei_execute: caller text OLAP cannot store is refused
+ * (RETURNING included), DDL on a replicated table keeps it replicated, a script is refused
+ * before anything runs. */
+TEST(execute_query_checks_like_execute)
+{
+    char dir[64];
+    rhei_db *db = values_db(dir, sizeof dir);
+    rhei_result *r = NULL;
+    rhei_value p[2] = {rhei_int(1), rhei_text("ok \xc3\x28")};
+    CHECK_RC(db,
+             rhei_execute_query(db, "INSERT INTO v (id, t) VALUES (?, ?) RETURNING id", p, 2, &r),
+             RHEI_TYPE);
+    CHECK(r == NULL && strstr(rhei_errmsg(db), "parameter 2"));
+    CHECK_RC(db, rhei_execute_query(db, "INSERT INTO v (id, t) VALUES (1, '\xff')", NULL, 0, &r),
+             RHEI_MISUSE);
+    CHECK_RC(db,
+             rhei_execute_query(db, "INSERT INTO v (id) VALUES (1); DROP TABLE other", NULL, 0, &r),
+             RHEI_MISUSE);
+    CHECK(strstr(rhei_errmsg(db), "one statement"));
+    CHECK_INT(th_scalar(db, "SELECT count(*) FROM v", RHEI_SIDE_OLTP), 0);
+    CHECK_OK(db, rhei_execute_query(db, "ALTER TABLE other ADD COLUMN y INTEGER", NULL, 0, &r));
+    CHECK_INT(rhei_result_column_count(r), 0);
+    rhei_result_free(r);
+    CHECK_OK(db, rhei_execute_query(db, "INSERT INTO other VALUES (1, 'a', 2) RETURNING y", NULL, 0,
+                                    &r));
+    CHECK_INT(rhei_result_int64(r, 0, 0), 2);
+    rhei_result_free(r);
+    rhei_table_status ts;
+    CHECK_OK(db, rhei_table_status_get(db, "other", &ts));
+    CHECK_INT(ts.state, RHEI_TABLE_REPLICATED);
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    th_same(db, "SELECT id, x, y FROM other ORDER BY id");
+    CHECK_OK(db, rhei_close(db));
+    rt_rm_tree(dir);
+}
