@@ -151,8 +151,7 @@ static int print_rows(rh_session *s, rhei_result *r, int format, int timer, int 
                         s->headers_off};
     rh_print_result(stdout, r, &po);
     rhei_result_free(r);
-    fflush(stdout);
-    return RH_EXIT_OK;
+    return rh_out_check(); /* a full disk or a closed pipe fails the statement */
 }
 
 int rh_exec_rows(rh_session *s, const char *sql, int64_t *changes)
@@ -168,10 +167,12 @@ int rh_exec_rows(rh_session *s, const char *sql, int64_t *changes)
         rhei_result_free(r);
         return RH_EXIT_OK;
     }
-    print_rows(s, r, s->format, 0, 0, rh_now_ms() - t0);
-    if (writes && s->show_changes)
+    int code = print_rows(s, r, s->format, 0, 0, rh_now_ms() - t0);
+    if (code == RH_EXIT_OK && writes && s->show_changes) {
         printf("%lld row%s changed\n", (long long)*changes, *changes == 1 ? "" : "s");
-    return RH_EXIT_OK;
+        code = rh_out_check();
+    }
+    return code;
 }
 
 int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc)

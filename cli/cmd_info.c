@@ -153,8 +153,8 @@ int rh_route_text(rh_session *s, const char *sql)
 {
     route_ctx c = {s->db, RH_EXIT_OK};
     rh_sql_each(sql, route_stmt, &c);
-    fflush(stdout);
-    return c.code;
+    int oc = rh_out_check();
+    return c.code ? c.code : oc;
 }
 
 int rh_cmd_route(const rh_opts *o)
@@ -271,8 +271,9 @@ int rh_print_status(rh_session *s, FILE *out)
         print_counts(s, out, names, n);
     free(names);
     print_sidecar(s, out);
-    fflush(out);
-    return RH_EXIT_OK;
+    if (out == stdout)
+        return rh_out_check();
+    return fflush(out) == 0 && !ferror(out) ? RH_EXIT_OK : RH_EXIT_ERR;
 }
 
 int rh_cmd_status(const rh_opts *o)

@@ -67,8 +67,10 @@ static int exec_plain(rh_session *s, const char *sql, int64_t *changes)
     int rc = rhei_execute(s->db, sql, NULL, 0, changes);
     if (rc != RHEI_OK)
         return rh_db_err(s->db, rc, "statement failed");
-    if (k == RH_STMT_DML && s->show_changes)
+    if (k == RH_STMT_DML && s->show_changes) {
         printf("%lld row%s changed\n", (long long)*changes, *changes == 1 ? "" : "s");
+        return rh_out_check();
+    }
     return RH_EXIT_OK;
 }
 

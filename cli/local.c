@@ -417,8 +417,15 @@ static void serve_one(rh_local_server *l, rh_session *s, int c)
         int out = dup(STDOUT_FILENO), err = dup(STDERR_FILENO);
         int code = RH_EXIT_ERR;
         if (out >= 0 && err >= 0 && dup2(fds[0], STDOUT_FILENO) >= 0 &&
-            dup2(fds[1], STDERR_FILENO) >= 0)
+            dup2(fds[1], STDERR_FILENO) >= 0) {
+            rh_out_reset();
             code = run_request(s, type, opts, text, len);
+        }
+        /* the client's stdout failing (full disk) fails its request, said on its stderr;
+         * the service's own stdout starts clean again */
+        if (rh_out_check() != RH_EXIT_OK && code == RH_EXIT_OK)
+            code = RH_EXIT_ERR;
+        rh_out_reset();
         fflush(stdout);
         fflush(stderr);
         if (out >= 0)

@@ -217,7 +217,7 @@ static int parse(rh_opts *o, int argc, char **argv, unsigned *seen)
             o->help = 1; /* `rh CMD --help`: that command's help, once CMD is known */
         } else if (!rest && (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)) {
             printf("rh %s (rhei %s)\n", RH_VERSION, rhei_version());
-            exit(RH_EXIT_OK);
+            exit(rh_out_check());
         } else if (!rest && a[0] == '-' && a[1] == '-' && !looks_like_sql(a)) {
             if ((rc = parse_long(o, argc, argv, &i, seen)) != 0)
                 return rc;
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
             else
                 usage(stdout);
             free(args);
-            return RH_EXIT_OK;
+            return rh_out_check();
         }
     }
     if (code == 0 && !o.cmd && isatty(STDIN_FILENO)) {
@@ -312,7 +312,9 @@ int main(int argc, char **argv)
         code = c->run(&o);
     }
     free(args);
-    if (fflush(stdout) != 0 && code == RH_EXIT_OK)
+    /* results that did not reach stdout (a full disk, a closed pipe) fail the command,
+     * whichever command printed them; reported once even if a statement already did */
+    if (rh_out_check() != RH_EXIT_OK && code == RH_EXIT_OK)
         code = RH_EXIT_ERR;
     if (rh_session_guest_open()) {
         /* A guest's engine stays open on purpose (see session.c); leave without running

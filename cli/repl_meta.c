@@ -184,7 +184,11 @@ void rh_repl_output_reset(rh_repl *r)
     r->once = 0;
     if (r->saved_stdout < 0)
         return;
-    fflush(stdout);
+    /* a file that could not take the output fails the REPL's exit code; the terminal
+     * starts clean */
+    if (rh_out_check() != RH_EXIT_OK)
+        fail(r);
+    rh_out_reset();
     dup2(r->saved_stdout, STDOUT_FILENO);
     close(r->saved_stdout);
     r->saved_stdout = -1;
@@ -205,7 +209,8 @@ static void meta_output(rh_repl *r, const char *cmd, const char *file)
         fail(r);
         return;
     }
-    fflush(stdout);
+    if (rh_out_check() != RH_EXIT_OK) /* what was printed before goes where it was headed */
+        fail(r);
     r->saved_stdout = dup(STDOUT_FILENO);
     if (r->saved_stdout < 0 || dup2(fd, STDOUT_FILENO) < 0) {
         rh_err("cannot redirect output to '%s': %s", file, strerror(errno));
@@ -344,5 +349,6 @@ void rh_repl_meta(rh_repl *r, const char *line)
     else
         rh_err("unknown command '%s': try .help", cmd), fail(r);
     free(a);
-    fflush(stdout);
+    if (rh_out_check() != RH_EXIT_OK)
+        fail(r);
 }

@@ -110,6 +110,11 @@ void rh_err(const char *fmt, ...) RH_PRINTF(1, 2);
 void rh_err_context(const char *src, long line, const char *stmt, size_t len);
 /* The line of text[at] counted from first_line (text's first line). */
 long rh_line_of(const char *text, size_t at, long first_line);
+/* Flushes stdout; RH_EXIT_ERR if that or any earlier write to it failed, after printing
+ * "rh: write error: <cause>" (once until rh_out_reset, which also clears the error). Every
+ * command that prints results checks it where results are flushed, and main at exit. */
+int rh_out_check(void);
+void rh_out_reset(void);
 /* Prints "rh: <what>: <engine message>" for a failed engine call; returns RH_EXIT_ERR. */
 int rh_db_err(rhei_db *db, int rc, const char *what);
 double rh_now_ms(void);

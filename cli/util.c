@@ -2,6 +2,7 @@
  * ("rh: what failed: cause" on stderr), a monotonic clock, bounded reads and identifier
  * quoting. */
 #include "rh.h"
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -35,6 +36,30 @@ void rh_err(const char *fmt, ...)
     fputc('\n', stderr);
     if (err_stmt[0])
         fprintf(stderr, "  in: %s\n", err_stmt);
+}
+
+/* stdout's first write error since the last rh_out_reset: reported once (a failed flush
+ * empties stdio's buffer, so a later flush succeeds and only ferror remembers it). */
+static int out_errno;
+
+int rh_out_check(void)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    if (!bad && !ferror(stdout))
+        return RH_EXIT_OK;
+    if (!out_errno) {
+        out_errno = e ? e : EIO; /* the error flag without a cause: an earlier write's */
+        rh_err("write error: %s", strerror(out_errno));
+    }
+    return RH_EXIT_ERR;
+}
+
+void rh_out_reset(void)
+{
+    clearerr(stdout);
+    out_errno = 0;
 }
 
 int rh_db_err(rhei_db *db, int rc, const char *what)
