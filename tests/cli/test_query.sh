@@ -1,7 +1,7 @@
 # test_query.sh — `rh query`: routed reads printed as csv (the default when stdout is not a
 # terminal), table (footer names the serving side) or json; --explain and --timer on stderr
-# for machine formats; --hint forces a side; --consistency strong reads writes not yet synced;
-# writes are refused (exit 1).
+# for machine formats; --hint forces a side; a query run as the sync owner first applies what
+# other processes committed (sqlite3 here); writes are refused (exit 1).
 source "$(dirname "$0")/lib.sh"
 DB="$T/shop.db"
 make_orders "$DB"
@@ -61,9 +61,17 @@ expect_match "$ERR" '^time: [0-9]+\.[0-9]{3} ms$' "--timer on stderr"
 ok "--explain, --hint, --timer"
 
 sqlite3 "$DB" "INSERT INTO orders VALUES (4, 'dave', 2)" || fail "sqlite3 write"
-run "$RH" query --db "$DB" --hint olap "SELECT count(*) AS n FROM orders"
+run "$RH" query --db "$DB" --explain "SELECT count(*) AS n FROM orders"
 expect_eq "n
-3" "$OUT" "eventual OLAP read does not yet see a write made outside rh"
+4" "$OUT" "the first query after a write made outside rh sees it (the owner syncs first)"
+expect_eq "served by olap: aggregate" "$ERR" "read from the DuckDB file"
+sqlite3 "$DB" "DELETE FROM orders WHERE id = 4; INSERT INTO orders VALUES (4, 'dave', 3)" ||
+    fail "sqlite3 write"
+run "$RH" query --db "$DB" --hint olap "SELECT qty FROM orders WHERE id = 4"
+expect_eq "qty
+3" "$OUT" "and so does an eventual OLAP read"
+ok "a one-shot query applies what other processes committed"
+
 sqlite3 "$DB" "INSERT INTO orders VALUES (5, 'erin', 2)" || fail "sqlite3 write"
 run "$RH" query --db "$DB" --hint olap --consistency strong "SELECT count(*) AS n FROM orders"
 expect_eq "n
