@@ -1,5 +1,5 @@
 /* cmd_exec.c — `rh exec` (writes and DDL on SQLite; ddl.c keeps replication in step),
- * `rh query` (routed reads) and `rh register`; the statement runners here are shared with the
+ * `rh query` (routed reads); the statement runners here are shared with the
  * REPL. A script runs statement by statement and stops at the first failure; what committed
  * before it stays committed, and an owner syncs it before exiting. */
 #include "rh.h"
@@ -365,32 +365,4 @@ int rh_cmd_query(const rh_opts *o)
     }
     free(sql);
     return code;
-}
-
-int rh_cmd_register(const rh_opts *o)
-{
-    rh_session s;
-    if (o->nargs < 1) {
-        rh_err("register needs table names: rh register --db FILE TABLE...");
-        return RH_EXIT_USAGE;
-    }
-    size_t len = 0;
-    for (int i = 0; i < o->nargs; i++)
-        len += strlen(o->args[i]) + 1;
-    char *names = malloc(len ? len : 1);
-    if (!names) {
-        rh_err("out of memory");
-        return RH_EXIT_ERR;
-    }
-    for (int i = 0, at = 0; i < o->nargs; i++) /* NUL-separated, for the service */
-        at += sprintf(names + at, "%s", o->args[i]) + 1;
-    int code = rh_local_forward(o, names, len);
-    free(names);
-    if (code >= 0)
-        return code;
-    code = rh_session_open(&s, o, "register", RH_SYNC_ON_DEMAND);
-    for (int i = 0; code == RH_EXIT_OK && i < o->nargs; i++)
-        code = rh_register_one(&s, o->args[i], 0);
-    int c2 = rh_session_close(&s);
-    return code ? code : c2;
 }

@@ -207,9 +207,11 @@ static void print_sync(rh_session *s, FILE *out, const rhei_sync_status *st)
     fprintf(out, "last error   %s\n", st->last_error_code ? st->last_error : "none");
     rhei_table_status ts;
     if (st->failed_tables && rhei_table_status_get(s->db, st->failed_table, &ts) == RHEI_OK)
-        fprintf(out, "failed       %d table(s) not replicated; '%s' since change %lld: %s"
-                     " (fix its rows, then resync it)\n", st->failed_tables, st->failed_table,
-                (long long)ts.failed_after, ts.cause);
+        fprintf(out,
+                "failed       %d table(s) not replicated; '%s' since change %lld: %s"
+                " (fix its rows, then: rh resync --db %s %s)\n",
+                st->failed_tables, st->failed_table, (long long)ts.failed_after, ts.cause,
+                s->oltp_path, st->failed_table);
 }
 
 static void print_counts(rh_session *s, FILE *out, char (*names)[RH_NAME_MAX], size_t n)

@@ -10,19 +10,26 @@
 
 typedef enum ddl_kind { DDL_PLAIN, DDL_CREATE, DDL_DROP, DDL_ADD, DDL_DROPCOL, DDL_RENAME } ddl_kind;
 
-static int refuse_as_guest(const rh_session *s, const char *table, const char *verb)
+int rh_refuse_as_guest(const rh_session *s, const char *table, const char *verb, int ddl)
 {
     rh_err("cannot %s table '%s' for replication: sync of '%s' is owned by %s, and doing it"
-           " from a second process could prune changes it has not applied yet; stop it first,"
-           " or pass --no-register", verb, table, s->oltp_path, s->owner);
+           " from a second process could prune changes it has not applied yet; stop it first%s",
+           verb, table, s->oltp_path, s->owner, ddl ? ", or pass --no-register" : "");
     return RH_EXIT_ERR;
 }
 
-int rh_register_one(rh_session *s, const char *table, int created)
+int rh_register_one(rh_session *s, const char *table, int created, const char *keys)
 {
+    char buf[RH_PATH_MAX];
+    const char *pk[RH_KEYS_MAX];
+    size_t npk = 0;
     if (s->guest)
-        return refuse_as_guest(s, table, "register");
-    int rc = rhei_register_table(s->db, table, NULL, 0, NULL, 0);
+        return rh_refuse_as_guest(s, table, "register", created);
+    if (keys && rh_split_keys(keys, buf, sizeof buf, pk, &npk) != 0) {
+        rh_err("invalid --key '%s': give column names separated by commas", keys);
+        return RH_EXIT_USAGE;
+    }
+    int rc = rhei_register_table(s->db, table, NULL, 0, keys ? pk : NULL, npk);
     if (rc == RHEI_OK)
         return RH_EXIT_OK;
     if (created)
@@ -30,6 +37,9 @@ int rh_register_one(rh_session *s, const char *table, int created)
                " keeps a table in SQLite only)", table, rhei_errmsg(s->db));
     else /* the engine's message already says "cannot register table '...'" */
         rh_err("%s", rhei_errmsg(s->db));
+    if (!keys && strstr(rhei_errmsg(s->db), "has no primary key"))
+        rh_err("name its key columns: rh register --db %s --key COL[,COL...] %s", s->oltp_path,
+               table);
     return RH_EXIT_ERR;
 }
 
@@ -83,11 +93,11 @@ int rh_run_write_stmt(rh_session *s, const char *sql, size_t len, int no_registe
     int code;
     *changes = 0;
     if (kind != DDL_PLAIN && s->guest)
-        return refuse_as_guest(s, table, kind == DDL_CREATE ? "create" : "change");
+        return rh_refuse_as_guest(s, table, kind == DDL_CREATE ? "create" : "change", 1);
     switch (kind) {
     case DDL_CREATE:
         code = exec_plain(s, sql, changes);
-        return code ? code : rh_register_one(s, table, 1);
+        return code ? code : rh_register_one(s, table, 1, NULL);
     case DDL_DROP:
     case DDL_ADD:
     case DDL_DROPCOL:

@@ -1,6 +1,7 @@
 /* local.c — a running `rh serve` is reachable: it listens on a UNIX socket next to the
  * database (<db>.rh-sock, with the database file's permissions), and `rh exec`, `rh query`,
- * `rh status`, `rh register`, `rh route`, the REPL's statements and catalog dot commands,
+ * `rh status`, `rh register`, `rh resync`, `rh unregister`, `rh route`, the REPL's
+ * statements and catalog dot commands,
  * and the dashboard's samples on that database are served by it instead of a private
  * in-memory copy. The client passes its stdout and stderr descriptors (SCM_RIGHTS), so the
  * owner prints straight to them with rh's own printers.
@@ -8,8 +9,10 @@
  * Protocol, one request per connection, both directions framed:
  *   frame   = "RH1" type:u8 length:u32be payload[length]      (length <= LOCAL_FRAME_MAX)
  *   request = type 'X' exec | 'Q' query | 'S' status | 'G' register | 'P' repl statement |
- *             'R' route | 'M' repl dot command | 'I' .import | 'T' dashboard sample,
- *             payload = options[16] text   (text: SQL; a dot command line; 'G': table names
+ *             'R' route | 'M' repl dot command | 'I' .import | 'T' dashboard sample |
+ *             'K' register --key | 'Y' resync | 'U' unregister,
+ *             payload = options[16] text   (text: SQL; a dot command line; 'G', 'Y', 'U':
+ *             table names NUL-separated; 'K': the key columns "a,b" NUL then table names
  *             NUL-separated; 'I': FILE NUL TABLE NUL csv-text)
  *             sent with exactly two descriptors (stdout, stderr) attached ('T' writes its
  *             sample, lines of tab-separated fields, to the first: the client's memfd)
@@ -36,7 +39,7 @@
 
 enum { OPT_FORMAT, OPT_HINT, OPT_CONS, OPT_TIMER, OPT_EXPLAIN, OPT_NOREG, OPT_HEADERS_OFF,
        OPT_CHANGES, OPT_COUNTS };
-#define TYPES "XQSGPRMIT"
+#define TYPES "XQSGPRMITKYU"
 #define SAMPLE_MAX (16u << 20) /* a dashboard sample larger than this is refused */
 
 static int sock_path(const char *db, struct sockaddr_un *sa)
@@ -171,9 +174,14 @@ static const int std_fds[2] = {STDOUT_FILENO, STDERR_FILENO};
 
 int rh_local_forward(const rh_opts *o, const char *text, size_t len)
 {
-    char type = !strcmp(o->cmd, "exec") ? 'X' : !strcmp(o->cmd, "query") ? 'Q'
-              : !strcmp(o->cmd, "status") ? 'S' : !strcmp(o->cmd, "register") ? 'G'
-              : !strcmp(o->cmd, "route") ? 'R' : 0;
+    char type = !strcmp(o->cmd, "exec")         ? 'X'
+                : !strcmp(o->cmd, "query")      ? 'Q'
+                : !strcmp(o->cmd, "status")     ? 'S'
+                : !strcmp(o->cmd, "register")   ? (o->key ? 'K' : 'G')
+                : !strcmp(o->cmd, "resync")     ? 'Y'
+                : !strcmp(o->cmd, "unregister") ? 'U'
+                : !strcmp(o->cmd, "route")      ? 'R'
+                                                : 0;
     if (!type)
         return -1;
     int fd = rh_local_open(o);
@@ -341,17 +349,18 @@ static int read_request(int c, char *type, unsigned char *opts, char **text, siz
         valid &= opts[i] <= 1;
     for (int i = OPT_COUNTS + 1; i < OPT_LEN; i++)
         valid &= opts[i] == 0;
-    /* text is SQL or a dot command (no NUL inside) except for register's table names and
-     * .import's file, table and CSV, NUL-separated */
-    return valid && (*type == 'G' || *type == 'I' || strlen(*text) == *len) ? 0 : -1;
+    /* text is SQL or a dot command (no NUL inside) except for the table names of register,
+     * resync and unregister and .import's file, table and CSV, NUL-separated */
+    return valid && (strchr("GKYUI", *type) || strlen(*text) == *len) ? 0 : -1;
 }
 
-static int run_register(rh_session *s, const char *names, size_t len)
+/* 'K': the key columns, then the table names (a payload without a NUL names no table) */
+static int run_keyed(rh_session *s, const char *text, size_t len)
 {
-    int code = RH_EXIT_OK;
-    for (size_t at = 0; at < len && code == RH_EXIT_OK; at += strlen(names + at) + 1)
-        code = *(names + at) ? rh_register_one(s, names + at, 0) : RH_EXIT_USAGE;
-    return code;
+    size_t k = strlen(text);
+    if (k + 1 >= len)
+        return RH_EXIT_USAGE;
+    return rh_table_verb(s, 'G', text, text + k + 1, len - k - 1);
 }
 
 /* Runs a request with stdout and stderr pointed at the client's. */
@@ -376,7 +385,14 @@ static int run_request(rh_session *s, char type, const unsigned char *opts, cons
     case 'X': code = rh_exec_text(s, text, &o); break;
     case 'Q': code = rh_query_text(s, text, &o); break;
     case 'S': code = rh_print_status(s, stdout); break;
-    case 'G': code = run_register(s, text, len); break;
+    case 'G':
+    case 'Y':
+    case 'U':
+        code = rh_table_verb(s, type, NULL, text, len);
+        break;
+    case 'K':
+        code = run_keyed(s, text, len);
+        break;
     case 'R': code = rh_route_text(s, text); break;
     case 'M': code = rh_repl_served_meta(s, &o, text); break;
     case 'I': code = rh_repl_served_import(s, &o, text, len); break;
@@ -395,8 +411,9 @@ void *rh_local_log_ud;
 static const char *type_name(char type)
 {
     static const char types[] = TYPES;
-    static const char *const names[] = {"exec", "query", "status", "register", "statement",
-                                        "route", "dot-command", "import", "sample"};
+    static const char *const names[] = {"exec",      "query",    "status",      "register",
+                                        "statement", "route",    "dot-command", "import",
+                                        "sample",    "register", "resync",      "unregister"};
     const char *at = strchr(types, type);
     return at && type ? names[at - types] : "?";
 }

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+/* One option per line, help texts as printed (kept as written). */
+/* clang-format off */
 enum {
     O_DB = 1 << 0, O_CONFIG = 1 << 1, O_OLAP = 1 << 2, O_HINT = 1 << 3, O_CONS = 1 << 4,
     O_FORMAT = 1 << 5, O_TIMER = 1 << 6, O_EXPLAIN = 1 << 7, O_NOREG = 1 << 8,
     O_HEADLESS = 1 << 9, O_PIDFILE = 1 << 10, O_LOG = 1 << 11, O_REFRESH = 1 << 12,
-    O_CHANGES = 1 << 13
+    O_CHANGES = 1 << 13, O_KEY = 1 << 14
 };
 #define O_ENGINE (O_DB | O_CONFIG | O_OLAP)
 
@@ -38,7 +40,9 @@ static const opt_def opt_defs[] = {
     {"log", O_LOG, 1, "--log FILE         append log lines to FILE (reopened on SIGHUP)"},
     {"refresh", O_REFRESH, 1, "--refresh MS       dashboard refresh period (20..60000, default 250)"},
     {"changes", O_CHANGES, 0, "--changes          print \"N rows changed\" after INSERT/UPDATE/DELETE"},
+    {"key", O_KEY, 1, "--key COL[,COL...] the key columns, for a table without a declared primary key"},
 };
+/* clang-format on */
 
 typedef struct cmd_def {
     const char *name;
@@ -64,8 +68,12 @@ static const cmd_def cmd_defs[] = {
     {"info", rh_cmd_info, O_ENGINE, "info [--config FILE]                 versions, features"},
     {"route", rh_cmd_route, O_ENGINE, "route [--db FILE] \"SQL\"              side and reason"},
     {"status", rh_cmd_status, O_ENGINE, "status --db FILE                     lag, row counts"},
-    {"register", rh_cmd_register, O_ENGINE,
-     "register --db FILE TABLE...          replicate existing tables"},
+    {"register", rh_cmd_register, O_ENGINE | O_KEY,
+     "register --db FILE [--key COL[,COL...]] TABLE...   replicate existing tables"},
+    {"resync", rh_cmd_resync, O_ENGINE,
+     "resync --db FILE TABLE...            copy a failed table to OLAP again (fix its rows first)"},
+    {"unregister", rh_cmd_unregister, O_ENGINE,
+     "unregister --db FILE TABLE...        stop replicating tables (they stay in SQLite)"},
     {"bench", rh_cmd_bench, 0,
      "bench [--quick] [--only NAME] [--json PATH] [--verbose]\n"
      "        benchmark suite, engine vs raw SQLite/DuckDB (rh bench --help)"},
@@ -147,6 +155,9 @@ static int set_value(rh_opts *o, unsigned bit, const char *v)
     case O_OLAP: o->olap = v; return 0;
     case O_PIDFILE: o->pidfile = v; return 0;
     case O_LOG: o->log = v; return 0;
+    case O_KEY:
+        o->key = v;
+        return 0;
     case O_FORMAT: o->format_set = 1; return rh_parse_format(v, &o->format);
     case O_HINT:
         o->hint = !strcmp(v, "oltp") ? RHEI_SIDE_OLTP : !strcmp(v, "olap") ? RHEI_SIDE_OLAP

@@ -37,6 +37,7 @@ typedef struct rh_opts {
     const char *cmd;
     const char *db, *config, *olap;
     const char *pidfile, *log;
+    const char *key; /* register --key COL[,COL...] */
     rhei_side hint;
     rhei_consistency consistency;
     rh_format format;
@@ -248,6 +249,8 @@ extern void *rh_local_log_ud;
 int rh_cmd_exec(const rh_opts *o);
 int rh_cmd_query(const rh_opts *o);
 int rh_cmd_register(const rh_opts *o);
+int rh_cmd_resync(const rh_opts *o);
+int rh_cmd_unregister(const rh_opts *o);
 int rh_cmd_info(const rh_opts *o);
 int rh_cmd_route(const rh_opts *o);
 int rh_cmd_status(const rh_opts *o);
@@ -265,8 +268,19 @@ int rh_run_write(rh_session *s, const char *sql, int no_register, int64_t *out_c
  * table, unregistering a dropped one and altering columns through the engine. */
 int rh_run_write_stmt(rh_session *s, const char *sql, size_t len, int no_register,
                       int64_t *changes);
-/* Registers an existing table (created: it was just made by this statement). */
-int rh_register_one(rh_session *s, const char *table, int created);
+/* Registers an existing table (created: it was just made by this statement). keys: the
+ * key columns ("a,b", --key) of a table without a declared primary key; NULL: its own. */
+int rh_register_one(rh_session *s, const char *table, int created, const char *keys);
+/* "cannot VERB table 'T' for replication: sync ... is owned by ..." (ddl: the statement
+ * could run with --no-register). Returns RH_EXIT_ERR. */
+int rh_refuse_as_guest(const rh_session *s, const char *table, const char *verb, int ddl);
+/* cmd_tables.c: splits --key's "a, b" into column names (copied into buf, blanks around
+ * each trimmed) in out[RH_KEYS_MAX]; -1 for an empty name, too many, or too long. */
+#define RH_KEYS_MAX 64
+int rh_split_keys(const char *keys, char *buf, size_t cap, const char **out, size_t *out_n);
+/* The service's side of register (keys or NULL), resync ('Y') and unregister ('U') of
+ * NUL-separated table names; also the local commands' loop. Returns an exit code. */
+int rh_table_verb(rh_session *s, char verb, const char *keys, const char *names, size_t len);
 /* Runs one statement on SQLite keeping its rows (rhei_execute_query) and prints them in
  * s->format; *changes gets the rows a RETURNING statement changed. Returns an exit code. */
 int rh_exec_rows(rh_session *s, const char *sql, int64_t *changes);

@@ -127,7 +127,8 @@ static void unlink_lock(const rh_session *s)
  * may be created by any command: a pure sidecar starts from none.) */
 static int must_exist(const char *role)
 {
-    static const char *const readers[] = {"query", "status", "register", "dashboard", "route"};
+    static const char *const readers[] = {"query",      "status",    "register", "resync",
+                                          "unregister", "dashboard", "route"};
     for (size_t i = 0; i < sizeof readers / sizeof *readers; i++)
         if (strcmp(role, readers[i]) == 0)
             return 1;
