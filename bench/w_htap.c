@@ -487,10 +487,12 @@ static size_t phase_samples(const phase *ph, bu_samples *fresh_ms, bu_samples *l
     return ph->s1 - ph->s0;
 }
 
-/* Per-second series of all phases, one row per second. */
+/* Per-second series of all phases, one row per second, in htap.tsv next to the --json
+ * results (bench/results/ for `make bench`, which plots it; rh bench's folder otherwise,
+ * never the source tree it was built from). */
 static void write_series(const phase *ph, size_t nph, char *path, size_t pathn)
 {
-    snprintf(path, pathn, "%s", RHEI_BENCH_RESULTS);
+    snprintf(path, pathn, "%s", bu_opt.json && *bu_opt.json ? bu_opt.json : RHEI_BENCH_RESULTS);
     char *slash = strrchr(path, '/');
     if (slash)
         *slash = 0;

@@ -1,6 +1,6 @@
 # test_bench.sh — `rh bench` runs bench/'s suite: its options pass through after the command
 # word, its usage errors exit 2, and a quick one-workload run (crud, under a second) exits 0
-# and writes the JSON the BENCHMARKS.md generator reads.
+# and writes the JSON the BENCHMARKS.md generator reads; htap writes its series next to it.
 source "$(dirname "$0")/lib.sh"
 
 run "$RH" bench --help
@@ -45,3 +45,15 @@ src_before=$(find "$SRC" -maxdepth 2 -name 'rhei-bench.*' -newer "$T/r.json" 2>/
 src_after=$(find "$SRC" -maxdepth 2 -name 'rhei-bench.*' -newer "$T/r.json" 2>/dev/null)
 expect_eq "$src_before" "$src_after" "files written into the source tree by rh bench"
 ok "without --json the results go to the current folder"
+
+# htap's per-second series goes next to the JSON (for `make bench`: bench/results/, where
+# bench/plot_htap.gnuplot reads it), not next to the compiled-in default in the source tree.
+src_tsv_before=$(find "$SRC/bench" -name 'htap.tsv' -newer "$T/r.json" 2>/dev/null)
+run "$RH" bench --quick --only htap --json "$T/htap/r.json"
+expect_rc 0 "rh bench --quick --only htap"
+[ -s "$T/htap/htap.tsv" ] || fail "no htap.tsv next to --json $T/htap/r.json"
+expect_eq "t_s	phase	tpmC	txn_per_min	fresh_p99_ms	queries	lat_p50_ms" \
+    "$(head -1 "$T/htap/htap.tsv")" "the series' header"
+expect_eq "$src_tsv_before" "$(find "$SRC/bench" -name 'htap.tsv' -newer "$T/r.json" 2>/dev/null)" \
+    "htap.tsv written into the source tree"
+ok "htap's series goes next to --json"
