@@ -278,6 +278,7 @@ int rh_cmd_serve(const rh_opts *o)
         code = RH_EXIT_ERR;
     rhei__metrics_server *metrics = NULL;
     rh_local_server local = {-1, ""};
+    int served = 0; /* "serving" was reached: only then is the stop worth a log line */
     if (code == RH_EXIT_OK && s.metrics_port > 0)
         code = metrics_start(&s, flight, &metrics);
     if (code == RH_EXIT_OK) {
@@ -299,11 +300,13 @@ int rh_cmd_serve(const rh_opts *o)
             logf_(&lg, "info", "local socket=%s", local.path);
         rh_local_log = log_request;
         rh_local_log_ud = &lg;
+        served = 1;
         code = headless(&lg, &s, &sigs, &local);
         rh_local_log = NULL;
     } else if (code == RH_EXIT_OK) {
         if (flight)
             fprintf(stderr, "rh: %s\n", flight_desc);
+        served = 1;
         code = rh_dashboard_loop(&s, NULL, "serve", o->refresh_ms, &sigs);
     }
     rh_flight_stop(flight); /* streams drain before the engine closes under them */
@@ -312,7 +315,7 @@ int rh_cmd_serve(const rh_opts *o)
     rh_local_close(&local);
     rh_dashboard_hook = NULL;
     int c2 = rh_session_close(&s);
-    if (quiet && opened)
+    if (quiet && served)
         logf_(&lg, c2 ? "error" : "info", "%s", c2 ? "stopped: the final sync failed"
                                                   : "stopped after a final sync");
     if (o->pidfile && opened)

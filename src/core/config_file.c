@@ -13,14 +13,18 @@
 
 #define KEY_PATH_MAX 1024 /* longest dotted key path; real keys are a few dozen bytes */
 
-/* Top-level tables a config file may have; only [engine]'s keys lose their prefix. */
-static const char *const allowed[] = {"engine", "sidecar", "flight", "metrics", "log"};
+/* Top-level tables a config file may have; only [engine]'s keys lose their prefix. (No
+ * [log]: nothing reads log settings from a file; rh serve takes --log FILE.) */
+static const char *const allowed[] = {"engine", "sidecar", "flight", "metrics"};
 
 typedef struct loader {
     rhei_config *cfg;    /* receives the values */
     rhei_config *report; /* receives the error message: always the caller's config */
     const char *path;
     rhei__buf key;       /* dotted TOML path of the current value: "engine.sync_mode" */
+    const rhei__toml *port; /* the metrics port already set ([engine] metrics_port or
+                             * [metrics] port: one setting, given twice is an error) */
+    char port_key[24];
 } loader;
 
 static int fail_at(loader *L, const rhei__toml *at, const char *fmt, ...) RHEI__PRINTF(3, 4);
@@ -79,6 +83,19 @@ static int set_value(loader *L, const rhei__toml *v)
     const char *text = num;
     const char *full = rhei__buf_str(&L->key);
     const char *key = strncmp(full, "engine.", 7) == 0 ? full + 7 : full;
+    /* a path given as a number or a boolean would name a file "5" in the working folder */
+    if (v->kind != RHEI__TOML_STRING &&
+        (strcmp(key, "oltp_path") == 0 || strcmp(key, "olap_path") == 0))
+        return fail_at(L, v, "value of '%s' must be a string (a path in quotes)", full);
+    if (strcmp(key, "metrics_port") == 0 || strcmp(key, "metrics.port") == 0) {
+        if (L->port)
+            return fail_at(L, v,
+                           "'%s' sets the metrics port already set by '%s' at line %d:"
+                           " give it once",
+                           full, L->port_key, L->port->line);
+        L->port = v;
+        snprintf(L->port_key, sizeof L->port_key, "%s", full);
+    }
     switch (v->kind) {
     case RHEI__TOML_STRING:
         if (strlen(v->str) != v->len)
@@ -143,8 +160,10 @@ static int apply_root(loader *L, const rhei__toml *root)
         if (t->kind != RHEI__TOML_TABLE && t->kind != RHEI__TOML_ARRAY)
             return fail_at(L, t, "key '%s' must be inside a table such as [engine]", t->key);
         if (!is_allowed(t->key) || strlen(t->key) != t->key_len)
-            return fail_at(L, t, "unknown table '%s' (expected engine, sidecar, flight, "
-                           "metrics or log)", t->key);
+            return fail_at(L, t,
+                           "unknown table '%s' (expected engine, sidecar, flight or "
+                           "metrics)",
+                           t->key);
         if (t->kind != RHEI__TOML_TABLE)
             return fail_at(L, t, "'%s' must be a table, not an array", t->key);
         rhei__buf_reset(&L->key);
@@ -158,7 +177,7 @@ static int apply_root(loader *L, const rhei__toml *root)
 static int load(const rhei__toml *root, rhei_config *cfg, rhei_config *report,
                 const char *path)
 {
-    loader L = {cfg, report, path, RHEI__BUF_INIT};
+    loader L = {cfg, report, path, RHEI__BUF_INIT, NULL, ""};
     L.key.max = KEY_PATH_MAX;
     int rc = apply_root(&L, root);
     rhei__buf_free(&L.key);

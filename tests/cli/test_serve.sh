@@ -126,3 +126,19 @@ RC=$?
 BG_PIDS=()
 expect_rc 0 "sidecar serve after SIGTERM"
 ok "sidecar rows, source failure and recovery are logged"
+
+# A metrics port in use: serve refuses to start, names the port, and does not log a stop
+# "after a final sync" it never served for.
+python3 -c 'import socket, signal, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); signal.pause()' "$T/busy.port" &
+BG_PIDS+=("$!")
+wait_for 20 "a listening socket holding a port" test -s "$T/busy.port"
+BUSY=$(cat "$T/busy.port")
+printf '[engine]\noltp_path = "%s"\n[metrics]\nport = %s\n' "$DB" "$BUSY" >"$T/busy.toml"
+run "$RH" serve --config "$T/busy.toml" --headless --log "$T/busy.log"
+expect_rc 1 "serve with its metrics port in use"
+expect_contains "$ERR" "cannot serve metrics on 127.0.0.1:$BUSY" "the port is named"
+expect_not_contains "$(cat "$T/busy.log")" "stopped after a final sync" "no stop logged for a refused start"
+expect_not_contains "$(cat "$T/busy.log")" "serving" "never served"
+ok "a busy metrics port refuses the start"

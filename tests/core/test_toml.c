@@ -579,7 +579,8 @@ TEST(config_file_unknown_key_has_position)
              " 'sidecar.source': expected \"sqlite:PATH\" or \"postgres:CONNINFO\"");
     load_err("[[sidecar.tables]]\nnme = 'orders'\n", RHEI_CONFIG,
              "2:1: unknown config key 'sidecar.tables.0.nme'");
-    load_err("[log]\nlevels = ['a', 'b']\n", RHEI_CONFIG, "2:11: unknown key 'log.levels.0'");
+    load_err("[engine.extra]\nlevels = ['a', 'b']\n", RHEI_CONFIG,
+             "2:11: unknown key 'engine.extra.levels.0'");
 }
 
 TEST(config_file_bad_value_has_position)
@@ -596,10 +597,39 @@ TEST(config_file_bad_value_has_position)
              "2:1: value of 'engine.oltp_path' contains a NUL character");
 }
 
+TEST(config_file_path_must_be_a_string)
+{
+    load_err("[engine]\noltp_path = 5\n", RHEI_CONFIG,
+             "2:1: value of 'engine.oltp_path' must be a string (a path in quotes)");
+    load_err("[engine]\n olap_path = true\n", RHEI_CONFIG,
+             "2:2: value of 'engine.olap_path' must be a string (a path in quotes)");
+}
+
+TEST(config_file_metrics_port_once)
+{
+    load_err("[engine]\nmetrics_port = 9090\n\n[metrics]\nport = 9091\n", RHEI_CONFIG,
+             "5:1: 'metrics.port' sets the metrics port already set by 'engine.metrics_port'"
+             " at line 2: give it once");
+    load_err("[metrics]\nport = 9091\n[engine]\nmetrics_port = 9090\n", RHEI_CONFIG,
+             "4:1: 'engine.metrics_port' sets the metrics port already set by 'metrics.port'"
+             " at line 2: give it once");
+    const char *path = write_file("m.toml", "[metrics]\nport = 9091\n");
+    rhei_config *cfg = NULL;
+    CHECK_INT(rhei_config_new(&cfg), RHEI_OK);
+    if (rhei_config_load_file(cfg, path) != RHEI_OK)
+        FAIL("load: %s", rhei_config_errmsg(cfg));
+    CHECK_STR(rhei_config_get(cfg, "metrics_port"), "9091");
+    rhei_config_free(cfg);
+    remove(path);
+}
+
 TEST(config_file_unknown_table_and_top_level_key)
 {
     load_err("[engine]\n[storage]\npath = 1\n", RHEI_CONFIG,
-             "2:1: unknown table 'storage' (expected engine, sidecar, flight, metrics or log)");
+             "2:1: unknown table 'storage' (expected engine, sidecar, flight or metrics)");
+    /* no [log] table: none of its keys was ever read */
+    load_err("[log]\nlevel = 'info'\n", RHEI_CONFIG,
+             "1:1: unknown table 'log' (expected engine, sidecar, flight or metrics)");
     load_err("oltp_path = 'x.db'\n", RHEI_CONFIG,
              "1:1: key 'oltp_path' must be inside a table such as [engine]");
     load_err("[[engine]]\n", RHEI_CONFIG, "1:1: 'engine' must be a table, not an array");
