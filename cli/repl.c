@@ -159,7 +159,9 @@ static void line_cb(char *line)
 {
     rh_repl *r = the_repl;
     if (!line) { /* Ctrl-D */
-        printf("\n");
+        /* removed here, not after the loop: a handler still installed when this returns
+         * makes readline draw the prompt again on the way out */
+        rl_callback_handler_remove();
         r->quit = 1;
         return;
     }

@@ -1,7 +1,8 @@
 # test_repl_tty.sh — `rh repl` in a terminal (tmux): banner and prompts, a statement over
 # several lines with the continuation prompt, Ctrl-C clears the line at the prompt, Ctrl-C
 # during a long query discards its result and returns to the prompt, history persists in
-# $RH_HISTORY across sessions, .quit and Ctrl-D leave with exit code 0.
+# $RH_HISTORY across sessions, .quit and Ctrl-D leave with exit code 0 (Ctrl-D without
+# drawing the prompt again).
 source "$(dirname "$0")/lib.sh"
 DB="$T/shop.db"
 make_orders "$DB"
@@ -80,3 +81,15 @@ kill -TERM "$pid"
 tm_wait "EXIT=0"
 expect_contains "$(cat "$RH_HISTORY")" "SELECT 99 AS last_one;" "history saved on SIGTERM"
 ok "SIGTERM leaves the shell cleanly"
+
+# Ctrl-D at the prompt leaves without drawing the prompt again (readline redrew it when the
+# line handler was still installed after the end-of-file callback).
+tm kill-server
+wait_unlocked "$DB"
+tm_start "'$RH' repl --db '$DB'; echo EXIT=\$?; sleep 600"
+tm_wait "rh> "
+tm send-keys C-d
+tm_wait "EXIT=0"
+expect_eq "1" "$(tm_screen | grep -c '^rh>')" "prompts on screen after Ctrl-D"
+expect_eq "EXIT=0" "$(tm_screen | grep -A1 '^rh>' | tail -1)" "the line after the prompt"
+ok "Ctrl-D leaves without an extra prompt"
