@@ -1,9 +1,11 @@
 /* output.c — prints results as an aligned table (for people), CSV (RFC 4180, for pipes) or
  * JSON (an array of objects, one per line). Every format writes NULL distinctly: "NULL" in a
  * table, an empty unquoted field in CSV (an empty string is ""), null in JSON. Blobs are
- * written as \x hex digits. */
+ * written as \x hex digits. Aligned formats pad by display columns (CJK takes two, combining
+ * marks none). */
 #include "rh.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +80,77 @@ static void put_hex(FILE *out, const char *p, size_t n)
 
 /* --- table ------------------------------------------------------------------------------ */
 
+/* Terminal columns of a code point: 2 for East Asian Wide and Fullwidth characters (CJK,
+ * Hangul, kana, fullwidth forms, common emoji), 0 for combining marks and zero-width
+ * characters, else 1. A table of the common ranges instead of wcwidth(), which would need
+ * a UTF-8 LC_CTYPE locale set for the whole process and differs between C libraries. */
+static const uint32_t wide[][2] = {
+    {0x1100, 0x115F},   {0x231A, 0x231B},   {0x2329, 0x232A},   {0x23E9, 0x23EC},
+    {0x23F0, 0x23F0},   {0x23F3, 0x23F3},   {0x25FD, 0x25FE},   {0x2614, 0x2615},
+    {0x2648, 0x2653},   {0x267F, 0x267F},   {0x2693, 0x2693},   {0x26A1, 0x26A1},
+    {0x26AA, 0x26AB},   {0x26BD, 0x26BE},   {0x26C4, 0x26C5},   {0x26CE, 0x26CE},
+    {0x26D4, 0x26D4},   {0x26EA, 0x26EA},   {0x26F2, 0x26F3},   {0x26F5, 0x26F5},
+    {0x26FA, 0x26FA},   {0x26FD, 0x26FD},   {0x2705, 0x2705},   {0x270A, 0x270B},
+    {0x2728, 0x2728},   {0x274C, 0x274C},   {0x274E, 0x274E},   {0x2753, 0x2755},
+    {0x2757, 0x2757},   {0x2795, 0x2797},   {0x27B0, 0x27B0},   {0x27BF, 0x27BF},
+    {0x2B1B, 0x2B1C},   {0x2B50, 0x2B50},   {0x2B55, 0x2B55},   {0x2E80, 0x303E},
+    {0x3041, 0x33FF},   {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},
+    {0xA960, 0xA97F},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE10, 0xFE19},
+    {0xFE30, 0xFE6F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x16FE0, 0x18AFF},
+    {0x1B000, 0x1B2FF}, {0x1F004, 0x1F004}, {0x1F0CF, 0x1F0CF}, {0x1F18E, 0x1F18E},
+    {0x1F191, 0x1F19A}, {0x1F200, 0x1F251}, {0x1F300, 0x1F64F}, {0x1F680, 0x1F6FF},
+    {0x1F7E0, 0x1F7EB}, {0x1F900, 0x1F9FF}, {0x1FA70, 0x1FAFF}, {0x20000, 0x3FFFD},
+};
+static const uint32_t zero[][2] = {
+    {0x0300, 0x036F},   {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x05BF, 0x05BF}, {0x05C1, 0x05C2},
+    {0x05C4, 0x05C5},   {0x05C7, 0x05C7}, {0x0610, 0x061A}, {0x064B, 0x065F}, {0x0670, 0x0670},
+    {0x06D6, 0x06DC},   {0x06DF, 0x06E4}, {0x06E7, 0x06E8}, {0x06EA, 0x06ED}, {0x0900, 0x0902},
+    {0x093A, 0x093A},   {0x093C, 0x093C}, {0x0941, 0x0948}, {0x094D, 0x094D}, {0x0951, 0x0957},
+    {0x0E31, 0x0E31},   {0x0E34, 0x0E3A}, {0x0E47, 0x0E4E}, {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF},
+    {0x200B, 0x200F},   {0x2028, 0x202E}, {0x2060, 0x2064}, {0x20D0, 0x20FF}, {0x302A, 0x302D},
+    {0x3099, 0x309A},   {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF}, {0x1F3FB, 0x1F3FF},
+    {0xE0000, 0xE01EF},
+};
+
+static int in_ranges(uint32_t cp, const uint32_t (*r)[2], size_t n)
+{
+    size_t lo = 0, hi = n; /* sorted, disjoint: binary search */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < r[mid][0])
+            hi = mid;
+        else if (cp > r[mid][1])
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+static size_t cp_width(uint32_t cp)
+{
+    if (in_ranges(cp, zero, sizeof zero / sizeof *zero))
+        return 0;
+    return in_ranges(cp, wide, sizeof wide / sizeof *wide) ? 2 : 1;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point; 0 if the byte
+ * does not start one (then it is shown alone, one column). */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    size_t len = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (!len || len > n || s[0] >= 0xF5)
+        return 0;
+    uint32_t v = s[0] & (0x7F >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[k] & 0x3F);
+    }
+    *cp = v;
+    return len;
+}
+
 /* Appends one display character (bytes of one UTF-8 sequence) if it fits; returns 0 if not. */
 static int put_char(char *buf, size_t *j, const char *s, size_t n)
 {
@@ -112,8 +185,11 @@ static size_t render(rh_grid *g, size_t row, size_t col, char *buf)
         } else if (c < 0x20 || c == 0x7f) {
             ok = put_char(buf, &j, "?", 1), width++;
         } else {
-            ok = put_char(buf, &j, s + i, 1);
-            width += (c & 0xc0) != 0x80; /* continuation bytes take no column */
+            uint32_t cp = c;
+            size_t n = c < 0x80 ? 1 : utf8_seq((const unsigned char *)s + i, len - i, &cp);
+            ok = put_char(buf, &j, s + i, n ? n : 1);
+            width += n ? cp_width(cp) : 1; /* display columns, not code points */
+            i += n ? n - 1 : 0;
         }
         if (!ok || (width >= CELL_MAX_CHARS && i + 1 < len)) {
             memcpy(buf + j, "...", 3), j += 3, width += 3;
