@@ -333,18 +333,13 @@ int rh_statement_text(rh_session *s, const char *sql, const rh_opts *o)
     return c.code;
 }
 
-/* An owner applies what other processes committed to SQLite since the last sync (sqlite3,
- * a program using the file) before answering, so a one-shot read never answers from a
- * DuckDB file older than the commits before it. A guest cannot (see session.c): its copy
- * was taken at open, which is as fresh. A failing cycle (a failed table) is said on stderr
- * and the query still runs: the other tables were applied all the same. */
-static void catch_up(rh_session *s)
+void rh_catch_up(rh_session *s)
 {
     if (s->guest)
         return;
     int rc = rhei_sync_now(s->db, NULL);
     if (rc != RHEI_OK)
-        rh_db_err(s->db, rc, "warning: pending changes not all applied before the query");
+        rh_db_err(s->db, rc, "warning: changes committed before this command not all applied");
 }
 
 int rh_cmd_query(const rh_opts *o)
@@ -357,7 +352,7 @@ int rh_cmd_query(const rh_opts *o)
     if (code < 0) {
         code = rh_session_open(&s, o, "query", RH_SYNC_ON_DEMAND);
         if (code == RH_EXIT_OK) {
-            catch_up(&s);
+            rh_catch_up(&s);
             code = rh_query_text(&s, sql, o);
             int c2 = rh_session_close(&s);
             code = code ? code : c2;

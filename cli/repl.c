@@ -332,6 +332,7 @@ int rh_cmd_repl(const rh_opts *o)
         return code;
     }
     r.s.show_changes = r.interactive;
+    rh_catch_up(&r.s); /* the first statement must not beat the first background cycle */
     int fd = r.s.guest ? rh_local_open(&r.o) : -1;
     if (fd >= 0) {
         close(fd);

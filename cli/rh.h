@@ -291,6 +291,12 @@ int rh_run_read(rh_session *s, const char *sql, const rh_opts *o, int *out_rc);
  * client), and one REPL statement (read first, a write when the engine refuses it). */
 int rh_exec_text(rh_session *s, const char *sql, const rh_opts *o);
 int rh_query_text(rh_session *s, const char *sql, const rh_opts *o);
+/* An owner applies what other processes committed to SQLite since the last sync (sqlite3,
+ * a program using the file) before a command reads, so `rh query` and `rh FILE "SQL"` never
+ * answer from a DuckDB file older than the commits before them. A guest cannot and need
+ * not (its copy was taken at open). A failing cycle (a failed table) is a warning on
+ * stderr: the other tables were applied all the same and the command goes on. */
+void rh_catch_up(rh_session *s);
 int rh_statement_text(rh_session *s, const char *sql, const rh_opts *o);
 /* `rh route --db`'s lines for each statement of sql on s's engine. */
 int rh_route_text(rh_session *s, const char *sql);

@@ -95,3 +95,9 @@ run "$RH" query --db "$DB" "SELECT nosuchcol FROM orders WHERE id = 1"
 expect_rc 1 "SQL error"
 expect_match "$ERR" "^rh: query failed: .*nosuchcol" "SQL error message"
 ok "writes and bad SQL exit 1"
+
+sqlite3 "$DB" "INSERT INTO orders VALUES (6, 'fay', 1)" || fail "sqlite3 write"
+run "$RH" "$DB" "SELECT count(*) AS n FROM orders"
+expect_eq "n
+6" "$OUT" "rh FILE \"SQL\" (the shell, one statement) sees a write made outside rh"
+ok "the shell as owner applies what other processes committed"
