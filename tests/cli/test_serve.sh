@@ -95,11 +95,16 @@ source = "sqlite:$SRC"
 name = "src_orders"
 primary_key = ["id"]
 updated_at = "updated_at"
+[metrics]
+port = $(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 TOML
 "$RH" serve --config "$T/sidecar.toml" --headless --log "$LOG2" </dev/null &
 SERVE=$!
 BG_PIDS+=("$SERVE")
 wait_for 20 "the first rows logged" grep -q "info sidecar table=src_orders rows=1 " "$LOG2"
+HEALTH="$(sed -n 's|.*metrics url=\(http://[^ ]*\)/metrics.*|\1|p' "$LOG2")/healthz"
+health() { echo "$(curl -s -o "$T/health" -w '%{http_code}' "$HEALTH") $(cat "$T/health")"; }
+expect_match "$(health)" "^200 ok " "/healthz of a sidecar that follows its source"
 mkfifo "$T/hold"
 /usr/bin/python3 -c '
 import sqlite3, sys
@@ -114,9 +119,12 @@ BG_PIDS+=("$HOLDER")
 exec 9>"$T/hold"
 wait_for 20 "the source locked" grep -q held "$T/held"
 wait_for 30 "the failure logged" grep -q "error sidecar table=src_orders failed: .*locked" "$LOG2"
+expect_match "$(health)" "^503 sidecar table 'src_orders' failing: .*locked" \
+    "/healthz of a sidecar that cannot read its source"
 exec 9>&-
 wait "$HOLDER" || fail "the lock holder failed"
 wait_for 30 "the recovery logged" grep -q "info sidecar table=src_orders recovered" "$LOG2"
+expect_match "$(health)" "^200 ok " "/healthz after the source came back"
 wait_for 20 "the row written under the lock logged" \
     test "$(grep -c 'info sidecar table=src_orders rows=1 ' "$LOG2")" -eq 2
 expect_eq 1 "$(grep -c 'error sidecar' "$LOG2")" "one failure line for one failure"
@@ -138,7 +146,9 @@ BUSY=$(cat "$T/busy.port")
 printf '[engine]\noltp_path = "%s"\n[metrics]\nport = %s\n' "$DB" "$BUSY" >"$T/busy.toml"
 run "$RH" serve --config "$T/busy.toml" --headless --log "$T/busy.log"
 expect_rc 1 "serve with its metrics port in use"
-expect_contains "$ERR" "cannot serve metrics on 127.0.0.1:$BUSY" "the port is named"
+expect_contains "$ERR" "cannot serve metrics on 127.0.0.1:$BUSY: Address already in use" \
+    "the port and the cause are named"
+expect_not_contains "$ERR" "port 0" "no stray line of the HTTP library"
 expect_not_contains "$(cat "$T/busy.log")" "stopped after a final sync" "no stop logged for a refused start"
 expect_not_contains "$(cat "$T/busy.log")" "serving" "never served"
 ok "a busy metrics port refuses the start"

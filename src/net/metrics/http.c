@@ -4,11 +4,14 @@
  * and connections (CONN_MAX). */
 #include "metrics_http.h"
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define CONN_MAX 64           /* scrapers are few; anything beyond is refused */
 #define CONN_TIMEOUT_S 10
@@ -73,6 +76,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return reply(c, MHD_HTTP_NOT_FOUND, text, "not found: try /metrics or /healthz\n", 36, 0);
 }
 
+/* Why binding sa fails, found by trying it: libmicrohttpd says only that it could not start
+ * (and would print its own line on stderr naming port 0, the port it was not given). */
+static const char *bind_error(const struct sockaddr_in *sa)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, why = 0;
+    if (fd < 0)
+        return strerror(errno);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as libmicrohttpd does */
+    if (bind(fd, (const struct sockaddr *)sa, sizeof *sa) != 0 || listen(fd, 1) != 0)
+        why = errno;
+    close(fd);
+    return why ? strerror(why) : "the HTTP server did not start";
+}
+
 int rhei__metrics_server_start(rhei_db *db, const rhei__metrics_extra *x, const char *addr,
                                int port,
                                rhei__metrics_server **out, char *err, size_t cap)
@@ -94,14 +111,12 @@ int rhei__metrics_server_start(rhei_db *db, const rhei__metrics_extra *x, const 
     s->db = db;
     if (x)
         s->x = *x;
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
-                            NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-                            MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S, MHD_OPTION_END);
     if (!s->d) {
-        snprintf(err, cap, "cannot serve metrics on %s:%d (port in use or not permitted)",
-                 addr, port);
+        snprintf(err, cap, "cannot serve metrics on %s:%d: %s", addr, port, bind_error(&sa));
         free(s);
         return RHEI_IO;
     }

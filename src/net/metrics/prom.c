@@ -292,6 +292,21 @@ int rhei__metrics_healthy(rhei_db *db, char *why, size_t cap)
         snprintf(why, cap, "sync failing: %s\n", s.last_error);
         return 0;
     }
+    if (s.failed_tables > 0) {
+        snprintf(why, cap, "%lld table(s) not replicated, first '%s'\n", (long long)s.failed_tables,
+                 s.failed_table);
+        return 0;
+    }
+    /* a sidecar's polls are its sync: a source it cannot read is as unhealthy */
+    size_t n = 0;
+    for (size_t i = 0; rhei_sidecar_table_count(db, &n) == RHEI_OK && i < n; i++) {
+        rhei_sidecar_table_status t;
+        if (rhei_sidecar_status_get(db, i, &t) == RHEI_OK && (t.last_error_code || t.stopped)) {
+            snprintf(why, cap, "sidecar table '%s' %s: %s\n", t.name,
+                     t.stopped ? "stopped" : "failing", t.last_error);
+            return 0;
+        }
+    }
     snprintf(why, cap, "ok lag_events=%lld lag_ms=%.1f\n", (long long)s.lag_events, s.lag_ms);
     return 1;
 }
