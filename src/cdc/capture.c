@@ -117,16 +117,21 @@ static void decimal_text_bad(rhei__buf *b, const char *v, int l, int s)
     rhei__buf_free(&u);
 }
 
+/* A DECIMAL column's precision and scale as the OLAP side creates it. */
+static int decimal_precision(const rhei__colspec *c)
+{
+    return c->precision < 1 ? 18 : c->precision > 38 ? 38 : c->precision;
+}
+
+static int decimal_scale(const rhei__colspec *c)
+{
+    int p = decimal_precision(c), s = c->precision < 1 ? 3 : c->scale;
+    return s < 0 ? 0 : s > p ? p : s;
+}
+
 static void decimal_bad(rhei__buf *b, const char *v, const rhei__colspec *c)
 {
-    int p = c->precision, s = c->scale;
-    if (p < 1) { /* the type map's default, as the OLAP side creates it */
-        p = 18;
-        s = 3;
-    }
-    if (p > 38)
-        p = 38;
-    s = s < 0 ? 0 : s > p ? p : s;
+    int p = decimal_precision(c), s = decimal_scale(c);
     int l = p - s;
     rhei__buf_printf(b, "CASE typeof(%s) WHEN 'null' THEN 0 WHEN 'integer' THEN ", v);
     if (l >= 19) {
@@ -210,6 +215,30 @@ static int guard_cond(rhei__buf *b, const rhei__colspec *c, const char *ref, int
     return any;
 }
 
+static void refusal(rhei__buf *b, const rhei__table *t, const rhei__colspec *c, const char *why);
+
+/* A DECIMAL(p,s) column with p > 15 can be given more digits than a REAL keeps (15
+ * significant): SQLite turns such text or numbers into a REAL and drops the rest, and OLAP
+ * would copy the loss faithfully (1234567890123456.78 -> 1234567890123456.75). Refused when
+ * the REAL needs more than 15 digits at the column's scale and is not the REAL of a number
+ * of 15 significant digits (0.1 in DECIMAL(38,20) is), or cannot hold the scale at all. */
+static void decimal_digits_lost(rhei__buf *b, const rhei__table *t, const rhei__colspec *c, int n)
+{
+    int s = decimal_scale(c);
+    rhei__buf nb = RHEI__BUF_INIT;
+    put_ref(&nb, "NEW.", c->name);
+    const char *v = rhei__buf_str(&nb);
+    rhei__buf_puts(b, n ? " WHEN " : "SELECT CASE WHEN ");
+    rhei__buf_printf(b, "typeof(%s) = 'real' AND abs(%s) >= 1e%d AND (", v, v, 15 - s);
+    if (s > 0)
+        rhei__buf_printf(b, "abs(%s) >= 1e15 OR ", v);
+    rhei__buf_printf(b, "CAST(printf('%%.15g', %s) AS REAL) <> %s) THEN ", v, v);
+    refusal(b, t, c,
+            ", and SQLite stored the value as a REAL, which keeps 15 significant"
+            " digits: the digits after them were lost (give at most 15)");
+    rhei__buf_free(&nb);
+}
+
 /* The refusal: an error naming table, column, type and (up to 64 bytes of) the value. */
 static void refusal(rhei__buf *b, const rhei__table *t, const rhei__colspec *c, const char *why)
 {
@@ -245,6 +274,8 @@ static void guards(rhei__buf *b, const rhei__table *t)
             rhei__buf_puts(b, " IS NULL THEN ");
             refusal(b, t, c, ", a key column that cannot hold NULL");
         }
+        if (c->type == RHEI_TYPE_DECIMAL && decimal_precision(c) > 15)
+            decimal_digits_lost(b, t, c, n++);
         rhei__buf cond = RHEI__BUF_INIT;
         if (guard_cond(&cond, c, "NEW.", c->pk != 0)) {
             rhei__buf_puts(b, n++ ? " WHEN " : "SELECT CASE WHEN ");
