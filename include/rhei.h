@@ -92,7 +92,10 @@ RHEI_API const char *rhei_errstr(int code);
  *   INT, INTEGER, BIGINT, ...           -> RHEI_TYPE_INTEGER   -> BIGINT
  *   REAL, DOUBLE, FLOAT                 -> RHEI_TYPE_REAL      -> DOUBLE
  *   TEXT, VARCHAR(n), CHAR, CLOB        -> RHEI_TYPE_TEXT      -> VARCHAR
- *   BLOB, or no declared type           -> RHEI_TYPE_BLOB      -> BLOB
+ *   BLOB                                -> RHEI_TYPE_BLOB      -> BLOB
+ *   no declared type                    -> refused by register_table and ADD COLUMN (each
+ *                                          value keeps its own type in SQLite, DuckDB has
+ *                                          one per column): declare one, or name one in cols
  *   BOOLEAN, BOOL                       -> RHEI_TYPE_BOOLEAN   -> BOOLEAN
  *   DECIMAL(p,s), NUMERIC(p,s)          -> RHEI_TYPE_DECIMAL   -> DECIMAL(p,s)  (never DOUBLE)
  *   DATE                                -> RHEI_TYPE_DATE      -> DATE
@@ -127,11 +130,13 @@ RHEI_API const char *rhei_errstr(int code);
  *              day, at most 6 fraction digits), blanks, and a zone 'Z' or +HH:MM / -HH:MM,
  *              converted to UTC exactly (a text without zone is UTC). SQLite's date functions
  *              stop at 9999-12-31 23:59:59.999, so later instants are refused.
- *   TEXT       any text. Invalid UTF-8 cannot be stored in DuckDB and SQLite's built-in
- *              functions cannot detect it: rhei_execute refuses SQL text and TEXT parameters
- *              that are not UTF-8; one made inside SQL (CAST(x'ff' AS TEXT)) fails only its
+ *   TEXT       any text (numbers become text by SQLite's affinity; a blob is refused: it
+ *              would stay a blob in SQLite and be text in DuckDB). Invalid UTF-8 cannot be stored
+ * in DuckDB and SQLite's built-in functions cannot detect it: rhei_execute refuses SQL text and
+ * TEXT parameters that are not UTF-8; one made inside SQL (CAST(x'ff' AS TEXT)) fails only its
  *              table at sync (see "Failure model" below).
- *   BLOB / untyped  any value (numbers and text as their text's bytes).
+ *   BLOB       blobs (a number or a text is refused: SQLite keeps its kind, DuckDB's BLOB
+ *              would not).
  * Key columns also refuse NULL (SQLite allows NULL outside INTEGER PRIMARY KEY; two such
  * rows would be one OLAP key), and TEXT keys take only text, BLOB keys only blobs (SQLite
  * keeps 1, '1' and x'31' apart). rhei_register_table refuses a key column with a collation
@@ -741,7 +746,8 @@ RHEI_API int rhei_initial_sync_all(rhei_db *db, int64_t *out_rows);
  * RHEI_READONLY in pure sidecar mode. decl is parsed, never run as written:
  *   type        = word [word [word [word]]] [ "(" digits [ "," digits ] ")" ]
  *                 (identifier characters only: INTEGER, DOUBLE PRECISION, VARCHAR(40),
- *                 DECIMAL(12,2), UNSIGNED BIG INT; "" declares no type)
+ *                 DECIMAL(12,2), UNSIGNED BIG INT; "" declares no type, which a
+ *                 replicated table refuses: see the type map)
  *   decl        = type { DEFAULT literal | NOT NULL | NULL | COLLATE word }
  *   literal     = a signed number, a 'string' ('' inside), NULL, TRUE or FALSE
  * Anything else is RHEI_MISUSE naming the offending part. Through rhei_execute, an

@@ -195,17 +195,14 @@ static int guard_cond(rhei__buf *b, const rhei__colspec *c, const char *ref, int
     case RHEI_TYPE_TIMESTAMP:
         timestamp_bad(b, v);
         break;
+    /* A blob in a TEXT column stays a blob in SQLite (TEXT affinity converts only numbers),
+     * a number in a BLOB column stays a number: DuckDB's VARCHAR / BLOB would turn either
+     * into the other kind, and a read would answer differently on each side. */
     case RHEI_TYPE_TEXT:
-        if (key)
-            rhei__buf_printf(b, "typeof(%s) NOT IN ('text','null')", v);
-        else
-            any = 0;
+        rhei__buf_printf(b, key ? "typeof(%s) NOT IN ('text','null')" : "typeof(%s) = 'blob'", v);
         break;
     case RHEI_TYPE_BLOB:
-        if (key)
-            rhei__buf_printf(b, "typeof(%s) NOT IN ('blob','null')", v);
-        else
-            any = 0;
+        rhei__buf_printf(b, "typeof(%s) NOT IN ('blob','null')", v);
         break;
     default:
         any = 0;
@@ -354,14 +351,15 @@ static int check_registrable(rhei__conn *w, const char *table, const rhei__colsp
 {
     int rc = RHEI_OK;
     for (size_t i = 0; i < n && rc == RHEI_OK; i++) {
-        if (!cols[i].pk)
-            continue;
         if (cols[i].type == RHEI_TYPE_BLOB && !cols[i].decl[0])
-            return rhei__err_set(e, RHEI_MISUSE, "key column '%s' has no declared type: SQLite"
-                                 " keeps 1, '1' and x'31' as three keys, OLAP would store one;"
-                                 " declare its type (or name one in the registered schema)",
-                                 cols[i].name);
-        rc = key_collation_ok(w, table, &cols[i], e);
+            return rhei__err_set(e, RHEI_MISUSE,
+                                 "%s '%s' has no declared type: SQLite keeps"
+                                 " each value's own type (1, '1' and x'31' are three values),"
+                                 " OLAP one type for the column; declare its type (or name"
+                                 " one in the registered schema)",
+                                 cols[i].pk ? "key column" : "column", cols[i].name);
+        if (cols[i].pk)
+            rc = key_collation_ok(w, table, &cols[i], e);
     }
     long bad = -1;
     if (rc == RHEI_OK)
@@ -832,6 +830,12 @@ static int next_version(rhei__conn *w, const rhei__table *cur, const char *colum
         specs[n].pk = 0;
         rhei__type_from_decl(decl, &specs[n].type, &specs[n].precision, &specs[n].scale);
         n++;
+        if (!decl[0]) /* as registration refuses it (check_registrable) */
+            rc = rhei__err_set(e, RHEI_MISUSE,
+                               "column '%s' has no declared type: SQLite keeps"
+                               " each value's own type, OLAP one type for the column; declare"
+                               " its type",
+                               column);
     }
     if (rc == RHEI_OK)
         rc = store_version(w, cur->name, specs, n, out, e);

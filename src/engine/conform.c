@@ -268,9 +268,19 @@ static void real_text(double d, char *buf, size_t size)
         memcpy(buf + n, ".0", 3);
 }
 
+static int exact_double(int64_t v)
+{
+    const int64_t lim = (int64_t)1 << 53; /* every integer up to 2^53 is a double */
+    if (v >= -lim && v <= lim)
+        return 1;
+    double d = (double)v; /* 2^63 when v rounds up past INT64_MAX: not cast back */
+    return d < 9223372036854775808.0 && (int64_t)d == v;
+}
+
 /* Cells take their column's settled type where SQLite mixes them: INTEGER cells of a REAL
  * column become REAL, numbers in a TEXT column become their text (DuckDB's types are static,
- * so its cells never mix). */
+ * so its cells never mix). An integer a double cannot hold (beyond 2^53, 9007199254740993)
+ * stays an INTEGER cell: the column is REAL, but no value is changed by being read. */
 static int settle_cells(rhei_result *r, rhei__rcol *col, rhei__err *e)
 {
     char buf[64];
@@ -283,7 +293,8 @@ static int settle_cells(rhei_result *r, rhei__rcol *col, rhei__err *e)
         return rc;
     for (size_t i = 0; i < r->nrows && rc == RHEI_OK; i++) {
         rhei__cell *cell = &col->cells[i];
-        if (col->type == RHEI_TYPE_REAL && cell->type == RHEI_TYPE_INTEGER) {
+        if (col->type == RHEI_TYPE_REAL && cell->type == RHEI_TYPE_INTEGER &&
+            exact_double(cell->v)) {
             double d = (double)cell->v;
             cell->type = RHEI_TYPE_REAL;
             memcpy(&cell->v, &d, sizeof d);

@@ -26,9 +26,18 @@ static const char *const hostile_types[] = {
 };
 
 static const char *const fine_types[] = {
-    "INTEGER", "DOUBLE PRECISION", "VARCHAR(40)", "DECIMAL(12, 2)", "UNSIGNED BIG INT",
-    "INTEGER DEFAULT 7", "TEXT DEFAULT 'it''s; -- ok' NOT NULL", "REAL DEFAULT -1.5e3",
-    "TEXT COLLATE NOCASE", "", "BOOLEAN DEFAULT TRUE", "NUMERIC(10)", "INT DEFAULT NULL",
+    "INTEGER",
+    "DOUBLE PRECISION",
+    "VARCHAR(40)",
+    "DECIMAL(12, 2)",
+    "UNSIGNED BIG INT",
+    "INTEGER DEFAULT 7",
+    "TEXT DEFAULT 'it''s; -- ok' NOT NULL",
+    "REAL DEFAULT -1.5e3",
+    "TEXT COLLATE NOCASE",
+    "BOOLEAN DEFAULT TRUE",
+    "NUMERIC(10)",
+    "INT DEFAULT NULL",
 };
 
 static void victim_alive(rhei_db *db)
@@ -57,6 +66,9 @@ TEST(add_column_type_is_never_sql)
         snprintf(col, sizeof col, "c%zu", i);
         CHECK_OK(db, rhei_add_column(db, "inj", col, fine_types[i]));
     }
+    /* no declared type: well-formed, refused all the same (see the type map in rhei.h) */
+    CHECK_RC(db, rhei_add_column(db, "inj", "untyped", ""), RHEI_MISUSE);
+    CHECK(strstr(rhei_errmsg(db), "no declared type") != NULL);
     th_exec(db, "INSERT INTO inj(id, v, c0, c6) VALUES (2, 'b', 3, 'x')");
     CHECK_OK(db, rhei_sync_now(db, NULL));
     th_same(db, "SELECT * FROM inj ORDER BY id");

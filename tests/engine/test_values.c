@@ -644,3 +644,42 @@ TEST(decimal_digits_sqlite_would_drop_are_refused)
     CHECK_OK(db, rhei_close(db));
     rt_rm_tree(dir);
 }
+
+/* A value of another kind than its column's (a blob in TEXT, a number or text in BLOB)
+ * would be the column's kind in DuckDB and keep its own in SQLite: a read would answer
+ * differently on each side, so the write is refused; an untyped column (each value its own
+ * kind) is refused at registration and at ADD COLUMN, unless a type is named. */
+TEST(values_of_another_kind_are_refused)
+{
+    char dir[64];
+    rt_tmpdir(dir, sizeof dir);
+    rhei_db *db = th_open(dir, (th_opts){0});
+    th_exec(db, "CREATE TABLE k (id INTEGER PRIMARY KEY, b BLOB, t TEXT)");
+    CHECK_OK(db, rhei_register_table(db, "k", NULL, 0, NULL, 0));
+    CHECK_RC(db, rhei_execute(db, "INSERT INTO k VALUES (1, 42, 'a')", NULL, 0, NULL), RHEI_TYPE);
+    CHECK_RC(db, rhei_execute(db, "INSERT INTO k VALUES (1, 'x', 'a')", NULL, 0, NULL), RHEI_TYPE);
+    CHECK_RC(db, rhei_execute(db, "INSERT INTO k VALUES (1, x'00', x'41')", NULL, 0, NULL),
+             RHEI_TYPE);
+    CHECK(strstr(rhei_errmsg(db), "column 't' of table 'k' is TEXT") != NULL);
+    th_exec(db, "INSERT INTO k VALUES (1, x'00', 7), (2, NULL, NULL)"); /* 7 becomes '7' */
+    CHECK_RC(db, rhei_execute(db, "ALTER TABLE k ADD COLUMN u", NULL, 0, NULL), RHEI_MISUSE);
+    CHECK(strstr(rhei_errmsg(db), "column 'u' has no declared type") != NULL);
+    rhei_table_status ts;
+    CHECK_OK(db, rhei_table_status_get(db, "k", &ts));
+    CHECK_INT(ts.state, RHEI_TABLE_REPLICATED);
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    th_same(db, "SELECT * FROM k ORDER BY id");
+    th_exec(db, "CREATE TABLE m (id INTEGER PRIMARY KEY, x)");
+    CHECK_RC(db, rhei_register_table(db, "m", NULL, 0, NULL, 0), RHEI_MISUSE);
+    CHECK(strstr(rhei_errmsg(db), "column 'x' has no declared type") != NULL);
+    th_exec(db, "INSERT INTO m VALUES (1, 42), (2, 1.5)");
+    rhei_route_info ri;
+    CHECK_OK(db, rhei_explain_route(db, "SELECT x FROM m", &ri));
+    CHECK_INT(ri.code, RHEI_ROUTE_NOT_REPLICATED);
+    rhei_column cols[2] = {{"id", "INTEGER"}, {"x", "REAL"}};
+    CHECK_OK(db, rhei_register_table(db, "m", cols, 2, NULL, 0));
+    CHECK_OK(db, rhei_sync_now(db, NULL));
+    th_same(db, "SELECT id, x FROM m ORDER BY id");
+    CHECK_OK(db, rhei_close(db));
+    rt_rm_tree(dir);
+}
