@@ -37,14 +37,24 @@ def _wait_all(calls):
         time.sleep(0.001)
 
 
+def _wake_all(ch, calls, *fn):
+    """Wakes until every call's waiter was taken: a worker marks its call done just before it
+    posts the completion, so one wakeup may come before the last calls are posted (seen once
+    under a loaded ctest -j2); the loop's next wakeup takes them, as here."""
+    deadline = time.monotonic() + 30
+    while any(c.waiter is not None for c in calls):
+        assert time.monotonic() < deadline, [c.waiter for c in calls]
+        _finished(ch, len(calls))
+        ch.wake(*fn)
+
+
 def test_wake_calls_fn_per_waiter_in_order(db_path):
     e = rhei.open_sync(db_path)
     ch = _rhei.Channel()
     seen = []
     calls = _submit(e._db, ch, 5, [f"w{i}" for i in range(5)])
     _wait_all(calls)
-    _finished(ch, 5)
-    ch.wake(seen.append)
+    _wake_all(ch, calls, seen.append)
     assert sorted(seen) == [f"w{i}" for i in range(5)], seen
     assert all(c.waiter is None for c in calls), [c.waiter for c in calls]
     assert [c.result() for c in calls] == [(0, 0, 0)] * 5
@@ -68,8 +78,7 @@ def test_wake_failure_does_not_lose_other_waiters(db_path):
     try:
         calls = _submit(e._db, ch, 3, ["a", "bad", "c"])
         _wait_all(calls)
-        _finished(ch, 3)
-        ch.wake(fn)
+        _wake_all(ch, calls, fn)
     finally:
         sys.unraisablehook = old
     assert sorted(seen) == ["a", "c"], seen
@@ -86,12 +95,11 @@ def test_wake_skips_a_cancelled_future(db_path):
         cancelled.cancel()
         calls = _submit(e._db, ch, 2, [cancelled, done])
         _wait_all(calls)
-        _finished(ch, 2)
         unraisable = []
         old = sys.unraisablehook
         sys.unraisablehook = lambda u: unraisable.append(u.exc_value)
         try:
-            ch.wake()  # no fn: asyncio futures
+            _wake_all(ch, calls)  # no fn: asyncio futures
         finally:
             sys.unraisablehook = old
         assert unraisable == [], unraisable
