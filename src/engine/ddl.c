@@ -121,9 +121,12 @@ static int is_replicated(rhei_db *db, const char *table)
 static int run_ddl(rhei_db *db, const ddl_stmt *d, const char *stmt, rhei__err *e)
 {
     if (d->kind == DDL_RENAME)
-        return rhei__err_set(e, RHEI_MISUSE, "cannot rename table '%s' or its columns: it is"
-                             " replicated, and rhei does not follow renames; unregister it,"
-                             " rename, then register it again", d->table);
+        return rhei__err_set(e, RHEI_MISUSE,
+                             "cannot rename table '%s' or its columns: it is"
+                             " replicated, and rhei does not follow renames; unregister it"
+                             " (rhei_unregister_table, `rh unregister`), rename, then register"
+                             " it again",
+                             d->table);
     int replicated = 0, rc;
     rhei__conn *w = rhei__oltp_writer(db->oltp);
     if (rhei__conn_in_txn(w)) {

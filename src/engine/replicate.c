@@ -310,9 +310,11 @@ static int failed_table_error(rhei_db *db, rhei__err *e)
     rhei_table_status ts;
     if (!rhei__sync_first_failed(db->sync, name, sizeof name, &ts))
         return RHEI_OK;
-    return rhei__err_set(e, ts.error_code ? ts.error_code : RHEI_ERROR, "table '%s' is not"
-                         " replicated since change %lld (fix its rows in sqlite, then"
-                         " rhei_resync_table): %s", name, (long long)ts.failed_after, ts.cause);
+    return rhei__err_set(e, ts.error_code ? ts.error_code : RHEI_ERROR,
+                         "table '%s' is not"
+                         " replicated since change %lld (fix its rows in SQLite, then resync"
+                         " it: rhei_resync_table, `rh resync`): %s",
+                         name, (long long)ts.failed_after, ts.cause);
 }
 
 int rhei_sync_now(rhei_db *db, rhei_sync_stats *out)
