@@ -117,12 +117,12 @@ RHEI_API const char *rhei_errstr(int code);
  *              in doubles: -524292.54 + 4 * 1.25 = -524287.54000000004) is accepted, while a
  *              typed value with more decimals than the scale (1.234 in DECIMAL(10,2)) is
  *              refused. Where a double is coarser than the scale (|v| * 2^-48 > 10^-s / 2)
- *              every REAL is within that error and is rounded at the scale. With p > 15,
- *              SQLite keeps a fractional value given with more than 15 significant digits
- *              (text or number) as a REAL and drops the rest: a REAL of 10^(15-s) or more
- *              that is not a number of 15 significant digits, or of 10^15 or more when
- *              s > 0, is refused ("keeps 15 significant digits") rather than replicated
- *              as the rounded value SQLite stored. Integers keep every digit.
+ *              every REAL is within that error and is rounded at the scale. SQLite itself
+ *              stores a fractional value of more than 15 significant digits as a REAL
+ *              (NUMERIC affinity) and drops the rest before any trigger sees it
+ *              (1234567890123456.78 is stored 1234567890123456.75): both sides then hold
+ *              that REAL's value. Keep DECIMAL values within 15 significant digits, or store
+ *              exact amounts as INTEGER units.
  *   DATE       text YYYY-MM-DD naming a real day.
  *   TIMESTAMP  Unix seconds (integer, or REAL rounded to the microsecond under the same
  *              tolerance) within the years 0000-9999; or text SQLite's julianday() reads:

@@ -117,21 +117,16 @@ static void decimal_text_bad(rhei__buf *b, const char *v, int l, int s)
     rhei__buf_free(&u);
 }
 
-/* A DECIMAL column's precision and scale as the OLAP side creates it. */
-static int decimal_precision(const rhei__colspec *c)
-{
-    return c->precision < 1 ? 18 : c->precision > 38 ? 38 : c->precision;
-}
-
-static int decimal_scale(const rhei__colspec *c)
-{
-    int p = decimal_precision(c), s = c->precision < 1 ? 3 : c->scale;
-    return s < 0 ? 0 : s > p ? p : s;
-}
-
 static void decimal_bad(rhei__buf *b, const char *v, const rhei__colspec *c)
 {
-    int p = decimal_precision(c), s = decimal_scale(c);
+    int p = c->precision, s = c->scale;
+    if (p < 1) { /* the type map's default, as the OLAP side creates it */
+        p = 18;
+        s = 3;
+    }
+    if (p > 38)
+        p = 38;
+    s = s < 0 ? 0 : s > p ? p : s;
     int l = p - s;
     rhei__buf_printf(b, "CASE typeof(%s) WHEN 'null' THEN 0 WHEN 'integer' THEN ", v);
     if (l >= 19) {
@@ -202,7 +197,11 @@ static int guard_cond(rhei__buf *b, const rhei__colspec *c, const char *ref, int
         rhei__buf_printf(b, key ? "typeof(%s) NOT IN ('text','null')" : "typeof(%s) = 'blob'", v);
         break;
     case RHEI_TYPE_BLOB:
-        rhei__buf_printf(b, "typeof(%s) NOT IN ('blob','null')", v);
+        if (key || c->decl[0])
+            rhei__buf_printf(b, "typeof(%s) NOT IN ('blob','null')", v);
+        else /* untyped, registered by an older build: it keeps taking anything (an ALTER
+              * rebuilds its triggers, and its rows must stay writable) */
+            any = 0;
         break;
     default:
         any = 0;
@@ -210,30 +209,6 @@ static int guard_cond(rhei__buf *b, const rhei__colspec *c, const char *ref, int
     }
     rhei__buf_free(&nb);
     return any;
-}
-
-static void refusal(rhei__buf *b, const rhei__table *t, const rhei__colspec *c, const char *why);
-
-/* A DECIMAL(p,s) column with p > 15 can be given more digits than a REAL keeps (15
- * significant): SQLite turns such text or numbers into a REAL and drops the rest, and OLAP
- * would copy the loss faithfully (1234567890123456.78 -> 1234567890123456.75). Refused when
- * the REAL needs more than 15 digits at the column's scale and is not the REAL of a number
- * of 15 significant digits (0.1 in DECIMAL(38,20) is), or cannot hold the scale at all. */
-static void decimal_digits_lost(rhei__buf *b, const rhei__table *t, const rhei__colspec *c, int n)
-{
-    int s = decimal_scale(c);
-    rhei__buf nb = RHEI__BUF_INIT;
-    put_ref(&nb, "NEW.", c->name);
-    const char *v = rhei__buf_str(&nb);
-    rhei__buf_puts(b, n ? " WHEN " : "SELECT CASE WHEN ");
-    rhei__buf_printf(b, "typeof(%s) = 'real' AND abs(%s) >= 1e%d AND (", v, v, 15 - s);
-    if (s > 0)
-        rhei__buf_printf(b, "abs(%s) >= 1e15 OR ", v);
-    rhei__buf_printf(b, "CAST(printf('%%.15g', %s) AS REAL) <> %s) THEN ", v, v);
-    refusal(b, t, c,
-            ", and SQLite stored the value as a REAL, which keeps 15 significant"
-            " digits: the digits after them were lost (give at most 15)");
-    rhei__buf_free(&nb);
 }
 
 /* The refusal: an error naming table, column, type and (up to 64 bytes of) the value. */
@@ -255,8 +230,22 @@ static void refusal(rhei__buf *b, const rhei__table *t, const rhei__colspec *c, 
     rhei__buf_free(&v);
 }
 
+/* " WHEN " (or the CASE's start) and, in an update trigger, the column-changed test: an
+ * UPDATE checks only the values it writes, so a row whose untouched value an older build
+ * let in (or a check added later refuses) stays writable. */
+static void guard_when(rhei__buf *b, const rhei__colspec *c, int *n, int updating)
+{
+    rhei__buf_puts(b, (*n)++ ? " WHEN " : "SELECT CASE WHEN ");
+    if (!updating)
+        return;
+    put_ref(b, "NEW.", c->name);
+    rhei__buf_puts(b, " IS NOT ");
+    put_ref(b, "OLD.", c->name);
+    rhei__buf_puts(b, " AND ");
+}
+
 /* SELECT CASE WHEN <bad a> THEN <refusal> ... END; for typed columns and NULL key parts. */
-static void guards(rhei__buf *b, const rhei__table *t)
+static void guards(rhei__buf *b, const rhei__table *t, int updating)
 {
     int n = 0;
     for (size_t i = 0; i < t->ncols; i++) {
@@ -266,17 +255,17 @@ static void guards(rhei__buf *b, const rhei__table *t)
         if (c->pk && t->npk == 1 && c->type == RHEI_TYPE_INTEGER)
             continue;
         if (c->pk) { /* SQLite allows NULL in other keys; two such rows are one OLAP key */
-            rhei__buf_puts(b, n++ ? " WHEN " : "SELECT CASE WHEN ");
+            guard_when(b, c, &n, updating);
             put_ref(b, "NEW.", c->name);
             rhei__buf_puts(b, " IS NULL THEN ");
             refusal(b, t, c, ", a key column that cannot hold NULL");
         }
-        if (c->type == RHEI_TYPE_DECIMAL && decimal_precision(c) > 15)
-            decimal_digits_lost(b, t, c, n++);
         rhei__buf cond = RHEI__BUF_INIT;
         if (guard_cond(&cond, c, "NEW.", c->pk != 0)) {
-            rhei__buf_puts(b, n++ ? " WHEN " : "SELECT CASE WHEN ");
+            guard_when(b, c, &n, updating);
+            rhei__buf_puts(b, "(");
             rhei__buf_puts(b, rhei__buf_str(&cond));
+            rhei__buf_puts(b, ")");
             rhei__buf_puts(b, " THEN ");
             refusal(b, t, c, "");
         }
@@ -376,7 +365,7 @@ static void create_triggers(rhei__buf *b, const rhei__table *t)
 {
     trigger_head(b, "i", t->name, "AFTER INSERT");
     rhei__buf_puts(b, " BEGIN\n");
-    guards(b, t);
+    guards(b, t, 0);
     log_insert(b, t, RHEI__EV_INSERT, "NEW", 0);
     rhei__buf_puts(b, "END;\n");
 
@@ -403,7 +392,7 @@ static void create_triggers(rhei__buf *b, const rhei__table *t)
     rhei__buf_puts(b, " WHEN ");
     key_same(b, t);
     rhei__buf_puts(b, " BEGIN\n");
-    guards(b, t);
+    guards(b, t, 1);
     log_insert(b, t, RHEI__EV_UPDATE, "NEW", 0);
     rhei__buf_puts(b, "END;\n");
 
@@ -412,7 +401,7 @@ static void create_triggers(rhei__buf *b, const rhei__table *t)
     rhei__buf_puts(b, " WHEN NOT (");
     key_same(b, t);
     rhei__buf_puts(b, ") BEGIN\n");
-    guards(b, t);
+    guards(b, t, 1);
     log_insert(b, t, RHEI__EV_DELETE, "OLD", 1);
     log_insert(b, t, RHEI__EV_INSERT, "NEW", 0);
     rhei__buf_puts(b, "END;\n");

@@ -110,11 +110,13 @@ static int is_replicated(rhei_db *db, const char *table)
     int hit = 0;
     if (rhei__engine_refresh_names(db, &ignored) != RHEI_OK)
         return 1; /* unknown: let the catalog decide inside the transaction */
+    /* A failed table is still replicated (its DDL must be captured so the resync finds it),
+     * only a detached one is SQLite's alone; the list holds both after the healthy ones. */
     pthread_mutex_lock(&db->names_mu);
-    for (size_t i = 0; i < db->nnames && !hit; i++)
+    for (size_t i = 0; i < db->nnames + db->ndetached && !hit; i++)
         hit = strcasecmp(db->names[i], table) == 0;
     pthread_mutex_unlock(&db->names_mu);
-    return hit;
+    return hit && !rhei__sync_detached(db->sync, table, NULL, 0);
 }
 
 /* Runs one DDL statement on a replicated table; then applies it to OLAP. */

@@ -72,7 +72,10 @@ void rhei__metrics_query_locked(rhei_db *db, rhei_side side, const char *reason,
 int rhei__query_plan(rhei_db *db, const char *what, const char *sql, const rhei_value *params,
                      size_t nparams, const rhei_query_opts *opts, rhei_query_opts *o,
                      rhei_route_info *ri, rhei__err *e);
-int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri);
+/* Whether a failed OLAP read rc is answered by SQLite instead (ri becomes the fallback
+ * route): the router allows it and SQLite compiles sql. */
+int rhei__query_fallback(rhei_db *db, const char *sql, int rc, const rhei_query_opts *o,
+                         rhei_route_info *ri);
 /* Serves a planned read on its side, shared by rhei_query_ex and rhei_query_arrow_ex. An
  * index-served read runs on SQLite within its budget; past it, or when routed there, DuckDB
  * answers through olap (which fills the caller's output through ud; RHEI_STRONG waits for

@@ -32,6 +32,14 @@ static int sqlite_compiles(void *ud)
     return ok;
 }
 
+/* Whether SQLite compiles sql (a reader's cached prepare): DuckDB-only text has no SQLite
+ * answer to fall back to, so DuckDB's own answer or error stands. */
+static int sqlite_compiles_text(rhei_db *db, const char *sql)
+{
+    route_ud u = {db, sql};
+    return sqlite_compiles(&u);
+}
+
 /* Where table lives, for the router: a replicated table (or one whose OLAP copy is behind),
  * its SCD2 history storage "<name>_history" and a sidecar's tables (both only in OLAP), or
  * only SQLite. */
@@ -371,7 +379,7 @@ static int run_olap(rhei_db *db, const char *sql, const rhei_value *p, size_t n,
      * (sum: "integer overflow") or turn REAL (+, *): a routed read lets SQLite answer. */
     rhei_route_info would = *o->ri;
     if (rc == RHEI_OK && (*o->out)->wide_ints &&
-        rhei__route_fallback(&would, o->hint, RHEI_RANGE)) {
+        rhei__route_fallback(&would, o->hint, RHEI_RANGE) && sqlite_compiles_text(db, sql)) {
         rhei_result_free(*o->out);
         *o->out = NULL;
         rc = rhei__err_set(e, RHEI_RANGE, "an integer result beyond 64 bits");
@@ -460,19 +468,26 @@ static int probe(rhei_db *db, const char *sql, const rhei_value *params, size_t 
     return RHEI_OK;
 }
 
-int rhei__query_fallback(int rc, const rhei_query_opts *o, rhei_route_info *ri)
+int rhei__query_fallback(rhei_db *db, const char *sql, int rc, const rhei_query_opts *o,
+                         rhei_route_info *ri)
 {
     /* Data decides some failures, so no rule before running can (an INTEGER overflow SQLite
      * turns into REAL): the router says whether SQLite answers instead, and why. */
-    return rc != RHEI_OK && rhei__route_fallback(ri, o->hint, rc);
+    rhei_route_info would = *ri;
+    if (rc == RHEI_OK || !rhei__route_fallback(&would, o->hint, rc) ||
+        !sqlite_compiles_text(db, sql))
+        return 0;
+    *ri = would;
+    return 1;
 }
 
 /* A strong read waited for the sync before reading OLAP: a table it reads may have failed in
- * that wait (a cycle refused its newest changes). SQLite, which has them, answers then. */
+ * that wait (a cycle refused its newest changes; behind_gen moved since `before`, whoever
+ * refreshed the list since). SQLite, which has the changes, answers then. */
 static void reroute_after_wait(rhei_db *db, const char *sql, const rhei_query_opts *o,
-                               rhei_route_info *ri)
+                               uint64_t before, rhei_route_info *ri)
 {
-    if (o->hint != RHEI_SIDE_AUTO || !names_stale(db, rhei__now_us()))
+    if (o->hint != RHEI_SIDE_AUTO || rhei__sync_behind_gen(db->sync) == before)
         return;
     rhei_route_info auto_ri;
     int is_write = 0;
@@ -495,14 +510,15 @@ int rhei__query_serve(rhei_db *db, const char *sql, const rhei_value *params, si
     if (served)
         return rc;
     if (ri->side == RHEI_SIDE_OLAP && o->consistency == RHEI_STRONG) {
+        uint64_t before = rhei__sync_behind_gen(db->sync);
         rc = rhei__sync_catch_up(db->sync, NULL, e);
         if (rc == RHEI_OK)
-            reroute_after_wait(db, sql, o, ri);
+            reroute_after_wait(db, sql, o, before, ri);
     }
     if (ri->side == RHEI_SIDE_OLAP) {
         if (rc == RHEI_OK)
             rc = olap(db, sql, params, nparams, cancel, ud, e);
-        if ((*fallback = rhei__query_fallback(rc, o, ri)))
+        if ((*fallback = rhei__query_fallback(db, sql, rc, o, ri)))
             rhei__err_clear(e);
     }
     if (ri->side == RHEI_SIDE_OLTP)

@@ -171,7 +171,7 @@ int rhei_query_arrow_schema(rhei_db *db, const char *sql, const rhei_value *para
         return rhei__engine_fail(db, &e);
     if (ri.side == RHEI_SIDE_OLAP) {
         rc = describe_olap(db, sql, params, nparams, &o, out, &e);
-        if (rhei__query_fallback(rc, &o, &ri))
+        if (rhei__query_fallback(db, sql, rc, &o, &ri))
             rhei__err_clear(&e);
     }
     if (ri.side == RHEI_SIDE_OLTP)

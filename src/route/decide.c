@@ -23,8 +23,8 @@ void rhei__route_decide(const rhei_route_info *auto_ri, rhei_side hint, int in_t
 int rhei__route_fallback(rhei_route_info *ri, rhei_side hint, int rc)
 {
     if (ri->side != RHEI_SIDE_OLAP || hint != RHEI_SIDE_AUTO ||
-        ri->code == RHEI_ROUTE_OLAP_ONLY_TABLE)
-        return 0; /* a hint is obeyed; SQLite does not have an OLAP-only table */
+        ri->code == RHEI_ROUTE_OLAP_ONLY_TABLE || ri->code == RHEI_ROUTE_DUCKDB_DIALECT)
+        return 0; /* a hint is obeyed; SQLite has no OLAP-only table, compiles no DuckDB text */
     if (rc == RHEI_RANGE && ri->code == RHEI_ROUTE_OLAP_FUNCTION)
         return 0; /* rhei_as_of's refusal past what is known is the answer: no history in SQLite */
     if (rc != RHEI_SQL && rc != RHEI_NOTFOUND && rc != RHEI_RANGE && rc != RHEI_TYPE)

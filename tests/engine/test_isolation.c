@@ -160,6 +160,9 @@ TEST(reads_of_a_failed_table_are_served_by_sqlite)
     CHECK_STR(ri.table, "a");
     CHECK_STR(ri.reason, "table's olap copy is behind (failed or detached)");
     CHECK_INT(routed_count(db, count_b, RHEI_STRONG, RHEI_SIDE_OLAP), 1); /* b goes on */
+    /* DDL on the failed table is still rhei's: the resync finds the new column replicated */
+    th_exec(db, "ALTER TABLE a ADD COLUMN z INTEGER");
+    th_exec(db, "UPDATE a SET z = id * 10");
     /* a reopened engine knows from the store that a is behind */
     CHECK_OK(db, rhei_close(db));
     db = th_open(dir, (th_opts){.file_olap = 1});
@@ -168,6 +171,7 @@ TEST(reads_of_a_failed_table_are_served_by_sqlite)
     CHECK_OK(db, rhei_resync_table(db, "a"));
     CHECK_INT(routed_count(db, count_a, RHEI_STRONG, RHEI_SIDE_OLAP), 3);
     CHECK_INT(routed_count(db, count_a, RHEI_EVENTUAL, RHEI_SIDE_OLAP), 3);
+    th_same(db, "SELECT id, t, n, z FROM a ORDER BY id");
     CHECK_OK(db, rhei_close(db));
     sqlite3_close(raw);
     rt_rm_tree(dir);
